@@ -1,0 +1,38 @@
+"""eventdata: news articles → validated, versioned conflict-event data packages.
+
+Example::
+
+    import eventdata
+
+    project = eventdata.load_project(".")          # a dataset folder (schemas/, seeds/, dist-data/)
+    validation = eventdata.validate_project(project)
+    for problem in validation.report.problems:
+        print(problem.format())
+    result = eventdata.build_package(project)        # dist-data/<name>/<version>/
+    events = eventdata.read_events(result.package_dir)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from eventdata.build import BuildResult, build_package  # noqa: E402  # __version__ first: build imports it
+from eventdata.errors import EventdataError, Problem, Report  # noqa: E402
+from eventdata.project import Project, init_project, load_project  # noqa: E402
+from eventdata.read import read_events  # noqa: E402
+from eventdata.validate import Validation, validate_project  # noqa: E402
+
+__all__ = [
+    "BuildResult",
+    "EventdataError",
+    "Problem",
+    "Project",
+    "Report",
+    "Validation",
+    "__version__",
+    "build_package",
+    "init_project",
+    "load_project",
+    "read_events",
+    "validate_project",
+]

@@ -1,0 +1,6 @@
+"""`python -m eventdata`."""
+
+from eventdata.cli import main
+
+if __name__ == "__main__":
+    main()

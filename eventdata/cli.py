@@ -1,0 +1,175 @@
+"""The command line: thin commands over the library. The only module that imports click or prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eventdata import __version__
+from eventdata.build import build_package
+from eventdata.errors import EventdataError, Report
+from eventdata.project import Project, init_project, load_project
+from eventdata.schema import codebook_markdown, load_codebook
+from eventdata.validate import validate_project
+
+EXIT_INVALID = 1
+EXIT_CANNOT_RUN = 2
+EXIT_BUG = 3
+
+
+class CommandFailed(click.ClickException):
+    """An EventdataError shown as one line, exit 2."""
+
+    exit_code = EXIT_CANNOT_RUN
+
+
+class EventdataGroup(click.Group):
+    """Turns every EventdataError into a message without a traceback, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EventdataError as err:
+            raise CommandFailed(str(err)) from err
+
+
+def _project(ctx: click.Context) -> Project:
+    return load_project(ctx.obj.get("project"))
+
+
+def _print_report(report: Report, *, limit: int | None) -> None:
+    shown = report.problems if limit is None else report.problems[:limit]
+    for problem in shown:
+        click.echo(problem.format(), err=True)
+    hidden = len(report.problems) - len(shown)
+    if hidden > 0:
+        click.echo(f"... and {hidden} more (use --all to see every problem, --json for the full report).", err=True)
+    if report.problems:
+        counts = ", ".join(f"{n} {code}" for code, n in report.counts().items())
+        click.echo(
+            f"{len(report.problems)} problem(s) in {len(report.files)} sheet(s), {report.rows} row(s): {counts}.", err=True
+        )
+
+
+@click.group(cls=EventdataGroup)
+@click.version_option(__version__, prog_name="eventdata")
+@click.option(
+    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Dataset folder (default: the current directory).",
+)
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None) -> None:
+    """Turn news articles into a validated, versioned conflict-event data package.
+
+    \b
+    Example:
+        eventdata init my-dataset
+        eventdata --project my-dataset validate
+        eventdata --project my-dataset build
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["project"] = project
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--name", default=None, help="Dataset name (default: the folder name).")
+@click.option("--title", default=None, help="Dataset title (default: the name).")
+def init(directory: Path, name: str | None, title: str | None) -> None:
+    """Create a dataset folder with the default codebook.
+
+    \b
+    Example:
+        eventdata init my-dataset --title "Events in my region"
+    """
+    project = init_project(directory, name=name, title=title)
+    click.echo(f"Created dataset folder {project.root}: add articles to seeds/, sheets to seeds/sheets/.", err=True)
+    click.echo(str(project.root))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON on stdout.")
+@click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_all: bool) -> None:
+    """Check coding sheets against the codebook; exit 1 if any problem.
+
+    PATHS are sheets or folders of sheets (default: every sheet in seeds/sheets/).
+
+    \b
+    Example:
+        eventdata validate
+        eventdata validate seeds/sheets/000_atmeh.csv --json
+    """
+    validation = validate_project(_project(ctx), list(paths) or None)
+    report = validation.report
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    _print_report(report, limit=None if show_all else 100)
+    if not report.valid:
+        ctx.exit(EXIT_INVALID)
+    click.echo(f"{report.rows} event(s) in {len(report.files)} sheet(s): valid.", err=True)
+
+
+@cli.command()
+@click.option(
+    "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Package folder to write (default: dist-data/<name>/<version>/).",
+)
+@click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
+@click.pass_context
+def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
+    """Validate, then write the data package for the configured version.
+
+    Writes nothing when the sheets are invalid (exit 1). Prints the package folder.
+
+    \b
+    Example:
+        eventdata build
+        eventdata build --out-dir /tmp/package
+    """
+    result = build_package(_project(ctx), out_dir)
+    if result.status == "invalid":
+        _print_report(result.report, limit=None if show_all else 100)
+        click.echo("Nothing was written: fix the problems above and build again.", err=True)
+        ctx.exit(EXIT_INVALID)
+    if result.status == "unchanged":
+        click.echo(f"Version {result.version} in {result.package_dir} is already built with identical content.", err=True)
+    else:
+        click.echo(f"Built version {result.version}: {result.report.rows} event(s).", err=True)
+    click.echo(str(result.package_dir))
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file instead of stdout.")
+@click.pass_context
+def codebook(ctx: click.Context, output: Path | None) -> None:
+    """Print the codebook (columns and vocabularies) as Markdown.
+
+    \b
+    Example:
+        eventdata codebook -o codebook.md
+    """
+    text = codebook_markdown(load_codebook(_project(ctx).schemas_dir))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8", newline="\n")
+
+
+def main() -> None:
+    """Entry point: exit 0 ok, 1 invalid data, 2 could not run, 3 a bug (with traceback)."""
+    try:
+        cli.main(prog_name="eventdata", standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception:  # noqa: BLE001  # the one place bugs are caught: report them, exit 3
+        traceback.print_exc()
+        click.echo("This is a bug in eventdata; please report it with the traceback above.", err=True)
+        sys.exit(EXIT_BUG)

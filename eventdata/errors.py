@@ -1,0 +1,129 @@
+"""Errors that stop the tool, and findings about the data (Problem, Report)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class EventdataError(Exception):
+    """An error the CLI shows as one message, without a traceback."""
+
+
+class SchemaFileError(EventdataError):
+    """schemas/ is unreadable, inconsistent or uses an unsupported constraint."""
+
+
+class SourceError(EventdataError):
+    """An article, sheet or project folder is missing or cannot be read."""
+
+
+class ReleaseError(EventdataError):
+    """A version exists already, or a release does not match its manifest."""
+
+
+class PublishError(EventdataError):
+    """A repository refused a deposit, or its metadata is incomplete."""
+
+
+#: Every problem code the tool reports, with what it means. Codes are stable:
+#: coders, tests and documentation refer to them.
+PROBLEM_CODES: dict[str, str] = {
+    # whole files
+    "encoding-error": "The file is not valid UTF-8.",
+    "empty-file": "The file has no header row.",
+    "delimiter-error": "The file is not comma-separated.",
+    "missing-column": "A column the codebook requires is absent from the header.",
+    "unknown-column": "The header names a column the codebook does not know.",
+    "duplicate-column": "The header names a column twice.",
+    "blank-header": "A header cell is empty.",
+    "extra-cell": "A row has more cells than the header.",
+    "missing-cell": "A row has fewer cells than the header.",
+    "source-error": "The file cannot be read.",
+    # cells, from the Table Schema
+    "type-error": "The value cannot be read as the column's type.",
+    "required-error": "The column requires a value.",
+    "enum-error": "The value is not in the column's vocabulary.",
+    "minimum-error": "The value is below the column's minimum.",
+    "maximum-error": "The value is above the column's maximum.",
+    "pattern-error": "The value does not match the column's pattern.",
+    "length-error": "The value is shorter or longer than the column allows.",
+    "unique-error": "The value must be unique but occurs more than once.",
+    # named cross-field and cross-file checks (CODEBOOK.md)
+    "sub-event-type-mismatch": "The sub-event type does not belong to the event type.",
+    "derived-mismatch": "A derivable column disagrees with what the tool derives.",
+    "actor2-inter2-mismatch": "actor2 is empty exactly when inter2 is 0.",
+    "actor2-required": "The event type needs a second actor.",
+    "inter-not-allowed": "The actor type is not allowed for the event type.",
+    "civilian-targeting-rule": "civilian_targeting breaks the rule of the sub-event type.",
+    "civilians-in-battle": "Civilians are never associated actors in a battle.",
+    "fatalities-not-allowed": "The sub-event type does not allow fatalities.",
+    "time-precision-date": "The date does not fit the time precision.",
+    "date-after-publication": "The event date is after the article's publication date.",
+    "future-date": "The event date is in the future.",
+    "missing-article": "The article is not in the article index.",
+    "evidence-not-found": "The evidence does not occur in the article text.",
+    "id-country-prefix": "The event id does not start with the country's ISO3 code.",
+    "article-hash-mismatch": "The article text does not match the sha256 in the index.",
+    "article-missing-text": "The article index names a text file that does not exist.",
+    "invalid-article-id": "The article id could escape the articles folder or is malformed.",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about the data, located at a cell a coder can act on."""
+
+    code: str
+    message: str
+    file: str
+    line: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in PROBLEM_CODES:
+            raise ValueError(f"unknown problem code {self.code!r}")  # a bug, not bad data
+
+    def format(self) -> str:
+        """One line: file:line: column=value [code] message."""
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        cell = ""
+        if self.column is not None:
+            cell = f" {self.column}"
+            if self.value is not None:
+                cell += f"={self.value!r}"
+        return f"{where}:{cell} [{self.code}] {self.message}"
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.file, self.line or 0, self.column or "", self.code)
+
+
+@dataclass(frozen=True)
+class Report:
+    """All findings of one validation run. Valid when it holds no problem."""
+
+    problems: tuple[Problem, ...] = ()
+    files: tuple[str, ...] = ()
+    rows: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def counts(self) -> dict[str, int]:
+        """Number of problems per code, most frequent first."""
+        return dict(Counter(p.code for p in self.problems).most_common())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full report as JSON-ready data."""
+        return {
+            "valid": self.valid,
+            "files": list(self.files),
+            "rows": self.rows,
+            "problem_count": len(self.problems),
+            "counts": self.counts(),
+            "problems": [asdict(p) for p in self.problems],
+        }

@@ -1,0 +1,191 @@
+"""Deterministic writers: events as Arrow, CSV and Parquet, and datapackage.json assembly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from eventdata.schema import Codebook, arrow_field, published_table_schema, to_arrow_schema
+
+DATA_PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+CSV_EOL = "\r\n"  # RFC 4180
+PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
+ID_PATTERN = re.compile(r"^([A-Z]{3})(\d+)$")
+
+#: Table Schema of data/articles.csv, the article index shipped in every package.
+ARTICLES_SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "article_id", "type": "string", "description": "Identifier cited by events.article_id.", "constraints": {"required": True, "unique": True}},
+        {"name": "title", "type": "string", "description": "Headline ('unknown' when not known).", "constraints": {"required": True}},
+        {"name": "publisher", "type": "string", "description": "Outlet ('unknown' when not known).", "constraints": {"required": True}},
+        {"name": "url", "type": "string", "description": "Where the article was published, when known."},
+        {"name": "published", "type": "date", "description": "Publication date.", "constraints": {"required": True}},
+        {"name": "language", "type": "string", "description": "Language of the text (ISO 639-1).", "constraints": {"required": True}},
+        {"name": "sha256", "type": "string", "description": "sha256 of the article text.", "constraints": {"required": True, "pattern": "[0-9a-f]{64}"}},
+        {"name": "bytes", "type": "integer", "description": "Size of the article text in bytes.", "constraints": {"required": True, "minimum": 0}},
+        {"name": "notes", "type": "string", "description": "How the metadata was established."},
+    ],
+    "missingValues": [""],
+    "primaryKey": ["article_id"],
+}
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def release_datetime(release_date: date, source_date_epoch: str | None = None) -> datetime:
+    """The one time a package states: SOURCE_DATE_EPOCH when set, else midnight UTC of the release date."""
+    if source_date_epoch:
+        return datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
+    return datetime(release_date.year, release_date.month, release_date.day, tzinfo=timezone.utc)
+
+
+def sort_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Rows in id order: by country prefix, then by number (SYR2 before SYR10)."""
+    parts = events["event_id_cnty"].astype("string").str.extract(ID_PATTERN.pattern)
+    keys = pd.DataFrame({"prefix": parts[0], "number": pd.to_numeric(parts[1]), "id": events["event_id_cnty"]})
+    order = keys.sort_values(["prefix", "number", "id"], kind="stable").index
+    return events.loc[order].reset_index(drop=True)
+
+
+def to_arrow_array(values: pd.Series, field: pa.Field) -> pa.Array:
+    """One parsed column as the Arrow type the codebook gives it."""
+    if pa.types.is_date32(field.type):
+        array = pa.array(values.to_numpy(dtype="datetime64[s]", na_value=None), type=pa.timestamp("s"), from_pandas=True)
+        return pc.cast(array, pa.date32())
+    if pa.types.is_dictionary(field.type):
+        return pa.array(values, type=pa.string(), from_pandas=True).dictionary_encode()
+    return pa.array(values, type=field.type, from_pandas=True)
+
+
+def events_table(events: pd.DataFrame, codebook: Codebook) -> pa.Table:
+    """Events sorted by id, with the columns and types of the codebook and no pandas metadata."""
+    schema = to_arrow_schema(codebook)
+    ordered = sort_events(events) if len(events) else events
+    arrays = [to_arrow_array(ordered[f.name], f) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd", use_dictionary=True, write_statistics=True, store_schema=True)
+
+
+def write_csv(table: pa.Table, path: Path) -> None:
+    """RFC 4180 CSV: header, CRLF, strings quoted, empty cell for missing values, ISO dates."""
+    plain = pa.Table.from_arrays(
+        [pc.cast(c, c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns],
+        names=table.column_names,
+    )
+    pa_csv.write_csv(plain, path, pa_csv.WriteOptions(quoting_header="none", eol=CSV_EOL, include_header=True))
+
+
+def articles_frame(articles: Iterable[Any]) -> pd.DataFrame:
+    """The article index as published: metadata, sha256 and bytes of every text."""
+    rows = [
+        {
+            "article_id": a.article_id, "title": a.title, "publisher": a.publisher, "url": a.url or None,
+            "published": a.published, "language": a.language, "sha256": a.sha256, "bytes": a.bytes,
+            "notes": a.notes or None,
+        }
+        for a in sorted(articles, key=lambda a: a.article_id)
+    ]
+    return pd.DataFrame(rows, columns=[f["name"] for f in ARTICLES_SCHEMA["fields"]])
+
+
+def articles_table(frame: pd.DataFrame) -> pa.Table:
+    fields = [arrow_field(f) for f in ARTICLES_SCHEMA["fields"]]
+    arrays = []
+    for field in fields:
+        values = frame[field.name]
+        if pa.types.is_date32(field.type):
+            arrays.append(pa.array(list(values), type=pa.date32()))
+        else:
+            arrays.append(pa.array(list(values), type=field.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def file_resource(path: Path, root: Path, **descriptor: Any) -> dict[str, Any]:
+    """A resource descriptor with path, bytes and sha256 of a written file."""
+    resource: dict[str, Any] = {"name": descriptor.pop("name"), "path": path.relative_to(root).as_posix()}
+    resource.update(descriptor)
+    resource["bytes"] = path.stat().st_size
+    resource["hash"] = f"sha256:{sha256_file(path)}"
+    return resource
+
+
+def datapackage_descriptor(
+    codebook: Codebook,
+    *,
+    version: str,
+    created: datetime,
+    articles: Iterable[Any],
+    resources: list[dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """datapackage.json (Data Package v2) from the dataset metadata in schemas/dataset.json."""
+    dataset = codebook.dataset
+    sources = []
+    for article in sorted(articles, key=lambda a: a.article_id):
+        source: dict[str, Any] = {"title": f"{article.article_id}: {article.title} ({article.publisher}, {article.published.isoformat()})"}
+        if article.url:
+            source["path"] = article.url
+        sources.append(source)
+    descriptor: dict[str, Any] = {"$schema": DATA_PACKAGE_PROFILE, "name": dataset["name"]}
+    for key in ("title", "description", "homepage", "keywords", "licenses", "contributors"):
+        if dataset.get(key):
+            descriptor[key] = dataset[key]
+    descriptor["version"] = version
+    descriptor["created"] = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    descriptor["sources"] = sources
+    descriptor["resources"] = resources
+    if extra:
+        descriptor.update(extra)
+    return descriptor
+
+
+def events_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, Any]]:
+    """Descriptors of the events files and the article index inside a written package."""
+    schema = published_table_schema(codebook)
+    return [
+        file_resource(
+            package_dir / "data" / "events.csv", package_dir, name="events", type="table", scheme="file",
+            format="csv", mediatype="text/csv", encoding="utf-8",
+            dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
+            schema=schema,
+        ),
+        file_resource(
+            package_dir / "data" / "events.parquet", package_dir, name="events-parquet", scheme="file",
+            type="file", format="parquet", mediatype=PARQUET_MEDIATYPE,
+            description="The events of data/events.csv as Parquet (zstd), with the same columns and values.",
+        ),
+        file_resource(
+            package_dir / "data" / "articles.csv", package_dir, name="articles", type="table", scheme="file",
+            format="csv", mediatype="text/csv", encoding="utf-8",
+            dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
+            schema=ARTICLES_SCHEMA,
+        ),
+        file_resource(
+            package_dir / "codebook.md", package_dir, name="codebook", scheme="file", format="md",
+            mediatype="text/markdown", encoding="utf-8", description="The codebook: every column and vocabulary.",
+        ),
+    ]
+
+
+def write_json(data: Any, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n")

@@ -1,0 +1,112 @@
+"""A dataset folder: schemas/, seeds/ and dist-data/, and `eventdata init`."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import date
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from eventdata.errors import SourceError
+
+#: Files of the codebook that every dataset starts from (the rest is the dataset's own).
+DEFAULT_CODEBOOK_PACKAGE_DIR = "default_codebook"
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class Project:
+    """Paths of one dataset folder."""
+
+    root: Path
+
+    @property
+    def schemas_dir(self) -> Path:
+        return self.root / "schemas"
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.root / "seeds"
+
+    @property
+    def articles_index(self) -> Path:
+        return self.seeds_dir / "articles.csv"
+
+    @property
+    def articles_dir(self) -> Path:
+        return self.seeds_dir / "articles"
+
+    @property
+    def sheets_dir(self) -> Path:
+        return self.seeds_dir / "sheets"
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.root / "dist-data"
+
+    def sheet_paths(self) -> list[Path]:
+        """Every coding sheet of the dataset, in a stable order."""
+        if not self.sheets_dir.is_dir():
+            return []
+        return sorted(self.sheets_dir.glob("*.csv"))
+
+
+def load_project(root: Path | str | None = None) -> Project:
+    """The dataset folder at root (default: the current directory), checked for its layout."""
+    path = Path(root) if root is not None else Path.cwd()
+    if not path.is_dir():
+        raise SourceError(f"Dataset folder {path} does not exist. Create one with `eventdata init {path}`.")
+    schema_file = path / "schemas" / "events.schema.json"
+    if not schema_file.is_file():
+        raise SourceError(
+            f"{path.resolve()} is not an eventdata dataset: {schema_file} is missing. "
+            "Run the command inside a dataset folder, pass --project DIR, or create one with `eventdata init DIR`."
+        )
+    return Project(path)
+
+
+def default_codebook_dir() -> Path:
+    """The codebook shipped with the package (schemas/ of the flagship dataset)."""
+    shipped = Path(str(resources.files("eventdata"))) / DEFAULT_CODEBOOK_PACKAGE_DIR
+    if shipped.is_dir():
+        return shipped
+    # An editable install runs from the repository, whose schemas/ is what the wheel ships.
+    repo_schemas = Path(__file__).resolve().parent.parent / "schemas"
+    if repo_schemas.is_dir():
+        return repo_schemas
+    raise SourceError("The default codebook is missing from this installation of eventdata; reinstall the package.")
+
+
+def init_project(root: Path | str, *, name: str | None = None, title: str | None = None) -> Project:
+    """Create a dataset folder with the default codebook, an empty article index and an empty sheet."""
+    path = Path(root)
+    if path.exists() and any(path.iterdir()):
+        raise SourceError(f"{path} exists and is not empty; `eventdata init` only creates new dataset folders.")
+    dataset_name = name or re.sub(r"[^a-z0-9._-]+", "-", path.resolve().name.lower()).strip("-._") or "events"
+    if not NAME_PATTERN.match(dataset_name):
+        raise SourceError(f"Dataset name {dataset_name!r} must match {NAME_PATTERN.pattern} (lower case, digits, . _ -).")
+    source = default_codebook_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, path / "schemas", ignore=shutil.ignore_patterns("dataset.json", "__pycache__"))
+    dataset = {
+        "name": dataset_name,
+        "title": title or dataset_name,
+        "description": "",
+        "version": "0.1.0",
+        "created": date.today().isoformat(),
+        "licenses": [],
+        "contributors": [],
+        "keywords": [],
+    }
+    (path / "schemas" / "dataset.json").write_text(json.dumps(dataset, indent=2) + "\n", encoding="utf-8")
+    seeds = path / "seeds"
+    (seeds / "articles").mkdir(parents=True)
+    (seeds / "sheets").mkdir()
+    (seeds / "articles.csv").write_text(
+        "article_id,title,publisher,url,published,language,sha256,notes\n", encoding="utf-8"
+    )
+    (path / "dist-data").mkdir()
+    return Project(path)

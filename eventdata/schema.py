@@ -1,0 +1,358 @@
+"""The codebook in schemas/: Table Schema + vocabularies + dataset metadata.
+
+Everything else is generated from it: the pandera schema, the Arrow schema for
+Parquet, the published Table Schema (vocabularies expanded into enums and
+patterns) and the human-readable codebook.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pa_arrow
+
+from eventdata.errors import SchemaFileError
+
+SCHEMA_FILE = "events.schema.json"
+DATASET_FILE = "dataset.json"
+VOCABULARY_DIR = "vocabularies"
+
+SUPPORTED_TYPES = ("string", "integer", "number", "date")
+SUPPORTED_CONSTRAINTS = ("required", "unique", "enum", "minimum", "maximum", "pattern", "minLength", "maxLength")
+SUPPORTED_FIELD_KEYS = ("name", "type", "format", "title", "description", "constraints", "eventdata", "example")
+DERIVATIONS = ("event_id", "year", "disorder_type", "interaction", "iso", "region", "timestamp")
+
+#: pandas dtype of each Table Schema type once a sheet has been parsed.
+PANDAS_DTYPES: dict[str, Any] = {
+    "string": pd.StringDtype("pyarrow"),
+    "integer": pd.Int64Dtype(),
+    "number": pd.Float64Dtype(),
+    "date": "datetime64[s]",
+}
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """The loaded codebook of one dataset."""
+
+    path: Path
+    table_schema: dict[str, Any]
+    vocabularies: dict[str, pd.DataFrame]
+    dataset: dict[str, Any]
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return list(self.table_schema["fields"])
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f["name"] for f in self.table_schema["fields"]]
+
+    def field(self, name: str) -> dict[str, Any]:
+        for f in self.table_schema["fields"]:
+            if f["name"] == name:
+                return dict(f)
+        raise KeyError(name)
+
+    def derivation(self, name: str) -> str | None:
+        return self.field(name).get("eventdata", {}).get("derived")
+
+    @property
+    def derived_fields(self) -> list[str]:
+        """Columns the tool computes; a sheet may omit them."""
+        return [f["name"] for f in self.fields if f.get("eventdata", {}).get("derived")]
+
+    @property
+    def input_required_fields(self) -> list[str]:
+        """Columns every coding sheet must have."""
+        derived = set(self.derived_fields)
+        return [
+            f["name"] for f in self.fields if f.get("constraints", {}).get("required") and f["name"] not in derived
+        ]
+
+    def vocabulary(self, table: str) -> pd.DataFrame:
+        try:
+            return self.vocabularies[table]
+        except KeyError as err:
+            raise SchemaFileError(
+                f"Vocabulary {table!r} is missing: expected {self.path / VOCABULARY_DIR / (table + '.csv')}."
+            ) from err
+
+    def vocabulary_values(self, reference: str) -> list[str]:
+        """Values of a vocabulary column named as 'table.column', in file order, without repeats."""
+        table, _, column = reference.partition(".")
+        frame = self.vocabulary(table)
+        if column not in frame.columns:
+            raise SchemaFileError(
+                f"Vocabulary reference {reference!r}: {table}.csv has no column {column!r} "
+                f"(it has {', '.join(frame.columns)})."
+            )
+        return list(dict.fromkeys(frame[column].tolist()))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise SchemaFileError(f"{path} is missing.") from err
+    except json.JSONDecodeError as err:
+        raise SchemaFileError(f"{path}:{err.lineno}:{err.colno}: not valid JSON ({err.msg}).") from err
+    except UnicodeDecodeError as err:
+        raise SchemaFileError(f"{path}: not UTF-8 (byte {err.start}).") from err
+
+
+def read_vocabularies(directory: Path) -> dict[str, pd.DataFrame]:
+    """Every vocabulary CSV in schemas/vocabularies/ as a frame of strings."""
+    vocabularies: dict[str, pd.DataFrame] = {}
+    for path in sorted(directory.glob("*.csv")):
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise SchemaFileError(f"Vocabulary {path} cannot be read: {err}") from err
+        vocabularies[path.stem] = frame
+    return vocabularies
+
+
+def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path) -> dict[str, Any]:
+    """Check one field against what the tool supports and fill enums from its vocabulary."""
+    name = field.get("name")
+    where = f"{path}: field {name!r}"
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise SchemaFileError(f"{path}: field name {name!r} must be snake_case.")
+    unknown_keys = sorted(set(field) - set(SUPPORTED_FIELD_KEYS))
+    if unknown_keys:
+        raise SchemaFileError(f"{where}: unsupported key(s) {unknown_keys}; supported: {list(SUPPORTED_FIELD_KEYS)}.")
+    type_ = field.get("type", "string")
+    if type_ not in SUPPORTED_TYPES:
+        raise SchemaFileError(f"{where}: type {type_!r} is not supported; use one of {list(SUPPORTED_TYPES)}.")
+    if type_ == "date" and field.get("format", "default") != "default":
+        raise SchemaFileError(f"{where}: only the default date format (YYYY-MM-DD) is supported.")
+    constraints = dict(field.get("constraints", {}))
+    unsupported = sorted(set(constraints) - set(SUPPORTED_CONSTRAINTS))
+    if unsupported:
+        raise SchemaFileError(
+            f"{where}: constraint(s) {unsupported} cannot be checked by eventdata; "
+            f"supported: {list(SUPPORTED_CONSTRAINTS)}. Remove them or add support in eventdata/schema.py."
+        )
+    extra = dict(field.get("eventdata", {}))
+    derived = extra.get("derived")
+    if derived is not None and derived not in DERIVATIONS:
+        raise SchemaFileError(f"{where}: unknown derivation {derived!r}; known: {list(DERIVATIONS)}.")
+    reference = extra.get("vocabulary")
+    if reference:
+        if "enum" in constraints or "pattern" in constraints:
+            raise SchemaFileError(f"{where}: give either a vocabulary or an enum/pattern, not both.")
+        values = codebook.vocabulary_values(reference)
+        separator = extra.get("separator")
+        if separator:
+            alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
+            constraints["pattern"] = f"(?:{alternatives})(?:{re.escape(separator)}(?:{alternatives}))*"
+        elif type_ == "integer":
+            try:
+                constraints["enum"] = [int(v) for v in values]
+            except ValueError as err:
+                raise SchemaFileError(f"{where}: vocabulary {reference!r} holds a non-integer value.") from err
+        else:
+            constraints["enum"] = values
+    expanded = dict(field)
+    expanded["type"] = type_
+    if constraints:
+        expanded["constraints"] = constraints
+    return expanded
+
+
+def load_codebook(schemas_dir: Path | str) -> Codebook:
+    """Read schemas/ and check that every constraint in it can be enforced."""
+    directory = Path(schemas_dir)
+    schema_path = directory / SCHEMA_FILE
+    raw = _read_json(schema_path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list) or not raw["fields"]:
+        raise SchemaFileError(f"{schema_path}: a Table Schema needs a non-empty 'fields' list.")
+    dataset = _read_json(directory / DATASET_FILE)
+    if not isinstance(dataset, dict):
+        raise SchemaFileError(f"{directory / DATASET_FILE}: expected a JSON object.")
+    vocabularies = read_vocabularies(directory / VOCABULARY_DIR)
+    codebook = Codebook(directory, copy.deepcopy(raw), vocabularies, dataset)
+    fields = [_expand_field(f, codebook, schema_path) for f in raw["fields"]]
+    names = [f["name"] for f in fields]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise SchemaFileError(f"{schema_path}: field(s) {duplicates} are defined twice.")
+    for key in raw.get("primaryKey", []):
+        if key not in names:
+            raise SchemaFileError(f"{schema_path}: primaryKey names unknown field {key!r}.")
+    expanded = copy.deepcopy(raw)
+    expanded["fields"] = fields
+    return Codebook(directory, expanded, vocabularies, dataset)
+
+
+def published_table_schema(codebook: Codebook) -> dict[str, Any]:
+    """The Table Schema as published in a data package: vocabularies expanded into constraints."""
+    return copy.deepcopy(codebook.table_schema)
+
+
+# --- pandera -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What a pandera check in the generated schema stands for."""
+
+    code: str
+    rule: str
+
+
+def _constraint_checks(field: dict[str, Any]) -> list[tuple[pa.Check, CheckInfo]]:
+    constraints = field.get("constraints", {})
+    checks: list[tuple[pa.Check, CheckInfo]] = []
+    if "enum" in constraints:
+        checks.append((pa.Check.isin(constraints["enum"]), CheckInfo("enum-error", "is not in the codebook's list of values")))
+    if "minimum" in constraints:
+        minimum = constraints["minimum"]
+        checks.append((pa.Check.ge(minimum), CheckInfo("minimum-error", f"must be at least {minimum}")))
+    if "maximum" in constraints:
+        maximum = constraints["maximum"]
+        checks.append((pa.Check.le(maximum), CheckInfo("maximum-error", f"must be at most {maximum}")))
+    if "pattern" in constraints:
+        pattern = constraints["pattern"]
+        rule = f"must match the pattern {pattern}"
+        if field.get("eventdata", {}).get("vocabulary"):
+            rule = "must be values of the vocabulary joined by " + repr(field["eventdata"].get("separator"))
+        checks.append((pa.Check.str_matches(f"^(?:{pattern})$"), CheckInfo("pattern-error", rule)))
+    if "minLength" in constraints or "maxLength" in constraints:
+        low, high = constraints.get("minLength"), constraints.get("maxLength")
+        checks.append(
+            (pa.Check.str_length(low, high), CheckInfo("length-error", f"must have {low or 0} to {high or 'any'} characters"))
+        )
+    return checks
+
+
+@dataclass(frozen=True)
+class PanderaSchema:
+    """The generated pandera schema and what each of its checks means."""
+
+    schema: pa.DataFrameSchema
+    checks: dict[tuple[str, int], CheckInfo]
+
+
+def to_pandera(codebook: Codebook) -> PanderaSchema:
+    """Translate the Table Schema into a pandera DataFrameSchema over parsed (typed) columns."""
+    columns: dict[str, pa.Column] = {}
+    infos: dict[tuple[str, int], CheckInfo] = {}
+    for field in codebook.fields:
+        pairs = _constraint_checks(field)
+        constraints = field.get("constraints", {})
+        columns[field["name"]] = pa.Column(
+            PANDAS_DTYPES[field["type"]],
+            checks=[check for check, _ in pairs],
+            nullable=not constraints.get("required", False),
+            unique=bool(constraints.get("unique", False)),
+            required=True,
+            description=field.get("description"),
+        )
+        for number, (_, info) in enumerate(pairs):
+            infos[(field["name"], number)] = info
+    schema = pa.DataFrameSchema(columns, strict=False, ordered=False, name="events")
+    return PanderaSchema(schema, infos)
+
+
+# --- Arrow / Parquet ---------------------------------------------------------------------
+
+
+def _integer_type(field: dict[str, Any]) -> pa_arrow.DataType:
+    constraints = field.get("constraints", {})
+    values = constraints.get("enum") or [constraints.get("minimum"), constraints.get("maximum")]
+    if all(v is not None for v in values):
+        low, high = min(values), max(values)
+        for bits, arrow_type in ((8, pa_arrow.int8()), (16, pa_arrow.int16()), (32, pa_arrow.int32())):
+            if -(2 ** (bits - 1)) <= low and high < 2 ** (bits - 1):
+                return arrow_type
+    return pa_arrow.int64()
+
+
+def arrow_field(field: dict[str, Any]) -> pa_arrow.Field:
+    """The Arrow field for one Table Schema field, with its description as metadata."""
+    type_ = field["type"]
+    extra = field.get("eventdata", {})
+    arrow_type: pa_arrow.DataType
+    if type_ == "string":
+        categorical = extra.get("vocabulary") and not extra.get("separator")
+        arrow_type = pa_arrow.dictionary(pa_arrow.int32(), pa_arrow.string()) if categorical else pa_arrow.string()
+    elif type_ == "integer":
+        arrow_type = _integer_type(field)
+    elif type_ == "number":
+        arrow_type = pa_arrow.float64()
+    else:
+        arrow_type = pa_arrow.date32()
+    metadata = {"description": field.get("description", "")}
+    return pa_arrow.field(
+        field["name"], arrow_type, nullable=not field.get("constraints", {}).get("required", False), metadata=metadata
+    )
+
+
+def to_arrow_schema(codebook: Codebook) -> pa_arrow.Schema:
+    """The explicit Arrow schema of events.parquet."""
+    return pa_arrow.schema([arrow_field(f) for f in codebook.fields])
+
+
+# --- human-readable codebook -------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _constraint_text(field: dict[str, Any]) -> str:
+    constraints = field.get("constraints", {})
+    extra = field.get("eventdata", {})
+    parts = []
+    if constraints.get("unique"):
+        parts.append("unique")
+    if "minimum" in constraints or "maximum" in constraints:
+        parts.append(f"{constraints.get('minimum', '')}..{constraints.get('maximum', '')}")
+    if extra.get("vocabulary"):
+        table = extra["vocabulary"].split(".")[0]
+        joined = f", joined by '{extra['separator']}'" if extra.get("separator") else ""
+        parts.append(f"vocabulary [{table}](#{table.replace('_', '-')}){joined}")
+    elif "enum" in constraints:
+        parts.append("one of " + ", ".join(f"`{v}`" for v in constraints["enum"]))
+    elif "pattern" in constraints:
+        parts.append(f"pattern `{constraints['pattern']}`")
+    if extra.get("derived"):
+        parts.append("derived by the tool")
+    return "; ".join(parts)
+
+
+def codebook_markdown(codebook: Codebook) -> str:
+    """The codebook as Markdown: columns, then every vocabulary."""
+    dataset = codebook.dataset
+    lines = [
+        f"# Codebook: {dataset.get('title', dataset.get('name', ''))}",
+        "",
+        "Generated from schemas/ by eventdata; the machine-readable form is the Table Schema in datapackage.json.",
+        "",
+        "## Columns",
+        "",
+        "| # | column | type | required | constraints | description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for number, field in enumerate(codebook.fields, start=1):
+        required = "yes" if field.get("constraints", {}).get("required") else ""
+        lines.append(
+            f"| {number} | `{field['name']}` | {field['type']} | {required} | "
+            f"{_cell(_constraint_text(field))} | {_cell(field.get('description', ''))} |"
+        )
+    for name, frame in sorted(codebook.vocabularies.items()):
+        lines += ["", f"## {name}", "", f"{len(frame)} entries, from schemas/{VOCABULARY_DIR}/{name}.csv.", ""]
+        lines.append("| " + " | ".join(frame.columns) + " |")
+        lines.append("|" + "---|" * len(frame.columns))
+        for row in frame.itertuples(index=False):
+            lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"

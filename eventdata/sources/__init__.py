@@ -1,0 +1,1 @@
+"""Reading the material events are coded from: articles and coding sheets."""

@@ -1,0 +1,150 @@
+"""The article index (seeds/articles.csv) and article texts: reads and hashes, never judges events."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from eventdata.errors import Problem, SourceError
+from eventdata.sources.sheets import display_path
+
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+INDEX_COLUMNS = ("article_id", "title", "publisher", "url", "published", "language", "sha256", "notes")
+REQUIRED_COLUMNS = ("article_id", "title", "publisher", "published", "language", "sha256")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One source article: its metadata and the hash of its text."""
+
+    article_id: str
+    title: str
+    publisher: str
+    url: str
+    published: date
+    language: str
+    sha256: str
+    bytes: int
+    path: Path
+    notes: str = ""
+    text: str = field(default="", repr=False, compare=False)
+
+
+def is_safe_article_id(article_id: str) -> bool:
+    """True when the id names a file inside the articles folder and nothing else."""
+    return bool(ARTICLE_ID.match(article_id)) and ".." not in article_id
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_articles(index_path: Path, articles_dir: Path) -> tuple[dict[str, Article], list[Problem]]:
+    """Every article of the index, with its text, and the problems found in the index."""
+    name = display_path(index_path)
+    if not index_path.is_file():
+        raise SourceError(f"Article index {name} is missing; create it with a header row: {','.join(INDEX_COLUMNS)}")
+    try:
+        text = index_path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        return {}, [Problem("encoding-error", f"not UTF-8 at byte {err.start}; save the file as UTF-8.", name)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header:
+        return {}, [Problem("empty-file", "the article index has no header row.", name)]
+    problems: list[Problem] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    for column in missing:
+        problems.append(Problem("missing-column", f"add the column {column!r} to the header.", name, 1, column))
+    if missing:
+        return {}, problems
+    articles: dict[str, Article] = {}
+    line = 2
+    for cells in reader:
+        start, line = line, reader.line_num + 1
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            code = "extra-cell" if len(cells) > len(header) else "missing-cell"
+            problems.append(Problem(code, f"the row has {len(cells)} cells, the header {len(header)}.", name, start))
+            continue
+        row = {k: v.strip() for k, v in zip(header, cells, strict=True)}
+        article = _read_article(row, start, name, articles_dir, problems)
+        if article is None:
+            continue
+        if article.article_id in articles:
+            problems.append(
+                Problem("unique-error", "the article id is listed twice.", name, start, "article_id", article.article_id)
+            )
+            continue
+        articles[article.article_id] = article
+    return articles, problems
+
+
+def _read_article(
+    row: dict[str, str], line: int, name: str, articles_dir: Path, problems: list[Problem]
+) -> Article | None:
+    article_id = row["article_id"]
+    if not is_safe_article_id(article_id):
+        problems.append(
+            Problem(
+                "invalid-article-id",
+                "an article id is a file name inside seeds/articles/: letters, digits, '_', '.', '-', no '..' or '/'.",
+                name, line, "article_id", article_id,
+            )
+        )
+        return None
+    for column in REQUIRED_COLUMNS:
+        if not row[column]:
+            hint = " (write 'unknown' if it is not known)" if column in ("title", "publisher") else ""
+            problems.append(Problem("required-error", f"{column} is required{hint}.", name, line, column, ""))
+    try:
+        published = date.fromisoformat(row["published"]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["published"]) else None
+    except ValueError:
+        published = None
+    if row["published"] and published is None:
+        problems.append(
+            Problem("type-error", "published must be a real date written YYYY-MM-DD.", name, line, "published", row["published"])
+        )
+    path = articles_dir / f"{article_id}.txt"
+    if not path.is_file():
+        problems.append(
+            Problem("article-missing-text", f"the text file {display_path(path)} does not exist.", name, line, "article_id", article_id)
+        )
+        return None
+    data = path.read_bytes()
+    digest = sha256_bytes(data)
+    if row["sha256"] and row["sha256"].lower() != digest:
+        problems.append(
+            Problem(
+                "article-hash-mismatch",
+                f"the text of {display_path(path)} has sha256 {digest}; the index says {row['sha256']}. "
+                "An article's text is never edited: restore it, or add the new text as a new article.",
+                name, line, "sha256", row["sha256"],
+            )
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        problems.append(Problem("encoding-error", f"{display_path(path)} is not UTF-8 at byte {err.start}.", name, line, "article_id", article_id))
+        return None
+    if published is None:
+        return None
+    return Article(
+        article_id=article_id,
+        title=row["title"],
+        publisher=row["publisher"],
+        url=row.get("url", ""),
+        published=published,
+        language=row["language"],
+        sha256=digest,
+        bytes=len(data),
+        path=path,
+        notes=row.get("notes", ""),
+        text=text,
+    )

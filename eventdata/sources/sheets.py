@@ -1,0 +1,218 @@
+"""Coding sheets (CSV, one row per event) read as strings, with the line of every row."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from eventdata.errors import Problem
+
+SHEET_COLUMN = "_sheet"
+LINE_COLUMN = "_line"
+STRING_DTYPE = pd.StringDtype("pyarrow")
+OTHER_DELIMITERS = (";", "\t", "|")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One coding sheet: its rows as strings (plus _sheet and _line) and what was wrong with the file."""
+
+    path: Path
+    frame: pd.DataFrame
+    problems: tuple[Problem, ...]
+    readable: bool
+
+
+def display_path(path: Path) -> str:
+    """The path as a coder would type it: relative to the current folder when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def closest(value: str, choices: Sequence[str]) -> str:
+    """' Did you mean …?' for the vocabulary entries nearest to value, or ''."""
+    matches = difflib.get_close_matches(value, list(choices), n=3, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in choices}
+        matches = [lowered[value.lower()]] if value.lower() in lowered else []
+    return " Did you mean " + " or ".join(repr(m) for m in matches) + "?" if matches else ""
+
+
+class MalformedCSV(Exception):
+    """The csv module could not parse a record (an unbalanced quote, for one)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (header = line 1); blank lines are skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise MalformedCSV(start, str(err)) from err
+        if cells and any(cells):
+            yield start, cells
+        start = reader.line_num + 1
+
+
+def _empty_frame(columns: Sequence[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series([], dtype=STRING_DTYPE) for c in columns})
+    frame[LINE_COLUMN] = pd.Series([], dtype="int64")
+    return frame
+
+
+def _fast_table(data: bytes, header: list[str]) -> pa.Table | None:
+    """All cells as strings with pyarrow, or None when the file needs the careful reader."""
+    try:
+        return pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.string() for c in header},
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
+def _needs_line_map(data: bytes, table: pa.Table) -> bool:
+    """True when rows and lines do not match one to one (blank lines, line breaks inside cells)."""
+    if b"\n\n" in data or b"\r\n\r\n" in data or b"\r" in data.replace(b"\r\n", b""):
+        return True
+    return any(pc.any(pc.match_substring(table[c], "\n")).as_py() for c in table.column_names)
+
+
+def read_sheet(path: Path, known_columns: Sequence[str], required_columns: Sequence[str]) -> Sheet:
+    """Read a sheet as strings; every problem with the file itself is returned, none raised."""
+    name = display_path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return Sheet(path, _empty_frame(known_columns), (Problem("source-error", f"cannot read the file: {err.strerror}.", name),), False)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        message = (
+            f"byte 0x{data[err.start]:02x} at character {column} is not UTF-8; "
+            "save the sheet as 'CSV UTF-8' (Excel) or UTF-8 (LibreOffice)."
+        )
+        return Sheet(path, _empty_frame(known_columns), (Problem("encoding-error", message, name, line),), False)
+    if not text.strip():
+        return Sheet(path, _empty_frame(known_columns), (Problem("empty-file", "the sheet is empty; it needs a header row.", name),), False)
+    try:
+        records = list(_records(text))
+    except MalformedCSV as err:
+        message = f"malformed CSV in the record starting here ({err.reason}); check for an unbalanced double quote."
+        return Sheet(path, _empty_frame(known_columns), (Problem("source-error", message, name, err.line),), False)
+    header_line, header = records[0]
+    header = [h.strip() for h in header]
+    problems = _check_header(header, header_line, name, known_columns, required_columns)
+    if any(p.code in ("delimiter-error", "duplicate-column", "blank-header") for p in problems):
+        return Sheet(path, _empty_frame(known_columns), tuple(problems), False)
+    table = _fast_table(data, header) if header_line == 1 else None
+    if table is not None and not _needs_line_map(data, table):
+        lines = pd.Series(range(2, table.num_rows + 2), dtype="int64")
+        columns = {c: table[c] for c in header}
+    else:
+        columns, lines, ragged = _careful_columns(records[1:], header, name)
+        problems += ragged
+    frame = _to_frame(columns, lines, header, known_columns)
+    return Sheet(path, frame, tuple(problems), True)
+
+
+def _check_header(
+    header: list[str], line: int, name: str, known: Sequence[str], required: Sequence[str]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if len(header) == 1:
+        for delimiter in OTHER_DELIMITERS:
+            if delimiter in header[0]:
+                shown = "tab" if delimiter == "\t" else repr(delimiter)
+                return [
+                    Problem(
+                        "delimiter-error",
+                        f"the header is separated by {shown}, not commas; export the sheet as comma-separated CSV.",
+                        name, line,
+                    )
+                ]
+    seen: set[str] = set()
+    for position, column in enumerate(header, start=1):
+        if not column:
+            problems.append(Problem("blank-header", f"header cell {position} is empty; name the column or delete it.", name, line))
+        elif column in seen:
+            problems.append(Problem("duplicate-column", "the column appears twice in the header.", name, line, column))
+        elif column not in known:
+            hint = closest(column, known) or " Columns are listed in the codebook (`eventdata codebook`)."
+            problems.append(Problem("unknown-column", f"the codebook has no column {column!r}.{hint}", name, line, column))
+        seen.add(column)
+    for column in required:
+        if column not in seen:
+            problems.append(Problem("missing-column", f"the sheet lacks the required column {column!r}; add it to the header.", name, line, column))
+    return problems
+
+
+def _careful_columns(
+    records: list[tuple[int, list[str]]], header: list[str], name: str
+) -> tuple[dict[str, list[str]], pd.Series, list[Problem]]:
+    """Columns from the csv module, keeping the line of each row and reporting ragged rows."""
+    width = len(header)
+    problems: list[Problem] = []
+    kept: list[list[str]] = []
+    lines: list[int] = []
+    for line, cells in records:
+        if len(cells) != width:
+            code = "extra-cell" if len(cells) > width else "missing-cell"
+            problems.append(
+                Problem(code, f"the row has {len(cells)} cells but the header has {width}; check for a stray or missing comma or quote.", name, line)
+            )
+            continue
+        kept.append(cells)
+        lines.append(line)
+    columns = {c: [row[i] for row in kept] for i, c in enumerate(header)}
+    return columns, pd.Series(lines, dtype="int64"), problems
+
+
+def _to_frame(
+    columns: dict[str, object], lines: pd.Series, header: list[str], known: Sequence[str]
+) -> pd.DataFrame:
+    """Strings with surrounding whitespace removed and empty cells as missing; absent columns are all missing."""
+    data: dict[str, pd.Series] = {}
+    size = len(lines)
+    for column in known:
+        if column in columns:
+            array = pa.chunked_array(columns[column]) if isinstance(columns[column], pa.ChunkedArray) else pa.array(columns[column], type=pa.string())  # type: ignore[arg-type]  # list[str] or ChunkedArray
+            trimmed = pc.utf8_trim_whitespace(array)
+            cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+            data[column] = pd.Series(cleaned.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get), dtype=STRING_DTYPE)
+        else:
+            data[column] = pd.Series(pd.NA, index=range(size), dtype=STRING_DTYPE)
+    frame = pd.DataFrame(data)
+    frame[LINE_COLUMN] = lines.to_numpy()
+    return frame

@@ -1,0 +1,67 @@
+"""Shared fixtures: a copy of the repository's dataset in a temporary folder, and sheet writers."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from eventdata.project import Project
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_ARTICLE = "000_d3eca66359643406"
+SEED_SHEET = REPO / "seeds" / "sheets" / f"{SEED_ARTICLE}.csv"
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = header or list(rows[0])
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A copy of the flagship dataset (codebook, articles, sheets) without its releases."""
+    root = tmp_path / "dataset"
+    root.mkdir()
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    shutil.copytree(REPO / "seeds", root / "seeds")
+    (root / "dist-data").mkdir()
+    return Project(root)
+
+
+@pytest.fixture
+def seed_rows() -> list[dict[str, str]]:
+    """The rows of the seed article's coding sheet."""
+    return read_rows(SEED_SHEET)
+
+
+@pytest.fixture
+def edit_sheet(project: Project, seed_rows: list[dict[str, str]]) -> Callable[..., Path]:
+    """Rewrite the project's seed sheet with some cells changed: edit_sheet({row_index: {column: value}})."""
+
+    def edit(changes: dict[int, dict[str, str]]) -> Path:
+        rows = [dict(r) for r in seed_rows]
+        for index, cells in changes.items():
+            rows[index].update(cells)
+        return write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", rows)
+
+    return edit
+
+
+@pytest.fixture
+def in_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path

@@ -1,0 +1,50 @@
+"""The article index: safe ids, hashes and publication dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from eventdata.project import Project
+from eventdata.sources.articles import is_safe_article_id, read_articles
+from tests.conftest import SEED_ARTICLE
+
+
+def test_articles_read_seed_article(project: Project) -> None:
+    articles, problems = read_articles(project.articles_index, project.articles_dir)
+    assert problems == []
+    article = articles[SEED_ARTICLE]
+    assert article.published == date(2022, 2, 3)
+    assert article.publisher == "unknown"
+    assert article.bytes == (project.articles_dir / f"{SEED_ARTICLE}.txt").stat().st_size
+    assert "Atmeh" in article.text
+
+
+@pytest.mark.parametrize("article_id", ["../etc/passwd", "/abs", "a/b", "..", "a..b", "", ".hidden", "a b"])
+def test_articles_reject_ids_that_could_escape(article_id: str) -> None:
+    assert not is_safe_article_id(article_id)
+
+
+def test_articles_index_with_escaping_id_is_a_problem(project: Project) -> None:
+    with project.articles_index.open("a", encoding="utf-8") as handle:
+        handle.write("../../secret,t,p,,2022-01-01,en,00,\n")
+    _, problems = read_articles(project.articles_index, project.articles_dir)
+    assert [(p.line, p.column, p.code) for p in problems] == [(3, "article_id", "invalid-article-id")]
+
+
+def test_articles_hash_mismatch_is_reported(project: Project) -> None:
+    path = project.articles_dir / f"{SEED_ARTICLE}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + " edited", encoding="utf-8")
+    _, problems = read_articles(project.articles_index, project.articles_dir)
+    assert [(p.line, p.column, p.code) for p in problems] == [(2, "sha256", "article-hash-mismatch")]
+
+
+def test_articles_missing_text_and_bad_date(project: Project) -> None:
+    with project.articles_index.open("a", encoding="utf-8") as handle:
+        handle.write("ghost,t,p,,2022-02-30,en,00,\n")
+    _, problems = read_articles(project.articles_index, project.articles_dir)
+    assert [(p.line, p.column, p.code) for p in problems] == [
+        (3, "published", "type-error"),
+        (3, "article_id", "article-missing-text"),
+    ]
