@@ -27,6 +27,7 @@ from eventdata.package import (
     write_json,
     write_parquet,
 )
+from eventdata.ids import record_assignment
 from eventdata.project import Project
 from eventdata.schema import Codebook, codebook_markdown, load_codebook
 from eventdata.validate import Validation, validate_project
@@ -124,6 +125,7 @@ def write_package(validation: Validation, package_dir: Path, *, version: str, re
     table = events_table(validation.events, codebook)
     write_csv(table, package_dir / "data" / "events.csv")
     write_parquet(table, package_dir / "data" / "events.parquet")
+    write_csv(table.select(codebook.acled_field_names), package_dir / "data" / "events-acled.csv")
     write_csv(articles_table(articles_frame(validation.articles.values())), package_dir / "data" / "articles.csv")
     (package_dir / "codebook.md").write_text(codebook_markdown(codebook), encoding="utf-8", newline="\n")
     resources = events_resources(package_dir, codebook)
@@ -157,6 +159,8 @@ def build_package(
     target = Path(out_dir) if out_dir is not None else default_package_dir(project, codebook, version)
     if not validation.report.valid:
         return BuildResult("invalid", target, version, validation.report)
+    if validation.new_ids is not None and not validation.new_ids.empty:
+        record_assignment(project.id_registry, validation.sheets, validation.new_ids)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:

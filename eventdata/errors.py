@@ -68,6 +68,14 @@ PROBLEM_CODES: dict[str, str] = {
     "article-hash-mismatch": "The article text does not match the sha256 in the index.",
     "article-missing-text": "The article index names a text file that does not exist.",
     "invalid-article-id": "The article id could escape the articles folder or is malformed.",
+    "unknown-actor": "The actor is not in the actor list (schemas/actors.csv).",
+    "actor-not-active": "No actor of that name is active on the event date.",
+    "ambiguous-actor": "Several actors of that name are active on the event date.",
+    "unknown-location": "The place is not in the place list (schemas/places.csv).",
+    "ambiguous-location": "Several places of that name exist in the country.",
+    "place-outside-country": "The place's point lies outside its country.",
+    "place-far-from-admin1": "The place's point is far from the known places of its admin1.",
+    "unregistered-id": "The event id was never assigned by the tool.",
 }
 
 

@@ -162,6 +162,8 @@ def datapackage_descriptor(
 def events_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, Any]]:
     """Descriptors of the events files and the article index inside a written package."""
     schema = published_table_schema(codebook)
+    acled_names = set(codebook.acled_field_names)
+    acled_schema = dict(schema, fields=[f for f in schema["fields"] if f["name"] in acled_names])
     return [
         file_resource(
             package_dir / "data" / "events.csv", package_dir, name="events", type="table", scheme="file",
@@ -173,6 +175,13 @@ def events_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, An
             package_dir / "data" / "events.parquet", package_dir, name="events-parquet", scheme="file",
             type="file", format="parquet", mediatype=PARQUET_MEDIATYPE,
             description="The events of data/events.csv as Parquet (zstd), with the same columns and values.",
+        ),
+        file_resource(
+            package_dir / "data" / "events-acled.csv", package_dir, name="events-acled", type="table", scheme="file",
+            format="csv", mediatype="text/csv", encoding="utf-8",
+            dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
+            description="The events with exactly ACLED's columns, in ACLED's order, for scripts written for ACLED exports.",
+            schema=acled_schema,
         ),
         file_resource(
             package_dir / "data" / "articles.csv", package_dir, name="articles", type="table", scheme="file",

@@ -36,6 +36,10 @@ class Project:
         return self.seeds_dir / "articles.csv"
 
     @property
+    def id_registry(self) -> Path:
+        return self.seeds_dir / "event_ids.csv"
+
+    @property
     def articles_dir(self) -> Path:
         return self.seeds_dir / "articles"
 

@@ -11,6 +11,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ VOCABULARY_DIR = "vocabularies"
 SUPPORTED_TYPES = ("string", "integer", "number", "date")
 SUPPORTED_CONSTRAINTS = ("required", "unique", "enum", "minimum", "maximum", "pattern", "minLength", "maxLength")
 SUPPORTED_FIELD_KEYS = ("name", "type", "format", "title", "description", "constraints", "eventdata", "example")
-DERIVATIONS = ("event_id", "year", "disorder_type", "interaction", "iso", "region", "timestamp")
+DERIVATIONS = ("event_id", "year", "disorder_type", "interaction", "iso", "region", "timestamp", "actor_type", "place")
 
 #: pandas dtype of each Table Schema type once a sheet has been parsed.
 PANDAS_DTYPES: dict[str, Any] = {
@@ -46,6 +47,7 @@ class Codebook:
     table_schema: dict[str, Any]
     vocabularies: dict[str, pd.DataFrame]
     dataset: dict[str, Any]
+    lists: dict[str, pd.DataFrame] = dataclass_field(default_factory=dict)  # schemas/*.csv: actors, places
 
     @property
     def fields(self) -> list[dict[str, Any]]:
@@ -54,6 +56,11 @@ class Codebook:
     @property
     def field_names(self) -> list[str]:
         return [f["name"] for f in self.table_schema["fields"]]
+
+    @property
+    def acled_field_names(self) -> list[str]:
+        """ACLED's columns in ACLED's order: every field but our provenance columns."""
+        return [f["name"] for f in self.fields if f.get("eventdata", {}).get("role") != "provenance"]
 
     def field(self, name: str) -> dict[str, Any]:
         for f in self.table_schema["fields"]:
@@ -190,7 +197,7 @@ def load_codebook(schemas_dir: Path | str) -> Codebook:
             raise SchemaFileError(f"{schema_path}: primaryKey names unknown field {key!r}.")
     expanded = copy.deepcopy(raw)
     expanded["fields"] = fields
-    return Codebook(directory, expanded, vocabularies, dataset)
+    return Codebook(directory, expanded, vocabularies, dataset, read_vocabularies(directory))
 
 
 def published_table_schema(codebook: Codebook) -> dict[str, Any]:
@@ -349,8 +356,10 @@ def codebook_markdown(codebook: Codebook) -> str:
             f"| {number} | `{field['name']}` | {field['type']} | {required} | "
             f"{_cell(_constraint_text(field))} | {_cell(field.get('description', ''))} |"
         )
-    for name, frame in sorted(codebook.vocabularies.items()):
-        lines += ["", f"## {name}", "", f"{len(frame)} entries, from schemas/{VOCABULARY_DIR}/{name}.csv.", ""]
+    tables = [(name, frame, f"schemas/{VOCABULARY_DIR}/{name}.csv") for name, frame in sorted(codebook.vocabularies.items())]
+    tables += [(name, frame, f"schemas/{name}.csv") for name, frame in sorted(codebook.lists.items())]
+    for name, frame, source in tables:
+        lines += ["", f"## {name}", "", f"{len(frame)} entries, from {source}.", ""]
         lines.append("| " + " | ".join(frame.columns) + " |")
         lines.append("|" + "---|" * len(frame.columns))
         for row in frame.itertuples(index=False):

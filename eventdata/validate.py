@@ -17,8 +17,11 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from eventdata.actors import ActorList, load_actors, resolve_actors
 from eventdata.derive import DERIVERS, country_iso3
 from eventdata.errors import Problem, Report, SourceError
+from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, Gazetteer, load_places, resolve_places
+from eventdata.ids import assign_ids, read_registry, unregistered
 from eventdata.project import Project
 from eventdata.schema import PANDAS_DTYPES, Codebook, load_codebook, to_pandera
 from eventdata.sources.articles import Article, read_articles
@@ -36,6 +39,16 @@ TYPE_HINTS = {
 
 
 @dataclass(frozen=True)
+class References:
+    """What rows are checked against besides the codebook: articles, actors, places and assigned ids."""
+
+    articles: dict[str, Article] = field(default_factory=dict)
+    actors: ActorList | None = None
+    gazetteer: Gazetteer | None = None
+    registry: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
 class Validation:
     """What validation found, and the parsed events (meaningful only when the report is valid)."""
 
@@ -43,6 +56,8 @@ class Validation:
     events: pd.DataFrame
     articles: dict[str, Article] = field(default_factory=dict)
     codebook: Codebook | None = None
+    new_ids: pd.DataFrame | None = None  # ids given to rows that had none: event_id_cnty, _sheet, _line
+    sheets: dict[str, Path] = field(default_factory=dict)  # shown name → path
 
 
 class Findings:
@@ -133,6 +148,111 @@ def apply_derivations(events: pd.DataFrame, codebook: Codebook, findings: Findin
             )
         derived[name] = computed.where(computed.notna(), given)
     return derived
+
+
+def _split(values: pd.Series) -> pd.Series:
+    """'; '-separated lists exploded to one name per entry (index repeats)."""
+    return values.str.split(";").explode().str.strip().replace("", pd.NA).dropna()
+
+
+def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) -> pd.DataFrame:
+    """Resolve actor names to canonical actors for the event date and derive inter1/inter2 (check 14)."""
+    out = events.copy()
+    names = actors.all_names
+    for column, inter_column in (("actor1", "inter1"), ("actor2", "inter2"), ("assoc_actor_1", None), ("assoc_actor_2", None)):
+        values = events[column]
+        if inter_column is None:
+            values = _split(values.dropna())
+        if values.empty:
+            continue
+        resolution = resolve_actors(values, events.loc[values.index, "event_date"], events.loc[values.index, "country"], actors)
+        missing_hint = " Add the actor (name, inter, country, dates, aliases) to schemas/actors.csv."
+        for index, name in values[resolution.unknown.to_numpy()].items():
+            hint = closest(str(name), names) or missing_hint
+            findings.add(int(index), "unknown-actor", column, f"{name!r} is not in the actor list.{hint}", name)
+        for kind, mask, text in (
+            ("actor-not-active", resolution.inactive, "is not active on the event date; actors of that name:"),
+            ("ambiguous-actor", resolution.ambiguous, "names several actors active on the event date; write the canonical name:"),
+        ):
+            for position in np.flatnonzero(mask.to_numpy()):
+                index = int(values.index[position])
+                name = values.iloc[position]
+                others = actors.active_alternatives(str(name), events.at[index, "event_date"])
+                hint = f" Did you mean {' or '.join(repr(o) for o in others)}?" if others and kind == "actor-not-active" else ""
+                findings.add(index, kind, column, f"{name!r} {text} {resolution.candidates.iloc[position]}.{hint}", name)
+        if inter_column is None:
+            canonical = resolution.actor.fillna(values.astype("string"))
+            out[column] = canonical.groupby(level=0).agg("; ".join).reindex(events.index).astype(events[column].dtype)
+            continue
+        out[column] = resolution.actor.fillna(values).astype(events[column].dtype)
+        derived = resolution.inter
+        given = events[inter_column]
+        differs = given.notna() & derived.notna() & (given != derived).fillna(False).astype(bool)
+        findings.add_rows(
+            differs, "derived-mismatch", inter_column,
+            lambda row, d=derived, c=column: (
+                f"the actor list gives {row[c]!r} actor type {d.loc[row.name]} on this date and in this country; "
+                "leave the column empty and the tool fills it."
+            ),
+        )
+        out[inter_column] = derived.where(derived.notna(), given)
+    return out
+
+
+def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, findings: Findings) -> pd.DataFrame:
+    """Resolve (country, location) to the place list; fill admin1-3 and coordinates, check any given."""
+    out = events.copy()
+    resolution = resolve_places(events, gazetteer)
+    for index in events.index[resolution.unknown.to_numpy()]:
+        row = events.loc[index]
+        hint = closest(str(row["location"]), gazetteer.candidates(str(row["country"])))
+        findings.add(int(index), "unknown-location", "location",
+                     f"{row['location']!r} is not in the place list for {row['country']}.{hint or ''} "
+                     "Add new places to schemas/places.csv (name, admin1-3, coordinates, source).")
+    for index in events.index[resolution.ambiguous.to_numpy()]:
+        findings.add(int(index), "ambiguous-location", "location",
+                     f"several places have this name: {resolution.candidates.loc[index]}; give admin1 to choose one.")
+    found = resolution.place >= 0
+    rows = resolution.place[found].to_numpy()
+    places = gazetteer.places
+    for column in FILLED:
+        listed = pd.Series(places[column].to_numpy()[rows], index=events.index[found.to_numpy()])
+        given = events.loc[found, column]
+        if column in ("latitude", "longitude"):
+            listed = listed.astype("Float64")
+            differs = given.notna() & ((given - listed).abs() > COORDINATE_TOLERANCE).fillna(False)
+        else:
+            listed = listed.astype("string").replace("", pd.NA)
+            differs = given.notna() & (given.str.casefold() != listed.str.casefold()).fillna(True)
+        if differs.any():
+            mask = pd.Series(False, index=events.index)
+            mask.loc[differs.index[differs.to_numpy()]] = True
+            findings.add_rows(
+                mask, "derived-mismatch", column,
+                lambda row, c=column, v=listed: (
+                    f"the place list gives {c} {_text(v.loc[row.name])!r} for {row['location']!r}; "
+                    "leave it empty to take the listed value, or correct schemas/places.csv."
+                ),
+            )
+        filled = events[column].copy()
+        filled.loc[listed.index] = listed.where(listed.notna(), given).astype(events[column].dtype)
+        out[column] = filled
+    canonical = pd.Series(places["location"].to_numpy()[rows], index=events.index[found.to_numpy()])
+    out.loc[canonical.index, "location"] = canonical.astype("string")
+    return out
+
+
+def apply_ids(events: pd.DataFrame, codebook: Codebook, registry: pd.DataFrame, findings: Findings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Give rows without an id the next free id of their country; ids typed in sheets must be registered."""
+    findings.add_rows(
+        unregistered(events["event_id_cnty"], registry), "unregistered-id", "event_id_cnty",
+        "ids are assigned by the tool: leave event_id_cnty empty for a new event (an id from an ACLED export "
+        "is registered by `eventdata import acled`).",
+    )
+    assignment = assign_ids(events, registry, country_iso3(codebook))
+    out = events.copy()
+    out["event_id_cnty"] = assignment.ids.astype(events["event_id_cnty"].dtype)
+    return out, assignment.new
 
 
 # --- pandera -------------------------------------------------------------------------------
@@ -345,25 +465,38 @@ CROSS_FIELD_CHECKS: tuple[Callable[[pd.DataFrame, Codebook, Findings], None], ..
 def validate_events(
     raw: pd.DataFrame,
     codebook: Codebook,
-    articles: dict[str, Article],
+    references: References,
     *,
     today: date | None = None,
     timestamp: int = 0,
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Validate sheet rows read as strings (with _sheet and _line); return typed events and problems."""
+) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+    """Validate sheet rows read as strings (with _sheet and _line).
+
+    Returns the typed events (derived columns filled), the problems, and the ids given to rows without one.
+    """
     raw = raw.reset_index(drop=True)
     findings = Findings(raw)
     typed = parse_types(raw, codebook, findings)
     # An empty inter2 with no actor2 means "no second actor" (0).
     typed["inter2"] = typed["inter2"].mask(typed["inter2"].isna() & typed["actor2"].isna(), 0)
     findings.events = typed
+    if references.actors is not None:
+        typed = apply_actors(typed, references.actors, findings)
+        findings.events = typed
+    if references.gazetteer is not None:
+        typed = apply_places(typed, references.gazetteer, findings)
+        findings.events = typed
+    new_ids = pd.DataFrame(columns=["event_id_cnty", SHEET_COLUMN, LINE_COLUMN])
+    if references.registry is not None:
+        typed, new_ids = apply_ids(typed, codebook, references.registry, findings)
+        findings.events = typed
     typed = apply_derivations(typed, codebook, findings, timestamp)
     findings.events = typed
     check_with_pandera(typed, codebook, findings)
     for check in CROSS_FIELD_CHECKS:
         check(typed, codebook, findings)
-    check_articles(typed, articles, findings, today or datetime.now(timezone.utc).date())
-    return typed, findings.problems
+    check_articles(typed, references.articles, findings, today or datetime.now(timezone.utc).date())
+    return typed, findings.problems, new_ids
 
 
 def validate_project(
@@ -377,12 +510,23 @@ def validate_project(
     codebook = load_codebook(project.schemas_dir)
     sheet_paths = list(_expand(paths)) if paths else project.sheet_paths()
     articles, problems = read_articles(project.articles_index, project.articles_dir)
+    countries = codebook.vocabulary_values("countries.country")
+    gazetteer, place_problems = load_places(project.schemas_dir, set(countries))
+    problems.extend(place_problems)
+    references = References(
+        articles=articles,
+        actors=load_actors(project.schemas_dir, countries),
+        gazetteer=gazetteer,
+        registry=read_registry(project.id_registry),
+    )
     frames = []
+    sheets: dict[str, Path] = {}
     for path in sheet_paths:
         sheet = read_sheet(path, codebook.field_names, codebook.input_required_fields)
         problems.extend(sheet.problems)
         frame = sheet.frame
         frame[SHEET_COLUMN] = display_path(path)
+        sheets[display_path(path)] = path
         frames.append(frame)
     if frames:
         raw = pd.concat(frames, ignore_index=True)
@@ -390,14 +534,14 @@ def validate_project(
         raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
         raw[LINE_COLUMN] = pd.Series([], dtype="int64")
         raw[SHEET_COLUMN] = pd.Series([], dtype="string")
-    events, row_problems = validate_events(raw, codebook, articles, today=today, timestamp=timestamp)
+    events, row_problems, new_ids = validate_events(raw, codebook, references, today=today, timestamp=timestamp)
     problems.extend(row_problems)
     report = Report(
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         files=tuple(display_path(p) for p in sheet_paths),
         rows=len(events),
     )
-    return Validation(report, events, articles, codebook)
+    return Validation(report, events, articles, codebook, new_ids, sheets)
 
 
 def _expand(paths: Iterable[Path]) -> Iterable[Path]:

@@ -23,9 +23,9 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields = header or list(rows[0])
+    fields = header or list(dict.fromkeys(k for row in rows for k in row))  # edited rows may add columns
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n", extrasaction="ignore", restval="")
         writer.writeheader()
         writer.writerows(rows)
     return path
