@@ -74,15 +74,18 @@ def load_places(schemas_dir: Path, countries: set[str]) -> tuple[Gazetteer, list
         bad |= mask
     places = raw.assign(latitude=latitude, longitude=longitude)[~bad.to_numpy()].reset_index(drop=True)
     names = _names(places)
-    duplicated = names.duplicated(["country", "key", "admin1"], keep=False)
-    for _, group in names[duplicated].groupby(["country", "key", "admin1"]):
+    names["cell"] = (
+        places["latitude"].round(4).astype(str) + "," + places["longitude"].round(4).astype(str)
+    ).to_numpy()[names["place"]]
+    duplicated = names.duplicated(["country", "key", "cell"], keep=False)
+    for _, group in names[duplicated].groupby(["country", "key", "cell"]):
         lines = sorted(int(places.at[p, "_line"]) for p in group["place"].unique())
         if len(lines) > 1:
             problems.append(
-                Problem("unique-error", f"the name is used by several places of one admin1 (lines {lines}); "
-                        "give each place a distinct name such as 'Town - District'.", name, lines[-1], "location",
-                        str(group["name"].iloc[0]))
+                Problem("unique-error", f"the same name and point are listed twice (lines {lines}); keep one entry "
+                        "and merge the alternate names.", name, lines[-1], "location", str(group["name"].iloc[0]))
             )
+    names = names.drop(columns=["cell"])
     return Gazetteer(path, places, names), problems
 
 
@@ -112,16 +115,29 @@ class PlaceResolution:
 
 
 def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolution:
-    """Match (country, location) to the place list, using admin1 to tell same-named places apart."""
+    """Match (country, location) to the place list; admin names and coordinates a row gives tell same-named places apart."""
     frame = pd.DataFrame(
-        {"country": events["country"].to_numpy(), "key": name_key(events["location"]).to_numpy(),
-         "given_admin1": name_key(events["admin1"]).to_numpy()}
+        {"country": events["country"].to_numpy(), "key": name_key(events["location"]).to_numpy()}
     )
+    for column in ("admin1", "admin2", "admin3"):
+        frame[f"given_{column}"] = name_key(events[column]).to_numpy()
+    frame["given_latitude"] = events["latitude"].astype("Float64").to_numpy()
+    frame["given_longitude"] = events["longitude"].astype("Float64").to_numpy()
     frame["row"] = np.arange(len(frame))
     present = frame[events["location"].notna().to_numpy() & events["country"].notna().to_numpy()]
-    merged = present.merge(gazetteer.names[["country", "key", "place", "admin1"]], on=["country", "key"], how="inner")
-    by_admin = merged["given_admin1"].isna() | (name_key(merged["admin1"]) == merged["given_admin1"]).fillna(False)
-    merged = merged[by_admin.to_numpy()].drop_duplicates(["row", "place"])
+    merged = present.merge(gazetteer.names[["country", "key", "place"]], on=["country", "key"], how="inner")
+    places = gazetteer.places
+    keep = np.ones(len(merged), dtype=bool)
+    for column in ("admin1", "admin2", "admin3"):
+        listed = name_key(pd.Series(places[column].to_numpy()[merged["place"].to_numpy()]))
+        given = merged[f"given_{column}"].reset_index(drop=True)
+        keep &= (given.isna() | (listed == given).fillna(False)).to_numpy(dtype=bool)
+    for column in ("latitude", "longitude"):
+        listed = places[column].to_numpy(dtype="float64")[merged["place"].to_numpy()]
+        given = merged[f"given_{column}"].to_numpy(dtype="float64", na_value=np.nan)
+        keep &= np.isnan(given) | (np.abs(given - listed) <= COORDINATE_TOLERANCE)
+    named = merged
+    merged = merged[keep].drop_duplicates(["row", "place"])
     counts = merged.groupby("row").size()
     size = len(frame)
     place = np.full(size, -1, dtype="int64")
@@ -131,11 +147,20 @@ def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolutio
     ambiguous[counts[counts > 1].index.to_numpy()] = True
     unknown = np.zeros(size, dtype=bool)
     unknown[present["row"].to_numpy()] = True
-    unknown[merged["row"].to_numpy()] = False
+    unknown[named["row"].to_numpy()] = False
+    # A known name whose listed admin names or coordinates disagree with the row: matched by name alone,
+    # so that the disagreement is reported column by column.
+    by_name = named.drop_duplicates(["row", "place"])
+    name_counts = by_name.groupby("row").size()
+    fallback = by_name[(by_name["row"].map(name_counts).to_numpy() == 1) & (place[by_name["row"].to_numpy()] == -1)]
+    fallback = fallback[~ambiguous[fallback["row"].to_numpy()]]
+    place[fallback["row"].to_numpy()] = fallback["place"].to_numpy()
+    undecided = (place == -1) & ~unknown & ~ambiguous
+    ambiguous |= undecided
     candidates = pd.Series("", index=range(size), dtype="object")
     if ambiguous.any():
-        many = merged[ambiguous[merged["row"].to_numpy()]]
-        labels = many["place"].map(lambda p: _label(gazetteer.places.loc[p]))
+        many = by_name[ambiguous[by_name["row"].to_numpy()]]
+        labels = many["place"].map(lambda p: _label(places.loc[p]))
         joined = labels.groupby(many["row"].to_numpy()).agg("; ".join)
         candidates.loc[joined.index] = joined
     index = events.index

@@ -1,0 +1,376 @@
+"""build_package: a valid, reproducible, never-overwritten data package that pandas, pyarrow and DuckDB read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import frictionless
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+
+from eventdata.build import BuildResult, build_package
+from eventdata.errors import ReleaseError
+from eventdata.project import Project
+from eventdata.read import read_events
+from tests.conftest import SEED_ARTICLE, write_rows
+
+PACKAGE_FILES = {
+    "README.md",
+    "codebook.md",
+    "datapackage.json",
+    "data/articles.csv",
+    "data/events.csv",
+    "data/events.parquet",
+}
+INTEGER_DUCKDB_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+TABLE_SCHEMA_ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "date": pa.date32()}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_hashes(package_dir: Path) -> dict[str, str]:
+    """sha256 of every file below package_dir, by relative path."""
+    return {p.relative_to(package_dir).as_posix(): sha256(p) for p in sorted(package_dir.rglob("*")) if p.is_file()}
+
+
+def dataset_json(project: Project) -> dict[str, Any]:
+    return json.loads((project.schemas_dir / "dataset.json").read_text(encoding="utf-8"))
+
+
+def descriptor(package_dir: Path) -> dict[str, Any]:
+    return json.loads((package_dir / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def resource(package: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(r for r in package["resources"] if r["name"] == name)
+
+
+def id_number(event_id: str) -> int:
+    return int(event_id[3:])
+
+
+def plain(table: pa.Table) -> pa.Table:
+    """The table with dictionary columns decoded, so CSV and Parquet readings compare."""
+    fields = [
+        pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type, f.nullable)
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields))
+
+
+def assert_frictionless_valid(path: Path) -> frictionless.Report:
+    report = frictionless.validate(str(path))
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])
+    return report
+
+
+@pytest.fixture
+def built(project: Project) -> BuildResult:
+    """The seeds dataset, built into the project's dist-data/."""
+    result = build_package(project)
+    assert result.status == "built", [p.format() for p in result.report.problems]
+    return result
+
+
+# --- what a build writes ----------------------------------------------------------------------
+
+
+def test_build_writes_every_package_file(project: Project, built: BuildResult, seed_rows: list[dict[str, str]]) -> None:
+    dataset = dataset_json(project)
+    assert built.version == dataset["version"]
+    assert built.package_dir == project.dist_dir / dataset["name"] / dataset["version"]
+    assert built.report.valid
+    assert built.report.rows == len(seed_rows)
+    assert set(file_hashes(built.package_dir)) == PACKAGE_FILES
+    assert built.files == file_hashes(built.package_dir)
+
+
+def test_build_passes_frictionless_validate(built: BuildResult) -> None:
+    path = built.package_dir / "datapackage.json"
+    report = assert_frictionless_valid(path)
+    assert len(report.tasks) == len(descriptor(built.package_dir)["resources"])
+    assert {task.name for task in report.tasks} >= {"events", "events-parquet", "articles"}
+
+
+def test_build_passes_frictionless_cli(built: BuildResult) -> None:
+    executable = Path(sys.executable).parent / "frictionless"
+    completed = subprocess.run(
+        [str(executable), "validate", "--json", str(built.package_dir / "datapackage.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert json.loads(completed.stdout)["valid"] is True
+
+
+def test_build_package_records_bytes_and_sha256_of_each_file(built: BuildResult) -> None:
+    package = descriptor(built.package_dir)
+    paths = []
+    for entry in package["resources"]:
+        path = built.package_dir / entry["path"]
+        assert entry["bytes"] == path.stat().st_size, entry["path"]
+        assert entry["hash"] == f"sha256:{sha256(path)}", entry["path"]
+        paths.append(entry["path"])
+    assert set(paths) == PACKAGE_FILES - {"datapackage.json", "README.md"}
+    readme = (built.package_dir / "README.md").read_text(encoding="utf-8")
+    for path in paths:
+        assert sha256(built.package_dir / path) in readme, path
+
+
+# --- reading the Parquet ------------------------------------------------------------------------
+
+
+def test_build_parquet_types_in_pyarrow(built: BuildResult, seed_rows: list[dict[str, str]]) -> None:
+    path = built.package_dir / "data" / "events.parquet"
+    table = pq.read_table(path)
+    assert table.num_rows == len(seed_rows)
+    schema = table.schema
+    assert schema.field("event_date").type == pa.date32()
+    assert pa.types.is_integer(schema.field("fatalities").type)
+    assert pa.types.is_dictionary(schema.field("event_type").type)
+    assert pa.types.is_string(schema.field("event_type").type.value_type)
+    assert schema.field("latitude").type == pa.float64()
+    assert b"pandas" not in (schema.metadata or {})  # no pandas metadata: the bytes do not depend on pandas
+    column_names = [c["name"] for c in resource(descriptor(built.package_dir), "events")["schema"]["fields"]]
+    assert table.column_names == column_names  # codebook order
+    metadata = pq.ParquetFile(path).metadata
+    assert metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_build_parquet_types_in_pandas(built: BuildResult, seed_rows: list[dict[str, str]]) -> None:
+    events = pd.read_parquet(built.package_dir / "data" / "events.parquet")
+    assert len(events) == len(seed_rows)
+    dates = events["event_date"]
+    assert pd.api.types.is_datetime64_any_dtype(dates) or all(type(d) is dt.date for d in dates)
+    assert pd.api.types.is_integer_dtype(events["fatalities"])
+    assert isinstance(events["event_type"].dtype, pd.CategoricalDtype)
+    by_id = {r["event_id_cnty"]: r for r in seed_rows}
+    for event_id, date, fatalities, event_type in events[
+        ["event_id_cnty", "event_date", "fatalities", "event_type"]
+    ].itertuples(index=False):
+        assert pd.Timestamp(date) == pd.Timestamp(by_id[event_id]["event_date"])
+        assert fatalities == int(by_id[event_id]["fatalities"])
+        assert event_type == by_id[event_id]["event_type"]
+
+
+def test_build_parquet_types_in_duckdb(built: BuildResult, seed_rows: list[dict[str, str]]) -> None:
+    path = (built.package_dir / "data" / "events.parquet").as_posix()
+    relation = duckdb.sql(f"select event_id_cnty, event_date, fatalities, event_type from '{path}'")
+    types = dict(zip(relation.columns, (str(t) for t in relation.types), strict=True))
+    assert types["event_date"] == "DATE"
+    assert types["fatalities"] in INTEGER_DUCKDB_TYPES
+    assert types["event_type"] in {"VARCHAR", "ENUM"} or types["event_type"].startswith("ENUM")
+    rows = relation.fetchall()
+    expected = [
+        (r["event_id_cnty"], dt.date.fromisoformat(r["event_date"]), int(r["fatalities"]), r["event_type"])
+        for r in sorted(seed_rows, key=lambda r: id_number(r["event_id_cnty"]))
+    ]
+    assert rows == expected
+    total = duckdb.sql(f"select sum(fatalities) from '{path}'").fetchone()
+    assert total == (sum(int(r["fatalities"]) for r in seed_rows),)
+
+
+def test_build_csv_and_parquet_hold_the_same_rows(built: BuildResult) -> None:
+    fields = resource(descriptor(built.package_dir), "events")["schema"]["fields"]
+    column_types = {f["name"]: TABLE_SCHEMA_ARROW_TYPES[f["type"]] for f in fields}
+    from_csv = pa_csv.read_csv(
+        built.package_dir / "data" / "events.csv",
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(column_types=column_types, strings_can_be_null=True),
+    )
+    from_parquet = plain(pq.read_table(built.package_dir / "data" / "events.parquet"))
+    assert from_csv.column_names == from_parquet.column_names
+    assert from_csv.num_rows == from_parquet.num_rows
+    from_parquet = from_parquet.cast(from_csv.schema)
+    for name in from_csv.column_names:
+        assert from_csv[name].equals(from_parquet[name]), name
+
+    # pandas, typed from the published Table Schema, gives the frame read_events gives.
+    dates = [f["name"] for f in fields if f["type"] == "date"]
+    dtypes = {"string": "string", "integer": "Int64", "number": "Float64"}
+    frame = pd.read_csv(
+        built.package_dir / "data" / "events.csv",
+        dtype={f["name"]: dtypes[f["type"]] for f in fields if f["type"] != "date"},
+        keep_default_na=False,
+        na_values=[""],
+        parse_dates=dates,
+    )
+    events = read_events(built.package_dir)
+    pd.testing.assert_frame_equal(frame, events.astype(frame.dtypes.to_dict()))
+
+
+def test_build_sorts_rows_by_id_number(project: Project, seed_rows: list[dict[str, str]]) -> None:
+    write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", list(reversed(seed_rows)))
+    result = build_package(project)
+    assert result.status == "built"
+    ids = [r["event_id_cnty"] for r in seed_rows]
+    expected = sorted(ids, key=id_number)
+    assert expected != sorted(ids), "the seeds need ids of more than one digit for this test to mean something"
+    parquet_ids = pq.read_table(result.package_dir / "data" / "events.parquet")["event_id_cnty"].to_pylist()
+    csv_ids = pd.read_csv(result.package_dir / "data" / "events.csv", dtype=str)["event_id_cnty"].tolist()
+    assert parquet_ids == expected
+    assert csv_ids == expected
+    assert parquet_ids.index("SYR2") < parquet_ids.index("SYR10")
+
+
+# --- reproducibility ----------------------------------------------------------------------------
+
+
+def test_build_twice_gives_identical_files(project: Project, tmp_path: Path) -> None:
+    copy = Project(tmp_path / "elsewhere" / "dataset")
+    shutil.copytree(project.root, copy.root)
+    first = build_package(project, tmp_path / "first")
+    second = build_package(project, tmp_path / "second")
+    third = build_package(copy, tmp_path / "third")
+    assert (first.status, second.status, third.status) == ("built", "built", "built")
+    hashes = file_hashes(first.package_dir)
+    assert set(hashes) == PACKAGE_FILES
+    assert file_hashes(second.package_dir) == hashes
+    assert file_hashes(third.package_dir) == hashes
+    assert first.files == second.files == third.files == hashes
+
+
+def test_build_source_date_epoch_sets_created_and_timestamp(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def build(folder: str) -> tuple[str, set[int], dict[str, str]]:
+        result = build_package(project, tmp_path / folder)
+        assert result.status == "built"
+        timestamps = set(pq.read_table(result.package_dir / "data" / "events.parquet")["timestamp"].to_pylist())
+        return descriptor(result.package_dir)["created"], timestamps, file_hashes(result.package_dir)
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    release = dt.date.fromisoformat(dataset_json(project)["created"])
+    created, timestamps, release_hashes = build("release-date")
+    assert created == f"{release.isoformat()}T00:00:00Z"
+    assert timestamps == {int(dt.datetime(release.year, release.month, release.day, tzinfo=dt.UTC).timestamp())}
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    created, timestamps, epoch_hashes = build("epoch")
+    assert created == "2023-11-14T22:13:20Z"
+    assert timestamps == {1700000000}
+    assert build("epoch-again")[2] == epoch_hashes
+    changed = {name for name in epoch_hashes if epoch_hashes[name] != release_hashes[name]}
+    assert {"datapackage.json", "data/events.csv", "data/events.parquet", "README.md"} <= changed
+    assert epoch_hashes["codebook.md"] == release_hashes["codebook.md"]
+
+
+# --- what a build refuses to do --------------------------------------------------------------------
+
+
+def test_build_invalid_sheet_writes_nothing(project: Project, edit_sheet: Callable[..., Path], tmp_path: Path) -> None:
+    edit_sheet({1: {"fatalities": "-3"}})
+    result = build_package(project)
+    assert result.status == "invalid"
+    assert [(p.line, p.column, p.code) for p in result.report.problems] == [(3, "fatalities", "minimum-error")]
+    assert list(project.dist_dir.rglob("*")) == []  # no package folder, no temporary folder
+    out = tmp_path / "out" / "package"
+    assert build_package(project, out).status == "invalid"
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_same_version_identical_content_is_unchanged(project: Project, built: BuildResult) -> None:
+    before = file_hashes(built.package_dir)
+    mtimes = {p: p.stat().st_mtime_ns for p in built.package_dir.rglob("*")}
+    again = build_package(project)
+    assert again.status == "unchanged"
+    assert again.package_dir == built.package_dir
+    assert again.files == before
+    assert file_hashes(built.package_dir) == before
+    assert {p: p.stat().st_mtime_ns for p in built.package_dir.rglob("*")} == mtimes
+    assert list(built.package_dir.parent.iterdir()) == [built.package_dir]  # no temporary folder left
+
+
+def test_build_refuses_existing_version_with_other_content(
+    project: Project, built: BuildResult, seed_rows: list[dict[str, str]], edit_sheet: Callable[..., Path]
+) -> None:
+    before = file_hashes(built.package_dir)
+    edit_sheet({1: {"notes": seed_rows[1]["notes"] + " Corrected."}})
+    with pytest.raises(ReleaseError) as caught:
+        build_package(project)
+    message = str(caught.value)
+    assert built.version in message
+    assert str(built.package_dir) in message
+    assert "data/events.csv" in message
+    assert file_hashes(built.package_dir) == before
+    assert list(built.package_dir.parent.iterdir()) == [built.package_dir]  # no temporary folder left
+
+
+# --- reading a package back -----------------------------------------------------------------------
+
+
+def test_read_events_same_frame_from_folder_descriptor_and_parquet(built: BuildResult) -> None:
+    package_dir = built.package_dir
+    from_folder = read_events(package_dir)
+    for source in (
+        str(package_dir),
+        package_dir / "datapackage.json",
+        str(package_dir / "datapackage.json"),
+        package_dir / "data" / "events.parquet",
+    ):
+        pd.testing.assert_frame_equal(read_events(source), from_folder)
+    assert pd.api.types.is_datetime64_any_dtype(from_folder["event_date"])
+    assert pd.api.types.is_integer_dtype(from_folder["fatalities"])
+    assert isinstance(from_folder["event_type"].dtype, pd.CategoricalDtype)
+    assert from_folder["event_id_cnty"].tolist() == sorted(from_folder["event_id_cnty"], key=id_number)
+
+
+# --- the hashes are checked -------------------------------------------------------------------------
+
+
+def tamper(path: Path) -> None:
+    """Change one lower-case letter in the second half of the file, keeping its size."""
+    data = bytearray(path.read_bytes())
+    index = next(i for i in range(len(data) // 2, len(data)) if ord("a") <= data[i] <= ord("y"))
+    data[index] += 1
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name", ["data/events.csv", "data/events.parquet", "data/articles.csv", "codebook.md"])
+def test_build_tampered_file_fails_frictionless_validate(built: BuildResult, name: str) -> None:
+    assert_frictionless_valid(built.package_dir / "datapackage.json")
+    size = (built.package_dir / name).stat().st_size
+    tamper(built.package_dir / name)
+    assert (built.package_dir / name).stat().st_size == size
+    report = frictionless.validate(str(built.package_dir / "datapackage.json"))
+    assert not report.valid
+    errors = report.flatten(["type", "note"])
+    assert ["hash-count", f'expected is "{built.files[name]}" and actual is "{sha256(built.package_dir / name)}"'] in (
+        errors
+    )
+
+
+# --- an empty dataset ---------------------------------------------------------------------------------
+
+
+def test_build_empty_dataset(project: Project) -> None:
+    for sheet in project.sheet_paths():
+        sheet.unlink()
+    result = build_package(project)
+    assert result.status == "built"
+    assert result.report.rows == 0
+    assert set(file_hashes(result.package_dir)) == PACKAGE_FILES
+    assert_frictionless_valid(result.package_dir / "datapackage.json")
+    table = pq.read_table(result.package_dir / "data" / "events.parquet")
+    assert table.num_rows == 0
+    assert table.schema.field("event_date").type == pa.date32()
+    events = read_events(result.package_dir)
+    assert events.empty
+    assert list(events.columns) == table.column_names
+    assert (result.package_dir / "data" / "events.csv").read_text(encoding="utf-8").count("\n") == 1  # header only
