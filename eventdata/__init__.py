@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 from eventdata.build import BuildResult, build_package  # noqa: E402  # __version__ first: build imports it
 from eventdata.errors import EventdataError, Problem, Report  # noqa: E402
+from eventdata.load import load, update_parquet  # noqa: E402
 from eventdata.project import Project, init_project, load_project  # noqa: E402
 from eventdata.read import read_events  # noqa: E402
 from eventdata.validate import Validation, validate_project  # noqa: E402
@@ -32,7 +33,9 @@ __all__ = [
     "__version__",
     "build_package",
     "init_project",
+    "load",
     "load_project",
     "read_events",
+    "update_parquet",
     "validate_project",
 ]

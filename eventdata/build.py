@@ -1,23 +1,34 @@
-"""`eventdata build`: validate the sheets, then write a data package into a new version folder."""
+"""`eventdata build`: validate the sheets, then write a data package into a new version folder.
+
+A package holds the events (CSV, Parquet, ACLED-column CSV), the article index, the
+codebook, the delta against the previous release (changes/), the data changelog, a
+snapshot of the sources it was built from (sources/) and datapackage.json.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from eventdata import __version__
+from eventdata.catalog import Release, list_releases, version_key
+from eventdata.changes import Changes, SchemaChange, carry_timestamps, compute_changes, schema_changes
 from eventdata.errors import ReleaseError, Report, SchemaFileError
+from eventdata.ids import record_assignment
 from eventdata.package import (
     articles_frame,
     articles_table,
+    changes_resources,
     datapackage_descriptor,
     events_resources,
     events_table,
@@ -27,12 +38,13 @@ from eventdata.package import (
     write_json,
     write_parquet,
 )
-from eventdata.ids import record_assignment
 from eventdata.project import Project
-from eventdata.schema import Codebook, codebook_markdown, load_codebook
+from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
 from eventdata.validate import Validation, validate_project
 
 VERSION_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+SOURCES_DIR = "sources"
+DATA_CHANGELOG = "CHANGELOG.md"
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,21 @@ class BuildResult:
     version: str
     report: Report
     files: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    schema_changes: tuple[SchemaChange, ...] = ()
+    previous: str | None = None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Everything a package needs before it is written: validated events and the delta."""
+
+    validation: Validation
+    codebook: Codebook
+    table: pa.Table
+    changes: Changes
+    schema_changes: tuple[SchemaChange, ...]
+    previous: Release | None
 
 
 def dataset_version(codebook: Codebook) -> tuple[str, date]:
@@ -63,12 +90,97 @@ def dataset_version(codebook: Codebook) -> tuple[str, date]:
     return version, release_date
 
 
-def default_package_dir(project: Project, codebook: Codebook, version: str) -> Path:
-    return project.dist_dir / str(codebook.dataset["name"]) / version
+def dataset_dir(project: Project, codebook: Codebook) -> Path:
+    return project.dist_dir / str(codebook.dataset["name"])
 
 
-def release_readme(descriptor: dict[str, Any], events: pd.DataFrame, files: dict[str, str], package_dir: Path) -> str:
-    """A short README for the package: what it holds, its files and how to load it."""
+def previous_release(project: Project, codebook: Codebook, version: str) -> Release | None:
+    """The newest release older than `version`."""
+    older = [r for r in list_releases(dataset_dir(project, codebook), str(codebook.dataset["name"]))
+             if version_key(r.version) < version_key(version)]
+    return older[-1] if older else None
+
+
+def release_table(release: Release) -> pa.Table:
+    """The events table of a release, as written."""
+    return pq.read_table(release.path / "data" / "events.parquet")
+
+
+def release_schema(release: Release) -> dict[str, Any]:
+    for resource in release.descriptor().get("resources", []):
+        if resource.get("name") == "events":
+            schema: dict[str, Any] = resource["schema"]
+            return schema
+    raise ReleaseError(f"{release.descriptor_path} has no 'events' resource.")
+
+
+def stage(project: Project, *, created: datetime, previous: Release | None, today: date | None = None) -> Staged | Validation:
+    """Validate and compute the delta against the previous release; the Validation alone if invalid."""
+    codebook = load_codebook(project.schemas_dir)
+    validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
+    if not validation.report.valid:
+        return validation
+    previous_table = release_table(previous) if previous else None
+    table = carry_timestamps(previous_table, events_table(validation.events, codebook))
+    changes = compute_changes(previous_table, table, created.date())
+    schema_diff = schema_changes(release_schema(previous), published_table_schema(codebook)) if previous else []
+    return Staged(validation, codebook, table, changes, tuple(schema_diff), previous)
+
+
+def _changelog_section(version: str, release_date: date, staged: Staged) -> str:
+    counts = staged.changes.counts()
+    lines = [
+        f"## {version} ({release_date.isoformat()})",
+        "",
+        f"- {staged.table.num_rows} events: {counts['added']} added, {counts['modified']} corrected "
+        f"({counts['modified_cells']} values), {counts['deleted']} deleted"
+        + (f", compared with {staged.previous.version}." if staged.previous else " (first release)."),
+    ]
+    for change in staged.schema_changes:
+        lines.append(f"- Schema ({change.level}): `{change.field}` {change.description}.")
+    modified = staged.changes.modified.to_pylist()
+    notable = [m for m in modified if m["column"] != "timestamp"][:20]
+    if notable:
+        lines.append("- Corrections:")
+        lines += [f"  - {m['event_id_cnty']} {m['column']}: {m['old_value']!r} → {m['new_value']!r}" for m in notable]
+        if len([m for m in modified if m["column"] != "timestamp"]) > len(notable):
+            lines.append("  - … the full list is in changes/modified.csv.")
+    deleted = staged.changes.deleted.column("event_id_cnty").to_pylist()
+    if deleted:
+        lines.append(f"- Deleted: {', '.join(deleted[:50])}{' …' if len(deleted) > 50 else ''}.")
+    return "\n".join(lines) + "\n"
+
+
+def data_changelog(staged: Staged, version: str, release_date: date, title: str) -> str:
+    """The data changelog: this release's section on top of the previous release's changelog."""
+    previous_text = ""
+    if staged.previous and (staged.previous.path / DATA_CHANGELOG).is_file():
+        previous_text = (staged.previous.path / DATA_CHANGELOG).read_text(encoding="utf-8")
+        previous_text = previous_text.split("\n## ", 1)[1] if "\n## " in previous_text else ""
+        previous_text = "\n## " + previous_text if previous_text else ""
+    header = f"# Data changelog: {title}\n\nWhat changed in the data, newest release first. Generated by eventdata.\n\n"
+    return header + _changelog_section(version, release_date, staged) + previous_text
+
+
+def snapshot_sources(project: Project, target: Path) -> list[dict[str, Any]]:
+    """Copy the inputs (schemas/, seeds/) into the package so the release can be rebuilt from itself."""
+    entries = []
+    for folder in ("schemas", "seeds"):
+        source = project.root / folder
+        for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            relative = path.relative_to(project.root).as_posix()
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+            entries.append({"path": f"{SOURCES_DIR}/{relative}", "bytes": path.stat().st_size,
+                            "sha256": sha256_file(destination)})
+    return entries
+
+
+def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, str], package_dir: Path) -> str:
+    """A short README for the package: what it holds, what changed, its files and how to load it."""
+    table = staged.table
+    counts = staged.changes.counts()
     lines = [
         f"# {descriptor.get('title', descriptor['name'])}",
         "",
@@ -78,16 +190,27 @@ def release_readme(descriptor: dict[str, Any], events: pd.DataFrame, files: dict
         "",
         "## Contents",
         "",
-        f"- {len(events)} events from {events['article_id'].nunique() if len(events) else 0} articles",
+        f"- {table.num_rows} events from {len(staged.validation.articles)} articles",
     ]
-    if len(events):
-        first, last = events["event_date"].min(), events["event_date"].max()
-        countries = ", ".join(sorted(events["country"].dropna().unique()))
-        lines.append(f"- event dates {first.date().isoformat()} to {last.date().isoformat()}; countries: {countries}")
-        lines.append(f"- {int(events['fatalities'].sum())} reported fatalities (lowest reported figures)")
+    if table.num_rows:
+        dates = table.column("event_date")
+        countries = sorted({str(c) for c in table.column("country").to_pylist() if c})
+        lines.append(f"- event dates {min(dates.to_pylist())} to {max(dates.to_pylist())}; countries: {', '.join(countries)}")
+        lines.append(f"- {sum(table.column('fatalities').to_pylist())} reported fatalities (lowest reported figures)")
     licences = ", ".join(lic.get("name", lic.get("path", "")) for lic in descriptor.get("licenses", [])) or "none stated"
+    since = f"since {staged.previous.version}" if staged.previous else "first release"
     lines += [
         f"- licence: {licences}",
+        "",
+        f"## Changes ({since})",
+        "",
+        f"- added: {counts['added']}",
+        f"- corrected: {counts['modified']} events ({counts['modified_cells']} values)",
+        f"- deleted: {counts['deleted']}",
+        f"- schema changes: {len(staged.schema_changes) or 'none'}",
+        "",
+        "Details: changes/added.csv, changes/modified.csv (event, column, old and new value), changes/deleted.csv, "
+        f"and {DATA_CHANGELOG}.",
         "",
         "## Files",
         "",
@@ -108,36 +231,57 @@ def release_readme(descriptor: dict[str, Any], events: pd.DataFrame, files: dict
         'events = eventdata.read_events("datapackage.json")',
         "```",
         "",
-        "The columns are described in codebook.md and, machine-readable, in datapackage.json.",
+        f"The columns are described in codebook.md and, machine-readable, in datapackage.json. The inputs this "
+        f"release was built from are in {SOURCES_DIR}/ (`eventdata verify` rebuilds it from them).",
         "",
         f"Built with eventdata {__version__}.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def write_package(validation: Validation, package_dir: Path, *, version: str, release_date: date) -> dict[str, str]:
-    """Write every file of the package into package_dir (which must be empty); return their sha256."""
-    codebook = validation.codebook
-    if codebook is None:
-        raise ValueError("validation without a codebook")
-    created = release_datetime(release_date, os.environ.get("SOURCE_DATE_EPOCH"))
+def write_package(staged: Staged, project: Project, package_dir: Path, *, version: str, created: datetime) -> dict[str, str]:
+    """Write every file of the package into package_dir (which must not exist); return their sha256."""
+    codebook = staged.codebook
+    release_date = created.date()
     (package_dir / "data").mkdir(parents=True)
-    table = events_table(validation.events, codebook)
+    (package_dir / "changes").mkdir()
+    table = staged.table.replace_schema_metadata(
+        {"eventdata": json.dumps({"name": codebook.dataset["name"], "version": version})}
+    )
     write_csv(table, package_dir / "data" / "events.csv")
     write_parquet(table, package_dir / "data" / "events.parquet")
     write_csv(table.select(codebook.acled_field_names), package_dir / "data" / "events-acled.csv")
-    write_csv(articles_table(articles_frame(validation.articles.values())), package_dir / "data" / "articles.csv")
+    write_csv(articles_table(articles_frame(staged.validation.articles.values())), package_dir / "data" / "articles.csv")
+    write_csv(staged.changes.added, package_dir / "changes" / "added.csv")
+    write_csv(staged.changes.modified, package_dir / "changes" / "modified.csv")
+    write_csv(staged.changes.deleted, package_dir / "changes" / "deleted.csv")
     (package_dir / "codebook.md").write_text(codebook_markdown(codebook), encoding="utf-8", newline="\n")
-    resources = events_resources(package_dir, codebook)
+    title = str(codebook.dataset.get("title", codebook.dataset["name"]))
+    changelog = data_changelog(staged, version, release_date, title)
+    (package_dir / DATA_CHANGELOG).write_text(changelog, encoding="utf-8", newline="\n")
+    sources = snapshot_sources(project, package_dir / SOURCES_DIR)
+    resources = events_resources(package_dir, codebook) + changes_resources(package_dir, codebook)
+    extra = {
+        "eventdata:changes": {
+            "previous": staged.previous.version if staged.previous else None,
+            "counts": staged.changes.counts(),
+            "schema": [{"level": c.level, "field": c.field, "change": c.description} for c in staged.schema_changes],
+        },
+        "eventdata:sources": sources,
+        "eventdata:built_with": f"eventdata {__version__}",
+    }
     descriptor = datapackage_descriptor(
-        codebook, version=version, created=created, articles=validation.articles.values(), resources=resources
+        codebook, version=version, created=created, articles=staged.validation.articles.values(),
+        resources=resources, extra=extra,
     )
     write_json(descriptor, package_dir / "datapackage.json")
     files = {r["path"]: r["hash"].removeprefix("sha256:") for r in resources}
+    files[DATA_CHANGELOG] = sha256_file(package_dir / DATA_CHANGELOG)
     files["datapackage.json"] = sha256_file(package_dir / "datapackage.json")
-    readme = release_readme(descriptor, validation.events, files, package_dir)
+    readme = release_readme(descriptor, staged, files, package_dir)
     (package_dir / "README.md").write_text(readme, encoding="utf-8", newline="\n")
     files["README.md"] = sha256_file(package_dir / "README.md")
+    files.update({s["path"]: s["sha256"] for s in sources})
     return files
 
 
@@ -148,36 +292,50 @@ def package_hashes(package_dir: Path) -> dict[str, str]:
     }
 
 
-def build_package(
-    project: Project, out_dir: Path | None = None, *, today: date | None = None
-) -> BuildResult:
-    """Validate every sheet, then write the package for the configured version, atomically."""
-    codebook = load_codebook(project.schemas_dir)
-    version, release_date = dataset_version(codebook)
-    created = release_datetime(release_date, os.environ.get("SOURCE_DATE_EPOCH"))
-    validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
-    target = Path(out_dir) if out_dir is not None else default_package_dir(project, codebook, version)
-    if not validation.report.valid:
-        return BuildResult("invalid", target, version, validation.report)
-    if validation.new_ids is not None and not validation.new_ids.empty:
-        record_assignment(project.id_registry, validation.sheets, validation.new_ids)
+def commit_package(
+    staged: Staged, project: Project, target: Path, *, version: str, created: datetime
+) -> tuple[str, dict[str, str]]:
+    """Record new ids, write the package into a temporary folder beside target and rename it into place.
+
+    Returns ('built' | 'unchanged', file hashes). A target with other content is never overwritten.
+    """
+    new_ids = staged.validation.new_ids
+    if new_ids is not None and not new_ids.empty:
+        record_assignment(project.id_registry, staged.validation.sheets, new_ids)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
         package = staging / "package"
-        files = write_package(validation, package, version=version, release_date=release_date)
+        files = write_package(staged, project, package, version=version, created=created)
         if target.exists():
             existing = package_hashes(target)
             if existing == files:
-                return BuildResult("unchanged", target, version, validation.report, files)
+                return "unchanged", files
             changed = sorted(k for k in set(existing) | set(files) if existing.get(k) != files.get(k))
+            shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
             raise ReleaseError(
-                f"Version {version} already exists in {target} and differs from this build "
-                f"({', '.join(changed)}). Released data is never overwritten: raise 'version' in "
-                f"{codebook.path / 'dataset.json'} (or run `eventdata release --bump patch|minor|major`), "
-                "or delete the folder if it was never published."
+                f"Version {version} already exists in {target} and differs from this build ({shown}). "
+                "Released data is never overwritten: make a new version with `eventdata release` "
+                "(it suggests --bump patch|minor|major), or delete the folder if it was never published."
             )
         os.rename(package, target)
-        return BuildResult("built", target, version, validation.report, files)
+        return "built", files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def build_package(project: Project, out_dir: Path | None = None, *, today: date | None = None) -> BuildResult:
+    """Validate every sheet, then write the package for the configured version, atomically."""
+    codebook = load_codebook(project.schemas_dir)
+    version, release_date = dataset_version(codebook)
+    target = Path(out_dir) if out_dir is not None else dataset_dir(project, codebook) / version
+    created = release_datetime(release_date, os.environ.get("SOURCE_DATE_EPOCH"))
+    previous = previous_release(project, codebook, version)
+    staged = stage(project, created=created, previous=previous, today=today)
+    if isinstance(staged, Validation):
+        return BuildResult("invalid", target, version, staged.report)
+    status, files = commit_package(staged, project, target, version=version, created=created)
+    return BuildResult(
+        status, target, version, staged.validation.report, files, staged.changes.counts(), staged.schema_changes,
+        staged.previous.version if staged.previous else None,
+    )

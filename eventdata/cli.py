@@ -13,7 +13,9 @@ import click
 from eventdata import __version__
 from eventdata.build import build_package
 from eventdata.errors import EventdataError, Report
+from eventdata.load import update_parquet
 from eventdata.project import Project, init_project, load_project
+from eventdata.release import diff_releases, release_version, verify_release
 from eventdata.schema import codebook_markdown, load_codebook
 from eventdata.validate import validate_project
 
@@ -161,6 +163,130 @@ def codebook(ctx: click.Context, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8", newline="\n")
+
+
+@cli.command()
+@click.option("--bump", type=click.Choice(["major", "minor", "patch"]), default=None,
+              help="Part of the version to raise (default: what the changes need).")
+@click.option("--as", "as_version", default=None, metavar="X.Y.Z", help="Release as this exact version.")
+@click.option("--date", "release_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Release date (default: today, UTC).")
+@click.option("--force", is_flag=True, help="Allow a bump smaller than the changes need.")
+@click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
+@click.pass_context
+def release(
+    ctx: click.Context, bump: str | None, as_version: str | None, release_date: Any, force: bool, show_all: bool
+) -> None:
+    """Freeze the current sheets as a new immutable version, with deltas, catalog and data changelog.
+
+    The bump follows the Data Package Version recipe: schema change → major, new events → minor,
+    corrections and deletions → patch. A smaller bump is refused unless --force.
+
+    \b
+    Example:
+        eventdata release
+        eventdata release --bump minor --date 2026-12-01
+    """
+    result = release_version(
+        _project(ctx), bump=bump, as_version=as_version,
+        release_date=release_date.date() if release_date else None, force=force,
+    )
+    if result.status == "invalid":
+        _print_report(result.report, limit=None if show_all else 100)
+        click.echo("Nothing was released: fix the problems above first.", err=True)
+        ctx.exit(EXIT_INVALID)
+    if result.status == "nothing-to-release":
+        click.echo(f"Nothing changed since {result.previous}; no release made.", err=True)
+        return
+    counts = result.counts
+    since = f" since {result.previous}" if result.previous else ""
+    click.echo(
+        f"Released {result.version} ({'changes need a ' + result.suggested + ' release' if result.previous else 'first release'}){since}: "
+        f"{counts.get('added', 0)} added, {counts.get('modified', 0)} corrected, {counts.get('deleted', 0)} deleted, "
+        f"{len(result.schema_changes)} schema change(s).", err=True,
+    )
+    click.echo(str(result.path))
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print every change as JSON.")
+@click.option("--limit", default=50, show_default=True, help="Modified values to list in the table.")
+@click.pass_context
+def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> None:
+    """Show what changed between two released versions.
+
+    \b
+    Example:
+        eventdata diff 1.0.0 1.1.0
+        eventdata diff 1.0.0 1.1.0 --json > changes.json
+    """
+    changes, schema = diff_releases(_project(ctx), old, new)
+    if as_json:
+        payload = {
+            "old": old, "new": new, "counts": changes.counts(),
+            "schema": [{"level": c.level, "field": c.field, "change": c.description} for c in schema],
+            "added": changes.added.column("event_id_cnty").to_pylist(),
+            "modified": changes.modified.to_pylist(),
+            "deleted": changes.deleted.column("event_id_cnty").to_pylist(),
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        return
+    counts = changes.counts()
+    click.echo(f"{old} → {new}")
+    click.echo(f"  added     {counts['added']:>8}")
+    click.echo(f"  modified  {counts['modified']:>8} events, {counts['modified_cells']} values")
+    click.echo(f"  deleted   {counts['deleted']:>8}")
+    click.echo(f"  unchanged {counts['unchanged']:>8}")
+    for change in schema:
+        click.echo(f"  schema ({change.level}): {change.field} {change.description}")
+    rows = [m for m in changes.modified.to_pylist() if m["column"] != "timestamp"]
+    if rows:
+        click.echo("")
+        click.echo(f"  {'event':<14} {'column':<18} {'old':<30} new")
+        for m in rows[:limit]:
+            click.echo(f"  {m['event_id_cnty']:<14} {m['column']:<18} {str(m['old_value'])[:30]:<30} {m['new_value']}")
+        if len(rows) > limit:
+            click.echo(f"  … {len(rows) - limit} more (--limit, --json)")
+
+
+@cli.command()
+@click.argument("version", required=False)
+@click.option("--no-rebuild", is_flag=True, help="Only re-hash the files; do not rebuild from the recorded sources.")
+@click.pass_context
+def verify(ctx: click.Context, version: str | None, no_rebuild: bool) -> None:
+    """Re-hash a release (default: every release) and rebuild it byte for byte from its recorded sources.
+
+    \b
+    Example:
+        eventdata verify
+        eventdata verify 1.0.0 --no-rebuild
+    """
+    results = verify_release(_project(ctx), version, rebuild=not no_rebuild)
+    for result in results:
+        if result.ok:
+            rebuilt = ", rebuilt identically" if result.rebuilt else ""
+            click.echo(f"{result.version}: {result.checked_files} files match their hashes{rebuilt}.", err=True)
+        for problem in result.problems:
+            click.echo(f"{result.version}: {problem}", err=True)
+    if not all(r.ok for r in results):
+        ctx.exit(EXIT_INVALID)
+
+
+@cli.command()
+@click.argument("local", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from", "source", required=True, help="dist-data/<name> folder, catalog.json path or URL.")
+@click.option("--to", "to_version", default="latest", show_default=True, help="Version to update to.")
+def update(local: Path, source: str, to_version: str) -> None:
+    """Bring a local events.parquet up to a newer version by applying the published deltas.
+
+    \b
+    Example:
+        eventdata update events.parquet --from https://example.org/data/eventdata-seeds/
+    """
+    version = update_parquet(local, source, to_version)
+    click.echo(f"{local} is at version {version}.", err=True)
 
 
 def main() -> None:

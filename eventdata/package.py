@@ -77,8 +77,28 @@ def to_arrow_array(values: pd.Series, field: pa.Field) -> pa.Array:
 def events_table(events: pd.DataFrame, codebook: Codebook) -> pa.Table:
     """Events sorted by id, with the columns and types of the codebook and no pandas metadata."""
     schema = to_arrow_schema(codebook)
-    ordered = sort_events(events) if len(events) else events
-    arrays = [to_arrow_array(ordered[f.name], f) for f in schema]
+    arrays = [to_arrow_array(events[f.name], f) for f in schema]
+    return normalise_table(pa.Table.from_arrays(arrays, schema=schema), schema)
+
+
+def normalise_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A table of the release schema in the one canonical layout: sorted by id, one chunk, fresh dictionaries.
+
+    Built and updated tables go through this, so equal content gives equal Parquet bytes.
+    """
+    ids = pd.Series(table.column("event_id_cnty").to_pylist(), dtype="string")
+    parts = ids.str.extract(ID_PATTERN.pattern)
+    order = pd.DataFrame({"p": parts[0], "n": pd.to_numeric(parts[1]), "id": ids}).sort_values(
+        ["p", "n", "id"], kind="stable").index.to_numpy()
+    taken = table.take(pa.array(order, type=pa.int64())).combine_chunks()
+    arrays = []
+    for field in schema:
+        column = taken.column(field.name).combine_chunks()
+        if pa.types.is_dictionary(field.type):
+            if pa.types.is_dictionary(column.type):
+                column = pc.cast(column, column.type.value_type)
+            column = column.dictionary_encode()
+        arrays.append(column)
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -193,6 +213,45 @@ def events_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, An
             package_dir / "codebook.md", package_dir, name="codebook", scheme="file", format="md",
             mediatype="text/markdown", encoding="utf-8", description="The codebook: every column and vocabulary.",
         ),
+    ]
+
+
+CHANGES_SCHEMAS: dict[str, dict[str, Any]] = {
+    "modified": {
+        "fields": [
+            {"name": "event_id_cnty", "type": "string", "constraints": {"required": True}},
+            {"name": "column", "type": "string", "description": "The column that changed.", "constraints": {"required": True}},
+            {"name": "old_value", "type": "string", "description": "The value in the previous release (as in its CSV)."},
+            {"name": "new_value", "type": "string", "description": "The value in this release (as in its CSV)."},
+        ],
+        "missingValues": [""],
+    },
+    "deleted": {
+        "fields": [
+            {"name": "event_id_cnty", "type": "string", "constraints": {"required": True, "unique": True}},
+            {"name": "deleted", "type": "date", "description": "Release date of the version that deleted the event."},
+        ],
+        "missingValues": [""],
+    },
+}
+
+
+def changes_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, Any]]:
+    """Descriptors of changes/added.csv, modified.csv and deleted.csv."""
+    csv_options: dict[str, Any] = {
+        "type": "table", "scheme": "file", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+        "dialect": {"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
+    }
+    return [
+        file_resource(package_dir / "changes" / "added.csv", package_dir, name="changes-added",
+                      description="Events added since the previous release (full rows).",
+                      schema=published_table_schema(codebook), **csv_options),
+        file_resource(package_dir / "changes" / "modified.csv", package_dir, name="changes-modified",
+                      description="Values changed since the previous release, one row per event and column.",
+                      schema=CHANGES_SCHEMAS["modified"], **csv_options),
+        file_resource(package_dir / "changes" / "deleted.csv", package_dir, name="changes-deleted",
+                      description="Events deleted since the previous release.",
+                      schema=CHANGES_SCHEMAS["deleted"], **csv_options),
     ]
 
 

@@ -1,0 +1,112 @@
+"""The catalog of a dataset's releases (dist-data/<name>/catalog.json): every version, its files and hashes.
+
+The same file describes a published copy (a folder, a bucket), so `eventdata.load`
+works the same way against either.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventdata.errors import ReleaseError
+
+CATALOG_FILE = "catalog.json"
+CATALOG_PROFILE = "eventdata-catalog/1"
+VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+@dataclass(frozen=True)
+class Release:
+    """One immutable version folder: dist-data/<name>/<version>/."""
+
+    name: str
+    version: str
+    path: Path
+
+    @property
+    def descriptor_path(self) -> Path:
+        return self.path / "datapackage.json"
+
+    def descriptor(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.descriptor_path.read_text(encoding="utf-8"))
+        except FileNotFoundError as err:
+            raise ReleaseError(f"{self.descriptor_path} is missing: {self.path} is not a complete release.") from err
+        except json.JSONDecodeError as err:
+            raise ReleaseError(f"{self.descriptor_path} is not valid JSON ({err.msg}, line {err.lineno}).") from err
+        return data
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    """Sort key of a MAJOR.MINOR.PATCH version."""
+    match = VERSION.match(version)
+    if not match:
+        raise ReleaseError(f"{version!r} is not a version of the form MAJOR.MINOR.PATCH.")
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
+
+
+def list_releases(dataset_dir: Path, name: str) -> list[Release]:
+    """Release folders of a dataset, oldest first (temporary and hidden folders are ignored)."""
+    if not dataset_dir.is_dir():
+        return []
+    found = [
+        Release(name, p.name, p)
+        for p in dataset_dir.iterdir()
+        if p.is_dir() and VERSION.match(p.name) and (p / "datapackage.json").is_file()
+    ]
+    return sorted(found, key=lambda r: version_key(r.version))
+
+
+def read_catalog(path: Path) -> dict[str, Any]:
+    """A catalog.json, or an empty catalog when the file does not exist."""
+    if not path.is_file():
+        return {"profile": CATALOG_PROFILE, "name": path.parent.name, "latest": None, "versions": []}
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ReleaseError(f"{path} is not valid JSON ({err.msg}, line {err.lineno}).") from err
+    return data
+
+
+def catalog_entry(release: Release, descriptor: dict[str, Any], extra_files: dict[str, tuple[int, str]]) -> dict[str, Any]:
+    """The catalog's record of one version: date, files (path relative to the catalog, bytes, sha256), counts.
+
+    extra_files maps a path inside the release (README.md, datapackage.json, changes/...) to (bytes, sha256)
+    for files that datapackage.json cannot hash itself.
+    """
+    files = {
+        r["path"]: (int(r["bytes"]), str(r["hash"]).removeprefix("sha256:"))
+        for r in descriptor.get("resources", [])
+        if "bytes" in r and "hash" in r
+    }
+    files.update(extra_files)
+    return {
+        "version": release.version,
+        "date": str(descriptor.get("created", ""))[:10],
+        "path": f"{release.version}/",
+        "datapackage": f"{release.version}/datapackage.json",
+        "files": [
+            {"path": f"{release.version}/{p}", "bytes": size, "sha256": digest}
+            for p, (size, digest) in sorted(files.items())
+        ],
+        "counts": descriptor.get("eventdata:changes", {}).get("counts", {}),
+    }
+
+
+def with_entry(catalog: dict[str, Any], entry: dict[str, Any], title: str | None = None) -> dict[str, Any]:
+    """The catalog with one version added or replaced, versions sorted, latest updated."""
+    versions = [v for v in catalog.get("versions", []) if v["version"] != entry["version"]] + [entry]
+    versions.sort(key=lambda v: version_key(v["version"]))
+    updated = dict(catalog, profile=CATALOG_PROFILE, versions=versions, latest=versions[-1]["version"])
+    if title:
+        updated["title"] = title
+    return updated
+
+
+def catalog_json(catalog: dict[str, Any]) -> str:
+    return json.dumps(catalog, indent=2, ensure_ascii=False) + "\n"

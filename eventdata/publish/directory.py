@@ -1,0 +1,184 @@
+"""Publish to a folder or any fsspec URL (file://, s3://…): the release's files, then the catalog.
+
+The target mirrors dist-data/<name>/: <target>/<version>/… and <target>/catalog.json, so
+`eventdata.load(<target>)` works against it. The catalog is written last, in one write: a version is
+visible only once every file of it is in place and verified, and a re-run after a failure copies
+only what is missing or different.
+
+Plain paths use fsspec's LocalFileSystem; s3:// needs s3fs, with the endpoint from --endpoint-url,
+storage_options, or the usual AWS variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+from fsspec.spec import AbstractFileSystem
+
+from eventdata.catalog import CATALOG_FILE, CATALOG_PROFILE, Release, catalog_entry, catalog_json, with_entry
+from eventdata.errors import PublishError, Report
+from eventdata.publish import PlannedRequest, Progress, PublishResult
+from eventdata.publish.manifest import ReleaseFile, problem, release_files, text
+from eventdata.publish.record import public_url, published, save_published
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions fsspec back ends raise for an unreachable or refusing store (botocore's when installed)."""
+    errors: tuple[type[BaseException], ...] = (OSError,)
+    try:
+        from botocore.exceptions import BotoCoreError
+    except ImportError:
+        return errors
+    return (*errors, BotoCoreError)
+
+
+class DirectoryPublisher:
+    """A folder or fsspec URL. Needs no account: the embedded default."""
+
+    name = "directory"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        endpoint_url: str | None = None,
+        storage_options: dict[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.url = url.rstrip("/") or url
+        self.options = dict(storage_options or {})
+        if endpoint_url is not None:
+            if not self.url.startswith(("s3://", "s3a://")):
+                raise PublishError(f"--endpoint-url applies to s3:// targets; {public_url(self.url)} is not one.")
+            self.options.setdefault("client_kwargs", {})["endpoint_url"] = endpoint_url
+        self.shown = public_url(self.url)
+        self.key = f"directory {self.shown}"
+        self.progress = progress or (lambda _line: None)
+
+    def check(self, release: Release) -> Report:
+        """Offline: the manifest matches and the catalog can name the version."""
+        release_files(release)
+        descriptor = release.descriptor()
+        problems = []
+        if not text(descriptor, "name"):
+            problems.append(problem(release, "name", "datapackage.json has no name. Rebuild the release."))
+        if text(descriptor, "version") != release.version:
+            problems.append(
+                problem(
+                    release, "version", f"datapackage.json says version {descriptor.get('version')!r} but the "
+                    f"folder is {release.version}. Rebuild the release.", code="type-error",
+                    value=descriptor.get("version"),
+                )
+            )
+        return Report(problems=tuple(problems), files=(str(release.descriptor_path),))
+
+    def publish(self, release: Release, *, dry_run: bool) -> PublishResult:
+        report = self.check(release)
+        if not report.valid:
+            raise PublishError(f"{release.descriptor_path} is not ready for {self.shown}: run the check and fix it.")
+        files = release_files(release)
+        version_url = f"{self.shown}/{release.version}/"
+        done = published(release, self.key)
+        if done is not None:
+            return PublishResult(self.name, done["url"], None, created=False)
+        plan = tuple(
+            PlannedRequest("PUT", f"{self.shown}/{release.version}/{f.path}", "copy", f.path, f.bytes, f.sha256)
+            for f in files
+        ) + (PlannedRequest("PUT", f"{self.shown}/{CATALOG_FILE}", f"list version {release.version} in the catalog"),)
+        if dry_run:
+            return PublishResult(self.name, version_url, None, created=False, plan=plan)
+        try:
+            created = self._copy(release, files)
+        except _storage_errors() as err:
+            raise PublishError(
+                f"Could not write to {self.shown}: {type(err).__name__}: {err}. Check the URL, the credentials "
+                "(for s3://: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the endpoint with --endpoint-url), "
+                "then run the same command again: files already copied are not sent twice."
+            ) from err
+        save_published(release, self.key, {"target": self.name, "url": version_url, "catalog": f"{self.shown}/{CATALOG_FILE}"})
+        return PublishResult(self.name, version_url, None, created=created, plan=plan)
+
+    def _filesystem(self) -> tuple[AbstractFileSystem, str]:
+        try:
+            fs, root = fsspec.core.url_to_fs(self.url, **self.options)
+        except ImportError as err:
+            raise PublishError(
+                f"{self.shown} needs an fsspec back end that is not installed ({err}). For s3:// install "
+                "eventdata[s3] (s3fs)."
+            ) from err
+        except ValueError as err:
+            raise PublishError(f"{self.shown} is not a folder or fsspec URL that can be opened: {err}") from err
+        return fs, root.rstrip("/")
+
+    def _copy(self, release: Release, files: list[ReleaseFile]) -> bool:
+        """Copy what is missing, verify it, then list the version in the catalog. False if it was already listed."""
+        fs, root = self._filesystem()
+        fs.invalidate_cache()  # another run (or another process) may have written since fsspec cached a listing
+        catalog = _read_catalog(fs, f"{root}/{CATALOG_FILE}", release.name, self.shown)
+        descriptor = release.descriptor()
+        extra = {f.path: (f.bytes, f.sha256) for f in files}
+        entry = catalog_entry(release, descriptor, extra)
+        listed = next((v for v in catalog.get("versions", []) if v.get("version") == release.version), None)
+        if listed is not None:
+            if listed.get("files") == entry["files"]:
+                return False
+            raise PublishError(
+                f"{self.shown}/{CATALOG_FILE} already lists version {release.version} with other files. A published "
+                "version never changes: publish a new version, or publish to another location."
+            )
+        for f in files:
+            dest = f"{root}/{release.version}/{f.path}"
+            if _same_file(fs, dest, f):
+                continue
+            self.progress(f"copy {f.path} ({f.bytes} bytes) to {self.shown}/{release.version}/")
+            fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
+            fs.put_file(str(f.local), dest)
+            if not _same_file(fs, dest, f):
+                raise PublishError(
+                    f"{self.shown}/{release.version}/{f.path} does not read back as sha256:{f.sha256} after copying. "
+                    "Check the store, then run the same command again."
+                )
+        updated = with_entry(catalog, entry, title=text(descriptor, "title") or None)
+        _write_atomic(fs, f"{root}/{CATALOG_FILE}", catalog_json(updated).encode("utf-8"))
+        return True
+
+
+def _read_catalog(fs: AbstractFileSystem, path: str, name: str, shown: str) -> dict[str, Any]:
+    if not fs.exists(path):
+        return {"profile": CATALOG_PROFILE, "name": name, "latest": None, "versions": []}
+    try:
+        data: dict[str, Any] = json.loads(fs.cat_file(path).decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise PublishError(f"{shown}/{CATALOG_FILE} is not valid JSON ({err}); repair it before publishing there.") from err
+    if data.get("name") not in (None, name):
+        raise PublishError(
+            f"{shown}/{CATALOG_FILE} is the catalog of dataset {data.get('name')!r}, not {name!r}: "
+            "publish each dataset to its own location."
+        )
+    return data
+
+
+def _same_file(fs: AbstractFileSystem, path: str, expected: ReleaseFile) -> bool:
+    """True when path exists with the expected size and sha256 (read back, not trusted from metadata)."""
+    if not fs.exists(path) or fs.size(path) != expected.bytes:
+        return False
+    digest = hashlib.sha256()
+    with fs.open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == expected.sha256
+
+
+def _write_atomic(fs: AbstractFileSystem, path: str, data: bytes) -> None:
+    """One write that readers see whole: rename a temporary file on local disks; object stores PUT atomically."""
+    if isinstance(fs, LocalFileSystem):
+        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+        fs.pipe_file(tmp, data)
+        fs.mv(tmp, path)
+    else:
+        fs.pipe_file(path, data)

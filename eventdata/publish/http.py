@@ -1,0 +1,203 @@
+"""HTTP for repository services: retries with backoff, clear 4xx messages, tokens kept out of every message.
+
+Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential backoff
+when the request is safe to repeat. A request that is not (creating a deposition, publishing)
+is tried once and raises `TransientError`, so the caller can first ask the server what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import requests
+
+from eventdata.errors import PublishError
+
+log = logging.getLogger("eventdata.publish")
+
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+KEYRING_SERVICE = "eventdata"
+REDACTED = "***"
+_QUERY_SECRET = re.compile(r"(?i)((?:access_token|token|api_key|apikey|key)=)[^&\s\"']+")
+
+
+class TransientError(PublishError):
+    """The server did not answer usefully (5xx, 429, timeout, dropped connection); a re-run can resume."""
+
+
+class RejectedError(PublishError):
+    """The server refused the request (4xx): bad token, missing permission, invalid metadata, not found."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def find_token(env_var: str, service: str) -> str | None:
+    """A token from the environment variable, else from the system keyring (service 'eventdata', user service)."""
+    value = os.environ.get(env_var, "").strip()
+    if value:
+        return value
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        stored = keyring.get_password(KEYRING_SERVICE, service)
+    except KeyringError:
+        return None
+    return stored.strip() if stored else None
+
+
+def require_token(env_var: str, service: str) -> str:
+    token = find_token(env_var, service)
+    if not token:
+        raise PublishError(
+            f"No {service} token: set the environment variable {env_var}, or store the token with "
+            f"`keyring set {KEYRING_SERVICE} {service}`. Nothing was sent."
+        )
+    return token
+
+
+@dataclass
+class HttpClient:
+    """A requests Session bound to one service: authentication, retries, redaction, error messages.
+
+    describe_error turns a 4xx response body into a sentence (each service words its errors differently).
+    The token goes only to URLs under base_url, never to another host a response points to.
+    """
+
+    service: str
+    base_url: str
+    headers: Mapping[str, str]
+    secrets: tuple[str, ...]
+    token_hint: str
+    describe_error: Callable[[requests.Response], str]
+    attempts: int = 4
+    backoff: float = 0.5
+    max_delay: float = 30.0
+    timeout: tuple[float, float] = (10.0, 120.0)
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def redact(self, text: str) -> str:
+        """text with every secret and every token-like query parameter replaced by ***."""
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, REDACTED)
+        return _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        body: Path | None = None,
+        form: Mapping[str, str] | None = None,
+        upload: tuple[str, Path] | None = None,
+        retry: bool | None = None,
+    ) -> requests.Response:
+        """Send one request; retry transient failures when retry (default: for GET, PUT, DELETE).
+
+        body streams a file as the raw request body; form + upload send multipart/form-data with the file
+        under the given field name. Files are reopened for every attempt.
+        """
+        may_retry = method in SAFE_METHODS if retry is None else retry
+        tries = self.attempts if may_retry else 1
+        where = f"{method} {self.redact(url)}"
+        problem = ""
+        for attempt in range(1, tries + 1):
+            try:
+                response = self._send(method, url, json=json, params=params, body=body, form=form, upload=upload)
+            except (requests.ConnectionError, requests.Timeout) as err:
+                problem = f"the connection failed ({type(err).__name__})"
+                log.info("%s: %s (attempt %d of %d)", where, problem, attempt, tries)
+                retry_after = None
+            else:
+                log.info("%s -> %s", where, response.status_code)
+                if response.status_code < 400:
+                    return response
+                if response.status_code not in RETRY_STATUS:
+                    raise self._rejected(response, where)
+                problem = f"the server answered {response.status_code} {response.reason}"
+                retry_after = _retry_after(response)
+            if attempt < tries:
+                time.sleep(min(retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1), self.max_delay))
+        tried = f"after {tries} attempts" if tries > 1 else "(not repeated automatically: it is not safe to repeat)"
+        raise TransientError(
+            f"{self.service}: {where} failed {tried}: {problem}. Nothing is lost: run the same command again "
+            "to resume from where it stopped."
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        body: Path | None,
+        form: Mapping[str, str] | None,
+        upload: tuple[str, Path] | None,
+    ) -> requests.Response:
+        headers = dict(self.headers) if url.startswith(self.base_url) else {}
+        handle: BinaryIO | None = None
+        try:
+            files: dict[str, tuple[str, BinaryIO]] | None = None
+            data: Any = form
+            if body is not None:
+                handle = body.open("rb")
+                data = handle
+                headers["Content-Type"] = "application/octet-stream"
+            elif upload is not None:
+                handle = upload[1].open("rb")
+                files = {upload[0]: (upload[1].name, handle)}
+            return self.session.request(
+                method, url, json=json, params=params, data=data, files=files, headers=headers, timeout=self.timeout
+            )
+        finally:
+            if handle is not None:
+                handle.close()
+
+    def _rejected(self, response: requests.Response, where: str) -> RejectedError:
+        status = response.status_code
+        detail = self.redact(self.describe_error(response)) or response.reason
+        if status == 401:
+            fix = f"the token was not accepted: check {self.token_hint} (is it for this server, and still valid?)"
+        elif status == 403:
+            fix = f"the token lacks permission for this: check its scopes or roles ({self.token_hint})"
+        elif status == 404:
+            fix = "not found: check --base-url and the names and ids given"
+        elif status in (400, 409, 422):
+            fix = "the server rejected the content: fix the metadata named above in the release and publish a new version"
+        else:
+            fix = "see the server's message"
+        return RejectedError(f"{self.service} refused {where} ({status}): {detail}. Fix: {fix}.", status)
+
+    def json(self, response: requests.Response) -> Any:
+        """The JSON body of a response, or a PublishError saying the server did not send JSON."""
+        try:
+            return response.json()
+        except ValueError as err:
+            raise TransientError(
+                f"{self.service} answered {response.request.method} {self.redact(response.url)} with something "
+                "that is not JSON. Check --base-url points at the API, then run the same command again."
+            ) from err
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -1,0 +1,156 @@
+"""What a release holds and says about itself: its files (verified against datapackage.json) and metadata.
+
+Metadata is read from datapackage.json only. Nothing here fills a gap with a default: a missing
+field becomes a Problem for `check`, so nothing is invented on the way to a repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventdata.catalog import Release
+from eventdata.errors import Problem, ReleaseError
+
+#: Dates in a column of ISO dates (the first 10 characters of date or datetime values).
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    """One file of a release: its path inside the release, where it is on disk, size and digests."""
+
+    path: str
+    local: Path
+    bytes: int
+    sha256: str
+    md5: str
+
+
+def digests(path: Path) -> tuple[int, str, str]:
+    """Size, sha256 and md5 of a file (md5 only because Zenodo reports it)."""
+    sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+            md5.update(block)
+            size += len(block)
+    return size, sha.hexdigest(), md5.hexdigest()
+
+
+def release_files(release: Release) -> list[ReleaseFile]:
+    """Every file of the release, datapackage.json last, after checking each resource's bytes and sha256.
+
+    Raises ReleaseError naming the file and both values when the release no longer matches its manifest.
+    """
+    descriptor = release.descriptor()
+    expected: dict[str, tuple[int | None, str | None]] = {}
+    for resource in descriptor.get("resources", []):
+        path = resource.get("path")
+        if isinstance(path, str):
+            digest = str(resource["hash"]).removeprefix("sha256:") if "hash" in resource else None
+            expected[path] = (resource.get("bytes"), digest)
+    files: list[ReleaseFile] = []
+    for local in sorted(p for p in release.path.rglob("*") if p.is_file()):
+        relative = local.relative_to(release.path).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
+            continue
+        size, sha, md5 = digests(local)
+        want_size, want_sha = expected.pop(relative, (None, None))
+        if want_sha is not None and want_sha != sha or want_size is not None and want_size != size:
+            raise ReleaseError(
+                f"{local} does not match datapackage.json: expected {want_size} bytes sha256:{want_sha}, "
+                f"found {size} bytes sha256:{sha}. A release never changes: rebuild it from the sheets, "
+                "or build a new version."
+            )
+        files.append(ReleaseFile(relative, local, size, sha, md5))
+    if expected:
+        missing = ", ".join(sorted(expected))
+        raise ReleaseError(f"{release.path} lacks files that datapackage.json lists: {missing}. Rebuild the release.")
+    return sorted(files, key=lambda f: (f.path == "datapackage.json", f.path))
+
+
+def problem(release: Release, field: str, message: str, code: str = "required-error", value: Any = None) -> Problem:
+    """A metadata problem located at a field of the release's datapackage.json."""
+    shown = None if value is None else str(value)
+    return Problem(code, message, str(release.descriptor_path), None, field, shown)
+
+
+def fix_hint(release: Release) -> str:
+    return (
+        f"Add it to schemas/dataset.json and build a new version (released {release.version} never changes)."
+    )
+
+
+def creators(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
+    """Contributors whose roles include 'creator' (Data Package v2 `roles`, or v1 `role`)."""
+    found = []
+    for contributor in descriptor.get("contributors", []) or []:
+        roles = contributor.get("roles") or ([contributor["role"]] if contributor.get("role") else [])
+        if "creator" in roles:
+            found.append(contributor)
+    return found
+
+
+def contributor_name(contributor: dict[str, Any]) -> str:
+    """'Family, Given' when both are given (as Zenodo asks), else the contributor's title."""
+    family, given = contributor.get("familyName"), contributor.get("givenName")
+    if family and given:
+        return f"{family}, {given}"
+    return str(contributor.get("title") or family or "").strip()
+
+
+def text(descriptor: dict[str, Any], key: str) -> str:
+    value = descriptor.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def common_problems(release: Release, descriptor: dict[str, Any], target: str, *, need_creators: bool) -> list[Problem]:
+    """Title, description, licence, publication date, version (and creators) that every repository needs."""
+    hint = fix_hint(release)
+    found = []
+    for key, what in (("title", "a title"), ("description", "a description")):
+        if not text(descriptor, key):
+            found.append(problem(release, key, f"{target} needs {what}; datapackage.json has none. {hint}"))
+    licences = [lic for lic in descriptor.get("licenses", []) or [] if lic.get("name") or lic.get("path")]
+    if not licences:
+        found.append(problem(release, "licenses", f"{target} needs a licence; datapackage.json names none. {hint}"))
+    if need_creators and not [c for c in creators(descriptor) if contributor_name(c)]:
+        found.append(
+            problem(
+                release, "contributors",
+                f"{target} needs at least one creator: no contributor with a name has the role 'creator'. {hint}",
+            )
+        )
+    if not ISO_DATE.match(text(descriptor, "created")):
+        found.append(
+            problem(release, "created", f"{target} needs the release date (created, YYYY-MM-DD…). {hint}",
+                    value=descriptor.get("created"))
+        )
+    if text(descriptor, "version") != release.version:
+        found.append(
+            problem(
+                release, "version",
+                f"datapackage.json says version {descriptor.get('version')!r} but the folder is {release.version}. "
+                "Rebuild the release.", code="type-error", value=descriptor.get("version"),
+            )
+        )
+    return found
+
+
+def date_range(release: Release, descriptor: dict[str, Any], column: str = "event_date") -> tuple[str, str] | None:
+    """First and last date in the column of the CSV resource that has it (None when there is none)."""
+    for resource in descriptor.get("resources", []):
+        fields = [f.get("name") for f in (resource.get("schema") or {}).get("fields", [])]
+        if resource.get("format") != "csv" or column not in fields:
+            continue
+        data = (release.path / resource["path"]).read_text(encoding="utf-8")
+        values = [row.get(column) or "" for row in csv.DictReader(io.StringIO(data, newline=""))]
+        dates = sorted(v[:10] for v in values if ISO_DATE.match(v))
+        return (dates[0], dates[-1]) if dates else None
+    return None

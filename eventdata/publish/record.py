@@ -1,0 +1,114 @@
+"""Where each version went: dist-data/<name>/publications/<version>.json, beside the immutable release.
+
+One file per version holds a list of completed publications (target, key, url, doi, time and the
+service's ids) and the resume state of publications in progress ("pending", e.g. a Zenodo draft).
+Files are written atomically (temporary file + rename), so a killed run never leaves half a record.
+No token or password is ever written here; URLs lose any user:password part.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from eventdata.catalog import Release, version_key
+from eventdata.errors import PublishError, ReleaseError
+
+PUBLICATIONS_DIR = "publications"
+
+
+def publications_path(release: Release) -> Path:
+    return release.path.parent / PUBLICATIONS_DIR / f"{release.version}.json"
+
+
+def read_record(release: Release) -> dict[str, Any]:
+    """The publication record of a version (empty when it was never published)."""
+    path = publications_path(release)
+    if not path.is_file():
+        return {"name": release.name, "version": release.version, "publications": [], "pending": {}}
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise PublishError(
+            f"{path} is not valid JSON ({err}). It records where version {release.version} was published: "
+            "restore it from version control rather than deleting it, or publishing could create a duplicate."
+        ) from err
+    data.setdefault("publications", [])
+    data.setdefault("pending", {})
+    return data
+
+
+def published(release: Release, key: str) -> dict[str, Any] | None:
+    """The completed publication of this version to the target key, if any."""
+    return next((p for p in read_record(release)["publications"] if p.get("key") == key), None)
+
+
+def pending(release: Release, key: str) -> dict[str, Any]:
+    """Resume state of an unfinished publication to the target key ({} when none)."""
+    state: dict[str, Any] = read_record(release)["pending"].get(key, {})
+    return state
+
+
+def save_pending(release: Release, key: str, state: dict[str, Any]) -> None:
+    record = read_record(release)
+    record["pending"][key] = state
+    _write(publications_path(release), record)
+
+
+def save_published(release: Release, key: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Record a completed publication (with the time) and drop its resume state; returns the entry."""
+    record = read_record(release)
+    done = {"key": key, **entry, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    record["publications"] = [p for p in record["publications"] if p.get("key") != key] + [done]
+    record["pending"].pop(key, None)
+    _write(publications_path(release), record)
+    return done
+
+
+def earlier_publications(release: Release, key: str) -> list[dict[str, Any]]:
+    """Completed publications of the other versions of the dataset to the same target, oldest version first."""
+    folder = release.path.parent / PUBLICATIONS_DIR
+    found: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
+    for path in folder.glob("*.json") if folder.is_dir() else []:
+        version = path.stem
+        if version == release.version:
+            continue
+        try:
+            order = version_key(version)
+        except ReleaseError:
+            continue
+        other = Release(release.name, version, release.path.parent / version)
+        entry = published(other, key)
+        if entry is not None:
+            found.append((order, entry))
+    return [entry for _, entry in sorted(found, key=lambda item: item[0])]
+
+
+def public_url(url: str) -> str:
+    """A URL without any user:password part, safe to record and print."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,310 @@
+"""`eventdata release`, `diff` and `verify`: immutable versions, their catalog, and proof they can be rebuilt.
+
+A release is a build into a new version folder, then the catalog and the data
+changelog beside the versions are regenerated from the version folders (so they can
+always be recovered), and schemas/dataset.json is moved to the new version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow.csv as pa_csv
+
+from eventdata.build import (
+    DATA_CHANGELOG,
+    SOURCES_DIR,
+    Staged,
+    commit_package,
+    dataset_dir,
+    package_hashes,
+    release_schema,
+    release_table,
+    stage,
+    write_package,
+)
+from eventdata.catalog import (
+    CATALOG_FILE,
+    Release,
+    catalog_entry,
+    catalog_json,
+    list_releases,
+    read_catalog,
+    version_key,
+    with_entry,
+)
+from eventdata.changes import LEVELS, Changes, SchemaChange, compute_changes, required_bump, schema_changes
+from eventdata.errors import ReleaseError, Report
+from eventdata.package import release_datetime, sha256_file
+from eventdata.project import Project
+from eventdata.schema import load_codebook
+from eventdata.validate import Validation
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """What `release` did: 'released', 'invalid' (nothing written) or 'nothing-to-release'."""
+
+    status: str
+    version: str | None
+    previous: str | None
+    report: Report
+    suggested: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    schema_changes: tuple[SchemaChange, ...] = ()
+    path: Path | None = None
+
+
+def bump_version(version: str, level: str) -> str:
+    """The next version: major → X+1.0.0, minor → X.Y+1.0, patch → X.Y.Z+1."""
+    major, minor, patch = version_key(version)
+    if level == "major":
+        return f"{major + 1}.0.0"
+    if level == "minor":
+        return f"{major}.{minor + 1}.0"
+    if level == "patch":
+        return f"{major}.{minor}.{patch + 1}"
+    raise ReleaseError(f"Unknown bump {level!r}: use major, minor or patch.")
+
+
+def implied_bump(old: str, new: str) -> str:
+    """Which part of the version a jump from old to new raises."""
+    if version_key(new) <= version_key(old):
+        raise ReleaseError(f"Version {new} is not newer than the latest release {old}.")
+    a, b = version_key(old), version_key(new)
+    return "major" if b[0] != a[0] else "minor" if b[1] != a[1] else "patch"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def release_files(release: Release) -> dict[str, tuple[int, str]]:
+    """Every file of a release folder with its size and sha256."""
+    return {
+        p.relative_to(release.path).as_posix(): (p.stat().st_size, sha256_file(p))
+        for p in sorted(release.path.rglob("*"))
+        if p.is_file()
+    }
+
+
+def write_catalog(directory: Path, name: str) -> dict[str, Any]:
+    """Regenerate catalog.json and the top-level data changelog from the version folders."""
+    releases = list_releases(directory, name)
+    catalog = read_catalog(directory / CATALOG_FILE)
+    catalog = dict(catalog, name=name, versions=[])
+    for release in releases:
+        descriptor = release.descriptor()
+        catalog = with_entry(catalog, catalog_entry(release, descriptor, release_files(release)), descriptor.get("title"))
+    if releases:
+        _write_atomic(directory / CATALOG_FILE, catalog_json(catalog))
+        latest = releases[-1].path / DATA_CHANGELOG
+        if latest.is_file():
+            _write_atomic(directory / DATA_CHANGELOG, latest.read_text(encoding="utf-8"))
+    return catalog
+
+
+def _update_dataset_json(project: Project, version: str, released: date) -> None:
+    path = project.schemas_dir / "dataset.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["version"], data["created"] = version, released.isoformat()
+    _write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def choose_version(
+    latest: str | None, needed: str | None, *, bump: str | None, as_version: str | None, force: bool
+) -> str:
+    """The new version from --bump or --as, refusing a bump smaller than the changes need."""
+    if latest is None:
+        return as_version or "1.0.0"
+    if as_version is not None:
+        level = implied_bump(latest, as_version)
+        version = as_version
+    else:
+        level = bump or needed or "patch"
+        version = bump_version(latest, level)
+    if needed and LEVELS.index(level) < LEVELS.index(needed) and not force:
+        raise ReleaseError(
+            f"A {level} release ({version}) is too small for these changes, which need a {needed} release: "
+            f"run `eventdata release --bump {needed}`, or add --force if you are sure."
+        )
+    return version
+
+
+def release_version(
+    project: Project,
+    *,
+    bump: str | None = None,
+    as_version: str | None = None,
+    release_date: date | None = None,
+    force: bool = False,
+    today: date | None = None,
+) -> ReleaseResult:
+    """Freeze the current sheets as a new version in dist-data/<name>/<version>/."""
+    codebook = load_codebook(project.schemas_dir)
+    name = str(codebook.dataset["name"])
+    directory = dataset_dir(project, codebook)
+    releases = list_releases(directory, name)
+    latest = releases[-1] if releases else None
+    released = release_date or datetime.now(timezone.utc).date()
+    if latest and released.isoformat() < latest.descriptor().get("created", "")[:10]:
+        raise ReleaseError(f"The release date {released} is before the latest release {latest.version}.")
+    created = release_datetime(released, os.environ.get("SOURCE_DATE_EPOCH"))
+    staged = stage(project, created=created, previous=latest, today=today)
+    if isinstance(staged, Validation):
+        return ReleaseResult("invalid", None, latest.version if latest else None, staged.report)
+    counts = staged.changes.counts()
+    needed = required_bump(list(staged.schema_changes), counts)
+    if latest and needed is None:
+        return ReleaseResult("nothing-to-release", latest.version, latest.version, staged.validation.report, None, counts)
+    version = choose_version(latest.version if latest else None, needed, bump=bump, as_version=as_version, force=force)
+    target = directory / version
+    if target.exists():
+        raise ReleaseError(f"Version {version} already exists in {target}; a released version is never rewritten.")
+    commit_package(staged, project, target, version=version, created=created)
+    write_catalog(directory, name)
+    _update_dataset_json(project, version, released)
+    return ReleaseResult(
+        "released", version, latest.version if latest else None, staged.validation.report, needed, counts,
+        staged.schema_changes, target,
+    )
+
+
+# --- diff ------------------------------------------------------------------------------------------
+
+
+def find_release(project: Project, version: str | None) -> Release:
+    """A release of the project's dataset by version (default: the latest)."""
+    codebook = load_codebook(project.schemas_dir)
+    name = str(codebook.dataset["name"])
+    releases = list_releases(dataset_dir(project, codebook), name)
+    if not releases:
+        raise ReleaseError(f"No release of {name} in {dataset_dir(project, codebook)}; make one with `eventdata release`.")
+    if version is None:
+        return releases[-1]
+    for release in releases:
+        if release.version == version:
+            return release
+    known = ", ".join(r.version for r in releases)
+    raise ReleaseError(f"Version {version} of {name} does not exist; released versions: {known}.")
+
+
+def diff_releases(project: Project, old: str, new: str) -> tuple[Changes, list[SchemaChange]]:
+    """Added, modified and deleted events and schema changes from version old to version new."""
+    before, after = find_release(project, old), find_release(project, new)
+    changes = compute_changes(release_table(before), release_table(after), date.fromisoformat(after.descriptor()["created"][:10]))
+    return changes, schema_changes(release_schema(before), release_schema(after))
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Findings of `verify` for one version: hash mismatches and files that a rebuild changes."""
+
+    version: str
+    problems: tuple[str, ...]
+    checked_files: int
+    rebuilt: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _hash_problems(release: Release, catalog: dict[str, Any]) -> tuple[list[str], int]:
+    problems: list[str] = []
+    descriptor = release.descriptor()
+    expected: dict[str, str] = {}
+    for resource in descriptor.get("resources", []):
+        expected[resource["path"]] = str(resource.get("hash", "")).removeprefix("sha256:")
+    for source in descriptor.get("eventdata:sources", []):
+        expected[source["path"]] = source["sha256"]
+    entry = next((v for v in catalog.get("versions", []) if v["version"] == release.version), None)
+    if entry is None:
+        problems.append(f"{release.version} is not in {CATALOG_FILE}.")
+    else:
+        for item in entry["files"]:
+            expected.setdefault(item["path"].removeprefix(f"{release.version}/"), item["sha256"])
+            listed = item["path"].removeprefix(f"{release.version}/")
+            if expected[listed] != item["sha256"]:
+                problems.append(f"{listed}: {CATALOG_FILE} and datapackage.json disagree on its sha256.")
+    for path, digest in sorted(expected.items()):
+        file = release.path / path
+        if not file.is_file():
+            problems.append(f"{path}: missing.")
+            continue
+        actual = sha256_file(file)
+        if actual != digest:
+            problems.append(f"{path}: sha256 is {actual}, expected {digest}.")
+    return problems, len(expected)
+
+
+def rebuild_release(release: Release, previous: Release | None) -> dict[str, str]:
+    """Build the release again from the sources it records, in a temporary folder; return the file hashes."""
+    descriptor = release.descriptor()
+    created = datetime.strptime(descriptor["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="eventdata-verify-") as scratch:
+        root = Path(scratch) / "project"
+        shutil.copytree(release.path / SOURCES_DIR, root)
+        (root / "dist-data").mkdir()
+        project = Project(root)
+        previous_copy = None
+        if previous is not None:
+            previous_copy = Release(previous.name, previous.version, root / "dist-data" / previous.name / previous.version)
+            shutil.copytree(previous.path, previous_copy.path)
+        staged = stage(project, created=created, previous=previous_copy)
+        if isinstance(staged, Validation):
+            raise ReleaseError(
+                f"The sources recorded in {release.path / SOURCES_DIR} no longer validate "
+                f"({len(staged.report.problems)} problems, first: {staged.report.problems[0].format()})."
+            )
+        target = Path(scratch) / "rebuilt"
+        write_package(staged, project, target, version=release.version, created=created)
+        return package_hashes(target)
+
+
+def verify_release(project: Project, version: str | None = None, *, rebuild: bool = True) -> list[Verification]:
+    """Re-hash every file of one version (default: all) against datapackage.json and the catalog; rebuild it."""
+    codebook = load_codebook(project.schemas_dir)
+    name = str(codebook.dataset["name"])
+    directory = dataset_dir(project, codebook)
+    releases = list_releases(directory, name)
+    if not releases:
+        raise ReleaseError(f"No release of {name} in {directory}.")
+    selected = [find_release(project, version)] if version else releases
+    catalog = read_catalog(directory / CATALOG_FILE)
+    results = []
+    for release in selected:
+        problems, checked = _hash_problems(release, catalog)
+        rebuilt = False
+        if rebuild and not problems:
+            index = [r.version for r in releases].index(release.version)
+            hashes = rebuild_release(release, releases[index - 1] if index else None)
+            existing = package_hashes(release.path)
+            for path in sorted(set(hashes) | set(existing)):
+                if hashes.get(path) != existing.get(path):
+                    problems.append(f"{path}: a rebuild from {SOURCES_DIR}/ gives different content.")
+            rebuilt = True
+        results.append(Verification(release.version, tuple(problems), checked, rebuilt))
+    return results
+
+
+def read_text_table(path: Path) -> list[dict[str, Any]]:
+    """A small CSV of a release (changes/*.csv) as dictionaries."""
+    return pa_csv.read_csv(path).to_pylist()

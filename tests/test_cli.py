@@ -1,0 +1,377 @@
+"""The command line: exit codes, located messages on stderr, results on stdout, and the files written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from eventdata.cli import cli
+from eventdata.project import Project, load_project
+from eventdata.schema import load_codebook
+from eventdata.validate import validate_project
+from tests.conftest import REPO, SEED_ARTICLE, write_rows
+
+#: The seed sheet as the CLI names it when run from tmp_path (the `in_dir` fixture) on the `project` fixture.
+SHEET = f"dataset/seeds/sheets/{SEED_ARTICLE}.csv"
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
+
+
+def written(project: Project) -> list[Path]:
+    return sorted(project.dist_dir.rglob("*"))
+
+
+def assert_no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit | None)
+
+
+def package_files(package_dir: Path) -> dict[str, bytes]:
+    return {p.relative_to(package_dir).as_posix(): p.read_bytes() for p in package_dir.rglob("*") if p.is_file()}
+
+
+# --- validate ----------------------------------------------------------------------------------
+
+
+def test_cli_validate_seeds_exit_0(project: Project, in_dir: Path, seed_rows: list[dict[str, str]]) -> None:
+    result = run("--project", "dataset", "validate")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert f"{len(seed_rows)} event(s) in 1 sheet(s): valid." in result.stderr
+
+
+def test_cli_validate_bad_sheet_exit_1_with_located_lines(
+    project: Project, in_dir: Path, edit_sheet: Callable[..., Path]
+) -> None:
+    edit_sheet({1: {"fatalities": "-3"}, 4: {"event_type": "Battle"}})
+    result = run("--project", "dataset", "validate")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{SHEET}:3: fatalities='-3' [minimum-error] ")
+    assert lines[1].startswith(f"{SHEET}:6: event_type='Battle' [enum-error] ")
+    assert "Did you mean 'Battles'?" in lines[1]
+    assert lines[2].startswith("2 problem(s) in 1 sheet(s)")
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize("make", [Path.mkdir, lambda path: None], ids=["empty-folder", "missing-folder"])
+def test_cli_project_not_a_dataset_exit_2(tmp_path: Path, make: Callable[[Path], object]) -> None:
+    folder = tmp_path / "not-a-dataset"
+    make(folder)
+    result = run("--project", folder, "validate")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert str(folder) in result.stderr
+    assert "eventdata init" in result.stderr
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    "changes", [{}, {1: {"fatalities": "-3"}, 2: {"event_id_cnty": "SYR2"}}], ids=["valid", "invalid"]
+)
+def test_cli_validate_json_equals_library_report(
+    project: Project, in_dir: Path, edit_sheet: Callable[..., Path], changes: dict[int, dict[str, str]]
+) -> None:
+    edit_sheet(changes)
+    result = run("--project", "dataset", "validate", "--json")
+    expected = validate_project(load_project("dataset")).report.to_dict()
+    assert json.loads(result.stdout) == json.loads(json.dumps(expected))
+    assert result.exit_code == (0 if expected["valid"] else 1)
+    assert expected["problem_count"] == (3 if changes else 0)
+
+
+# --- build -------------------------------------------------------------------------------------
+
+
+def test_cli_build_prints_package_dir(project: Project, in_dir: Path) -> None:
+    result = run("--project", "dataset", "build")
+    assert result.exit_code == 0, result.output
+    dataset = json.loads((project.schemas_dir / "dataset.json").read_text(encoding="utf-8"))
+    package_dir = Path("dataset") / "dist-data" / dataset["name"] / dataset["version"]
+    assert result.stdout == f"{package_dir}\n"
+    assert f"Built version {dataset['version']}" in result.stderr
+    for name in ("datapackage.json", "README.md", "codebook.md", "data/events.csv", "data/events.parquet"):
+        assert (package_dir / name).is_file(), name
+
+
+def test_cli_build_invalid_writes_nothing(project: Project, in_dir: Path, edit_sheet: Callable[..., Path]) -> None:
+    edit_sheet({1: {"fatalities": "-3"}})
+    result = run("--project", "dataset", "build")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"{SHEET}:3: fatalities='-3' [minimum-error] ")
+    assert "Nothing was written" in result.stderr
+    assert written(project) == []
+    out = in_dir / "out"
+    assert run("--project", "dataset", "build", "--out-dir", out).exit_code == 1
+    assert not out.exists()
+
+
+def test_cli_build_twice_says_identical(project: Project, in_dir: Path) -> None:
+    first = run("--project", "dataset", "build")
+    assert first.exit_code == 0, first.output
+    files = package_files(Path(first.stdout.strip()))
+    second = run("--project", "dataset", "build")
+    assert second.exit_code == 0, second.output
+    assert second.stdout == first.stdout
+    assert "identical" in second.stderr
+    assert package_files(Path(first.stdout.strip())) == files
+
+
+def test_cli_build_changed_content_exit_2(
+    project: Project, in_dir: Path, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
+) -> None:
+    first = run("--project", "dataset", "build")
+    assert first.exit_code == 0, first.output
+    package_dir = Path(first.stdout.strip())
+    files = package_files(package_dir)
+    edit_sheet({1: {"notes": seed_rows[1]["notes"] + " Corrected."}})
+    second = run("--project", "dataset", "build")
+    assert second.exit_code == 2
+    assert second.stdout == ""
+    assert second.stderr.startswith("Error: Version ")
+    assert "never overwritten" in second.stderr
+    assert_no_traceback(second)
+    assert package_files(package_dir) == files
+    assert list(package_dir.parent.iterdir()) == [package_dir]
+
+
+@pytest.mark.xfail(
+    reason="package.py:55 (release_datetime, called by build_package) runs int(SOURCE_DATE_EPOCH) unguarded: a "
+    "malformed value is a ValueError that main() reports as a bug (exit 3, traceback) instead of a one-line error "
+    "with exit 2",
+    strict=True,
+)
+def test_cli_build_bad_source_date_epoch_exit_2(project: Project, in_dir: Path) -> None:
+    result = run("--project", "dataset", "build", env={"SOURCE_DATE_EPOCH": "yesterday"})
+    assert result.exit_code == 2
+    assert "SOURCE_DATE_EPOCH" in result.stderr
+    assert_no_traceback(result)
+    assert written(project) == []
+
+
+# --- init and codebook -----------------------------------------------------------------------------
+
+
+def test_cli_init_then_build(in_dir: Path) -> None:
+    created = run("init", "ds")
+    assert created.exit_code == 0, created.output
+    assert created.stdout == "ds\n"
+    assert (in_dir / "ds" / "schemas" / "events.schema.json").is_file()
+    built = run("--project", "ds", "build")
+    assert built.exit_code == 0, built.output
+    package_dir = Path(built.stdout.strip())
+    assert package_dir == Path("ds") / "dist-data" / "ds" / "0.1.0"
+    assert (package_dir / "datapackage.json").is_file()
+    assert (package_dir / "data" / "events.parquet").is_file()
+
+
+def test_cli_init_non_empty_folder_exit_2(in_dir: Path) -> None:
+    (in_dir / "ds").mkdir()
+    (in_dir / "ds" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    result = run("init", "ds")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ds exists and is not empty")
+    assert_no_traceback(result)
+    assert [p.name for p in (in_dir / "ds").iterdir()] == ["notes.txt"]
+
+
+def test_cli_codebook_prints_every_column(project: Project, tmp_path: Path) -> None:
+    result = run("--project", project.root, "codebook")
+    assert result.exit_code == 0, result.output
+    for name in load_codebook(project.schemas_dir).field_names:
+        assert f"`{name}`" in result.stdout, name
+    output = tmp_path / "codebook.md"
+    to_file = run("--project", project.root, "codebook", "-o", output)
+    assert to_file.exit_code == 0, to_file.output
+    assert to_file.stdout == ""
+    assert output.read_text(encoding="utf-8") == result.stdout
+
+
+# --- corrupt inputs: each its own located message, exit 1 and nothing written ------------------------
+
+
+def not_utf8(project: Project, seed_rows: list[dict[str, str]]) -> None:
+    path = write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", seed_rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"Al-Hasakah", "Al-Hasakâh".encode("latin-1"), 1)
+    path.write_bytes(b"\n".join(lines))
+
+
+def without_coder(project: Project, seed_rows: list[dict[str, str]]) -> None:
+    assert "coder" in load_codebook(project.schemas_dir).input_required_fields
+    write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", seed_rows, [c for c in seed_rows[0] if c != "coder"])
+
+
+def edit(changes: dict[int, dict[str, str]]) -> Callable[[Project, list[dict[str, str]]], None]:
+    def apply(project: Project, seed_rows: list[dict[str, str]]) -> None:
+        rows = [dict(r) for r in seed_rows]
+        for index, cells in changes.items():
+            rows[index].update(cells)
+        write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", rows)
+
+    return apply
+
+
+DATE_CASCADE = pytest.mark.xfail(
+    reason="actors.py:159 marks a known actor 'not active' when the event date is missing or unreadable "
+    "(NaT compares False with every period), so an impossible date also gives two false actor-not-active "
+    "problems; fix: `inactive=(is_known & ~resolved & ~ambiguous & dates.notna().to_numpy())`",
+    strict=True,
+)
+
+#: name → (how to corrupt the sheet, the exact problems as (line, column, code), the start of the first line shown).
+CORRUPT = {
+    "impossible-date": pytest.param(
+        edit({1: {"event_date": "2022-02-30"}}),
+        [(3, "event_date", "type-error")],
+        f"{SHEET}:3: event_date='2022-02-30' [type-error] expected a real date written YYYY-MM-DD",
+        marks=DATE_CASCADE,
+    ),
+    "negative-fatalities": (
+        edit({1: {"fatalities": "-3"}}),
+        [(3, "fatalities", "minimum-error")],
+        f"{SHEET}:3: fatalities='-3' [minimum-error] fatalities must be at least 0",
+    ),
+    # latitude is filled from the place list: a listed place's coordinates win over a typed value...
+    "latitude-listed-place": (
+        edit({1: {"latitude": "123.4"}}),
+        [(3, "latitude", "derived-mismatch")],
+        f"{SHEET}:3: latitude='123.4' [derived-mismatch] the place list gives latitude '36.4788'",
+    ),
+    # ...and for a place not yet listed the typed value is range-checked.
+    "latitude-new-place": (
+        edit({1: {"latitude": "123.4", "location": "Nowhere"}}),
+        [(3, "latitude", "maximum-error"), (3, "location", "unknown-location")],
+        f"{SHEET}:3: latitude='123.4' [maximum-error] latitude must be at most 90",
+    ),
+    "unknown-event-type": (
+        edit({1: {"event_type": "Battle"}}),
+        [(3, "event_type", "enum-error")],
+        f"{SHEET}:3: event_type='Battle' [enum-error] event_type is not in the codebook's list of values. "
+        "Did you mean 'Battles'?",
+    ),
+    "duplicated-id": (
+        edit({2: {"event_id_cnty": "SYR2"}}),
+        [(3, "event_id_cnty", "unique-error"), (4, "event_id_cnty", "unique-error")],
+        f"{SHEET}:3: event_id_cnty='SYR2' [unique-error] SYR2 is used on several rows ({SHEET}:3, {SHEET}:4)",
+    ),
+    "missing-article": (
+        edit({1: {"article_id": "999_0000000000000000"}}),
+        [(3, "article_id", "missing-article")],
+        f"{SHEET}:3: article_id='999_0000000000000000' [missing-article] article '999_0000000000000000' is not",
+    ),
+    "not-utf8": (
+        not_utf8,
+        [(3, None, "encoding-error")],
+        f"{SHEET}:3: [encoding-error] byte 0xe2 at character",
+    ),
+}
+
+
+def problems(result: Result) -> list[tuple[int | None, str | None, str]]:
+    return [(p["line"], p["column"], p["code"]) for p in json.loads(result.stdout)["problems"]]
+
+
+@pytest.mark.parametrize(("corrupt", "expected", "message"), list(CORRUPT.values()), ids=list(CORRUPT))
+def test_cli_corrupt_input_located_exit_1_nothing_written(
+    project: Project,
+    in_dir: Path,
+    seed_rows: list[dict[str, str]],
+    corrupt: Callable[[Project, list[dict[str, str]]], None],
+    expected: list[tuple[int | None, str | None, str]],
+    message: str,
+) -> None:
+    corrupt(project, seed_rows)
+    checked = run("--project", "dataset", "validate", "--json")
+    assert checked.exit_code == 1
+    assert problems(checked) == expected
+    built = run("--project", "dataset", "build")
+    assert built.exit_code == 1
+    assert built.stdout == ""
+    assert built.stderr.startswith(message)
+    assert len(built.stderr.splitlines()) == len(expected) + 2  # one line per problem, a summary, "Nothing was written"
+    assert_no_traceback(built)
+    assert written(project) == []
+
+
+def test_cli_impossible_date_is_located(project: Project, in_dir: Path, seed_rows: list[dict[str, str]]) -> None:
+    """The part of the impossible-date case that holds today (the exact list is xfailed above)."""
+    edit({1: {"event_date": "2022-02-30"}})(project, seed_rows)
+    result = run("--project", "dataset", "build")
+    assert result.exit_code == 1
+    assert f"{SHEET}:3: event_date='2022-02-30' [type-error] " in result.stderr
+    assert written(project) == []
+
+
+def test_cli_sheet_missing_column_located_exit_1(
+    project: Project, in_dir: Path, seed_rows: list[dict[str, str]]
+) -> None:
+    without_coder(project, seed_rows)
+    checked = run("--project", "dataset", "validate", "--json")
+    assert checked.exit_code == 1
+    found = problems(checked)
+    assert found[0] == (1, "coder", "missing-column")
+    assert {column for _, column, _ in found} == {"coder"}  # the header problem, and at most its consequences
+    built = run("--project", "dataset", "build")
+    assert built.exit_code == 1
+    assert built.stderr.startswith(
+        f"{SHEET}:1: coder [missing-column] the sheet lacks the required column 'coder'; add it to the header."
+    )
+    assert written(project) == []
+
+
+# --- the real entry point, once --------------------------------------------------------------------
+
+
+def subprocess_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "PYTHONPATH")}
+    env["PYTHONWARNINGS"] = "error"
+    return env
+
+
+def python_m_eventdata(args: Sequence[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eventdata", *(str(a) for a in args)],
+        cwd=cwd,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_cli_python_m_eventdata_help(tmp_path: Path) -> None:
+    completed = python_m_eventdata(["--help"], tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("Usage: ")
+    for name in cli.commands:
+        assert name in completed.stdout
+    assert completed.stderr == ""
+
+
+def test_cli_python_m_eventdata_build(tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(REPO / "schemas", copy / "schemas")
+    shutil.copytree(REPO / "seeds", copy / "seeds")
+    completed = python_m_eventdata(["--project", copy, "build"], tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    package_dir = Path(completed.stdout.strip())
+    assert package_dir.parent.parent == copy / "dist-data"
+    assert (package_dir / "datapackage.json").is_file()
+    assert "Built version" in completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -1,0 +1,818 @@
+"""Validation of coding sheets: every finding located at file, line and column, with a stable code.
+
+Each test starts from the valid seed sheet (row index 0 is file line 2) and changes a few cells, so that the
+expected problems can be listed exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from eventdata.actors import load_actors
+from eventdata.errors import PROBLEM_CODES, Problem, Report, SourceError
+from eventdata.gazetteer import load_places
+from eventdata.ids import read_registry
+from eventdata.project import Project
+from eventdata.schema import load_codebook
+from eventdata.sources.articles import read_articles
+from eventdata.sources.sheets import SHEET_COLUMN, read_sheet
+from eventdata.validate import CROSS_FIELD_CHECKS, References, Validation, validate_events, validate_project
+from tests.conftest import SEED_ARTICLE, write_rows
+
+SHEET = f"seeds/sheets/{SEED_ARTICLE}.csv"  # as shown in problems: relative to the dataset folder
+TODAY = date(2022, 3, 1)  # after every seed event, so that no seed event is in the future
+Located = list[tuple[int | None, str | None, str]]
+
+# Realistic codings (CODEBOOK.md) to put over a seed row.
+VIOLENCE_AGAINST_CIVILIANS = {
+    "event_type": "Violence against civilians",
+    "sub_event_type": "Attack",
+    "actor2": "Civilians (Syria)",
+    "civilian_targeting": "Civilian targeting",
+}
+PEACEFUL_PROTEST = {
+    "event_type": "Protests",
+    "sub_event_type": "Peaceful protest",
+    "actor1": "Protesters (Syria)",
+    "actor2": "",
+    "fatalities": "0",
+    "tags": "crowd size=no report",
+}
+AIR_STRIKE = {"event_type": "Explosions/Remote violence", "sub_event_type": "Air/drone strike"}
+
+# A second article about the Atmeh raid of row 0, published a day after the seed article.
+SECOND_ARTICLE = "001_atmeh_followup"
+SECOND_TEXT = (
+    "Rescue workers in Atmeh said on Friday that\n"
+    "thirteen people were killed in the US raid,   among them six children.\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def _in_dataset(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the dataset folder, so that problems name files as a coder types them."""
+    monkeypatch.chdir(project.root)
+
+
+@pytest.fixture
+def check(project: Project, edit_sheet: Callable[..., Path]) -> Callable[..., Report]:
+    """Edit the seed sheet ({row_index: {column: value}}) and validate the project."""
+
+    def run(changes: dict[int, dict[str, str]], *, today: date = TODAY) -> Report:
+        edit_sheet(changes)
+        return validate_project(project, today=today).report
+
+    return run
+
+
+def located(report: Report | list[Problem]) -> Located:
+    problems = report.problems if isinstance(report, Report) else report
+    return [(p.line, p.column, p.code) for p in problems]
+
+
+def add_article(project: Project, article_id: str, text: str, published: str) -> None:
+    """Put an article text in seeds/articles/ and list it, with its hash, in the article index."""
+    path = project.articles_dir / f"{article_id}.txt"
+    path.write_text(text, encoding="utf-8", newline="")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with project.articles_index.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow(
+            [article_id, "Atmeh raid toll", "unknown", "", published, "en", digest, ""]
+        )
+
+
+def register_id(project: Project, event_id: str) -> None:
+    """Record an id in the id registry, as if the tool had assigned it."""
+    with project.id_registry.open("a", encoding="utf-8", newline="") as handle:
+        handle.write(f"{event_id},{SEED_ARTICLE}.csv\n")
+
+
+# Columns the actor list and the place list fill, typed out for validating without those lists.
+INTER_CODES = {"inter1": "2", "inter2": "2"}
+TYPED = {0: {"inter1": "8"}, 11: {"inter1": "8"}}
+COORDINATES = {0: ("36.2119", "36.6851"), 11: ("36.1627", "36.6336")}
+
+
+def typed_out(changes: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
+    """changes, over seed rows that also give inter1/inter2 and coordinates."""
+    rows: dict[int, dict[str, str]] = {}
+    for index in range(12):
+        latitude, longitude = COORDINATES.get(index, ("36.4788", "40.7391"))
+        rows[index] = {**INTER_CODES, **TYPED.get(index, {}), "latitude": latitude, "longitude": longitude}
+        rows[index].update(changes.get(index, {}))
+    return rows
+
+
+def validate_frame(
+    project: Project, *, actors: bool = True, places: bool = True, registry: bool = True, today: date = TODAY
+) -> list[Problem]:
+    """validate_events on the project's seed sheet, with only some of the reference lists."""
+    codebook = load_codebook(project.schemas_dir)
+    articles, index_problems = read_articles(project.articles_index, project.articles_dir)
+    assert index_problems == []
+    countries = codebook.vocabulary_values("countries.country")
+    references = References(
+        articles=articles,
+        actors=load_actors(project.schemas_dir, countries) if actors else None,
+        gazetteer=load_places(project.schemas_dir, set(countries))[0] if places else None,
+        registry=read_registry(project.id_registry) if registry else None,
+    )
+    sheet = read_sheet(project.sheets_dir / f"{SEED_ARTICLE}.csv", codebook.field_names, codebook.input_required_fields)
+    assert sheet.problems == ()
+    raw = sheet.frame
+    raw[SHEET_COLUMN] = SHEET
+    _, problems, _ = validate_events(raw, codebook, references, today=today)
+    return sorted(problems, key=Problem.sort_key)
+
+
+# --- the seed dataset ---------------------------------------------------------------------------
+
+
+def test_validate_seed_dataset_is_valid_and_derives_columns(project: Project) -> None:
+    validation = validate_project(project, today=TODAY, timestamp=1_700_000_000)
+    assert isinstance(validation, Validation)
+    report = validation.report
+    assert report.problems == ()
+    assert report.valid
+    assert report.rows == 12
+    assert report.files == (SHEET,)
+    events = validation.events
+    assert events["event_id_cnty"].tolist() == [f"SYR{n}" for n in range(1, 13)]
+    assert events["year"].tolist() == [2022] * 11 + [2019]
+    assert set(events["disorder_type"]) == {"Political violence"}
+    # US forces abroad are External/Other forces (8); Islamic State and the SDF are rebel groups (2).
+    assert events["inter1"].tolist() == [8] + [2] * 10 + [8]
+    assert events["inter2"].tolist() == [2] * 12
+    assert events["interaction"].tolist() == [28] + [22] * 10 + [28]
+    assert set(events["iso"]) == {760}
+    assert set(events["region"]) == {"Middle East"}
+    assert set(events["timestamp"]) == {1_700_000_000}
+    assert events.loc[0, ["admin1", "admin2", "admin3"]].tolist() == ["Idlib", "Harim", "Dana"]
+    assert events.loc[0, ["latitude", "longitude"]].tolist() == [36.2119, 36.6851]
+
+
+def test_validate_sheet_with_only_coder_columns_is_valid(project: Project, seed_rows: list[dict[str, str]]) -> None:
+    codebook = load_codebook(project.schemas_dir)
+    coder_columns = [c for c in codebook.field_names if c not in codebook.derived_fields]
+    assert "event_id_cnty" not in coder_columns
+    assert "year" not in coder_columns
+    # Fresh events: no ids yet, so that the tool assigns them after those in the registry.
+    rows = [dict(r, event_id_cnty="") for r in seed_rows]
+    path = write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", rows, coder_columns)
+    before = path.read_bytes(), project.id_registry.read_bytes()
+    validation = validate_project(project, today=TODAY)
+    assert located(validation.report) == []
+    assert validation.events["event_id_cnty"].tolist() == [f"SYR{n}" for n in range(13, 25)]
+    assert validation.events["year"].tolist() == [2022] * 11 + [2019]
+    assert validation.new_ids is not None
+    assert validation.new_ids["_line"].tolist() == list(range(2, 14))
+    # Validation changes nothing: ids are written into the sheet and the registry by a build only.
+    assert (path.read_bytes(), project.id_registry.read_bytes()) == before
+
+
+def test_validate_sheet_without_optional_columns_is_valid(project: Project, seed_rows: list[dict[str, str]]) -> None:
+    optional = {"assoc_actor_1", "assoc_actor_2", "civilian_targeting", "source_scale", "tags"}
+    header = [c for c in seed_rows[0] if c not in optional]
+    write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", seed_rows, header)
+    assert located(validate_project(project, today=TODAY).report) == []
+
+
+# --- Table Schema constraints -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "hint"),
+    [
+        ("fatalities", "1.5", "expected a whole number such as 3."),
+        ("fatalities", "13 dead", "expected a whole number such as 3."),
+        ("geo_precision", "one", "expected a whole number such as 3."),
+        ("latitude", "36,2119", "expected a decimal number with a point, such as 36.2119."),
+    ],
+)
+def test_validate_type_error(check: Callable[..., Report], column: str, value: str, hint: str) -> None:
+    report = check({0: {column: value}})
+    assert located(report) == [(2, column, "type-error")]
+    assert (report.problems[0].file, report.problems[0].value, report.problems[0].message) == (SHEET, value, hint)
+
+
+@pytest.mark.parametrize("value", ["2022-02-30", "2022-13-01", "03/02/2022"])
+def test_validate_impossible_date_is_a_type_error(
+    project: Project, edit_sheet: Callable[..., Path], value: str
+) -> None:
+    # Without the actor list, which resolves actors for the event date: see test_validate_one_mistake_gives_one_problem.
+    edit_sheet(typed_out({0: {"event_date": value}}))
+    problems = validate_frame(project, actors=False)
+    assert located(problems) == [(2, "event_date", "type-error")]
+    assert problems[0].message == "expected a real date written YYYY-MM-DD, such as 2022-02-03."
+
+
+@pytest.mark.parametrize("column", ["notes", "source", "evidence", "coder", "event_type"])
+def test_validate_required_error(check: Callable[..., Report], column: str) -> None:
+    report = check({1: {column: ""}})
+    assert located(report) == [(3, column, "required-error")]
+    assert report.problems[0].message.startswith(f"{column} is required.")
+    assert report.problems[0].value is None
+
+
+def test_validate_enum_error_suggests_the_closest_value(check: Callable[..., Report]) -> None:
+    report = check({0: {"event_type": "Battle"}})
+    assert located(report) == [(2, "event_type", "enum-error")]
+    problem = report.problems[0]
+    assert problem.value == "Battle"
+    assert "Did you mean 'Battles'?" in problem.message
+
+
+def test_validate_enum_error_lists_a_short_vocabulary(check: Callable[..., Report]) -> None:
+    report = check({0: {"geo_precision": "4"}, 1: {"time_precision": "0"}})
+    assert located(report) == [(2, "geo_precision", "enum-error"), (3, "time_precision", "enum-error")]
+    assert report.problems[0].message == "geo_precision is not in the codebook's list of values. Allowed: 1, 2, 3."
+
+
+def test_validate_minimum_error(check: Callable[..., Report]) -> None:
+    report = check({0: {"fatalities": "-1"}})
+    assert located(report) == [(2, "fatalities", "minimum-error")]
+    assert report.problems[0].message == "fatalities must be at least 0."
+    assert report.problems[0].value == "-1"
+
+
+def test_validate_maximum_error_without_place_list(project: Project, edit_sheet: Callable[..., Path]) -> None:
+    edit_sheet(typed_out({0: {"latitude": "123.4"}}))
+    problems = validate_frame(project, places=False)
+    assert located(problems) == [(2, "latitude", "maximum-error")]
+    assert problems[0].message == "latitude must be at most 90."
+
+
+@pytest.mark.xfail(
+    reason="an impossible latitude given for a listed place is reported as a disagreement with schemas/places.csv "
+    "(derived-mismatch, suggesting places.csv may be wrong) instead of maximum-error",
+    strict=True,
+)
+def test_validate_maximum_error_for_a_listed_place(check: Callable[..., Report]) -> None:
+    report = check({0: {"latitude": "123.4"}})
+    assert located(report) == [(2, "latitude", "maximum-error")]
+
+
+def test_validate_pattern_error_for_a_bad_event_id(project: Project, edit_sheet: Callable[..., Path]) -> None:
+    edit_sheet({0: {"event_id_cnty": "SYR-1"}})
+    problems = validate_frame(project, registry=False)  # the registry reports any typed id it never assigned
+    assert located(problems) == [(2, "event_id_cnty", "pattern-error")]
+    assert problems[0].message == "event_id_cnty must match the pattern [A-Z]{3}[0-9]+."
+
+
+def test_validate_typed_id_never_assigned(check: Callable[..., Report]) -> None:
+    report = check({0: {"event_id_cnty": "SYR-1"}, 1: {"event_id_cnty": "SYR99"}})
+    assert located(report) == [(2, "event_id_cnty", "unregistered-id"), (3, "event_id_cnty", "unregistered-id")]
+
+
+def test_validate_pattern_error_for_source_scale(check: Callable[..., Report]) -> None:
+    report = check({0: {"source_scale": "National-Galactic"}, 1: {"source_scale": "National-International"}})
+    assert located(report) == [(2, "source_scale", "pattern-error")]
+    assert report.problems[0].message == "source_scale must be values of the vocabulary joined by '-'."
+
+
+def test_validate_unique_error_across_two_sheets_names_both(
+    project: Project, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
+) -> None:
+    edit_sheet({})
+    other = write_rows(project.sheets_dir / "001_other.csv", [seed_rows[0]])
+    report = validate_project(project, today=TODAY).report
+    message = f"SYR1 is used on several rows ({SHEET}:2, seeds/sheets/001_other.csv:2); each value must be unique."
+    assert [(p.file, p.line, p.column, p.code, p.value, p.message) for p in report.problems] == [
+        (SHEET, 2, "event_id_cnty", "unique-error", "SYR1", message),
+        ("seeds/sheets/001_other.csv", 2, "event_id_cnty", "unique-error", "SYR1", message),
+    ]
+    assert report.rows == 13
+    # Each sheet alone is valid.
+    assert validate_project(project, [other], today=TODAY).report.problems == ()
+
+
+# --- named cross-field checks (CODEBOOK.md "Checks a tool can enforce") ------------------------------
+
+
+def test_validate_cross_field_checks_are_the_named_ones() -> None:
+    assert [c.__name__ for c in CROSS_FIELD_CHECKS] == [
+        "check_sub_event_type",
+        "check_actor2_inter2",
+        "check_actor_types",
+        "check_civilian_targeting",
+        "check_civilians_in_battle",
+        "check_fatalities_allowed",
+        "check_time_precision_date",
+        "check_id_country_prefix",
+    ]
+    assert all(c.__doc__ for c in CROSS_FIELD_CHECKS)
+
+
+def test_validate_sub_event_type_mismatch(check: Callable[..., Report]) -> None:
+    report = check({1: {"sub_event_type": "Peaceful protest"}})
+    assert located(report) == [(3, "sub_event_type", "sub-event-type-mismatch")]
+    assert report.problems[0].message == (
+        "'Peaceful protest' belongs to 'Protests', not 'Battles'. Sub-event types of Battles: "
+        "Government regains territory, Non-state actor overtakes territory, Armed clash."
+    )
+
+
+def test_validate_inter2_without_actor2(check: Callable[..., Report]) -> None:
+    report = check({0: {**AIR_STRIKE, "actor2": "", "inter2": "2"}})
+    assert located(report) == [(2, "inter2", "actor2-inter2-mismatch")]
+    assert report.problems[0].message == "inter2 must be 0 when actor2 is empty; name actor2 or set inter2 to 0."
+
+
+def test_validate_one_sided_event_gets_inter2_zero(project: Project, check: Callable[..., Report]) -> None:
+    assert located(check({0: {**AIR_STRIKE, "actor2": ""}})) == []
+    events = validate_project(project, today=TODAY).events
+    assert events.loc[0, ["inter1", "inter2", "interaction"]].tolist() == [8, 0, 80]
+
+
+def test_validate_actor2_with_inter2_zero(project: Project, edit_sheet: Callable[..., Path]) -> None:
+    # Without the actor list (with it, inter2 comes from the actor list: next test).
+    edit_sheet(typed_out({0: {**AIR_STRIKE, "inter2": "0"}}))
+    problems = validate_frame(project, actors=False)
+    assert located(problems) == [(2, "inter2", "actor2-inter2-mismatch")]
+    assert problems[0].message == "inter2 is 0 but actor2 is named; give actor2's actor type (1-8)."
+
+
+def test_validate_actor2_with_inter2_zero_disagrees_with_actor_list(check: Callable[..., Report]) -> None:
+    report = check({0: {"inter2": "0"}})
+    assert located(report) == [(2, "inter2", "derived-mismatch")]
+    assert "'Islamic State (Syria)' actor type 2" in report.problems[0].message
+
+
+@pytest.mark.xfail(
+    reason="cascade: inter2 0 for a named actor2 in a battle is reported twice on one cell "
+    "(actor2-inter2-mismatch and inter-not-allowed)",
+    strict=True,
+)
+def test_validate_actor2_with_inter2_zero_in_battle_is_one_problem(
+    project: Project, edit_sheet: Callable[..., Path]
+) -> None:
+    edit_sheet(typed_out({0: {"inter2": "0"}}))
+    assert located(validate_frame(project, actors=False)) == [(2, "inter2", "actor2-inter2-mismatch")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"actor2": ""}, "Battles events need a second actor (actor2); code one-sided events as another event type."),
+        (
+            {**VIOLENCE_AGAINST_CIVILIANS, "actor2": ""},
+            "Violence against civilians events need a second actor (actor2); code one-sided events as another "
+            "event type.",
+        ),
+    ],
+    ids=["battles", "violence-against-civilians"],
+)
+def test_validate_actor2_required(check: Callable[..., Report], changes: dict[str, str], message: str) -> None:
+    report = check({1: changes})
+    assert located(report) == [(3, "actor2", "actor2-required")]
+    assert report.problems[0].message == message
+
+
+def test_validate_violence_against_civilians_is_valid(project: Project, check: Callable[..., Report]) -> None:
+    assert located(check({1: VIOLENCE_AGAINST_CIVILIANS})) == []
+    events = validate_project(project, today=TODAY).events
+    assert events.loc[1, ["inter1", "inter2", "interaction", "disorder_type"]].tolist() == [
+        2,
+        7,
+        27,
+        "Political violence",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "message"),
+    [
+        (
+            {**PEACEFUL_PROTEST, "actor1": "Islamic State (Syria)"},
+            "inter1",
+            "Protests events take inter1 in [6]; see the actor types in the codebook.",
+        ),
+        (
+            {**PEACEFUL_PROTEST, "event_type": "Riots", "sub_event_type": "Violent demonstration"},
+            "inter1",
+            "Riots events take inter1 in [5]; see the actor types in the codebook.",
+        ),
+        (
+            {**VIOLENCE_AGAINST_CIVILIANS, "actor2": "Unidentified Armed Group (Syria)"},
+            "inter2",
+            "Violence against civilians events take inter2 in [7]; see the actor types in the codebook.",
+        ),
+        (
+            {"actor2": "Civilians (Syria)"},
+            "inter2",
+            "Battles events take inter2 in [1, 2, 3, 4, 8]; see the actor types in the codebook.",
+        ),
+    ],
+    ids=["protest-by-rebels", "riot-by-protesters", "civilians-attacked-by-militia", "battle-with-civilians"],
+)
+def test_validate_inter_not_allowed(
+    check: Callable[..., Report], changes: dict[str, str], column: str, message: str
+) -> None:
+    report = check({0: changes})
+    assert located(report) == [(2, column, "inter-not-allowed")]
+    assert report.problems[0].message == message
+
+
+def test_validate_inter_not_allowed_for_typed_codes(project: Project, edit_sheet: Callable[..., Path]) -> None:
+    # Without the actor list the coder's inter codes are checked as typed: Protests with inter1 2, VAC with inter2 3.
+    edit_sheet(
+        typed_out(
+            {0: {**PEACEFUL_PROTEST, "inter1": "2", "inter2": "0"}, 1: {**VIOLENCE_AGAINST_CIVILIANS, "inter2": "3"}}
+        )
+    )
+    assert located(validate_frame(project, actors=False)) == [
+        (2, "inter1", "inter-not-allowed"),
+        (3, "inter2", "inter-not-allowed"),
+    ]
+
+
+def test_validate_civilian_targeting_rule(check: Callable[..., Report]) -> None:
+    report = check(
+        {
+            0: {"civilian_targeting": "Civilian targeting"},  # a battle: never
+            1: {**VIOLENCE_AGAINST_CIVILIANS, "civilian_targeting": ""},  # an attack on civilians: required
+            2: {**AIR_STRIKE, "civilian_targeting": "Civilian targeting"},  # allowed
+            3: {**AIR_STRIKE, "civilian_targeting": ""},  # allowed to be empty
+        }
+    )
+    assert located(report) == [
+        (2, "civilian_targeting", "civilian-targeting-rule"),
+        (3, "civilian_targeting", "civilian-targeting-rule"),
+    ]
+    assert [p.message for p in report.problems] == [
+        "Armed clash events are never coded as civilian targeting; leave it empty.",
+        "Attack events target civilians: write 'Civilian targeting'.",
+    ]
+
+
+def test_validate_civilians_in_battle(check: Callable[..., Report]) -> None:
+    report = check(
+        {
+            0: {"assoc_actor_2": "Civilians (Syria)"},
+            1: {"assoc_actor_1": "Islamic State (Syria); Civilians (Syria)"},
+            2: {**VIOLENCE_AGAINST_CIVILIANS, "assoc_actor_2": "Civilians (Syria)"},  # not a battle
+        }
+    )
+    assert located(report) == [(2, "assoc_actor_2", "civilians-in-battle"), (3, "assoc_actor_1", "civilians-in-battle")]
+
+
+@pytest.mark.xfail(
+    reason="a problem's value is the actor list's canonical spelling, not the cell the coder typed",
+    strict=True,
+)
+def test_validate_problem_value_is_the_cell_as_typed(check: Callable[..., Report]) -> None:
+    report = check({1: {"assoc_actor_1": "SDF; Civilians (Syria)"}})
+    assert [(p.line, p.column, p.code, p.value) for p in report.problems] == [
+        (3, "assoc_actor_1", "civilians-in-battle", "SDF; Civilians (Syria)"),
+    ]
+
+
+def test_validate_fatalities_not_allowed_for_peaceful_protest(check: Callable[..., Report]) -> None:
+    report = check(
+        {
+            0: {**PEACEFUL_PROTEST, "fatalities": "2"},
+            1: {
+                **PEACEFUL_PROTEST,
+                "sub_event_type": "Protest with intervention",
+                "actor2": "Police Forces of Syria (2000-2024)",
+            },
+            2: {
+                **PEACEFUL_PROTEST,
+                "sub_event_type": "Excessive force against protesters",
+                "actor2": "Police Forces of Syria (2000-2024)",
+                "fatalities": "3",
+            },
+        }
+    )
+    assert located(report) == [(2, "fatalities", "fatalities-not-allowed")]
+    assert report.problems[0].message == (
+        "Peaceful protest events have at most 0 fatalities; a protest with deaths is 'Excessive force against "
+        "protesters' or a riot."
+    )
+
+
+def test_validate_time_precision_month_dates(check: Callable[..., Report]) -> None:
+    report = check(
+        {
+            0: {"time_precision": "3"},  # 2022-02-03
+            1: {"time_precision": "3", "event_date": "2022-01-01"},
+            2: {"time_precision": "3", "event_date": "2022-01-15"},
+            3: {"time_precision": "3", "event_date": "2022-01-16"},
+            4: {"time_precision": "3", "event_date": "2022-01-31"},
+            11: {"time_precision": "3", "event_date": "2019-10-31"},
+        }
+    )
+    assert located(report) == [(2, "event_date", "time-precision-date")]
+    assert report.problems[0].value == "2022-02-03"
+
+
+def test_validate_id_country_prefix(project: Project, check: Callable[..., Report]) -> None:
+    register_id(project, "TUR1")  # an id the tool gave out, now on an event in Syria
+    report = check({0: {"event_id_cnty": "TUR1"}})
+    assert located(report) == [(2, "event_id_cnty", "id-country-prefix")]
+    assert report.problems[0].message == "events in Syria have ids starting with SYR."
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "derived"),
+    [
+        ("year", "2021", "2022"),
+        ("disorder_type", "Demonstrations", "Political violence"),
+        ("interaction", "22", "28"),
+        ("iso", "792", "760"),
+        ("region", "Europe", "Middle East"),
+    ],
+)
+def test_validate_derived_mismatch(check: Callable[..., Report], column: str, value: str, derived: str) -> None:
+    report = check({0: {column: value}})
+    assert located(report) == [(2, column, "derived-mismatch")]
+    assert report.problems[0].value == value
+    assert report.problems[0].message == (
+        f"the tool derives {derived!r} from the other columns; leave {column} empty (or delete the column) "
+        "and the tool fills it."
+    )
+
+
+def test_validate_derived_columns_given_correctly_are_accepted(check: Callable[..., Report]) -> None:
+    derived = {
+        "year": "2022", "disorder_type": "Political violence", "inter1": "8", "inter2": "2", "interaction": "28",
+        "iso": "760", "region": "Middle East", "admin1": "Idlib", "admin2": "Harim", "admin3": "Dana",
+        "latitude": "36.2119", "longitude": "36.6851",
+    }  # fmt: skip
+    assert located(check({0: derived})) == []
+
+
+# --- articles: provenance, publication date, today ----------------------------------------------------
+
+
+def test_validate_date_after_publication(check: Callable[..., Report]) -> None:
+    report = check({0: {"event_date": "2022-02-04"}})
+    assert located(report) == [(2, "event_date", "date-after-publication")]
+    assert report.problems[0].message == "the event is dated after its article was published (2022-02-03)."
+
+
+def test_validate_future_dates(check: Callable[..., Report]) -> None:
+    report = check({}, today=date(2022, 1, 25))
+    # SYR1 (3 February) and SYR8-SYR11 (26-29 January); SYR7 is dated today, 25 January.
+    assert located(report) == [
+        (2, "event_date", "future-date"),
+        (9, "event_date", "future-date"),
+        (10, "event_date", "future-date"),
+        (11, "event_date", "future-date"),
+        (12, "event_date", "future-date"),
+    ]
+    assert report.problems[0].message == "the date is after today (2022-01-25)."
+
+
+def test_validate_future_date_is_not_also_after_publication(check: Callable[..., Report]) -> None:
+    report = check({0: {"event_date": "2022-02-04"}}, today=date(2022, 2, 3))
+    assert located(report) == [(2, "event_date", "future-date")]
+
+
+def test_validate_missing_article_suggests_a_known_one(check: Callable[..., Report]) -> None:
+    report = check({0: {"article_id": "000_d3eca66359643407"}})
+    assert located(report) == [(2, "article_id", "missing-article")]
+    assert report.problems[0].message == (
+        "article '000_d3eca66359643407' is not in seeds/articles.csv. Did you mean '000_d3eca66359643406'?"
+    )
+
+
+def test_validate_evidence_not_found(check: Callable[..., Report]) -> None:
+    report = check({0: {"evidence": "was killed in a daytime US raid ... The raid took place in Atmeh"}})
+    assert located(report) == [(2, "evidence", "evidence-not-found")]
+    assert report.problems[0].value == "was killed in a daytime US raid"
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        "targeted and killed in an\novernight   US raid",
+        "targeted and killed in an\r\novernight US raid",
+        "  The raid took place in Atmeh,\ta densely populated town  ",
+        "serving as the replacement for the terror group’s former leader … who was killed by the Trump administration",
+        "during the evening following 2 February. The ISIS leader had been serving",  # across a line break
+    ],
+    ids=["line-break", "crlf", "tabs-and-padding", "ellipsis", "across-paragraphs"],
+)
+def test_validate_evidence_matches_with_other_whitespace(check: Callable[..., Report], evidence: str) -> None:
+    # A problem on the next row shows that line breaks inside a cell keep the line numbers right.
+    report = check({0: {"evidence": evidence}, 1: {"fatalities": "-2"}})
+    assert located(report) == [(3 + evidence.count("\n"), "fatalities", "minimum-error")]
+
+
+def test_validate_several_articles(project: Project, check: Callable[..., Report]) -> None:
+    add_article(project, SECOND_ARTICLE, SECOND_TEXT, "2022-02-04")
+    report = check(
+        {
+            0: {
+                "article_id": f"{SEED_ARTICLE}; {SECOND_ARTICLE}",
+                "evidence": "The raid took place in Atmeh ... thirteen people were killed in the US raid, among them",
+            },
+            1: {"article_id": f"{SEED_ARTICLE}; 001_atmeh_folowup"},
+        }
+    )
+    assert [(p.line, p.column, p.code, p.value) for p in report.problems] == [
+        (3, "article_id", "missing-article", "001_atmeh_folowup"),
+    ]
+    assert report.problems[0].message.endswith(f"Did you mean {SECOND_ARTICLE!r}?")
+
+
+def test_validate_evidence_from_another_article_is_not_found(project: Project, check: Callable[..., Report]) -> None:
+    add_article(project, SECOND_ARTICLE, SECOND_TEXT, "2022-02-04")
+    report = check({0: {"evidence": "The raid took place in Atmeh ... thirteen people were killed in the US raid"}})
+    assert located(report) == [(2, "evidence", "evidence-not-found")]
+
+
+@pytest.mark.xfail(
+    reason="an event cited from several articles is checked against the LATEST publication date only; "
+    "an article cannot report an event dated after its own publication",
+    strict=True,
+)
+def test_validate_date_after_publication_of_any_cited_article(project: Project, check: Callable[..., Report]) -> None:
+    add_article(project, SECOND_ARTICLE, SECOND_TEXT, "2022-02-05")
+    report = check({0: {"event_date": "2022-02-04", "article_id": f"{SEED_ARTICLE}; {SECOND_ARTICLE}"}})
+    assert located(report) == [(2, "event_date", "date-after-publication")]
+    assert "(2022-02-03)" in report.problems[0].message
+
+
+@pytest.mark.xfail(
+    reason="cascade: article ids joined by ';' without a space give a pattern-error AND a missing-article "
+    "for the whole cell, whose did-you-mean suggests dropping the second article",
+    strict=True,
+)
+def test_validate_article_ids_without_space_is_one_problem(project: Project, check: Callable[..., Report]) -> None:
+    add_article(project, SECOND_ARTICLE, SECOND_TEXT, "2022-02-04")
+    report = check({0: {"article_id": f"{SEED_ARTICLE};{SECOND_ARTICLE}"}})
+    assert located(report) == [(2, "article_id", "pattern-error")]
+
+
+@pytest.mark.xfail(
+    reason="cascade: when one cited article is missing, the evidence quoted from it is reported as "
+    "evidence-not-found in the other articles",
+    strict=True,
+)
+def test_validate_missing_article_does_not_check_its_evidence(project: Project, check: Callable[..., Report]) -> None:
+    add_article(project, SECOND_ARTICLE, SECOND_TEXT, "2022-02-04")
+    report = check(
+        {
+            0: {
+                "article_id": f"{SEED_ARTICLE}; 001_atmeh_folowup",
+                "evidence": "The raid took place in Atmeh ... thirteen people were killed in the US raid",
+            }
+        }
+    )
+    assert located(report) == [(2, "article_id", "missing-article")]
+
+
+# --- no cascades: one mistake, one problem -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"fatalities": "thirteen"}, [(2, "fatalities", "type-error")]),
+        ({"time_precision": "x"}, [(2, "time_precision", "type-error")]),
+        ({"event_type": "Battle"}, [(2, "event_type", "enum-error")]),
+        ({"location": "Atmah"}, [(2, "location", "unknown-location")]),
+        ({"actor1": "US forcs"}, [(2, "actor1", "unknown-actor")]),
+        pytest.param(
+            {"event_date": "2022-02-30"},
+            [(2, "event_date", "type-error")],
+            marks=pytest.mark.xfail(
+                reason="cascade: actors are resolved for a missing date, so actor1 and actor2 get actor-not-active",
+                strict=True,
+            ),
+            id="impossible-date",
+        ),
+        pytest.param(
+            {"event_date": ""},
+            [(2, "event_date", "required-error")],
+            marks=pytest.mark.xfail(reason="cascade: actor-not-active on actor1 and actor2", strict=True),
+            id="empty-date",
+        ),
+        pytest.param(
+            {"actor1": ""},
+            [(2, "actor1", "required-error")],
+            marks=pytest.mark.xfail(reason="cascade: required-error on derived inter1 and interaction", strict=True),
+            id="empty-actor1",
+        ),
+        pytest.param(
+            {"sub_event_type": ""},
+            [(2, "sub_event_type", "required-error")],
+            marks=pytest.mark.xfail(reason="cascade: required-error on derived disorder_type", strict=True),
+            id="empty-sub-event-type",
+        ),
+        pytest.param(
+            {"sub_event_type": "Armed clashes"},
+            [(2, "sub_event_type", "enum-error")],
+            marks=pytest.mark.xfail(reason="cascade: required-error on derived disorder_type", strict=True),
+            id="misspelled-sub-event-type",
+        ),
+        pytest.param(
+            {"country": "Syra"},
+            [(2, "country", "enum-error")],
+            marks=pytest.mark.xfail(reason="cascade: unknown-location 'for Syra'", strict=True),
+            id="misspelled-country",
+        ),
+        pytest.param(
+            {"country": ""},
+            [(2, "country", "required-error")],
+            marks=pytest.mark.xfail(
+                reason="cascade with a confusing message: ambiguous-location 'several places have this name: ;'",
+                strict=True,
+            ),
+            id="empty-country",
+        ),
+        pytest.param(
+            {"event_id_cnty": "syr1"},
+            [(2, "event_id_cnty", "unregistered-id")],
+            marks=pytest.mark.xfail(reason="cascade: id-country-prefix on the same cell", strict=True),
+            id="lower-case-id",
+        ),
+    ],
+)
+def test_validate_one_mistake_gives_one_problem(
+    check: Callable[..., Report], changes: dict[str, str], expected: Located
+) -> None:
+    assert located(check({0: changes})) == expected
+
+
+@pytest.mark.xfail(reason="cascade: year gets a required-error when event_date is empty", strict=True)
+def test_validate_empty_event_date_without_actor_list_is_one_problem(
+    project: Project, edit_sheet: Callable[..., Path]
+) -> None:
+    edit_sheet(typed_out({0: {"event_date": ""}}))
+    assert located(validate_frame(project, actors=False)) == [(2, "event_date", "required-error")]
+
+
+def test_validate_events_finds_what_validate_project_finds(project: Project, check: Callable[..., Report]) -> None:
+    report = check({0: {"fatalities": "-1"}, 3: {"event_type": "Battle", "evidence": "a daytime raid"}})
+    assert (
+        located(validate_frame(project))
+        == located(report)
+        == [
+            (2, "fatalities", "minimum-error"),
+            (5, "event_type", "enum-error"),
+            (5, "evidence", "evidence-not-found"),
+        ]
+    )
+
+
+# --- files ----------------------------------------------------------------------------------------------
+
+
+def test_validate_reports_article_index_problems_before_sheets(project: Project, check: Callable[..., Report]) -> None:
+    with (project.articles_dir / f"{SEED_ARTICLE}.txt").open("a", encoding="utf-8") as handle:
+        handle.write("Appended later.\n")
+    report = check({0: {"fatalities": "-1"}})
+    assert [(p.file, p.line, p.column, p.code) for p in report.problems] == [
+        ("seeds/articles.csv", 2, "sha256", "article-hash-mismatch"),
+        (SHEET, 2, "fatalities", "minimum-error"),
+    ]
+
+
+def test_validate_project_without_sheets_is_valid(project: Project) -> None:
+    (project.sheets_dir / f"{SEED_ARTICLE}.csv").unlink()
+    report = validate_project(project, today=TODAY).report
+    assert (report.problems, report.files, report.rows) == ((), (), 0)
+
+
+def test_validate_missing_sheet_path_cannot_run(project: Project) -> None:
+    with pytest.raises(SourceError, match="does not exist"):
+        validate_project(project, [project.sheets_dir / "nope.csv"], today=TODAY)
+
+
+# --- the report -----------------------------------------------------------------------------------------
+
+
+def test_validate_report_to_dict_is_json_and_counts_match(check: Callable[..., Report]) -> None:
+    report = check({0: {"fatalities": "-1"}, 1: {"event_type": "Battle"}, 2: {"fatalities": "-5"}})
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data == report.to_dict()
+    assert data["valid"] is False
+    assert data["files"] == [SHEET]
+    assert data["rows"] == 12
+    assert data["problem_count"] == len(report.problems) == 3
+    assert data["counts"] == {"minimum-error": 2, "enum-error": 1}
+    assert sum(data["counts"].values()) == data["problem_count"]
+    assert [(p["line"], p["column"], p["code"], p["value"]) for p in data["problems"]] == [
+        (2, "fatalities", "minimum-error", "-1"),
+        (3, "event_type", "enum-error", "Battle"),
+        (4, "fatalities", "minimum-error", "-5"),
+    ]
+    assert set(data["problems"][0]) == {"code", "message", "file", "line", "column", "value"}
+    assert all(p["code"] in PROBLEM_CODES for p in data["problems"])
+
+
+def test_validate_valid_report_to_dict(project: Project) -> None:
+    data = validate_project(project, today=TODAY).report.to_dict()
+    assert json.loads(json.dumps(data)) == {
+        "valid": True, "files": [SHEET], "rows": 12, "problem_count": 0, "counts": {}, "problems": [],
+    }  # fmt: skip
