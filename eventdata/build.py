@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from eventdata import __version__
 from eventdata.catalog import Release, list_releases, version_key
 from eventdata.changes import Changes, SchemaChange, carry_timestamps, compute_changes, schema_changes
-from eventdata.errors import ReleaseError, Report, SchemaFileError
+from eventdata.errors import ReleaseError, Report, SchemaFileError, SourceError
 from eventdata.ids import record_assignment
 from eventdata.package import (
     articles_frame,
@@ -114,6 +115,17 @@ def release_schema(release: Release) -> dict[str, Any]:
     raise ReleaseError(f"{release.descriptor_path} has no 'events' resource.")
 
 
+def read_deletion_reasons(project: Project) -> dict[str, str]:
+    """Why events were deleted: seeds/deletions.csv (event_id_cnty, reason), optional."""
+    path = project.seeds_dir / "deletions.csv"
+    if not path.is_file():
+        return {}
+    table = pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(column_types={"event_id_cnty": pa.string(), "reason": pa.string()}))
+    if not {"event_id_cnty", "reason"} <= set(table.column_names):
+        raise SourceError(f"{path} needs the columns event_id_cnty and reason.")
+    return dict(zip(table.column("event_id_cnty").to_pylist(), table.column("reason").to_pylist(), strict=True))
+
+
 def stage(project: Project, *, created: datetime, previous: Release | None, today: date | None = None) -> Staged | Validation:
     """Validate and compute the delta against the previous release; the Validation alone if invalid."""
     codebook = load_codebook(project.schemas_dir)
@@ -122,7 +134,7 @@ def stage(project: Project, *, created: datetime, previous: Release | None, toda
         return validation
     previous_table = release_table(previous) if previous else None
     table = carry_timestamps(previous_table, events_table(validation.events, codebook))
-    changes = compute_changes(previous_table, table, created.date())
+    changes = compute_changes(previous_table, table, created.date(), read_deletion_reasons(project))
     schema_diff = schema_changes(release_schema(previous), published_table_schema(codebook)) if previous else []
     return Staged(validation, codebook, table, changes, tuple(schema_diff), previous)
 
@@ -145,9 +157,12 @@ def _changelog_section(version: str, release_date: date, staged: Staged) -> str:
         lines += [f"  - {m['event_id_cnty']} {m['column']}: {m['old_value']!r} → {m['new_value']!r}" for m in notable]
         if len([m for m in modified if m["column"] != "timestamp"]) > len(notable):
             lines.append("  - … the full list is in changes/modified.csv.")
-    deleted = staged.changes.deleted.column("event_id_cnty").to_pylist()
+    deleted = staged.changes.deleted.to_pylist()
     if deleted:
-        lines.append(f"- Deleted: {', '.join(deleted[:50])}{' …' if len(deleted) > 50 else ''}.")
+        lines.append("- Deleted:")
+        lines += [f"  - {d['event_id_cnty']}" + (f": {d['reason']}" if d["reason"] else "") for d in deleted[:50]]
+        if len(deleted) > 50:
+            lines.append("  - … the full list is in changes/deleted.csv.")
     return "\n".join(lines) + "\n"
 
 

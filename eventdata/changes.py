@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 KEY = "event_id_cnty"
 TIMESTAMP = "timestamp"
 MODIFIED_COLUMNS = ("event_id_cnty", "column", "old_value", "new_value")
-DELETED_COLUMNS = ("event_id_cnty", "deleted")
+DELETED_COLUMNS = ("event_id_cnty", "deleted", "reason")
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,13 @@ def carry_timestamps(previous: pa.Table | None, current: pa.Table) -> pa.Table:
     return current.set_column(position, field, pa.array(times.to_numpy(), type=field.type))
 
 
-def compute_changes(previous: pa.Table | None, current: pa.Table, released: date) -> Changes:
-    """Added, modified and deleted events of `current` relative to `previous` (vectorised)."""
+def compute_changes(
+    previous: pa.Table | None, current: pa.Table, released: date, reasons: dict[str, str] | None = None
+) -> Changes:
+    """Added, modified and deleted events of `current` relative to `previous` (vectorised).
+
+    reasons maps deleted ids to why they were deleted (seeds/deletions.csv).
+    """
     ids = current.column(KEY).to_pylist()
     if previous is None:
         return Changes(current, _empty(MODIFIED_COLUMNS), _empty(DELETED_COLUMNS), 0)
@@ -117,6 +122,7 @@ def compute_changes(previous: pa.Table | None, current: pa.Table, released: date
     deleted = pa.table({
         "event_id_cnty": pa.array(list(deleted_ids), type=pa.string()),
         "deleted": pa.array([released] * len(deleted_ids), type=pa.date32()),
+        "reason": pa.array([(reasons or {}).get(i) for i in deleted_ids], type=pa.string()),
     })
     modified_table = pa.Table.from_pandas(modified.astype("object"), preserve_index=False, schema=_text_schema(MODIFIED_COLUMNS))
     return Changes(added, modified_table.replace_schema_metadata(None), deleted, int((~changed_any).sum()))
@@ -128,7 +134,8 @@ def _text_schema(columns: tuple[str, ...]) -> pa.Schema:
 
 def _empty(columns: tuple[str, ...]) -> pa.Table:
     if columns == DELETED_COLUMNS:
-        return pa.table({"event_id_cnty": pa.array([], pa.string()), "deleted": pa.array([], pa.date32())})
+        return pa.table({"event_id_cnty": pa.array([], pa.string()), "deleted": pa.array([], pa.date32()),
+                         "reason": pa.array([], pa.string())})
     return _text_schema(columns).empty_table()
 
 

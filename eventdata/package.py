@@ -230,6 +230,7 @@ CHANGES_SCHEMAS: dict[str, dict[str, Any]] = {
         "fields": [
             {"name": "event_id_cnty", "type": "string", "constraints": {"required": True, "unique": True}},
             {"name": "deleted", "type": "date", "description": "Release date of the version that deleted the event."},
+            {"name": "reason", "type": "string", "description": "Why the event was deleted (seeds/deletions.csv)."},
         ],
         "missingValues": [""],
     },
