@@ -156,7 +156,7 @@ def resolve_actors(names: pd.Series, dates: pd.Series, countries: pd.Series, act
         actor=actor.set_axis(index),
         inter=inter.set_axis(index),
         unknown=(present_rows & ~is_known).set_axis(index),
-        inactive=(is_known & ~resolved & ~ambiguous).set_axis(index),
+        inactive=(is_known & ~resolved & ~ambiguous & pd.Series(frame["date"].notna().to_numpy())).set_axis(index),
         ambiguous=ambiguous.set_axis(index),
         candidates=candidates.set_axis(index),
     )

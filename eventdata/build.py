@@ -177,9 +177,9 @@ def data_changelog(staged: Staged, version: str, release_date: date, title: str)
     return header + _changelog_section(version, release_date, staged) + previous_text
 
 
-def snapshot_sources(project: Project, target: Path) -> list[dict[str, Any]]:
-    """Copy the inputs (schemas/, seeds/) into the package so the release can be rebuilt from itself."""
-    entries = []
+def snapshot_sources(project: Project, target: Path, staged: Staged) -> list[dict[str, Any]]:
+    """Copy the inputs (schemas/, seeds/, with new ids filled in) into the package, to rebuild it from itself."""
+    copied = []
     for folder in ("schemas", "seeds"):
         source = project.root / folder
         for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
@@ -187,9 +187,12 @@ def snapshot_sources(project: Project, target: Path) -> list[dict[str, Any]]:
             destination = target / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)
-            entries.append({"path": f"{SOURCES_DIR}/{relative}", "bytes": path.stat().st_size,
-                            "sha256": sha256_file(destination)})
-    return entries
+            copied.append((relative, destination))
+    record_new_ids(staged, project, root=target)
+    return [
+        {"path": f"{SOURCES_DIR}/{relative}", "bytes": destination.stat().st_size, "sha256": sha256_file(destination)}
+        for relative, destination in copied
+    ]
 
 
 def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, str], package_dir: Path) -> str:
@@ -274,7 +277,7 @@ def write_package(staged: Staged, project: Project, package_dir: Path, *, versio
     title = str(codebook.dataset.get("title", codebook.dataset["name"]))
     changelog = data_changelog(staged, version, release_date, title)
     (package_dir / DATA_CHANGELOG).write_text(changelog, encoding="utf-8", newline="\n")
-    sources = snapshot_sources(project, package_dir / SOURCES_DIR)
+    sources = snapshot_sources(project, package_dir / SOURCES_DIR, staged)
     resources = events_resources(package_dir, codebook) + changes_resources(package_dir, codebook)
     extra = {
         "eventdata:changes": {
@@ -307,6 +310,19 @@ def package_hashes(package_dir: Path) -> dict[str, str]:
     }
 
 
+def record_new_ids(staged: Staged, project: Project, root: Path | None = None) -> None:
+    """Write ids given to new rows into their sheets and the registry (of the project, or of a copy at root)."""
+    new_ids = staged.validation.new_ids
+    if new_ids is None or new_ids.empty:
+        return
+    sheets = staged.validation.sheets
+    registry = project.id_registry
+    if root is not None:
+        sheets = {k: root / v.resolve().relative_to(project.root.resolve()) for k, v in sheets.items()}
+        registry = root / registry.resolve().relative_to(project.root.resolve())
+    record_assignment(registry, sheets, new_ids)
+
+
 def commit_package(
     staged: Staged, project: Project, target: Path, *, version: str, created: datetime
 ) -> tuple[str, dict[str, str]]:
@@ -314,17 +330,17 @@ def commit_package(
 
     Returns ('built' | 'unchanged', file hashes). A target with other content is never overwritten.
     """
-    new_ids = staged.validation.new_ids
-    if new_ids is not None and not new_ids.empty:
-        record_assignment(project.id_registry, staged.validation.sheets, new_ids)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
         package = staging / "package"
         files = write_package(staged, project, package, version=version, created=created)
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()  # an empty folder (an --out-dir made in advance) holds no release
         if target.exists():
             existing = package_hashes(target)
             if existing == files:
+                record_new_ids(staged, project)
                 return "unchanged", files
             changed = sorted(k for k in set(existing) | set(files) if existing.get(k) != files.get(k))
             shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
@@ -334,6 +350,7 @@ def commit_package(
                 "(it suggests --bump patch|minor|major), or delete the folder if it was never published."
             )
         os.rename(package, target)
+        record_new_ids(staged, project)
         return "built", files
     finally:
         shutil.rmtree(staging, ignore_errors=True)

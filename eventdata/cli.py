@@ -289,6 +289,67 @@ def update(local: Path, source: str, to_version: str) -> None:
     click.echo(f"{local} is at version {version}.", err=True)
 
 
+@cli.command()
+@click.argument("version")
+@click.option("--to", "target", required=True, help="A folder, an fsspec URL (s3://bucket/prefix), 'zenodo' or 'ckan'.")
+@click.option("--check", "check_only", is_flag=True, help="Only list what the target lacks in the metadata; send nothing.")
+@click.option("--dry-run", is_flag=True, help="Check, then print the planned requests and files; send nothing.")
+@click.option("--base-url", default=None, help="Zenodo or CKAN server (zenodo default: https://zenodo.org).")
+@click.option("--organization", default=None, help="CKAN organization that owns the dataset.")
+@click.option("--endpoint-url", default=None, help="S3 endpoint for s3:// targets (default: AWS_ENDPOINT_URL).")
+@click.option("--name", "dataset", default=None, help="Dataset name, when dist-data/ holds several.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (and plan) as JSON.")
+@click.pass_context
+def publish(
+    ctx: click.Context, version: str, target: str, check_only: bool, dry_run: bool, base_url: str | None,
+    organization: str | None, endpoint_url: str | None, dataset: str | None, as_json: bool,
+) -> None:
+    """Publish a built release to a folder or bucket, Zenodo or CKAN; running it again sends nothing twice.
+
+    Where each version went is recorded in dist-data/<name>/publications/. Tokens come from
+    EVENTDATA_ZENODO_TOKEN / EVENTDATA_CKAN_TOKEN or the keyring (service eventdata).
+
+    \b
+    Example:
+        eventdata publish 1.1.0 --to /srv/data/eventdata-seeds
+        eventdata publish 1.1.0 --to s3://bucket/eventdata-seeds --endpoint-url http://127.0.0.1:8333
+        eventdata publish 1.1.0 --to zenodo --base-url https://sandbox.zenodo.org --dry-run
+        eventdata publish 1.1.0 --to ckan --base-url https://data.example.org --organization acme --check
+    """
+    from eventdata.publish import find_release, get_publisher
+
+    release = find_release(_project(ctx).dist_dir, version, dataset)
+    publisher = get_publisher(
+        target, base_url=base_url, organization=organization, endpoint_url=endpoint_url,
+        progress=lambda line: click.echo(line, err=True),
+    )
+    report = publisher.check(release)
+    for problem in report.problems:
+        click.echo(problem.format(), err=True)
+    if not report.valid:
+        click.echo(f"{len(report.problems)} problem(s) for {target}: nothing was sent.", err=True)
+        ctx.exit(EXIT_INVALID)
+    if check_only:
+        click.echo(f"{release.descriptor_path} has everything {target} needs.", err=True)
+        return
+    result = publisher.publish(release, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif dry_run:
+        for step in result.plan:
+            click.echo(step.format())
+    if dry_run:
+        click.echo(f"Dry run: {len(result.plan)} request(s) planned for {target}; nothing was sent.", err=True)
+        return
+    doi = f" (DOI {result.doi})" if result.doi else ""
+    if result.created:
+        click.echo(f"Published {release.name} {version} to {target}: {result.url}{doi}", err=True)
+    else:
+        click.echo(f"{release.name} {version} is already published to {target}: {result.url}{doi}; nothing sent.", err=True)
+    if not as_json:
+        click.echo(result.url or "")
+
+
 def main() -> None:
     """Entry point: exit 0 ok, 1 invalid data, 2 could not run, 3 a bug (with traceback)."""
     try:

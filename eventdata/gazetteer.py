@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from eventdata import reference
 from eventdata.errors import Problem, SchemaFileError
 from eventdata.sources.sheets import display_path
 
@@ -42,8 +43,12 @@ def name_key(names: pd.Series) -> pd.Series:
     return names.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
 
 
-def load_places(schemas_dir: Path, countries: set[str]) -> tuple[Gazetteer, list[Problem]]:
-    """Read places.csv; every malformed entry is a problem located in places.csv."""
+def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, list[Problem]]:
+    """Read places.csv; every malformed or misplaced entry is a problem located in places.csv.
+
+    countries is the countries vocabulary (country, iso3, iso2). A point outside its country (a swapped
+    latitude and longitude, say) or far from the known places of its admin1 is an error.
+    """
     path = schemas_dir / PLACES_FILE
     empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in COLUMNS})
     if not path.is_file():
@@ -63,7 +68,7 @@ def load_places(schemas_dir: Path, countries: set[str]) -> tuple[Gazetteer, list
     longitude = pd.to_numeric(raw["longitude"], errors="coerce")
     checks = (
         (raw["location"] == "", "location", "required-error", "every place needs a name."),
-        (~raw["country"].isin(countries), "country", "enum-error", "the country is not in the countries vocabulary."),
+        (~raw["country"].isin(set(countries["country"])), "country", "enum-error", "the country is not in the countries vocabulary."),
         (latitude.isna() | (latitude.abs() > 90), "latitude", "type-error", "latitude must be a number from -90 to 90."),
         (longitude.isna() | (longitude.abs() > 180), "longitude", "type-error", "longitude must be a number from -180 to 180."),
     )
@@ -73,6 +78,7 @@ def load_places(schemas_dir: Path, countries: set[str]) -> tuple[Gazetteer, list
             problems.append(Problem(code, message, name, int(raw.at[index, "_line"]), column, str(raw.at[index, column])))
         bad |= mask
     places = raw.assign(latitude=latitude, longitude=longitude)[~bad.to_numpy()].reset_index(drop=True)
+    problems += check_place_points(places, countries, name)
     names = _names(places)
     names["cell"] = (
         places["latitude"].round(4).astype(str) + "," + places["longitude"].round(4).astype(str)
@@ -87,6 +93,36 @@ def load_places(schemas_dir: Path, countries: set[str]) -> tuple[Gazetteer, list
             )
     names = names.drop(columns=["cell"])
     return Gazetteer(path, places, names), problems
+
+
+def check_place_points(places: pd.DataFrame, countries: pd.DataFrame, name: str) -> list[Problem]:
+    """Each point lies in its country and near the known places of its admin1 (reference data)."""
+    if places.empty:
+        return []
+    iso3 = places["country"].map(dict(zip(countries["country"], countries["iso3"], strict=True)))
+    iso2 = places["country"].map(dict(zip(countries["country"], countries["iso2"], strict=True)))
+    problems = []
+    outside = reference.outside_country(iso3, places["latitude"], places["longitude"])
+    for index in np.flatnonzero(outside):
+        place = places.iloc[index]
+        swapped = reference.outside_country(iso3.iloc[[index]], places["longitude"].iloc[[index]], places["latitude"].iloc[[index]])
+        hint = " Latitude and longitude look swapped." if not swapped[0] else " Check the coordinates (WGS84, decimal degrees)."
+        problems.append(Problem(
+            "place-outside-country",
+            f"the point ({place['latitude']}, {place['longitude']}) of {place['location']!r} lies outside {place['country']}.{hint}",
+            name, int(place["_line"]), "latitude", str(place["latitude"]),
+        ))
+    admin1 = places["admin1"].replace("", pd.NA)
+    check = reference.check_admin1(iso2, admin1, places["latitude"], places["longitude"])
+    for index in np.flatnonzero(check.far & ~outside):
+        place = places.iloc[index]
+        problems.append(Problem(
+            "place-far-from-admin1",
+            f"{place['location']!r} is listed in {place['admin1']!r}, but the nearest known places are in other "
+            f"admin1 units: {check.nearest[index]}. Check admin1 and the coordinates.",
+            name, int(place["_line"]), "admin1", str(place["admin1"]),
+        ))
+    return problems
 
 
 def _empty_names() -> pd.DataFrame:
@@ -174,11 +210,3 @@ def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolutio
 
 def _label(place: pd.Series) -> str:
     return f"{place['location']} ({place['admin1']}, {place['latitude']:.4f}, {place['longitude']:.4f})"
-
-
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in kilometres (vectorised)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi, dlmb = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 6371.0088 * 2 * np.arcsin(np.sqrt(a))

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from eventdata.errors import SourceError
 from eventdata.schema import Codebook, arrow_field, published_table_schema, to_arrow_schema
 
 DATA_PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -52,7 +53,13 @@ def sha256_file(path: Path) -> str:
 def release_datetime(release_date: date, source_date_epoch: str | None = None) -> datetime:
     """The one time a package states: SOURCE_DATE_EPOCH when set, else midnight UTC of the release date."""
     if source_date_epoch:
-        return datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError) as err:
+            raise SourceError(
+                f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a time: give whole seconds since 1970-01-01 UTC, "
+                "or unset it to use the release date in schemas/dataset.json."
+            ) from err
     return datetime(release_date.year, release_date.month, release_date.day, tzinfo=timezone.utc)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from eventdata import reference
 from eventdata.actors import ActorList, load_actors, resolve_actors
 from eventdata.derive import DERIVERS, country_iso3
 from eventdata.errors import Problem, Report, SourceError
@@ -63,10 +64,11 @@ class Validation:
 class Findings:
     """Collects problems, locating frame rows by their sheet and line."""
 
-    def __init__(self, events: pd.DataFrame) -> None:
+    def __init__(self, events: pd.DataFrame, absent: set[tuple[str, str]] | None = None) -> None:
         self.events = events
         self.problems: list[Problem] = []
         self.cells: set[tuple[int, str]] = set()
+        self.absent = absent or set()  # (sheet, column) already reported as missing-column
 
     def add_rows(
         self,
@@ -82,6 +84,8 @@ class Findings:
 
     def add(self, index: int, code: str, column: str, message: str, value: Any = None) -> None:
         row = self.events.loc[index]
+        if code == "required-error" and (str(row[SHEET_COLUMN]), column) in self.absent:
+            return
         shown = value if value is not None else row.get(column)
         self.problems.append(
             Problem(code, message, str(row[SHEET_COLUMN]), int(row[LINE_COLUMN]), column, _text(shown))
@@ -199,15 +203,22 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
     return out
 
 
-def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, findings: Findings) -> pd.DataFrame:
+def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook, findings: Findings) -> pd.DataFrame:
     """Resolve (country, location) to the place list; fill admin1-3 and coordinates, check any given."""
     out = events.copy()
     resolution = resolve_places(events, gazetteer)
+    iso2 = dict(zip(codebook.vocabulary("countries")["country"], codebook.vocabulary("countries")["iso2"], strict=True))
     for index in events.index[resolution.unknown.to_numpy()]:
         row = events.loc[index]
         hint = closest(str(row["location"]), gazetteer.candidates(str(row["country"])))
+        known = reference.suggest_places(
+            str(row["location"]), iso2.get(str(row["country"]), ""),
+            None if pd.isna(row["latitude"]) else float(row["latitude"]),
+            None if pd.isna(row["longitude"]) else float(row["longitude"]),
+        )
+        elsewhere = f" GeoNames knows: {'; '.join(known)}." if known else ""
         findings.add(int(index), "unknown-location", "location",
-                     f"{row['location']!r} is not in the place list for {row['country']}.{hint or ''} "
+                     f"{row['location']!r} is not in the place list for {row['country']}.{hint or ''}{elsewhere} "
                      "Add new places to schemas/places.csv (name, admin1-3, coordinates, source).")
     for index in events.index[resolution.ambiguous.to_numpy()]:
         findings.add(int(index), "ambiguous-location", "location",
@@ -469,13 +480,14 @@ def validate_events(
     *,
     today: date | None = None,
     timestamp: int = 0,
+    absent: set[tuple[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
     """Validate sheet rows read as strings (with _sheet and _line).
 
     Returns the typed events (derived columns filled), the problems, and the ids given to rows without one.
     """
     raw = raw.reset_index(drop=True)
-    findings = Findings(raw)
+    findings = Findings(raw, absent)
     typed = parse_types(raw, codebook, findings)
     # An empty inter2 with no actor2 means "no second actor" (0).
     typed["inter2"] = typed["inter2"].mask(typed["inter2"].isna() & typed["actor2"].isna(), 0)
@@ -484,7 +496,7 @@ def validate_events(
         typed = apply_actors(typed, references.actors, findings)
         findings.events = typed
     if references.gazetteer is not None:
-        typed = apply_places(typed, references.gazetteer, findings)
+        typed = apply_places(typed, references.gazetteer, codebook, findings)
         findings.events = typed
     new_ids = pd.DataFrame(columns=["event_id_cnty", SHEET_COLUMN, LINE_COLUMN])
     if references.registry is not None:
@@ -511,7 +523,7 @@ def validate_project(
     sheet_paths = list(_expand(paths)) if paths else project.sheet_paths()
     articles, problems = read_articles(project.articles_index, project.articles_dir)
     countries = codebook.vocabulary_values("countries.country")
-    gazetteer, place_problems = load_places(project.schemas_dir, set(countries))
+    gazetteer, place_problems = load_places(project.schemas_dir, codebook.vocabulary("countries"))
     problems.extend(place_problems)
     references = References(
         articles=articles,
@@ -534,7 +546,10 @@ def validate_project(
         raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
         raw[LINE_COLUMN] = pd.Series([], dtype="int64")
         raw[SHEET_COLUMN] = pd.Series([], dtype="string")
-    events, row_problems, new_ids = validate_events(raw, codebook, references, today=today, timestamp=timestamp)
+    absent = {(p.file, p.column) for p in problems if p.code == "missing-column" and p.column}
+    events, row_problems, new_ids = validate_events(
+        raw, codebook, references, today=today, timestamp=timestamp, absent=absent
+    )
     problems.extend(row_problems)
     report = Report(
         problems=tuple(sorted(problems, key=Problem.sort_key)),

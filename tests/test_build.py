@@ -312,12 +312,6 @@ def test_build_refuses_existing_version_with_other_content(
     assert list(built.package_dir.parent.iterdir()) == [built.package_dir]  # no temporary folder left
 
 
-@pytest.mark.xfail(
-    reason="build.py commit_package() calls record_assignment() (writes new ids into the sheets and "
-    "seeds/event_ids.csv) before it checks whether the version folder exists, so a build refused with "
-    "ReleaseError still rewrites the project's inputs",
-    strict=True,
-)
 def test_build_refused_version_leaves_inputs_untouched(
     project: Project, built: BuildResult, seed_rows: list[dict[str, str]]
 ) -> None:

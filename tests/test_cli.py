@@ -148,12 +148,6 @@ def test_cli_build_changed_content_exit_2(
     assert list(package_dir.parent.iterdir()) == [package_dir]
 
 
-@pytest.mark.xfail(
-    reason="package.py:55 (release_datetime, called by build_package) runs int(SOURCE_DATE_EPOCH) unguarded: a "
-    "malformed value is a ValueError that main() reports as a bug (exit 3, traceback) instead of a one-line error "
-    "with exit 2",
-    strict=True,
-)
 def test_cli_build_bad_source_date_epoch_exit_2(project: Project, in_dir: Path) -> None:
     result = run("--project", "dataset", "build", env={"SOURCE_DATE_EPOCH": "yesterday"})
     assert result.exit_code == 2
@@ -226,20 +220,12 @@ def edit(changes: dict[int, dict[str, str]]) -> Callable[[Project, list[dict[str
     return apply
 
 
-DATE_CASCADE = pytest.mark.xfail(
-    reason="actors.py:159 marks a known actor 'not active' when the event date is missing or unreadable "
-    "(NaT compares False with every period), so an impossible date also gives two false actor-not-active "
-    "problems; fix: `inactive=(is_known & ~resolved & ~ambiguous & dates.notna().to_numpy())`",
-    strict=True,
-)
-
 #: name → (how to corrupt the sheet, the exact problems as (line, column, code), the start of the first line shown).
 CORRUPT = {
     "impossible-date": pytest.param(
         edit({1: {"event_date": "2022-02-30"}}),
         [(3, "event_date", "type-error")],
         f"{SHEET}:3: event_date='2022-02-30' [type-error] expected a real date written YYYY-MM-DD",
-        marks=DATE_CASCADE,
     ),
     "negative-fatalities": (
         edit({1: {"fatalities": "-3"}}),

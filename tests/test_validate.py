@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from eventdata.actors import load_actors
@@ -24,7 +25,7 @@ from eventdata.schema import load_codebook
 from eventdata.sources.articles import read_articles
 from eventdata.sources.sheets import SHEET_COLUMN, read_sheet
 from eventdata.validate import CROSS_FIELD_CHECKS, References, Validation, validate_events, validate_project
-from tests.conftest import SEED_ARTICLE, write_rows
+from tests.conftest import SEED_ARTICLE, read_rows, write_rows
 
 SHEET = f"seeds/sheets/{SEED_ARTICLE}.csv"  # as shown in problems: relative to the dataset folder
 TODAY = date(2022, 3, 1)  # after every seed event, so that no seed event is in the future
@@ -94,19 +95,32 @@ def register_id(project: Project, event_id: str) -> None:
         handle.write(f"{event_id},{SEED_ARTICLE}.csv\n")
 
 
-# Columns the actor list and the place list fill, typed out for validating without those lists.
-INTER_CODES = {"inter1": "2", "inter2": "2"}
-TYPED = {0: {"inter1": "8"}, 11: {"inter1": "8"}}
-COORDINATES = {0: ("36.2119", "36.6851"), 11: ("36.1627", "36.6336")}
+# What the actor list and the place list give for the seed rows (schemas/actors.csv, schemas/places.csv).
+ACTOR_TYPES = {
+    "Military Forces of the United States (2021-)": 8,  # state forces outside their own country
+    "Military Forces of the United States (2017-2021)": 8,
+    "Islamic State (Syria)": 2,
+    "SDF: Syrian Democratic Forces": 2,
+}
+PLACES = {
+    "Atmeh": ("Idlib", "Harim", "Dana", 36.2119, 36.6851),
+    "Al-Hasakah - Ghweran": ("Al-Hasakah", "Al-Hasakah", "Al-Hasakah", 36.4788, 40.7391),
+    "Barisha": ("Idlib", "Harim", None, 36.1627, 36.6336),
+}
 
 
-def typed_out(changes: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
-    """changes, over seed rows that also give inter1/inter2 and coordinates."""
+def typed_out(seed_rows: list[dict[str, str]], changes: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
+    """changes over seed rows that type out inter1/inter2 and coordinates, for validating without the lists."""
     rows: dict[int, dict[str, str]] = {}
-    for index in range(12):
-        latitude, longitude = COORDINATES.get(index, ("36.4788", "40.7391"))
-        rows[index] = {**INTER_CODES, **TYPED.get(index, {}), "latitude": latitude, "longitude": longitude}
-        rows[index].update(changes.get(index, {}))
+    for index, row in enumerate(seed_rows):
+        *_, latitude, longitude = PLACES[row["location"]]
+        rows[index] = {
+            "inter1": str(ACTOR_TYPES[row["actor1"]]),
+            "inter2": str(ACTOR_TYPES[row["actor2"]]),
+            "latitude": str(latitude),
+            "longitude": str(longitude),
+            **changes.get(index, {}),
+        }
     return rows
 
 
@@ -135,27 +149,31 @@ def validate_frame(
 # --- the seed dataset ---------------------------------------------------------------------------
 
 
-def test_validate_seed_dataset_is_valid_and_derives_columns(project: Project) -> None:
+def test_validate_seed_dataset_is_valid_and_derives_columns(project: Project, seed_rows: list[dict[str, str]]) -> None:
     validation = validate_project(project, today=TODAY, timestamp=1_700_000_000)
     assert isinstance(validation, Validation)
     report = validation.report
     assert report.problems == ()
     assert report.valid
-    assert report.rows == 12
+    assert report.rows == len(seed_rows) == 12
     assert report.files == (SHEET,)
     events = validation.events
-    assert events["event_id_cnty"].tolist() == [f"SYR{n}" for n in range(1, 13)]
-    assert events["year"].tolist() == [2022] * 11 + [2019]
-    assert set(events["disorder_type"]) == {"Political violence"}
-    # US forces abroad are External/Other forces (8); Islamic State and the SDF are rebel groups (2).
-    assert events["inter1"].tolist() == [8] + [2] * 10 + [8]
-    assert events["inter2"].tolist() == [2] * 12
-    assert events["interaction"].tolist() == [28] + [22] * 10 + [28]
+    assert events["event_id_cnty"].tolist() == [r["event_id_cnty"] for r in seed_rows]
+    assert events["year"].tolist() == [int(r["event_date"][:4]) for r in seed_rows]
+    assert set(events["disorder_type"]) == {"Political violence"}  # every seed event is an armed clash
+    inter1 = [ACTOR_TYPES[r["actor1"]] for r in seed_rows]
+    inter2 = [ACTOR_TYPES[r["actor2"]] for r in seed_rows]
+    assert events["inter1"].tolist() == inter1
+    assert events["inter2"].tolist() == inter2
+    assert events["interaction"].tolist() == [10 * min(a, b) + max(a, b) for a, b in zip(inter1, inter2, strict=True)]
+    assert set(events["interaction"]) == {22, 28}
     assert set(events["iso"]) == {760}
     assert set(events["region"]) == {"Middle East"}
     assert set(events["timestamp"]) == {1_700_000_000}
-    assert events.loc[0, ["admin1", "admin2", "admin3"]].tolist() == ["Idlib", "Harim", "Dana"]
-    assert events.loc[0, ["latitude", "longitude"]].tolist() == [36.2119, 36.6851]
+    places = [PLACES[r["location"]] for r in seed_rows]
+    columns = ["admin1", "admin2", "admin3", "latitude", "longitude"]
+    listed = [tuple(None if pd.isna(v) else v for v in row) for row in events[columns].itertuples(index=False)]
+    assert listed == places
 
 
 def test_validate_sheet_with_only_coder_columns_is_valid(project: Project, seed_rows: list[dict[str, str]]) -> None:
@@ -163,16 +181,17 @@ def test_validate_sheet_with_only_coder_columns_is_valid(project: Project, seed_
     coder_columns = [c for c in codebook.field_names if c not in codebook.derived_fields]
     assert "event_id_cnty" not in coder_columns
     assert "year" not in coder_columns
-    # Fresh events: no ids yet, so that the tool assigns them after those in the registry.
+    # Fresh events: no ids yet, so that the tool assigns the numbers after the last one in the registry.
     rows = [dict(r, event_id_cnty="") for r in seed_rows]
     path = write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", rows, coder_columns)
     before = path.read_bytes(), project.id_registry.read_bytes()
+    last = max(int(r["event_id_cnty"].removeprefix("SYR")) for r in read_rows(project.id_registry))
     validation = validate_project(project, today=TODAY)
     assert located(validation.report) == []
-    assert validation.events["event_id_cnty"].tolist() == [f"SYR{n}" for n in range(13, 25)]
-    assert validation.events["year"].tolist() == [2022] * 11 + [2019]
+    assert validation.events["event_id_cnty"].tolist() == [f"SYR{last + n}" for n in range(1, len(rows) + 1)]
+    assert validation.events["year"].tolist() == [int(r["event_date"][:4]) for r in seed_rows]
     assert validation.new_ids is not None
-    assert validation.new_ids["_line"].tolist() == list(range(2, 14))
+    assert validation.new_ids["_line"].tolist() == list(range(2, len(rows) + 2))
     # Validation changes nothing: ids are written into the sheet and the registry by a build only.
     assert (path.read_bytes(), project.id_registry.read_bytes()) == before
 
@@ -204,10 +223,10 @@ def test_validate_type_error(check: Callable[..., Report], column: str, value: s
 
 @pytest.mark.parametrize("value", ["2022-02-30", "2022-13-01", "03/02/2022"])
 def test_validate_impossible_date_is_a_type_error(
-    project: Project, edit_sheet: Callable[..., Path], value: str
+    project: Project, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]], value: str
 ) -> None:
     # Without the actor list, which resolves actors for the event date: see test_validate_one_mistake_gives_one_problem.
-    edit_sheet(typed_out({0: {"event_date": value}}))
+    edit_sheet(typed_out(seed_rows, {0: {"event_date": value}}))
     problems = validate_frame(project, actors=False)
     assert located(problems) == [(2, "event_date", "type-error")]
     assert problems[0].message == "expected a real date written YYYY-MM-DD, such as 2022-02-03."
@@ -242,21 +261,24 @@ def test_validate_minimum_error(check: Callable[..., Report]) -> None:
     assert report.problems[0].value == "-1"
 
 
-def test_validate_maximum_error_without_place_list(project: Project, edit_sheet: Callable[..., Path]) -> None:
-    edit_sheet(typed_out({0: {"latitude": "123.4"}}))
+def test_validate_maximum_error_without_place_list(
+    project: Project, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
+) -> None:
+    edit_sheet(typed_out(seed_rows, {0: {"latitude": "123.4"}}))
     problems = validate_frame(project, places=False)
     assert located(problems) == [(2, "latitude", "maximum-error")]
     assert problems[0].message == "latitude must be at most 90."
 
 
-@pytest.mark.xfail(
-    reason="an impossible latitude given for a listed place is reported as a disagreement with schemas/places.csv "
-    "(derived-mismatch, suggesting places.csv may be wrong) instead of maximum-error",
-    strict=True,
-)
-def test_validate_maximum_error_for_a_listed_place(check: Callable[..., Report]) -> None:
-    report = check({0: {"latitude": "123.4"}})
-    assert located(report) == [(2, "latitude", "maximum-error")]
+def test_validate_maximum_error_for_a_place_not_yet_listed(check: Callable[..., Report]) -> None:
+    report = check({0: {"location": "Sarmada", "latitude": "123.4", "longitude": "36.7"}})
+    assert located(report) == [(2, "latitude", "maximum-error"), (2, "location", "unknown-location")]
+
+
+def test_validate_listed_place_coordinates_win_over_typed_ones(check: Callable[..., Report]) -> None:
+    report = check({0: {"latitude": "123.4"}, 1: {"latitude": "36.4790"}})  # within the tolerance of the listed point
+    assert located(report) == [(2, "latitude", "derived-mismatch")]
+    assert report.problems[0].message.startswith("the place list gives latitude '36.2119' for 'Atmeh';")
 
 
 def test_validate_pattern_error_for_a_bad_event_id(project: Project, edit_sheet: Callable[..., Path]) -> None:
@@ -283,12 +305,15 @@ def test_validate_unique_error_across_two_sheets_names_both(
     edit_sheet({})
     other = write_rows(project.sheets_dir / "001_other.csv", [seed_rows[0]])
     report = validate_project(project, today=TODAY).report
-    message = f"SYR1 is used on several rows ({SHEET}:2, seeds/sheets/001_other.csv:2); each value must be unique."
+    event_id = seed_rows[0]["event_id_cnty"]
+    message = (
+        f"{event_id} is used on several rows ({SHEET}:2, seeds/sheets/001_other.csv:2); each value must be unique."
+    )
     assert [(p.file, p.line, p.column, p.code, p.value, p.message) for p in report.problems] == [
-        (SHEET, 2, "event_id_cnty", "unique-error", "SYR1", message),
-        ("seeds/sheets/001_other.csv", 2, "event_id_cnty", "unique-error", "SYR1", message),
+        (SHEET, 2, "event_id_cnty", "unique-error", event_id, message),
+        ("seeds/sheets/001_other.csv", 2, "event_id_cnty", "unique-error", event_id, message),
     ]
-    assert report.rows == 13
+    assert report.rows == len(seed_rows) + 1
     # Each sheet alone is valid.
     assert validate_project(project, [other], today=TODAY).report.problems == ()
 
@@ -331,9 +356,11 @@ def test_validate_one_sided_event_gets_inter2_zero(project: Project, check: Call
     assert events.loc[0, ["inter1", "inter2", "interaction"]].tolist() == [8, 0, 80]
 
 
-def test_validate_actor2_with_inter2_zero(project: Project, edit_sheet: Callable[..., Path]) -> None:
+def test_validate_actor2_with_inter2_zero(
+    project: Project, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
+) -> None:
     # Without the actor list (with it, inter2 comes from the actor list: next test).
-    edit_sheet(typed_out({0: {**AIR_STRIKE, "inter2": "0"}}))
+    edit_sheet(typed_out(seed_rows, {0: {**AIR_STRIKE, "inter2": "0"}}))
     problems = validate_frame(project, actors=False)
     assert located(problems) == [(2, "inter2", "actor2-inter2-mismatch")]
     assert problems[0].message == "inter2 is 0 but actor2 is named; give actor2's actor type (1-8)."
@@ -351,9 +378,9 @@ def test_validate_actor2_with_inter2_zero_disagrees_with_actor_list(check: Calla
     strict=True,
 )
 def test_validate_actor2_with_inter2_zero_in_battle_is_one_problem(
-    project: Project, edit_sheet: Callable[..., Path]
+    project: Project, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
 ) -> None:
-    edit_sheet(typed_out({0: {"inter2": "0"}}))
+    edit_sheet(typed_out(seed_rows, {0: {"inter2": "0"}}))
     assert located(validate_frame(project, actors=False)) == [(2, "inter2", "actor2-inter2-mismatch")]
 
 
@@ -420,11 +447,14 @@ def test_validate_inter_not_allowed(
     assert report.problems[0].message == message
 
 
-def test_validate_inter_not_allowed_for_typed_codes(project: Project, edit_sheet: Callable[..., Path]) -> None:
+def test_validate_inter_not_allowed_for_typed_codes(
+    project: Project, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
+) -> None:
     # Without the actor list the coder's inter codes are checked as typed: Protests with inter1 2, VAC with inter2 3.
     edit_sheet(
         typed_out(
-            {0: {**PEACEFUL_PROTEST, "inter1": "2", "inter2": "0"}, 1: {**VIOLENCE_AGAINST_CIVILIANS, "inter2": "3"}}
+            seed_rows,
+            {0: {**PEACEFUL_PROTEST, "inter1": "2", "inter2": "0"}, 1: {**VIOLENCE_AGAINST_CIVILIANS, "inter2": "3"}},
         )
     )
     assert located(validate_frame(project, actors=False)) == [
@@ -520,6 +550,22 @@ def test_validate_id_country_prefix(project: Project, check: Callable[..., Repor
     assert report.problems[0].message == "events in Syria have ids starting with SYR."
 
 
+@pytest.mark.xfail(
+    reason="an id listed in seeds/deletions.csv is accepted on another event: ids are never reused after "
+    "deletion (CODEBOOK check 13)",
+    strict=True,
+)
+def test_validate_deleted_id_is_not_reused(project: Project, check: Callable[..., Report]) -> None:
+    register_id(project, "SYR90")
+    deletions = project.seeds_dir / "deletions.csv"
+    if not deletions.exists():
+        deletions.write_text("event_id_cnty,reason\n", encoding="utf-8")
+    with deletions.open("a", encoding="utf-8", newline="") as handle:
+        handle.write("SYR90,Duplicate of another event.\n")
+    report = check({1: {"event_id_cnty": "SYR90"}})
+    assert [(p.line, p.column) for p in report.problems] == [(3, "event_id_cnty")]
+
+
 @pytest.mark.parametrize(
     ("column", "value", "derived"),
     [
@@ -558,16 +604,12 @@ def test_validate_date_after_publication(check: Callable[..., Report]) -> None:
     assert report.problems[0].message == "the event is dated after its article was published (2022-02-03)."
 
 
-def test_validate_future_dates(check: Callable[..., Report]) -> None:
+def test_validate_future_dates(check: Callable[..., Report], seed_rows: list[dict[str, str]]) -> None:
     report = check({}, today=date(2022, 1, 25))
-    # SYR1 (3 February) and SYR8-SYR11 (26-29 January); SYR7 is dated today, 25 January.
-    assert located(report) == [
-        (2, "event_date", "future-date"),
-        (9, "event_date", "future-date"),
-        (10, "event_date", "future-date"),
-        (11, "event_date", "future-date"),
-        (12, "event_date", "future-date"),
-    ]
+    # The Atmeh raid (3 February) and days 7-10 of the Ghweran assault (26-29 January); day 6 is dated today.
+    lines = [line for line, r in enumerate(seed_rows, start=2) if r["event_date"] > "2022-01-25"]
+    assert lines == [2, 9, 10, 11, 12]
+    assert located(report) == [(line, "event_date", "future-date") for line in lines]
     assert report.problems[0].message == "the date is after today (2022-01-25)."
 
 
@@ -746,9 +788,9 @@ def test_validate_one_mistake_gives_one_problem(
 
 @pytest.mark.xfail(reason="cascade: year gets a required-error when event_date is empty", strict=True)
 def test_validate_empty_event_date_without_actor_list_is_one_problem(
-    project: Project, edit_sheet: Callable[..., Path]
+    project: Project, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
 ) -> None:
-    edit_sheet(typed_out({0: {"event_date": ""}}))
+    edit_sheet(typed_out(seed_rows, {0: {"event_date": ""}}))
     assert located(validate_frame(project, actors=False)) == [(2, "event_date", "required-error")]
 
 

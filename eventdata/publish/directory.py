@@ -70,8 +70,11 @@ class DirectoryPublisher:
         if text(descriptor, "version") != release.version:
             problems.append(
                 problem(
-                    release, "version", f"datapackage.json says version {descriptor.get('version')!r} but the "
-                    f"folder is {release.version}. Rebuild the release.", code="type-error",
+                    release,
+                    "version",
+                    f"datapackage.json says version {descriptor.get('version')!r} but the "
+                    f"folder is {release.version}. Rebuild the release.",
+                    code="type-error",
                     value=descriptor.get("version"),
                 )
             )
@@ -100,7 +103,9 @@ class DirectoryPublisher:
                 "(for s3://: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the endpoint with --endpoint-url), "
                 "then run the same command again: files already copied are not sent twice."
             ) from err
-        save_published(release, self.key, {"target": self.name, "url": version_url, "catalog": f"{self.shown}/{CATALOG_FILE}"})
+        save_published(
+            release, self.key, {"target": self.name, "url": version_url, "catalog": f"{self.shown}/{CATALOG_FILE}"}
+        )
         return PublishResult(self.name, version_url, None, created=created, plan=plan)
 
     def _filesystem(self) -> tuple[AbstractFileSystem, str]:
@@ -154,7 +159,9 @@ def _read_catalog(fs: AbstractFileSystem, path: str, name: str, shown: str) -> d
     try:
         data: dict[str, Any] = json.loads(fs.cat_file(path).decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise PublishError(f"{shown}/{CATALOG_FILE} is not valid JSON ({err}); repair it before publishing there.") from err
+        raise PublishError(
+            f"{shown}/{CATALOG_FILE} is not valid JSON ({err}); repair it before publishing there."
+        ) from err
     if data.get("name") not in (None, name):
         raise PublishError(
             f"{shown}/{CATALOG_FILE} is the catalog of dataset {data.get('name')!r}, not {name!r}: "

@@ -132,7 +132,9 @@ class HttpClient:
                 problem = f"the server answered {response.status_code} {response.reason}"
                 retry_after = _retry_after(response)
             if attempt < tries:
-                time.sleep(min(retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1), self.max_delay))
+                time.sleep(
+                    min(retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1), self.max_delay)
+                )
         tried = f"after {tries} attempts" if tries > 1 else "(not repeated automatically: it is not safe to repeat)"
         raise TransientError(
             f"{self.service}: {where} failed {tried}: {problem}. Nothing is lost: run the same command again "
@@ -179,7 +181,9 @@ class HttpClient:
         elif status == 404:
             fix = "not found: check --base-url and the names and ids given"
         elif status in (400, 409, 422):
-            fix = "the server rejected the content: fix the metadata named above in the release and publish a new version"
+            fix = (
+                "the server rejected the content: fix the metadata named above in the release and publish a new version"
+            )
         else:
             fix = "see the server's message"
         return RejectedError(f"{self.service} refused {where} ({status}): {detail}. Fix: {fix}.", status)

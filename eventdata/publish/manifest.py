@@ -10,7 +10,9 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,65 @@ def release_files(release: Release) -> list[ReleaseFile]:
     return sorted(files, key=lambda f: (f.path == "datapackage.json", f.path))
 
 
+#: Folders of a release whose files a repository gets one by one (top level and data/); it gets the whole
+#: release folder as one zip as well, so that datapackage.json's paths work once it is unpacked.
+BROWSABLE_FOLDERS = ("", "data")
+
+
+def archive_name(release: Release) -> str:
+    return f"{release.name}-{release.version}.zip"
+
+
+def upload_names(release: Release, files: list[ReleaseFile]) -> list[str]:
+    """Names of the files a repository gets, in order (may hold duplicates: check_upload_names finds them)."""
+    browsable = [f.path for f in files if f.path.rpartition("/")[0] in BROWSABLE_FOLDERS]
+    return [p.rsplit("/", 1)[-1] for p in browsable] + [archive_name(release)]
+
+
+def write_archive(release: Release, files: list[ReleaseFile], folder: Path) -> ReleaseFile:
+    """The release folder as one zip with fixed dates and order, so the same release gives the same bytes."""
+    path = folder / archive_name(release)
+    created = str(release.descriptor().get("created", ""))[:10]
+    try:
+        day = date.fromisoformat(created)
+        stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+    except ValueError:
+        stamp = (1980, 1, 1, 0, 0, 0)
+    with zipfile.ZipFile(path, "w") as archive:
+        for f in sorted(files, key=lambda f: f.path):
+            info = zipfile.ZipInfo(f"{release.name}-{release.version}/{f.path}", date_time=stamp)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, f.local.read_bytes(), compresslevel=9)
+    size, sha, md5 = digests(path)
+    return ReleaseFile(path.name, path, size, sha, md5)
+
+
+def repository_files(release: Release, files: list[ReleaseFile], folder: Path) -> list[ReleaseFile]:
+    """What a repository gets: top-level and data/ files under their own names, and the zip written into folder."""
+    picked = [
+        replace(f, path=f.path.rsplit("/", 1)[-1]) for f in files if f.path.rpartition("/")[0] in BROWSABLE_FOLDERS
+    ]
+    return [*picked, write_archive(release, files, folder)]
+
+
+def check_upload_names(release: Release, files: list[ReleaseFile], target: str) -> list[Problem]:
+    """A problem for each name two uploaded files would share (repositories hold files without folders)."""
+    names = upload_names(release, files)
+    return [
+        problem(
+            release,
+            "resources",
+            f"{target} holds files without folders, and {name} would occur twice "
+            f"(files of {', '.join(repr(f) for f in BROWSABLE_FOLDERS)} folders and the zip are uploaded by name). "
+            "Give the files distinct names and build a new version.",
+            code="unique-error",
+            value=name,
+        )
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
+
+
 def problem(release: Release, field: str, message: str, code: str = "required-error", value: Any = None) -> Problem:
     """A metadata problem located at a field of the release's datapackage.json."""
     shown = None if value is None else str(value)
@@ -82,9 +143,7 @@ def problem(release: Release, field: str, message: str, code: str = "required-er
 
 
 def fix_hint(release: Release) -> str:
-    return (
-        f"Add it to schemas/dataset.json and build a new version (released {release.version} never changes)."
-    )
+    return f"Add it to schemas/dataset.json and build a new version (released {release.version} never changes)."
 
 
 def creators(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
@@ -123,21 +182,29 @@ def common_problems(release: Release, descriptor: dict[str, Any], target: str, *
     if need_creators and not [c for c in creators(descriptor) if contributor_name(c)]:
         found.append(
             problem(
-                release, "contributors",
+                release,
+                "contributors",
                 f"{target} needs at least one creator: no contributor with a name has the role 'creator'. {hint}",
             )
         )
     if not ISO_DATE.match(text(descriptor, "created")):
         found.append(
-            problem(release, "created", f"{target} needs the release date (created, YYYY-MM-DD…). {hint}",
-                    value=descriptor.get("created"))
+            problem(
+                release,
+                "created",
+                f"{target} needs the release date (created, YYYY-MM-DD…). {hint}",
+                value=descriptor.get("created"),
+            )
         )
     if text(descriptor, "version") != release.version:
         found.append(
             problem(
-                release, "version",
+                release,
+                "version",
                 f"datapackage.json says version {descriptor.get('version')!r} but the folder is {release.version}. "
-                "Rebuild the release.", code="type-error", value=descriptor.get("version"),
+                "Rebuild the release.",
+                code="type-error",
+                value=descriptor.get("version"),
             )
         )
     return found

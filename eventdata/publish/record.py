@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -63,7 +63,7 @@ def save_pending(release: Release, key: str, state: dict[str, Any]) -> None:
 def save_published(release: Release, key: str, entry: dict[str, Any]) -> dict[str, Any]:
     """Record a completed publication (with the time) and drop its resume state; returns the entry."""
     record = read_record(release)
-    done = {"key": key, **entry, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    done = {"key": key, **entry, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     record["publications"] = [p for p in record["publications"] if p.get("key") != key] + [done]
     record["pending"].pop(key, None)
     _write(publications_path(release), record)

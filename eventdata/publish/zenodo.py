@@ -13,7 +13,9 @@ draft (or adopts a version whose publication answer was lost) and never publishe
 from __future__ import annotations
 
 import re
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -25,12 +27,14 @@ from eventdata.publish import PlannedRequest, Progress, PublishResult
 from eventdata.publish.http import HttpClient, RejectedError, TransientError, require_token
 from eventdata.publish.manifest import (
     ReleaseFile,
+    check_upload_names,
     common_problems,
     contributor_name,
     creators,
     fix_hint,
     problem,
     release_files,
+    repository_files,
     text,
 )
 from eventdata.publish.record import earlier_publications, pending, published, save_pending, save_published
@@ -74,18 +78,15 @@ class ZenodoPublisher:
         if licences and not SPDX_ID.match(str(licences[0].get("name", ""))):
             problems.append(
                 problem(
-                    release, "licenses", "Zenodo needs the licence as an SPDX identifier in licenses[0].name "
-                    f"(such as CC-BY-4.0). {fix_hint(release)}", code="pattern-error", value=licences[0].get("name"),
+                    release,
+                    "licenses",
+                    "Zenodo needs the licence as an SPDX identifier in licenses[0].name "
+                    f"(such as CC-BY-4.0). {fix_hint(release)}",
+                    code="pattern-error",
+                    value=licences[0].get("name"),
                 )
             )
-        names = [f.path.rsplit("/", 1)[-1] for f in files]
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            problems.append(
-                problem(
-                    release, "resources", f"Zenodo stores files without folders, and {name} occurs twice. "
-                    "Give the files distinct names and build a new version.", code="unique-error", value=name,
-                )
-            )
+        problems += check_upload_names(release, files, "Zenodo")
         return Report(problems=tuple(problems), files=(str(release.descriptor_path),))
 
     def metadata(self, release: Release) -> dict[str, Any]:
@@ -124,7 +125,7 @@ class ZenodoPublisher:
             metadata["related_identifiers"] = related
         return metadata
 
-    def plan(self, release: Release, files: list[ReleaseFile]) -> tuple[PlannedRequest, ...]:
+    def plan(self, release: Release, uploads: list[ReleaseFile]) -> tuple[PlannedRequest, ...]:
         """The requests a publication sends, worked out offline ({id} and {bucket} are the server's)."""
         state = pending(release, self.key)
         earlier = earlier_publications(release, self.key)
@@ -137,9 +138,8 @@ class ZenodoPublisher:
         else:
             steps.append(PlannedRequest("POST", self.api, "create the concept record's first version"))
         steps.append(PlannedRequest("PUT", f"{self.api}/{{id}}", "metadata from datapackage.json"))
-        for f in files:
-            name = f.path.rsplit("/", 1)[-1]
-            steps.append(PlannedRequest("PUT", f"{{bucket}}/{name}", "upload", f.path, f.bytes, f.sha256))
+        for f in uploads:
+            steps.append(PlannedRequest("PUT", f"{{bucket}}/{f.path}", "upload", f.path, f.bytes, f.sha256))
         steps.append(PlannedRequest("GET", f"{self.api}/{{id}}/files", "compare checksums with the server's"))
         steps.append(PlannedRequest("POST", f"{self.api}/{{id}}/actions/publish", "publish"))
         return tuple(steps)
@@ -148,30 +148,39 @@ class ZenodoPublisher:
 
     def publish(self, release: Release, *, dry_run: bool) -> PublishResult:
         if not self.check(release).valid:
-            raise PublishError(f"{release.descriptor_path} is not ready for Zenodo: run the check and fix what it lists.")
+            raise PublishError(
+                f"{release.descriptor_path} is not ready for Zenodo: run the check and fix what it lists."
+            )
         files = release_files(release)
         done = published(release, self.key)
         if done is not None:
             return PublishResult(self.name, done.get("url"), done.get("doi"), created=False)
-        plan = self.plan(release, files)
-        if dry_run:
-            return PublishResult(self.name, None, None, created=False, plan=plan)
-        client = self._client()
-        metadata = self.metadata(release)
-        deposition = self._draft(client, release, metadata)
-        if deposition.get("submitted"):
-            return self._finish(release, deposition, created=False, plan=plan)
-        save_pending(release, self.key, {"deposition_id": deposition["id"], "conceptrecid": deposition.get("conceptrecid")})
-        self_url = deposition["links"]["self"]
-        client.request("PUT", self_url, json={"metadata": metadata})
-        self._sync_files(client, deposition, files)
-        return self._finish(release, self._publish(client, deposition), created=True, plan=plan)
+        with tempfile.TemporaryDirectory(prefix="eventdata-zenodo-") as scratch:
+            uploads = repository_files(release, files, Path(scratch))
+            plan = self.plan(release, uploads)
+            if dry_run:
+                return PublishResult(self.name, None, None, created=False, plan=plan)
+            client = self._client()
+            metadata = self.metadata(release)
+            deposition = self._draft(client, release, metadata)
+            if deposition.get("submitted"):
+                return self._finish(release, deposition, created=False, plan=plan)
+            state = {"deposition_id": deposition["id"], "conceptrecid": deposition.get("conceptrecid")}
+            save_pending(release, self.key, state)
+            client.request("PUT", deposition["links"]["self"], json={"metadata": metadata})
+            self._sync_files(client, deposition, uploads)
+            return self._finish(release, self._publish(client, deposition), created=True, plan=plan)
 
     def _client(self) -> HttpClient:
         token = require_token(TOKEN_ENV, "zenodo")
         return HttpClient(
-            "Zenodo", self.base_url, {"Authorization": f"Bearer {token}", "Accept": "application/json"}, (token,),
-            TOKEN_ENV, describe_error, **self.retry,
+            "Zenodo",
+            self.base_url,
+            {"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            (token,),
+            TOKEN_ENV,
+            describe_error,
+            **self.retry,
         )
 
     def _list(self, client: HttpClient) -> list[dict[str, Any]]:
@@ -227,12 +236,12 @@ class ZenodoPublisher:
             created = client.json(client.request("POST", self.api, json={"metadata": metadata}))
         return created
 
-    def _sync_files(self, client: HttpClient, deposition: dict[str, Any], files: list[ReleaseFile]) -> None:
+    def _sync_files(self, client: HttpClient, deposition: dict[str, Any], uploads: list[ReleaseFile]) -> None:
         """Make the draft's bucket hold exactly the release's files, then compare every checksum with the server's."""
         bucket = deposition["links"]["bucket"]
         contents = client.json(client.request("GET", bucket)).get("contents", [])
         remote = {item["key"]: _md5(item.get("checksum")) for item in contents}
-        wanted = {f.path.rsplit("/", 1)[-1]: f for f in files}
+        wanted = {f.path: f for f in uploads}
         for key in sorted(set(remote) - set(wanted)):
             client.request("DELETE", f"{bucket}/{quote(key)}")
         for name, f in wanted.items():
@@ -271,7 +280,9 @@ class ZenodoPublisher:
         last: dict[str, Any] = client.json(client.request("POST", deposition["links"]["publish"]))
         return last
 
-    def _finish(self, release: Release, deposition: dict[str, Any], *, created: bool, plan: tuple[PlannedRequest, ...]) -> PublishResult:
+    def _finish(
+        self, release: Release, deposition: dict[str, Any], *, created: bool, plan: tuple[PlannedRequest, ...]
+    ) -> PublishResult:
         links = deposition.get("links", {})
         url = links.get("record_html") or deposition.get("record_url") or links.get("html")
         entry = {
