@@ -20,7 +20,7 @@ the 31 current columns                kept (CODEBOOK.md); year, disorder_type,
 ``data_id``, ``event_id_no_cnty``,    dropped: ACLED's 2023 column guide calls them
 ``iso3``, ``gwno``                    row numbers or codes derivable from the id and
                                       the country
-``population_1km`` … ``population_best``  dropped (ACLED's optional population columns)
+``population_*`` (1km … best)         dropped (ACLED's optional population columns)
 any other column                      refused (``unknown-column``)
 ====================================  ===============================================
 
@@ -38,8 +38,9 @@ Values:
 - ``civilian_targeting``: ACLED's codebook spelling ``Civilians targeted`` becomes
   ``Civilian targeting``. Exports from before 2023 have no such column: Violence against
   civilians events get ``Civilian targeting`` (ACLED's definition), all others none.
-- ``disorder_type``: ``Political violence; Demonstrations`` (ACLED's value for demonstration
-  events with political violence) is accepted where the codebook derives either of the two.
+- ``disorder_type``: ``Political violence; Demonstrations`` (ACLED's value for events that are
+  both, such as Excessive force against protesters) is accepted where the codebook derives
+  either of the two, and the release carries the codebook's one.
 - ``timestamp``: not kept in the row. A release's timestamp is the time of the version in
   which the row last changed; ACLED's value stays in the source text (below).
 
@@ -301,7 +302,7 @@ def _map_header(export: Export, header: list[str], line: int, acled_columns: Seq
                 f"ACLED exports have no column {spelled!r} that eventdata knows; "
                 "supported are the 31 current columns and the older names listed in the README.",
                 line,
-                None,
+                spelled,
                 spelled,
             )
         elif column in positions:
@@ -309,7 +310,7 @@ def _map_header(export: Export, header: list[str], line: int, acled_columns: Seq
                 "duplicate-column",
                 f"{spelled!r} names the column {export.headers[column]!r} again.",
                 line,
-                None,
+                spelled,
                 spelled,
             )
         else:
@@ -321,8 +322,8 @@ def _map_header(export: Export, header: list[str], line: int, acled_columns: Seq
                 "missing-column",
                 f"the export lacks the column {column!r}, which every ACLED export has.",
                 line,
-                None,
                 column,
+                None,
             )
     return positions
 
@@ -372,7 +373,23 @@ def parse_interaction(text: str) -> int | None:
     return 10 * low + high
 
 
-def _normalise_row(export: Export, row: ExportRow, codebook: Codebook) -> None:
+@dataclass(frozen=True)
+class Taxonomy:
+    """The codebook's sub-event types by event type, and the disorder type of each sub-event type."""
+
+    subs_by_type: dict[str, list[str]]
+    disorder: dict[str, str]
+
+    @classmethod
+    def of(cls, codebook: Codebook) -> Taxonomy:
+        table = codebook.vocabulary("sub_event_types")
+        subs_by_type: dict[str, list[str]] = defaultdict(list)
+        for event_type, sub in zip(table["event_type"], table["sub_event_type"], strict=True):
+            subs_by_type[event_type].append(sub)
+        return cls(dict(subs_by_type), dict(zip(table["sub_event_type"], table["disorder_type"], strict=True)))
+
+
+def _normalise_row(export: Export, row: ExportRow, taxonomy: Taxonomy) -> None:
     """Rewrite one row's values the documented way; unreadable cells become located problems."""
     values, line = row.cells, row.line
     iso_date = parse_date(values["event_date"])
@@ -406,9 +423,9 @@ def _normalise_row(export: Export, row: ExportRow, codebook: Codebook) -> None:
             )
         else:
             values["interaction"] = str(code)
-    _map_event_type(export, row, codebook)
+    _map_event_type(export, row, taxonomy)
     _normalise_civilian_targeting(export, row)
-    _normalise_disorder_type(row, codebook)
+    _normalise_disorder_type(row, taxonomy)
     timestamp = values.get("timestamp", "")
     if timestamp and not (timestamp.isascii() and timestamp.isdigit()):
         export.problem("type-error", "timestamp must be a Unix time (whole seconds).", line, "timestamp", timestamp)
@@ -419,7 +436,9 @@ def _normalise_inter(export: Export, row: ExportRow, column: str) -> None:
     text = values[column]
     actor = values["actor1" if column == "inter1" else "actor2"]
     code = parse_inter(text)
-    if code is None or (code == 0 and column == "inter1"):
+    if text == "" and column == "inter1":
+        export.problem("required-error", "inter1 is required: the actor type of actor1.", row.line, column, text)
+    elif code is None or (code == 0 and column == "inter1"):
         labels = (
             "State forces, Rebel group, Political militia, Identity militia, Rioters, Protesters, Civilians, "
             "External/Other forces"
@@ -448,12 +467,9 @@ def _candidates(event_type: str, subs_by_type: Mapping[str, list[str]]) -> tuple
     return pairs, True
 
 
-def _map_event_type(export: Export, row: ExportRow, codebook: Codebook) -> None:
+def _map_event_type(export: Export, row: ExportRow, taxonomy: Taxonomy) -> None:
     """Map older event types to current pairs; refuse the ones that have no single equivalent."""
-    table = codebook.vocabulary("sub_event_types")
-    subs_by_type: dict[str, list[str]] = defaultdict(list)
-    for event_type, sub in zip(table["event_type"], table["sub_event_type"], strict=True):
-        subs_by_type[event_type].append(sub)
+    subs_by_type = taxonomy.subs_by_type
     values = row.cells
     given, sub = values["event_type"], values.get("sub_event_type", "")
     pairs, older = _candidates(given, subs_by_type)
@@ -489,14 +505,12 @@ def _normalise_civilian_targeting(export: Export, row: ExportRow) -> None:
         values["civilian_targeting"] = CIVILIAN_TARGETING
 
 
-def _normalise_disorder_type(row: ExportRow, codebook: Codebook) -> None:
+def _normalise_disorder_type(row: ExportRow, taxonomy: Taxonomy) -> None:
     """ACLED's combined 'Political violence; Demonstrations' stands for whichever of the two the codebook derives."""
     values = row.cells
     if values.get("disorder_type") != COMBINED_DISORDER:
         return
-    table = codebook.vocabulary("sub_event_types")
-    derived = dict(zip(table["sub_event_type"], table["disorder_type"], strict=True)).get(values["sub_event_type"])
-    if derived in COMBINED_DISORDER.split("; "):
+    if taxonomy.disorder.get(values["sub_event_type"]) in COMBINED_DISORDER.split("; "):
         values["disorder_type"] = ""
 
 
@@ -615,27 +629,30 @@ def _primary_entry(export: Export, sightings: Sequence[Sighting], known: set[str
             str(clash.inter),
         )
         return None
-    country = home or (next(iter(countries)) if len(countries) == 1 else "")
+    external = all(s.inter == 8 for s in sightings)  # External/Other forces belong to no country
+    country = home or (next(iter(countries)) if len(countries) == 1 and not external else "")
     how = f" State forces of {home}: ACLED codes them 8 abroad." if home else ""
-    notes = f"Added by `eventdata import acled` from {export.path.name} ({len(sightings)} events).{how}"
+    notes = f"Added by `eventdata import acled` from {export.path.name} ({len(sightings)} event(s)).{how}"
     return [_actor(name, inter, country, start, end, notes) for inter, start, end in periods]
 
 
 def _associated_entry(sightings: Sequence[Sighting], countries: set[str]) -> list[dict[str, str]]:
     """An actor seen only as an associated actor takes the most frequent type of the actors it accompanies."""
     name = sightings[0].name
-    inter = min(Counter(s.inter for s in sightings).most_common(), key=lambda item: (-item[1], item[0]))[0]
-    home, _ = (
-        _home_country(name, [s for s in sightings if s.inter in (1, 8)], countries) if inter in (1, 8) else (None, None)
-    )
-    places = Counter(s.country for s in sightings)
-    country = home or (places.most_common(1)[0][0] if inter == 1 else (next(iter(places)) if len(places) == 1 else ""))
-    inter = 1 if home else inter
+    counts = Counter(s.inter for s in sightings)
+    inter = min(counts, key=lambda code: (-counts[code], code))
+    home = None
+    if inter == 1:
+        home = Counter(s.country for s in sightings if s.inter == 1).most_common(1)[0][0]
+    elif inter == 8:
+        home, _ = _home_country(name, [s for s in sightings if s.inter == 8], countries)
+    places = {s.country for s in sightings}
+    country = home or (next(iter(places)) if len(places) == 1 and inter != 8 else "")
     notes = (
-        f"Added by `eventdata import acled` ({len(sightings)} events as an associated actor): ACLED gives "
+        f"Added by `eventdata import acled` ({len(sightings)} event(s) as an associated actor): ACLED gives "
         "associated actors no type; this is the most frequent type of the actors it accompanies."
     )
-    return [_actor(name, inter, country, None, None, notes)]
+    return [_actor(name, 1 if home else inter, country, None, None, notes)]
 
 
 def _actor(name: str, inter: int, country: str, start: date | None, end: date | None, notes: str) -> dict[str, str]:
@@ -829,12 +846,23 @@ def check_rows(
     frame[SHEET_COLUMN] = export.name
     frame[LINE_COLUMN] = [r.line for r in rows]
     _, problems, _ = validate_events(frame, codebook, references)
+    return locate(problems, export, rows)
+
+
+def locate(problems: Sequence[Problem], export: Export, rows: Sequence[ExportRow]) -> list[Problem]:
+    """Problems of the generated sheet shown at the export's columns and values.
+
+    An interaction that disagrees only because an actor type does is not reported twice.
+    """
     by_line = {r.line: r for r in rows}
+    wrong_type = {p.line for p in problems if p.code == "derived-mismatch" and p.column in ("inter1", "inter2")}
     located = []
     for p in problems:
         row = by_line.get(p.line or 0)
         if p.file != export.name or row is None or p.column is None:
             located.append(p)
+            continue
+        if p.code == "derived-mismatch" and p.column == "interaction" and p.line in wrong_type:
             continue
         message = p.message
         if p.code == "derived-mismatch" and p.column in CHECKED_ONLY:
@@ -936,6 +964,7 @@ class Lists:
     actors: list[dict[str, str]]
     places: list[tuple[int, dict[str, str]]]
     texts: dict[Path, str]
+    shared_names: bool  # a new place shares its name with a listed one: existing rows may become ambiguous
 
 
 def _parse(project: Project, path: Path, codebook: Codebook) -> tuple[Export, pd.DataFrame]:
@@ -944,8 +973,9 @@ def _parse(project: Project, path: Path, codebook: Codebook) -> tuple[Export, pd
     if not export.problems and not export.rows:
         export.problem("empty-file", "the export has a header but no events.", 1)
     countries = set(codebook.vocabulary_values("countries.country"))
+    taxonomy = Taxonomy.of(codebook)
     for row in export.rows:
-        _normalise_row(export, row, codebook)
+        _normalise_row(export, row, taxonomy)
         _check_values(export, row, countries)
     registry = read_registry(project.id_registry)
     _check_registered(export, registry)
@@ -993,7 +1023,36 @@ def _candidate_lists(
         after_places,
         pd.concat([registry, ids], ignore_index=True),
     )
-    return Lists(before, after, new_actors, new_places, texts)
+    listed = set(zip(gazetteer.names["country"], gazetteer.names["key"], strict=True))
+    new_keys = _keys([p["location"] for _, p in new_places])
+    shared = any((p["country"], k) in listed for (_, p), k in zip(new_places, new_keys, strict=True))
+    return Lists(before, after, new_actors, new_places, texts, shared)
+
+
+def source_article(export: Export, article_id: str, path: Path) -> Article:
+    """The export as the article its rows cite (its text as written to `path`)."""
+    rows = export.good_rows
+    text = source_text(export, rows)
+    data = text.encode("utf-8")
+    return Article(
+        article_id=article_id, title=f"ACLED export {export.path.name}", publisher=PUBLISHER, url="",
+        published=published_date(rows), language="en", sha256=sha256_bytes(data), bytes=len(data), path=path,
+        text=text,
+    )  # fmt: skip
+
+
+def outputs(
+    project: Project, export: Export, lists: Lists, sheet: Path, sheet_csv: str, article: Article
+) -> dict[Path, str]:
+    """Every file the import writes, with its full new text."""
+    entry = article_entry(export, article.article_id, article.text, article.published)
+    ids = [{"event_id_cnty": r.cells["event_id_cnty"], "first_sheet": sheet.name} for r in export.rows]
+    return dict(lists.texts) | {
+        sheet: sheet_csv,
+        article.path: article.text,
+        project.articles_index: appended_csv(project.articles_index, list(entry), [entry]),
+        project.id_registry: appended_csv(project.id_registry, ["event_id_cnty", "first_sheet"], ids),
+    }
 
 
 def import_acled(project: Project, path: Path, *, name: str | None = None) -> ImportResult:
@@ -1002,64 +1061,38 @@ def import_acled(project: Project, path: Path, *, name: str | None = None) -> Im
     Writes nothing and returns the problems when the export (or the dataset with it) would not validate.
     """
     codebook = load_codebook(project.schemas_dir)
-    stem = import_name(Path(path), name)
-    article_id = f"acled-{stem}"
+    article_id = f"acled-{import_name(Path(path), name)}"
     sheet = project.sheets_dir / f"{article_id}.csv"
     text_path = project.articles_dir / f"{article_id}.txt"
     for existing in (sheet, text_path):
         if existing.exists():
             raise SourceError(
-                f"{display_path(existing)} exists: this export was imported before. Importing it "
-                "again would duplicate its events; pass --name to import another export."
+                f"{display_path(existing)} exists: this export was imported before, and importing it again "
+                "would duplicate its events. Choose another name (--name) only for another export."
             )
     export, registry = _parse(project, Path(path), codebook)
     if export.problems and not export.rows:
         return _result(export, sheet, article_id)
-    rows = export.good_rows
-    text = source_text(export, rows)
-    article = Article(
-        article_id,
-        f"ACLED export {export.path.name}",
-        PUBLISHER,
-        "",
-        published_date(rows),
-        "en",
-        sha256_bytes(text.encode("utf-8")),
-        len(text.encode("utf-8")),
-        text_path,
-        text=text,
-    )
+    article = source_article(export, article_id, text_path)
     with tempfile.TemporaryDirectory(prefix="eventdata-acled-") as tmp:
         staging = Path(tmp)
         lists = _candidate_lists(project, export, codebook, registry, staging, article)
-        rows = export.good_rows
-        columns = sheet_columns(codebook)
-        (staging / "sheet.csv").write_text(sheet_text(rows, columns, article_id), encoding="utf-8", newline="")
-        export.problems += check_rows(export, rows, staging / "sheet.csv", codebook, lists.after)
-        if lists.places and not export.problems:
+        sheet_csv = sheet_text(export.good_rows, sheet_columns(codebook), article_id)
+        (staging / "sheet.csv").write_text(sheet_csv, encoding="utf-8", newline="")
+        export.problems += check_rows(export, export.good_rows, staging / "sheet.csv", codebook, lists.after)
+        if lists.shared_names and not export.problems:
             export.problems += existing_rows_problems(project, codebook, lists.before, lists.after)
     if export.problems:
         return _result(export, sheet, article_id)
-    entry = article_entry(export, article_id, text, article.published)
-    files = dict(lists.texts) | {
-        sheet: sheet_text(rows, columns, article_id),
-        text_path: text,
-        project.articles_index: appended_csv(project.articles_index, list(entry), [entry]),
-        project.id_registry: appended_csv(
-            project.id_registry,
-            ["event_id_cnty", "first_sheet"],
-            [{"event_id_cnty": r.cells["event_id_cnty"], "first_sheet": sheet.name} for r in rows],
-        ),
-    }
-    write_all(files)
+    write_all(outputs(project, export, lists, sheet, sheet_csv, article))
     return ImportResult(
-        sheet,
-        len(rows),
-        tuple(dict.fromkeys(a["actor"] for a in lists.actors)),
-        tuple(f"{p['location']} ({p['country']})" for _, p in lists.places),
-        tuple(r.cells["event_id_cnty"] for r in rows),
-        _report(export),
-        article_id,
+        sheet=sheet,
+        rows=len(export.rows),
+        new_actors=tuple(dict.fromkeys(a["actor"] for a in lists.actors)),
+        new_places=tuple(f"{p['location']} ({p['country']})" for _, p in lists.places),
+        registered_ids=tuple(r.cells["event_id_cnty"] for r in export.rows),
+        report=_report(export),
+        article_id=article_id,
     )
 
 

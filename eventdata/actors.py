@@ -100,9 +100,7 @@ def _expand(record: dict[str, str], line: int, path: Path, countries: list[str])
     if country == "*":
         if TEMPLATE not in name:
             raise SchemaFileError(f"{where}: country '*' needs '{TEMPLATE}' in the actor name.")
-        return [
-            (name.replace(TEMPLATE, c), inter, c, start, end, aliases.replace(TEMPLATE, c)) for c in countries
-        ]
+        return [(name.replace(TEMPLATE, c), inter, c, start, end, aliases.replace(TEMPLATE, c)) for c in countries]
     return [(name, inter, country, start, end, aliases)]
 
 
@@ -146,10 +144,16 @@ def resolve_actors(names: pd.Series, dates: pd.Series, countries: pd.Series, act
     candidates = pd.Series("", index=range(size), dtype="object")
     needs_candidates = (is_known & ~resolved).to_numpy()
     if needs_candidates.any():
-        listed = merged[merged["row"].isin(set(frame.index[needs_candidates]))].drop_duplicates(["row", "actor", "start"])
-        text = listed.assign(
-            label=listed["actor"] + " (" + listed["start"].map(_day) + " to " + listed["end"].map(_day) + ")"
-        ).groupby("row")["label"].agg("; ".join)
+        listed = merged[merged["row"].isin(set(frame.index[needs_candidates]))].drop_duplicates(
+            ["row", "actor", "start"]
+        )
+        text = (
+            listed.assign(
+                label=listed["actor"] + " (" + listed["start"].map(_day) + " to " + listed["end"].map(_day) + ")"
+            )
+            .groupby("row")["label"]
+            .agg("; ".join)
+        )
         candidates.loc[text.index] = text
     index = names.index
     return Resolution(

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from eventdata import __version__
 from eventdata.catalog import Release, list_releases, version_key
 from eventdata.changes import Changes, SchemaChange, carry_timestamps, compute_changes, schema_changes
-from eventdata.errors import ReleaseError, Report, SchemaFileError, SourceError
-from eventdata.ids import record_assignment
+from eventdata.errors import ReleaseError, Report, SchemaFileError
+from eventdata.ids import DELETIONS_FILE, read_deletions, record_assignment
 from eventdata.package import (
     articles_frame,
     articles_table,
@@ -97,8 +96,11 @@ def dataset_dir(project: Project, codebook: Codebook) -> Path:
 
 def previous_release(project: Project, codebook: Codebook, version: str) -> Release | None:
     """The newest release older than `version`."""
-    older = [r for r in list_releases(dataset_dir(project, codebook), str(codebook.dataset["name"]))
-             if version_key(r.version) < version_key(version)]
+    older = [
+        r
+        for r in list_releases(dataset_dir(project, codebook), str(codebook.dataset["name"]))
+        if version_key(r.version) < version_key(version)
+    ]
     return older[-1] if older else None
 
 
@@ -115,18 +117,9 @@ def release_schema(release: Release) -> dict[str, Any]:
     raise ReleaseError(f"{release.descriptor_path} has no 'events' resource.")
 
 
-def read_deletion_reasons(project: Project) -> dict[str, str]:
-    """Why events were deleted: seeds/deletions.csv (event_id_cnty, reason), optional."""
-    path = project.seeds_dir / "deletions.csv"
-    if not path.is_file():
-        return {}
-    table = pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(column_types={"event_id_cnty": pa.string(), "reason": pa.string()}))
-    if not {"event_id_cnty", "reason"} <= set(table.column_names):
-        raise SourceError(f"{path} needs the columns event_id_cnty and reason.")
-    return dict(zip(table.column("event_id_cnty").to_pylist(), table.column("reason").to_pylist(), strict=True))
-
-
-def stage(project: Project, *, created: datetime, previous: Release | None, today: date | None = None) -> Staged | Validation:
+def stage(
+    project: Project, *, created: datetime, previous: Release | None, today: date | None = None
+) -> Staged | Validation:
     """Validate and compute the delta against the previous release; the Validation alone if invalid."""
     codebook = load_codebook(project.schemas_dir)
     validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
@@ -134,7 +127,7 @@ def stage(project: Project, *, created: datetime, previous: Release | None, toda
         return validation
     previous_table = release_table(previous) if previous else None
     table = carry_timestamps(previous_table, events_table(validation.events, codebook))
-    changes = compute_changes(previous_table, table, created.date(), read_deletion_reasons(project))
+    changes = compute_changes(previous_table, table, created.date(), read_deletions(project.seeds_dir / DELETIONS_FILE))
     schema_diff = schema_changes(release_schema(previous), published_table_schema(codebook)) if previous else []
     return Staged(validation, codebook, table, changes, tuple(schema_diff), previous)
 
@@ -213,9 +206,13 @@ def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, 
     if table.num_rows:
         dates = table.column("event_date")
         countries = sorted({str(c) for c in table.column("country").to_pylist() if c})
-        lines.append(f"- event dates {min(dates.to_pylist())} to {max(dates.to_pylist())}; countries: {', '.join(countries)}")
+        lines.append(
+            f"- event dates {min(dates.to_pylist())} to {max(dates.to_pylist())}; countries: {', '.join(countries)}"
+        )
         lines.append(f"- {sum(table.column('fatalities').to_pylist())} reported fatalities (lowest reported figures)")
-    licences = ", ".join(lic.get("name", lic.get("path", "")) for lic in descriptor.get("licenses", [])) or "none stated"
+    licences = (
+        ", ".join(lic.get("name", lic.get("path", "")) for lic in descriptor.get("licenses", [])) or "none stated"
+    )
     since = f"since {staged.previous.version}" if staged.previous else "first release"
     lines += [
         f"- licence: {licences}",
@@ -257,7 +254,9 @@ def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, 
     return "\n".join(lines) + "\n"
 
 
-def write_package(staged: Staged, project: Project, package_dir: Path, *, version: str, created: datetime) -> dict[str, str]:
+def write_package(
+    staged: Staged, project: Project, package_dir: Path, *, version: str, created: datetime
+) -> dict[str, str]:
     """Write every file of the package into package_dir (which must not exist); return their sha256."""
     codebook = staged.codebook
     release_date = created.date()
@@ -269,7 +268,9 @@ def write_package(staged: Staged, project: Project, package_dir: Path, *, versio
     write_csv(table, package_dir / "data" / "events.csv")
     write_parquet(table, package_dir / "data" / "events.parquet")
     write_csv(table.select(codebook.acled_field_names), package_dir / "data" / "events-acled.csv")
-    write_csv(articles_table(articles_frame(staged.validation.articles.values())), package_dir / "data" / "articles.csv")
+    write_csv(
+        articles_table(articles_frame(staged.validation.articles.values())), package_dir / "data" / "articles.csv"
+    )
     write_csv(staged.changes.added, package_dir / "changes" / "added.csv")
     write_csv(staged.changes.modified, package_dir / "changes" / "modified.csv")
     write_csv(staged.changes.deleted, package_dir / "changes" / "deleted.csv")
@@ -289,8 +290,12 @@ def write_package(staged: Staged, project: Project, package_dir: Path, *, versio
         "eventdata:built_with": f"eventdata {__version__}",
     }
     descriptor = datapackage_descriptor(
-        codebook, version=version, created=created, articles=staged.validation.articles.values(),
-        resources=resources, extra=extra,
+        codebook,
+        version=version,
+        created=created,
+        articles=staged.validation.articles.values(),
+        resources=resources,
+        extra=extra,
     )
     write_json(descriptor, package_dir / "datapackage.json")
     files = {r["path"]: r["hash"].removeprefix("sha256:") for r in resources}
@@ -368,6 +373,12 @@ def build_package(project: Project, out_dir: Path | None = None, *, today: date 
         return BuildResult("invalid", target, version, staged.report)
     status, files = commit_package(staged, project, target, version=version, created=created)
     return BuildResult(
-        status, target, version, staged.validation.report, files, staged.changes.counts(), staged.schema_changes,
+        status,
+        target,
+        version,
+        staged.validation.report,
+        files,
+        staged.changes.counts(),
+        staged.schema_changes,
         staged.previous.version if staged.previous else None,
     )

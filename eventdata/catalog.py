@@ -73,7 +73,9 @@ def read_catalog(path: Path) -> dict[str, Any]:
     return data
 
 
-def catalog_entry(release: Release, descriptor: dict[str, Any], extra_files: dict[str, tuple[int, str]]) -> dict[str, Any]:
+def catalog_entry(
+    release: Release, descriptor: dict[str, Any], extra_files: dict[str, tuple[int, str]]
+) -> dict[str, Any]:
     """The catalog's record of one version: date, files (path relative to the catalog, bytes, sha256), counts.
 
     extra_files maps a path inside the release (README.md, datapackage.json, changes/...) to (bytes, sha256)

@@ -55,7 +55,9 @@ def _text_frame(table: pa.Table) -> pd.DataFrame:
 
 def _differs(old: pd.Series, new: pd.Series) -> np.ndarray:
     both_missing = old.isna().to_numpy() & new.isna().to_numpy()
-    equal = (old.to_numpy() == new.to_numpy()) if old.dtype == object else old.eq(new).fillna(False).to_numpy(dtype=bool)
+    equal = (
+        (old.to_numpy() == new.to_numpy()) if old.dtype == object else old.eq(new).fillna(False).to_numpy(dtype=bool)
+    )
     return ~(equal | both_missing)
 
 
@@ -107,24 +109,36 @@ def compute_changes(
         if name != TIMESTAMP:
             changed_any |= mask
         if mask.any():
-            pieces.append(pd.DataFrame({
-                "event_id_cnty": common[mask], "column": name,
-                "old_value": before.to_numpy()[mask], "new_value": after.to_numpy()[mask],
-            }))
+            pieces.append(
+                pd.DataFrame(
+                    {
+                        "event_id_cnty": common[mask],
+                        "column": name,
+                        "old_value": before.to_numpy()[mask],
+                        "new_value": after.to_numpy()[mask],
+                    }
+                )
+            )
     modified = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=list(MODIFIED_COLUMNS))
     order = {name: i for i, name in enumerate(current.column_names)}
     rank = {event_id: i for i, event_id in enumerate(ids)}
     if len(modified):
-        modified = modified.assign(
-            _row=modified["event_id_cnty"].map(rank), _col=modified["column"].map(order)
-        ).sort_values(["_row", "_col"], kind="stable").drop(columns=["_row", "_col"])
+        modified = (
+            modified.assign(_row=modified["event_id_cnty"].map(rank), _col=modified["column"].map(order))
+            .sort_values(["_row", "_col"], kind="stable")
+            .drop(columns=["_row", "_col"])
+        )
     added = current.filter(pa.array(added_mask))
-    deleted = pa.table({
-        "event_id_cnty": pa.array(list(deleted_ids), type=pa.string()),
-        "deleted": pa.array([released] * len(deleted_ids), type=pa.date32()),
-        "reason": pa.array([(reasons or {}).get(i) for i in deleted_ids], type=pa.string()),
-    })
-    modified_table = pa.Table.from_pandas(modified.astype("object"), preserve_index=False, schema=_text_schema(MODIFIED_COLUMNS))
+    deleted = pa.table(
+        {
+            "event_id_cnty": pa.array(list(deleted_ids), type=pa.string()),
+            "deleted": pa.array([released] * len(deleted_ids), type=pa.date32()),
+            "reason": pa.array([(reasons or {}).get(i) for i in deleted_ids], type=pa.string()),
+        }
+    )
+    modified_table = pa.Table.from_pandas(
+        modified.astype("object"), preserve_index=False, schema=_text_schema(MODIFIED_COLUMNS)
+    )
     return Changes(added, modified_table.replace_schema_metadata(None), deleted, int((~changed_any).sum()))
 
 
@@ -134,8 +148,13 @@ def _text_schema(columns: tuple[str, ...]) -> pa.Schema:
 
 def _empty(columns: tuple[str, ...]) -> pa.Table:
     if columns == DELETED_COLUMNS:
-        return pa.table({"event_id_cnty": pa.array([], pa.string()), "deleted": pa.array([], pa.date32()),
-                         "reason": pa.array([], pa.string())})
+        return pa.table(
+            {
+                "event_id_cnty": pa.array([], pa.string()),
+                "deleted": pa.array([], pa.date32()),
+                "reason": pa.array([], pa.string()),
+            }
+        )
     return _text_schema(columns).empty_table()
 
 
@@ -148,8 +167,12 @@ def apply_changes(previous: pa.Table, added: pa.Table, modified: pd.DataFrame, d
             frame[name] = pd.Series(pd.NA, index=frame.index, dtype=pd.ArrowDtype(pa.string()))
         values = pd.Series(cells["new_value"].to_numpy(), index=cells["event_id_cnty"].to_numpy())
         frame.loc[values.index, name] = values.to_numpy()
-    base = pa.table({name: pa.array(frame[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-                     for name in frame.columns})
+    base = pa.table(
+        {
+            name: pa.array(frame[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            for name in frame.columns
+        }
+    )
     extra = pa.table({name: as_text(added.column(name)) for name in added.column_names}) if added.num_rows else None
     if extra is not None:
         base = pa.concat_tables([base.select(extra.column_names), extra])
@@ -165,7 +188,12 @@ def from_text(table: pa.Table, schema: pa.Schema) -> pa.Table:
             arrays.append(pc.cast(column, pa.string()))
         else:
             arrays.append(pc.cast(column, field.type))
-    plain = pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type, f.nullable, f.metadata) for f in schema])
+    plain = pa.schema(
+        [
+            pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type, f.nullable, f.metadata)
+            for f in schema
+        ]
+    )
     return pa.Table.from_arrays(arrays, schema=plain)
 
 
@@ -189,9 +217,13 @@ def _constraint_change(name: str, old: dict[str, Any], new: dict[str, Any]) -> l
             continue
         if key == "enum" and before is not None and after is not None:
             if set(after) >= set(before):
-                changes.append(SchemaChange("minor", name, f"values added: {sorted(set(after) - set(before), key=str)}"))
+                changes.append(
+                    SchemaChange("minor", name, f"values added: {sorted(set(after) - set(before), key=str)}")
+                )
             else:
-                changes.append(SchemaChange("major", name, f"values removed: {sorted(set(before) - set(after), key=str)}"))
+                changes.append(
+                    SchemaChange("major", name, f"values removed: {sorted(set(before) - set(after), key=str)}")
+                )
         elif key == "required":
             level = "major" if after else "minor"
             changes.append(SchemaChange(level, name, f"required: {bool(before)} → {bool(after)}"))

@@ -292,7 +292,7 @@ def update(local: Path, source: str, to_version: str) -> None:
 @cli.command()
 @click.argument("version")
 @click.option("--to", "target", required=True, help="A folder, an fsspec URL (s3://bucket/prefix), 'zenodo' or 'ckan'.")
-@click.option("--check", "check_only", is_flag=True, help="Only list what the target lacks in the metadata; send nothing.")
+@click.option("--check", "check_only", is_flag=True, help="Only list the metadata the target lacks; send nothing.")
 @click.option("--dry-run", is_flag=True, help="Check, then print the planned requests and files; send nothing.")
 @click.option("--base-url", default=None, help="Zenodo or CKAN server (zenodo default: https://zenodo.org).")
 @click.option("--organization", default=None, help="CKAN organization that owns the dataset.")
@@ -301,8 +301,16 @@ def update(local: Path, source: str, to_version: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result (and plan) as JSON.")
 @click.pass_context
 def publish(
-    ctx: click.Context, version: str, target: str, check_only: bool, dry_run: bool, base_url: str | None,
-    organization: str | None, endpoint_url: str | None, dataset: str | None, as_json: bool,
+    ctx: click.Context,
+    version: str,
+    target: str,
+    check_only: bool,
+    dry_run: bool,
+    base_url: str | None,
+    organization: str | None,
+    endpoint_url: str | None,
+    dataset: str | None,
+    as_json: bool,
 ) -> None:
     """Publish a built release to a folder or bucket, Zenodo or CKAN; running it again sends nothing twice.
 
@@ -320,7 +328,10 @@ def publish(
 
     release = find_release(_project(ctx).dist_dir, version, dataset)
     publisher = get_publisher(
-        target, base_url=base_url, organization=organization, endpoint_url=endpoint_url,
+        target,
+        base_url=base_url,
+        organization=organization,
+        endpoint_url=endpoint_url,
         progress=lambda line: click.echo(line, err=True),
     )
     report = publisher.check(release)
@@ -338,16 +349,60 @@ def publish(
     elif dry_run:
         for step in result.plan:
             click.echo(step.format())
+    doi = f" (DOI {result.doi})" if result.doi else ""
+    if dry_run and not result.plan:
+        click.echo(f"Dry run: {release.name} {version} is already at {target}: {result.url}{doi}.", err=True)
+        return
     if dry_run:
         click.echo(f"Dry run: {len(result.plan)} request(s) planned for {target}; nothing was sent.", err=True)
         return
-    doi = f" (DOI {result.doi})" if result.doi else ""
     if result.created:
         click.echo(f"Published {release.name} {version} to {target}: {result.url}{doi}", err=True)
     else:
-        click.echo(f"{release.name} {version} is already published to {target}: {result.url}{doi}; nothing sent.", err=True)
+        click.echo(f"{release.name} {version} is already at {target}: {result.url}{doi}; nothing sent.", err=True)
     if not as_json:
         click.echo(result.url or "")
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Turn another dataset's export into coding sheets of this dataset.
+
+    \b
+    Example:
+        eventdata import acled 2024-01-01-2024-12-31-Syria.csv
+    """
+
+
+@import_group.command("acled")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Name of the import: sheet acled-NAME.csv (default: from the file name).")
+@click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
+@click.pass_context
+def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_all: bool) -> None:
+    """Import an ACLED export: a coding sheet keeping ACLED's ids, plus its actors, places and source.
+
+    Current and older ACLED layouts are read (see "Importing ACLED exports" in the README). Writes
+    nothing when any row would not validate (exit 1). Prints the new sheet.
+
+    \b
+    Example:
+        eventdata import acled 2024-01-01-2024-12-31-Syria.csv
+        eventdata import acled acled-export.csv --name syria-2024
+    """
+    from eventdata.acled import import_acled
+
+    result = import_acled(_project(ctx), file, name=name)
+    if not result.report.valid:
+        _print_report(result.report, limit=None if show_all else 100)
+        click.echo("Nothing was written: fix the export (or the lists in schemas/) and import again.", err=True)
+        ctx.exit(EXIT_INVALID)
+    click.echo(
+        f"Imported {result.rows} event(s): {len(result.new_actors)} new actor(s), {len(result.new_places)} new "
+        f"place(s), {len(result.registered_ids)} id(s) registered.",
+        err=True,
+    )
+    click.echo(str(result.sheet))
 
 
 def main() -> None:

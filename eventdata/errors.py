@@ -76,6 +76,7 @@ PROBLEM_CODES: dict[str, str] = {
     "place-outside-country": "The place's point lies outside its country.",
     "place-far-from-admin1": "The place's point is far from the known places of its admin1.",
     "unregistered-id": "The event id was never assigned by the tool.",
+    "deleted-id": "The event id belongs to a deleted event (seeds/deletions.csv).",
     # importing ACLED exports (eventdata/acled.py)
     "unmapped-event-type": "An ACLED event type (an older one, or one without a sub-event type) has no single equivalent.",
     "registered-id": "The export's event id is already in the id registry: the event was imported or coded before.",

@@ -19,8 +19,16 @@ from eventdata.sources.sheets import display_path
 
 PLACES_FILE = "places.csv"
 COLUMNS = (
-    "location", "alternate_names", "country", "admin1", "admin2", "admin3",
-    "latitude", "longitude", "geonames_id", "coordinate_source",
+    "location",
+    "alternate_names",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "latitude",
+    "longitude",
+    "geonames_id",
+    "coordinate_source",
 )
 FILLED = ("admin1", "admin2", "admin3", "latitude", "longitude")
 COORDINATE_TOLERANCE = 0.005  # degrees (about 500 m): a coder's point this close to the listed one agrees
@@ -68,14 +76,31 @@ def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, 
     longitude = pd.to_numeric(raw["longitude"], errors="coerce")
     checks = (
         (raw["location"] == "", "location", "required-error", "every place needs a name."),
-        (~raw["country"].isin(set(countries["country"])), "country", "enum-error", "the country is not in the countries vocabulary."),
-        (latitude.isna() | (latitude.abs() > 90), "latitude", "type-error", "latitude must be a number from -90 to 90."),
-        (longitude.isna() | (longitude.abs() > 180), "longitude", "type-error", "longitude must be a number from -180 to 180."),
+        (
+            ~raw["country"].isin(set(countries["country"])),
+            "country",
+            "enum-error",
+            "the country is not in the countries vocabulary.",
+        ),
+        (
+            latitude.isna() | (latitude.abs() > 90),
+            "latitude",
+            "type-error",
+            "latitude must be a number from -90 to 90.",
+        ),
+        (
+            longitude.isna() | (longitude.abs() > 180),
+            "longitude",
+            "type-error",
+            "longitude must be a number from -180 to 180.",
+        ),
     )
     bad = pd.Series(False, index=raw.index)
     for mask, column, code, message in checks:
         for index in raw.index[mask.to_numpy()]:
-            problems.append(Problem(code, message, name, int(raw.at[index, "_line"]), column, str(raw.at[index, column])))
+            problems.append(
+                Problem(code, message, name, int(raw.at[index, "_line"]), column, str(raw.at[index, column]))
+            )
         bad |= mask
     places = raw.assign(latitude=latitude, longitude=longitude)[~bad.to_numpy()].reset_index(drop=True)
     problems += check_place_points(places, countries, name)
@@ -88,8 +113,15 @@ def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, 
         lines = sorted(int(places.at[p, "_line"]) for p in group["place"].unique())
         if len(lines) > 1:
             problems.append(
-                Problem("unique-error", f"the same name and point are listed twice (lines {lines}); keep one entry "
-                        "and merge the alternate names.", name, lines[-1], "location", str(group["name"].iloc[0]))
+                Problem(
+                    "unique-error",
+                    f"the same name and point are listed twice (lines {lines}); keep one entry "
+                    "and merge the alternate names.",
+                    name,
+                    lines[-1],
+                    "location",
+                    str(group["name"].iloc[0]),
+                )
             )
     names = names.drop(columns=["cell"])
     return Gazetteer(path, places, names), problems
@@ -105,23 +137,40 @@ def check_place_points(places: pd.DataFrame, countries: pd.DataFrame, name: str)
     outside = reference.outside_country(iso3, places["latitude"], places["longitude"])
     for index in np.flatnonzero(outside):
         place = places.iloc[index]
-        swapped = reference.outside_country(iso3.iloc[[index]], places["longitude"].iloc[[index]], places["latitude"].iloc[[index]])
-        hint = " Latitude and longitude look swapped." if not swapped[0] else " Check the coordinates (WGS84, decimal degrees)."
-        problems.append(Problem(
-            "place-outside-country",
-            f"the point ({place['latitude']}, {place['longitude']}) of {place['location']!r} lies outside {place['country']}.{hint}",
-            name, int(place["_line"]), "latitude", str(place["latitude"]),
-        ))
+        swapped = reference.outside_country(
+            iso3.iloc[[index]], places["longitude"].iloc[[index]], places["latitude"].iloc[[index]]
+        )
+        hint = (
+            " Latitude and longitude look swapped."
+            if not swapped[0]
+            else " Check the coordinates (WGS84, decimal degrees)."
+        )
+        problems.append(
+            Problem(
+                "place-outside-country",
+                f"the point ({place['latitude']}, {place['longitude']}) of {place['location']!r} "
+                f"lies outside {place['country']}.{hint}",
+                name,
+                int(place["_line"]),
+                "latitude",
+                str(place["latitude"]),
+            )
+        )
     admin1 = places["admin1"].replace("", pd.NA)
     check = reference.check_admin1(iso2, admin1, places["latitude"], places["longitude"])
     for index in np.flatnonzero(check.far & ~outside):
         place = places.iloc[index]
-        problems.append(Problem(
-            "place-far-from-admin1",
-            f"{place['location']!r} is listed in {place['admin1']!r}, but the nearest known places are in other "
-            f"admin1 units: {check.nearest[index]}. Check admin1 and the coordinates.",
-            name, int(place["_line"]), "admin1", str(place["admin1"]),
-        ))
+        problems.append(
+            Problem(
+                "place-far-from-admin1",
+                f"{place['location']!r} is listed in {place['admin1']!r}, but the nearest known places are in other "
+                f"admin1 units: {check.nearest[index]}. Check admin1 and the coordinates.",
+                name,
+                int(place["_line"]),
+                "admin1",
+                str(place["admin1"]),
+            )
+        )
     return problems
 
 
@@ -151,10 +200,11 @@ class PlaceResolution:
 
 
 def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolution:
-    """Match (country, location) to the place list; admin names and coordinates a row gives tell same-named places apart."""
-    frame = pd.DataFrame(
-        {"country": events["country"].to_numpy(), "key": name_key(events["location"]).to_numpy()}
-    )
+    """Match (country, location) to the place list.
+
+    Admin names and coordinates that a row gives tell same-named places apart.
+    """
+    frame = pd.DataFrame({"country": events["country"].to_numpy(), "key": name_key(events["location"]).to_numpy()})
     for column in ("admin1", "admin2", "admin3"):
         frame[f"given_{column}"] = name_key(events[column]).to_numpy()
     frame["given_latitude"] = events["latitude"].astype("Float64").to_numpy()
@@ -191,7 +241,9 @@ def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolutio
     fallback = by_name[(by_name["row"].map(name_counts).to_numpy() == 1) & (place[by_name["row"].to_numpy()] == -1)]
     fallback = fallback[~ambiguous[fallback["row"].to_numpy()]]
     place[fallback["row"].to_numpy()] = fallback["place"].to_numpy()
-    undecided = (place == -1) & ~unknown & ~ambiguous
+    looked_up = np.zeros(size, dtype=bool)
+    looked_up[present["row"].to_numpy()] = True
+    undecided = (place == -1) & ~unknown & ~ambiguous & looked_up
     ambiguous |= undecided
     candidates = pd.Series("", index=range(size), dtype="object")
     if ambiguous.any():

@@ -21,6 +21,7 @@ from eventdata.errors import SourceError
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN
 
 REGISTRY_COLUMNS = ("event_id_cnty", "first_sheet")
+DELETIONS_FILE = "deletions.csv"
 ID_PARTS = r"^([A-Z]{3})(\d+)$"
 
 
@@ -44,6 +45,19 @@ def read_registry(path: Path) -> pd.DataFrame:
     if missing:
         raise SourceError(f"The id registry {path} lacks column(s) {missing}.")
     return registry
+
+
+def read_deletions(path: Path) -> dict[str, str]:
+    """Deleted event ids and why (seeds/deletions.csv: event_id_cnty, reason); empty when absent."""
+    if not path.is_file():
+        return {}
+    try:
+        table = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise SourceError(f"{path} cannot be read: {err}") from err
+    if not {"event_id_cnty", "reason"} <= set(table.columns):
+        raise SourceError(f"{path} needs the columns event_id_cnty and reason.")
+    return dict(zip(table["event_id_cnty"], table["reason"], strict=True))
 
 
 def next_numbers(registry_ids: pd.Series, present_ids: pd.Series) -> dict[str, int]:
@@ -70,9 +84,7 @@ def assign_ids(events: pd.DataFrame, registry: pd.DataFrame, iso3: Mapping[str, 
     start = order["prefix"].map(lambda p: last.get(p, 0))
     new_ids = order["prefix"] + (start + offsets).astype("int64").astype("string")
     ids.loc[new_ids.index] = new_ids
-    new = pd.DataFrame(
-        {"event_id_cnty": new_ids, SHEET_COLUMN: order[SHEET_COLUMN], LINE_COLUMN: order[LINE_COLUMN]}
-    )
+    new = pd.DataFrame({"event_id_cnty": new_ids, SHEET_COLUMN: order[SHEET_COLUMN], LINE_COLUMN: order[LINE_COLUMN]})
     return Assignment(ids, new)
 
 
@@ -124,9 +136,13 @@ def record_assignment(registry_path: Path, sheets: Mapping[str, Path], new: pd.D
     if new.empty:
         return
     for sheet_name, rows in new.groupby(SHEET_COLUMN, sort=True):
-        write_ids_into_sheet(sheets[str(sheet_name)], dict(zip(rows[LINE_COLUMN].astype(int), rows["event_id_cnty"], strict=True)))
+        write_ids_into_sheet(
+            sheets[str(sheet_name)], dict(zip(rows[LINE_COLUMN].astype(int), rows["event_id_cnty"], strict=True))
+        )
     registry = read_registry(registry_path)
-    added = pd.DataFrame({"event_id_cnty": new["event_id_cnty"], "first_sheet": [Path(str(s)).name for s in new[SHEET_COLUMN]]})
+    added = pd.DataFrame(
+        {"event_id_cnty": new["event_id_cnty"], "first_sheet": [Path(str(s)).name for s in new[SHEET_COLUMN]]}
+    )
     combined = pd.concat([registry, added.astype("string")], ignore_index=True)
     buffer = io.StringIO()
     combined.to_csv(buffer, index=False, lineterminator="\n")

@@ -52,7 +52,9 @@ def catalog_location(source: str | Path) -> str:
         candidates = sorted(path.glob(f"*/{CATALOG_FILE}"))
         if len(candidates) == 1:
             return str(candidates[0])
-        raise SourceError(f"{path} holds no {CATALOG_FILE} (or several datasets); give the dataset folder or its catalog.")
+        raise SourceError(
+            f"{path} holds no {CATALOG_FILE} (or several datasets); give the dataset folder or its catalog."
+        )
     if path.is_file():
         return str(path)
     raise SourceError(f"{source} is neither a folder, a catalog file nor a URL.")
@@ -152,22 +154,31 @@ def parquet_version(path: Path) -> tuple[str, str]:
     metadata = pq.read_schema(path).metadata or {}
     raw = metadata.get(b"eventdata")
     if raw is None:
-        raise SourceError(f"{path} carries no eventdata version; only events.parquet files of a release can be updated.")
+        raise SourceError(
+            f"{path} carries no eventdata version; only events.parquet files of a release can be updated."
+        )
     info = json.loads(raw)
     return str(info["name"]), str(info["version"])
 
 
 def _read_changes(location: str, entry: dict[str, Any], schema: pa.Schema) -> tuple[pa.Table, pd.DataFrame, list[str]]:
     text_types = {f.name: pa.string() for f in schema}
-    added = pa_csv.read_csv(_file(location, entry, "changes/added.csv"),
-                            convert_options=pa_csv.ConvertOptions(column_types=text_types, strings_can_be_null=True))
+    added = pa_csv.read_csv(
+        _file(location, entry, "changes/added.csv"),
+        convert_options=pa_csv.ConvertOptions(column_types=text_types, strings_can_be_null=True),
+    )
     modified = pa_csv.read_csv(
         _file(location, entry, "changes/modified.csv"),
-        convert_options=pa_csv.ConvertOptions(column_types={c: pa.string() for c in ("event_id_cnty", "column", "old_value", "new_value")},
-                                              strings_can_be_null=True, quoted_strings_can_be_null=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={c: pa.string() for c in ("event_id_cnty", "column", "old_value", "new_value")},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
     ).to_pandas()
-    deleted = pa_csv.read_csv(_file(location, entry, "changes/deleted.csv"),
-                              convert_options=pa_csv.ConvertOptions(column_types={"event_id_cnty": pa.string()}))
+    deleted = pa_csv.read_csv(
+        _file(location, entry, "changes/deleted.csv"),
+        convert_options=pa_csv.ConvertOptions(column_types={"event_id_cnty": pa.string()}),
+    )
     return added, modified, deleted.column("event_id_cnty").to_pylist()
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,44 @@ ID_PATTERN = re.compile(r"^([A-Z]{3})(\d+)$")
 #: Table Schema of data/articles.csv, the article index shipped in every package.
 ARTICLES_SCHEMA: dict[str, Any] = {
     "fields": [
-        {"name": "article_id", "type": "string", "description": "Identifier cited by events.article_id.", "constraints": {"required": True, "unique": True}},
-        {"name": "title", "type": "string", "description": "Headline ('unknown' when not known).", "constraints": {"required": True}},
-        {"name": "publisher", "type": "string", "description": "Outlet ('unknown' when not known).", "constraints": {"required": True}},
+        {
+            "name": "article_id",
+            "type": "string",
+            "description": "Identifier cited by events.article_id.",
+            "constraints": {"required": True, "unique": True},
+        },
+        {
+            "name": "title",
+            "type": "string",
+            "description": "Headline ('unknown' when not known).",
+            "constraints": {"required": True},
+        },
+        {
+            "name": "publisher",
+            "type": "string",
+            "description": "Outlet ('unknown' when not known).",
+            "constraints": {"required": True},
+        },
         {"name": "url", "type": "string", "description": "Where the article was published, when known."},
         {"name": "published", "type": "date", "description": "Publication date.", "constraints": {"required": True}},
-        {"name": "language", "type": "string", "description": "Language of the text (ISO 639-1).", "constraints": {"required": True}},
-        {"name": "sha256", "type": "string", "description": "sha256 of the article text.", "constraints": {"required": True, "pattern": "[0-9a-f]{64}"}},
-        {"name": "bytes", "type": "integer", "description": "Size of the article text in bytes.", "constraints": {"required": True, "minimum": 0}},
+        {
+            "name": "language",
+            "type": "string",
+            "description": "Language of the text (ISO 639-1).",
+            "constraints": {"required": True},
+        },
+        {
+            "name": "sha256",
+            "type": "string",
+            "description": "sha256 of the article text.",
+            "constraints": {"required": True, "pattern": "[0-9a-f]{64}"},
+        },
+        {
+            "name": "bytes",
+            "type": "integer",
+            "description": "Size of the article text in bytes.",
+            "constraints": {"required": True, "minimum": 0},
+        },
         {"name": "notes", "type": "string", "description": "How the metadata was established."},
     ],
     "missingValues": [""],
@@ -54,13 +84,13 @@ def release_datetime(release_date: date, source_date_epoch: str | None = None) -
     """The one time a package states: SOURCE_DATE_EPOCH when set, else midnight UTC of the release date."""
     if source_date_epoch:
         try:
-            return datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
+            return datetime.fromtimestamp(int(source_date_epoch), tz=UTC)
         except (ValueError, OverflowError, OSError) as err:
             raise SourceError(
                 f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a time: give whole seconds since 1970-01-01 UTC, "
                 "or unset it to use the release date in schemas/dataset.json."
             ) from err
-    return datetime(release_date.year, release_date.month, release_date.day, tzinfo=timezone.utc)
+    return datetime(release_date.year, release_date.month, release_date.day, tzinfo=UTC)
 
 
 def sort_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -74,7 +104,9 @@ def sort_events(events: pd.DataFrame) -> pd.DataFrame:
 def to_arrow_array(values: pd.Series, field: pa.Field) -> pa.Array:
     """One parsed column as the Arrow type the codebook gives it."""
     if pa.types.is_date32(field.type):
-        array = pa.array(values.to_numpy(dtype="datetime64[s]", na_value=None), type=pa.timestamp("s"), from_pandas=True)
+        array = pa.array(
+            values.to_numpy(dtype="datetime64[s]", na_value=None), type=pa.timestamp("s"), from_pandas=True
+        )
         return pc.cast(array, pa.date32())
     if pa.types.is_dictionary(field.type):
         return pa.array(values, type=pa.string(), from_pandas=True).dictionary_encode()
@@ -95,8 +127,11 @@ def normalise_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """
     ids = pd.Series(table.column("event_id_cnty").to_pylist(), dtype="string")
     parts = ids.str.extract(ID_PATTERN.pattern)
-    order = pd.DataFrame({"p": parts[0], "n": pd.to_numeric(parts[1]), "id": ids}).sort_values(
-        ["p", "n", "id"], kind="stable").index.to_numpy()
+    order = (
+        pd.DataFrame({"p": parts[0], "n": pd.to_numeric(parts[1]), "id": ids})
+        .sort_values(["p", "n", "id"], kind="stable")
+        .index.to_numpy()
+    )
     taken = table.take(pa.array(order, type=pa.int64())).combine_chunks()
     arrays = []
     for field in schema:
@@ -126,8 +161,14 @@ def articles_frame(articles: Iterable[Any]) -> pd.DataFrame:
     """The article index as published: metadata, sha256 and bytes of every text."""
     rows = [
         {
-            "article_id": a.article_id, "title": a.title, "publisher": a.publisher, "url": a.url or None,
-            "published": a.published, "language": a.language, "sha256": a.sha256, "bytes": a.bytes,
+            "article_id": a.article_id,
+            "title": a.title,
+            "publisher": a.publisher,
+            "url": a.url or None,
+            "published": a.published,
+            "language": a.language,
+            "sha256": a.sha256,
+            "bytes": a.bytes,
             "notes": a.notes or None,
         }
         for a in sorted(articles, key=lambda a: a.article_id)
@@ -169,7 +210,9 @@ def datapackage_descriptor(
     dataset = codebook.dataset
     sources = []
     for article in sorted(articles, key=lambda a: a.article_id):
-        source: dict[str, Any] = {"title": f"{article.article_id}: {article.title} ({article.publisher}, {article.published.isoformat()})"}
+        source: dict[str, Any] = {
+            "title": f"{article.article_id}: {article.title} ({article.publisher}, {article.published.isoformat()})"
+        }
         if article.url:
             source["path"] = article.url
         sources.append(source)
@@ -193,32 +236,61 @@ def events_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, An
     acled_schema = dict(schema, fields=[f for f in schema["fields"] if f["name"] in acled_names])
     return [
         file_resource(
-            package_dir / "data" / "events.csv", package_dir, name="events", type="table", scheme="file",
-            format="csv", mediatype="text/csv", encoding="utf-8",
+            package_dir / "data" / "events.csv",
+            package_dir,
+            name="events",
+            type="table",
+            scheme="file",
+            format="csv",
+            mediatype="text/csv",
+            encoding="utf-8",
             dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
             schema=schema,
         ),
         file_resource(
-            package_dir / "data" / "events.parquet", package_dir, name="events-parquet", scheme="file",
-            type="file", format="parquet", mediatype=PARQUET_MEDIATYPE,
+            package_dir / "data" / "events.parquet",
+            package_dir,
+            name="events-parquet",
+            scheme="file",
+            type="file",
+            format="parquet",
+            mediatype=PARQUET_MEDIATYPE,
             description="The events of data/events.csv as Parquet (zstd), with the same columns and values.",
         ),
         file_resource(
-            package_dir / "data" / "events-acled.csv", package_dir, name="events-acled", type="table", scheme="file",
-            format="csv", mediatype="text/csv", encoding="utf-8",
+            package_dir / "data" / "events-acled.csv",
+            package_dir,
+            name="events-acled",
+            type="table",
+            scheme="file",
+            format="csv",
+            mediatype="text/csv",
+            encoding="utf-8",
             dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
-            description="The events with exactly ACLED's columns, in ACLED's order, for scripts written for ACLED exports.",
+            description="The events with exactly ACLED's columns, in ACLED's order, for scripts written for ACLED.",
             schema=acled_schema,
         ),
         file_resource(
-            package_dir / "data" / "articles.csv", package_dir, name="articles", type="table", scheme="file",
-            format="csv", mediatype="text/csv", encoding="utf-8",
+            package_dir / "data" / "articles.csv",
+            package_dir,
+            name="articles",
+            type="table",
+            scheme="file",
+            format="csv",
+            mediatype="text/csv",
+            encoding="utf-8",
             dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
             schema=ARTICLES_SCHEMA,
         ),
         file_resource(
-            package_dir / "codebook.md", package_dir, name="codebook", scheme="file", format="md",
-            mediatype="text/markdown", encoding="utf-8", description="The codebook: every column and vocabulary.",
+            package_dir / "codebook.md",
+            package_dir,
+            name="codebook",
+            scheme="file",
+            format="md",
+            mediatype="text/markdown",
+            encoding="utf-8",
+            description="The codebook: every column and vocabulary.",
         ),
     ]
 
@@ -227,8 +299,17 @@ CHANGES_SCHEMAS: dict[str, dict[str, Any]] = {
     "modified": {
         "fields": [
             {"name": "event_id_cnty", "type": "string", "constraints": {"required": True}},
-            {"name": "column", "type": "string", "description": "The column that changed.", "constraints": {"required": True}},
-            {"name": "old_value", "type": "string", "description": "The value in the previous release (as in its CSV)."},
+            {
+                "name": "column",
+                "type": "string",
+                "description": "The column that changed.",
+                "constraints": {"required": True},
+            },
+            {
+                "name": "old_value",
+                "type": "string",
+                "description": "The value in the previous release (as in its CSV).",
+            },
             {"name": "new_value", "type": "string", "description": "The value in this release (as in its CSV)."},
         ],
         "missingValues": [""],
@@ -247,19 +328,38 @@ CHANGES_SCHEMAS: dict[str, dict[str, Any]] = {
 def changes_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, Any]]:
     """Descriptors of changes/added.csv, modified.csv and deleted.csv."""
     csv_options: dict[str, Any] = {
-        "type": "table", "scheme": "file", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+        "type": "table",
+        "scheme": "file",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
         "dialect": {"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
     }
     return [
-        file_resource(package_dir / "changes" / "added.csv", package_dir, name="changes-added",
-                      description="Events added since the previous release (full rows).",
-                      schema=published_table_schema(codebook), **csv_options),
-        file_resource(package_dir / "changes" / "modified.csv", package_dir, name="changes-modified",
-                      description="Values changed since the previous release, one row per event and column.",
-                      schema=CHANGES_SCHEMAS["modified"], **csv_options),
-        file_resource(package_dir / "changes" / "deleted.csv", package_dir, name="changes-deleted",
-                      description="Events deleted since the previous release.",
-                      schema=CHANGES_SCHEMAS["deleted"], **csv_options),
+        file_resource(
+            package_dir / "changes" / "added.csv",
+            package_dir,
+            name="changes-added",
+            description="Events added since the previous release (full rows).",
+            schema=published_table_schema(codebook),
+            **csv_options,
+        ),
+        file_resource(
+            package_dir / "changes" / "modified.csv",
+            package_dir,
+            name="changes-modified",
+            description="Values changed since the previous release, one row per event and column.",
+            schema=CHANGES_SCHEMAS["modified"],
+            **csv_options,
+        ),
+        file_resource(
+            package_dir / "changes" / "deleted.csv",
+            package_dir,
+            name="changes-deleted",
+            description="Events deleted since the previous release.",
+            schema=CHANGES_SCHEMAS["deleted"],
+            **csv_options,
+        ),
     ]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import date
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -91,7 +91,9 @@ def init_project(root: Path | str, *, name: str | None = None, title: str | None
         raise SourceError(f"{path} exists and is not empty; `eventdata init` only creates new dataset folders.")
     dataset_name = name or re.sub(r"[^a-z0-9._-]+", "-", path.resolve().name.lower()).strip("-._") or "events"
     if not NAME_PATTERN.match(dataset_name):
-        raise SourceError(f"Dataset name {dataset_name!r} must match {NAME_PATTERN.pattern} (lower case, digits, . _ -).")
+        raise SourceError(
+            f"Dataset name {dataset_name!r} must match {NAME_PATTERN.pattern} (lower case, digits, . _ -)."
+        )
     source = default_codebook_dir()
     path.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, path / "schemas", ignore=shutil.ignore_patterns("dataset.json", "__pycache__"))

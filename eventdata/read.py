@@ -18,7 +18,9 @@ def package_parquet(source: Path | str) -> Path:
     if descriptor.suffix == ".parquet":
         return descriptor
     if not descriptor.is_file():
-        raise SourceError(f"{descriptor} does not exist; give a package folder, its datapackage.json or events.parquet.")
+        raise SourceError(
+            f"{descriptor} does not exist; give a package folder, its datapackage.json or events.parquet."
+        )
     try:
         package = json.loads(descriptor.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:

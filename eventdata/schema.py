@@ -80,9 +80,7 @@ class Codebook:
     def input_required_fields(self) -> list[str]:
         """Columns every coding sheet must have."""
         derived = set(self.derived_fields)
-        return [
-            f["name"] for f in self.fields if f.get("constraints", {}).get("required") and f["name"] not in derived
-        ]
+        return [f["name"] for f in self.fields if f.get("constraints", {}).get("required") and f["name"] not in derived]
 
     def vocabulary(self, table: str) -> pd.DataFrame:
         try:
@@ -220,7 +218,9 @@ def _constraint_checks(field: dict[str, Any]) -> list[tuple[pa.Check, CheckInfo]
     constraints = field.get("constraints", {})
     checks: list[tuple[pa.Check, CheckInfo]] = []
     if "enum" in constraints:
-        checks.append((pa.Check.isin(constraints["enum"]), CheckInfo("enum-error", "is not in the codebook's list of values")))
+        checks.append(
+            (pa.Check.isin(constraints["enum"]), CheckInfo("enum-error", "is not in the codebook's list of values"))
+        )
     if "minimum" in constraints:
         minimum = constraints["minimum"]
         checks.append((pa.Check.ge(minimum), CheckInfo("minimum-error", f"must be at least {minimum}")))
@@ -236,7 +236,10 @@ def _constraint_checks(field: dict[str, Any]) -> list[tuple[pa.Check, CheckInfo]
     if "minLength" in constraints or "maxLength" in constraints:
         low, high = constraints.get("minLength"), constraints.get("maxLength")
         checks.append(
-            (pa.Check.str_length(low, high), CheckInfo("length-error", f"must have {low or 0} to {high or 'any'} characters"))
+            (
+                pa.Check.str_length(low, high),
+                CheckInfo("length-error", f"must have {low or 0} to {high or 'any'} characters"),
+            )
         )
     return checks
 
@@ -356,7 +359,9 @@ def codebook_markdown(codebook: Codebook) -> str:
             f"| {number} | `{field['name']}` | {field['type']} | {required} | "
             f"{_cell(_constraint_text(field))} | {_cell(field.get('description', ''))} |"
         )
-    tables = [(name, frame, f"schemas/{VOCABULARY_DIR}/{name}.csv") for name, frame in sorted(codebook.vocabularies.items())]
+    tables = [
+        (name, frame, f"schemas/{VOCABULARY_DIR}/{name}.csv") for name, frame in sorted(codebook.vocabularies.items())
+    ]
     tables += [(name, frame, f"schemas/{name}.csv") for name, frame in sorted(codebook.lists.items())]
     for name, frame, source in tables:
         lines += ["", f"## {name}", "", f"{len(frame)} entries, from {source}.", ""]

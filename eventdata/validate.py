@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from eventdata.actors import ActorList, load_actors, resolve_actors
 from eventdata.derive import DERIVERS, country_iso3
 from eventdata.errors import Problem, Report, SourceError
 from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, Gazetteer, load_places, resolve_places
-from eventdata.ids import assign_ids, read_registry, unregistered
+from eventdata.ids import DELETIONS_FILE, assign_ids, read_deletions, read_registry, unregistered
 from eventdata.project import Project
 from eventdata.schema import PANDAS_DTYPES, Codebook, load_codebook, to_pandera
 from eventdata.sources.articles import Article, read_articles
@@ -47,6 +47,7 @@ class References:
     actors: ActorList | None = None
     gazetteer: Gazetteer | None = None
     registry: pd.DataFrame | None = None
+    deleted: dict[str, str] = field(default_factory=dict)  # id → reason (seeds/deletions.csv)
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,15 @@ class Findings:
     """Collects problems, locating frame rows by their sheet and line."""
 
     def __init__(self, events: pd.DataFrame, absent: set[tuple[str, str]] | None = None) -> None:
+        self.raw = events  # the cells as typed, shown in messages
         self.events = events
         self.problems: list[Problem] = []
-        self.cells: set[tuple[int, str]] = set()
+        self.cells: dict[tuple[int, str], str] = {}  # cell → code of its first problem
         self.absent = absent or set()  # (sheet, column) already reported as missing-column
+
+    @property
+    def rows(self) -> set[int]:
+        return {index for index, _ in self.cells}
 
     def add_rows(
         self,
@@ -78,19 +84,28 @@ class Findings:
         message: str | Callable[[pd.Series], str],
     ) -> None:
         """One problem for every row where mask is true; message may depend on the row."""
-        selected = self.events[np.asarray(mask, dtype=bool)]
+        chosen = np.asarray(mask, dtype=bool)
+        if not chosen.any():
+            return
+        selected = self.events[chosen]
         for index, row in selected.iterrows():
             self.add(int(index), code, column, message(row) if callable(message) else message)  # type: ignore[call-overload]  # index is an int label
 
     def add(self, index: int, code: str, column: str, message: str, value: Any = None) -> None:
+        """Record a problem, unless its cell already has one of another kind (one mistake, one problem)."""
         row = self.events.loc[index]
         if code == "required-error" and (str(row[SHEET_COLUMN]), column) in self.absent:
             return
-        shown = value if value is not None else row.get(column)
+        first = self.cells.get((index, column))
+        if first is not None and first != code:
+            return
+        if value is None:
+            typed = self.raw.at[index, column] if column in self.raw.columns else None
+            value = typed if typed is not None and not pd.isna(typed) else row.get(column)
         self.problems.append(
-            Problem(code, message, str(row[SHEET_COLUMN]), int(row[LINE_COLUMN]), column, _text(shown))
+            Problem(code, message, str(row[SHEET_COLUMN]), int(row[LINE_COLUMN]), column, _text(value))
         )
-        self.cells.add((index, column))
+        self.cells.setdefault((index, column), code)
 
 
 def _text(value: Any) -> str | None:
@@ -163,27 +178,44 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
     """Resolve actor names to canonical actors for the event date and derive inter1/inter2 (check 14)."""
     out = events.copy()
     names = actors.all_names
-    for column, inter_column in (("actor1", "inter1"), ("actor2", "inter2"), ("assoc_actor_1", None), ("assoc_actor_2", None)):
+    for column, inter_column in (
+        ("actor1", "inter1"),
+        ("actor2", "inter2"),
+        ("assoc_actor_1", None),
+        ("assoc_actor_2", None),
+    ):
         values = events[column]
         if inter_column is None:
             values = _split(values.dropna())
         if values.empty:
             continue
-        resolution = resolve_actors(values, events.loc[values.index, "event_date"], events.loc[values.index, "country"], actors)
+        resolution = resolve_actors(
+            values, events.loc[values.index, "event_date"], events.loc[values.index, "country"], actors
+        )
         missing_hint = " Add the actor (name, inter, country, dates, aliases) to schemas/actors.csv."
         for index, name in values[resolution.unknown.to_numpy()].items():
             hint = closest(str(name), names) or missing_hint
             findings.add(int(index), "unknown-actor", column, f"{name!r} is not in the actor list.{hint}", name)
         for kind, mask, text in (
             ("actor-not-active", resolution.inactive, "is not active on the event date; actors of that name:"),
-            ("ambiguous-actor", resolution.ambiguous, "names several actors active on the event date; write the canonical name:"),
+            (
+                "ambiguous-actor",
+                resolution.ambiguous,
+                "names several actors active on the event date; write the canonical name:",
+            ),
         ):
             for position in np.flatnonzero(mask.to_numpy()):
                 index = int(values.index[position])
                 name = values.iloc[position]
                 others = actors.active_alternatives(str(name), events.at[index, "event_date"])
-                hint = f" Did you mean {' or '.join(repr(o) for o in others)}?" if others and kind == "actor-not-active" else ""
-                findings.add(index, kind, column, f"{name!r} {text} {resolution.candidates.iloc[position]}.{hint}", name)
+                hint = (
+                    f" Did you mean {' or '.join(repr(o) for o in others)}?"
+                    if others and kind == "actor-not-active"
+                    else ""
+                )
+                findings.add(
+                    index, kind, column, f"{name!r} {text} {resolution.candidates.iloc[position]}.{hint}", name
+                )
         if inter_column is None:
             canonical = resolution.actor.fillna(values.astype("string"))
             out[column] = canonical.groupby(level=0).agg("; ".join).reindex(events.index).astype(events[column].dtype)
@@ -193,7 +225,9 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
         given = events[inter_column]
         differs = given.notna() & derived.notna() & (given != derived).fillna(False).astype(bool)
         findings.add_rows(
-            differs, "derived-mismatch", inter_column,
+            differs,
+            "derived-mismatch",
+            inter_column,
             lambda row, d=derived, c=column: (
                 f"the actor list gives {row[c]!r} actor type {d.loc[row.name]} on this date and in this country; "
                 "leave the column empty and the tool fills it."
@@ -208,21 +242,31 @@ def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook,
     out = events.copy()
     resolution = resolve_places(events, gazetteer)
     iso2 = dict(zip(codebook.vocabulary("countries")["country"], codebook.vocabulary("countries")["iso2"], strict=True))
-    for index in events.index[resolution.unknown.to_numpy()]:
+    known_country = events["country"].isin(set(iso2)).fillna(False).to_numpy(dtype=bool)
+    for index in events.index[resolution.unknown.to_numpy() & known_country]:
         row = events.loc[index]
         hint = closest(str(row["location"]), gazetteer.candidates(str(row["country"])))
         known = reference.suggest_places(
-            str(row["location"]), iso2.get(str(row["country"]), ""),
+            str(row["location"]),
+            iso2.get(str(row["country"]), ""),
             None if pd.isna(row["latitude"]) else float(row["latitude"]),
             None if pd.isna(row["longitude"]) else float(row["longitude"]),
         )
         elsewhere = f" GeoNames knows: {'; '.join(known)}." if known else ""
-        findings.add(int(index), "unknown-location", "location",
-                     f"{row['location']!r} is not in the place list for {row['country']}.{hint or ''}{elsewhere} "
-                     "Add new places to schemas/places.csv (name, admin1-3, coordinates, source).")
+        findings.add(
+            int(index),
+            "unknown-location",
+            "location",
+            f"{row['location']!r} is not in the place list for {row['country']}.{hint or ''}{elsewhere} "
+            "Add new places to schemas/places.csv (name, admin1-3, coordinates, source).",
+        )
     for index in events.index[resolution.ambiguous.to_numpy()]:
-        findings.add(int(index), "ambiguous-location", "location",
-                     f"several places have this name: {resolution.candidates.loc[index]}; give admin1 to choose one.")
+        findings.add(
+            int(index),
+            "ambiguous-location",
+            "location",
+            f"several places have this name: {resolution.candidates.loc[index]}; give admin1 to choose one.",
+        )
     found = resolution.place >= 0
     rows = resolution.place[found].to_numpy()
     places = gazetteer.places
@@ -239,7 +283,9 @@ def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook,
             mask = pd.Series(False, index=events.index)
             mask.loc[differs.index[differs.to_numpy()]] = True
             findings.add_rows(
-                mask, "derived-mismatch", column,
+                mask,
+                "derived-mismatch",
+                column,
                 lambda row, c=column, v=listed: (
                     f"the place list gives {c} {_text(v.loc[row.name])!r} for {row['location']!r}; "
                     "leave it empty to take the listed value, or correct schemas/places.csv."
@@ -253,10 +299,23 @@ def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook,
     return out
 
 
-def apply_ids(events: pd.DataFrame, codebook: Codebook, registry: pd.DataFrame, findings: Findings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Give rows without an id the next free id of their country; ids typed in sheets must be registered."""
+def apply_ids(
+    events: pd.DataFrame, codebook: Codebook, registry: pd.DataFrame, deleted: dict[str, str], findings: Findings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Give rows without an id the next free id of their country; ids in sheets must be registered, not deleted."""
     findings.add_rows(
-        unregistered(events["event_id_cnty"], registry), "unregistered-id", "event_id_cnty",
+        events["event_id_cnty"].isin(set(deleted)).fillna(False).to_numpy(dtype=bool),
+        "deleted-id",
+        "event_id_cnty",
+        lambda row: (
+            f"{row['event_id_cnty']} was deleted ({deleted[row['event_id_cnty']]}) and ids are never reused: leave "
+            "event_id_cnty empty for a new event, or remove the id from seeds/deletions.csv to restore the event."
+        ),
+    )
+    findings.add_rows(
+        unregistered(events["event_id_cnty"], registry),
+        "unregistered-id",
+        "event_id_cnty",
         "ids are assigned by the tool: leave event_id_cnty empty for a new event (an id from an ACLED export "
         "is registered by `eventdata import acled`).",
     )
@@ -280,8 +339,11 @@ def check_with_pandera(events: pd.DataFrame, codebook: Codebook, findings: Findi
     else:
         return
     seen: dict[tuple[str, str], str] = {}
-    rows_with_problems = {index for index, _ in findings.cells}
     derived = set(codebook.derived_fields)
+    rows_with_problems = findings.rows | {
+        int(i) for i, c, k in zip(cases["index"], cases["column"], cases["check"], strict=True)
+        if i is not None and not pd.isna(i) and not (k == "not_nullable" and c in derived)
+    }
     for case in cases.itertuples(index=False):
         column, check, index = case.column, str(case.check), case.index
         if index is None or pd.isna(index):
@@ -294,20 +356,30 @@ def check_with_pandera(events: pd.DataFrame, codebook: Codebook, findings: Findi
         if check == "not_nullable":
             if column in derived and index in rows_with_problems:
                 continue  # the columns it is derived from are already reported
-            findings.add(index, "required-error", column, f"{column} is required. {spec.get('description', '')}".strip())
+            findings.add(
+                index, "required-error", column, f"{column} is required. {spec.get('description', '')}".strip()
+            )
         elif check == "field_uniqueness":
             key = (str(column), str(value))
             if key not in seen:
                 rows = events[events[column] == value]
                 seen[key] = ", ".join(f"{s}:{n}" for s, n in zip(rows[SHEET_COLUMN], rows[LINE_COLUMN], strict=True))
-            findings.add(index, "unique-error", column, f"{value} is used on several rows ({seen[key]}); each value must be unique.", value)
+            findings.add(
+                index,
+                "unique-error",
+                column,
+                f"{value} is used on several rows ({seen[key]}); each value must be unique.",
+                value,
+            )
         elif isinstance(case.check_number, int | np.integer) and (column, int(case.check_number)) in generated.checks:
             info = generated.checks[(column, int(case.check_number))]
             hint = ""
             if info.code == "enum-error":
                 allowed = [str(v) for v in spec["constraints"]["enum"]]
                 hint = closest(str(value), allowed) or (
-                    f" Allowed: {', '.join(allowed)}." if len(allowed) <= 12 else " See the vocabulary in `eventdata codebook`."
+                    f" Allowed: {', '.join(allowed)}."
+                    if len(allowed) <= 12
+                    else " See the vocabulary in `eventdata codebook`."
                 )
             findings.add(index, info.code, column, f"{column} {info.rule}.{hint}", value)
         else:
@@ -330,7 +402,9 @@ def check_sub_event_type(events: pd.DataFrame, codebook: Codebook, findings: Fin
     bad = expected.notna() & known_type & (expected != events["event_type"]).fillna(False)
     by_type = table.groupby("event_type", sort=False)["sub_event_type"].agg(list).to_dict()
     findings.add_rows(
-        bad, "sub-event-type-mismatch", "sub_event_type",
+        bad,
+        "sub-event-type-mismatch",
+        "sub_event_type",
         lambda row: (
             f"{row['sub_event_type']!r} belongs to {owner[row['sub_event_type']]!r}, not {row['event_type']!r}. "
             f"Sub-event types of {row['event_type']}: {', '.join(by_type.get(row['event_type'], []))}."
@@ -343,8 +417,18 @@ def check_actor2_inter2(events: pd.DataFrame, codebook: Codebook, findings: Find
     no_actor2 = events["actor2"].isna()
     zero = (events["inter2"] == 0).fillna(False).astype(bool)
     inter_known = events["inter2"].notna()
-    findings.add_rows(no_actor2 & inter_known & ~zero, "actor2-inter2-mismatch", "inter2", "inter2 must be 0 when actor2 is empty; name actor2 or set inter2 to 0.")
-    findings.add_rows(~no_actor2 & zero, "actor2-inter2-mismatch", "inter2", "inter2 is 0 but actor2 is named; give actor2's actor type (1-8).")
+    findings.add_rows(
+        no_actor2 & inter_known & ~zero,
+        "actor2-inter2-mismatch",
+        "inter2",
+        "inter2 must be 0 when actor2 is empty; name actor2 or set inter2 to 0.",
+    )
+    findings.add_rows(
+        ~no_actor2 & zero,
+        "actor2-inter2-mismatch",
+        "inter2",
+        "inter2 is 0 but actor2 is named; give actor2's actor type (1-8).",
+    )
 
 
 def check_actor_types(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
@@ -356,7 +440,9 @@ def check_actor_types(events: pd.DataFrame, codebook: Codebook, findings: Findin
             continue
         if rule["actor2"] == "required":
             findings.add_rows(
-                rows & events["actor2"].isna(), "actor2-required", "actor2",
+                rows & events["actor2"].isna(),
+                "actor2-required",
+                "actor2",
                 f"{event_type} events need a second actor (actor2); code one-sided events as another event type.",
             )
         for column, allowed_text in (("inter1", rule["inter1"]), ("inter2", rule["inter2"])):
@@ -367,7 +453,9 @@ def check_actor_types(events: pd.DataFrame, codebook: Codebook, findings: Findin
                 checked &= events["actor2"].notna()
             bad = checked & ~values.isin(allowed).fillna(False).astype(bool)
             findings.add_rows(
-                bad, "inter-not-allowed", column,
+                bad,
+                "inter-not-allowed",
+                column,
                 f"{event_type} events take {column} in {sorted(allowed)}; see the actor types in the codebook.",
             )
 
@@ -379,10 +467,18 @@ def check_civilian_targeting(events: pd.DataFrame, codebook: Codebook, findings:
     targeted = events["civilian_targeting"].notna()
     never = (rule == "never").fillna(False).astype(bool)
     required = (rule == "required").fillna(False).astype(bool)
-    findings.add_rows(never & targeted, "civilian-targeting-rule", "civilian_targeting",
-                      lambda row: f"{row['sub_event_type']} events are never coded as civilian targeting; leave it empty.")
-    findings.add_rows(required & ~targeted, "civilian-targeting-rule", "civilian_targeting",
-                      lambda row: f"{row['sub_event_type']} events target civilians: write 'Civilian targeting'.")
+    findings.add_rows(
+        never & targeted,
+        "civilian-targeting-rule",
+        "civilian_targeting",
+        lambda row: f"{row['sub_event_type']} events are never coded as civilian targeting; leave it empty.",
+    )
+    findings.add_rows(
+        required & ~targeted,
+        "civilian-targeting-rule",
+        "civilian_targeting",
+        lambda row: f"{row['sub_event_type']} events target civilians: write 'Civilian targeting'.",
+    )
 
 
 def check_civilians_in_battle(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
@@ -390,8 +486,13 @@ def check_civilians_in_battle(events: pd.DataFrame, codebook: Codebook, findings
     battles = (events["event_type"] == "Battles").fillna(False).astype(bool)
     for column in ("assoc_actor_1", "assoc_actor_2"):
         civilians = events[column].str.contains(r"(?:^|; )Civilians \(", regex=True).fillna(False).astype(bool)
-        findings.add_rows(battles & civilians, "civilians-in-battle", column,
-                          "civilians are never associated actors in a battle; code their harm as a separate Violence against civilians event.")
+        findings.add_rows(
+            battles & civilians,
+            "civilians-in-battle",
+            column,
+            "civilians are never associated actors in a battle; "
+            "code their harm as a separate Violence against civilians event.",
+        )
 
 
 def check_fatalities_allowed(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
@@ -400,9 +501,15 @@ def check_fatalities_allowed(events: pd.DataFrame, codebook: Codebook, findings:
     limits = {k: int(v) for k, v in zip(table["sub_event_type"], table["max_fatalities"], strict=True) if v != ""}
     limit = events["sub_event_type"].map(limits)
     bad = limit.notna() & (events["fatalities"] > limit).fillna(False).astype(bool)
-    findings.add_rows(bad, "fatalities-not-allowed", "fatalities",
-                      lambda row: f"{row['sub_event_type']} events have at most {limits[row['sub_event_type']]} fatalities; "
-                      "a protest with deaths is 'Excessive force against protesters' or a riot.")
+    findings.add_rows(
+        bad,
+        "fatalities-not-allowed",
+        "fatalities",
+        lambda row: (
+            f"{row['sub_event_type']} events have at most {limits[row['sub_event_type']]} fatalities; "
+            "a protest with deaths is 'Excessive force against protesters' or a riot."
+        ),
+    )
 
 
 def check_time_precision_date(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
@@ -411,8 +518,12 @@ def check_time_precision_date(events: pd.DataFrame, codebook: Codebook, findings
     monthly = (events["time_precision"] == 3).fillna(False).astype(bool) & dates.notna()
     day = dates.dt.day
     ok = day.isin([1, 15, 16]) | dates.dt.is_month_end
-    findings.add_rows(monthly & ~ok.fillna(True).astype(bool), "time-precision-date", "event_date",
-                      "with time_precision 3 (month) the date is the 15th, or the 1st or last day of the month.")
+    findings.add_rows(
+        monthly & ~ok.fillna(True).astype(bool),
+        "time-precision-date",
+        "event_date",
+        "with time_precision 3 (month) the date is the 15th, or the 1st or last day of the month.",
+    )
 
 
 def check_id_country_prefix(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
@@ -420,8 +531,12 @@ def check_id_country_prefix(events: pd.DataFrame, codebook: Codebook, findings: 
     expected = events["country"].map(country_iso3(codebook))
     prefix = events["event_id_cnty"].str.slice(0, 3)
     bad = expected.notna() & prefix.notna() & (prefix != expected).fillna(False).astype(bool)
-    findings.add_rows(bad, "id-country-prefix", "event_id_cnty",
-                      lambda row: f"events in {row['country']} have ids starting with {expected.loc[row.name]}.")
+    findings.add_rows(
+        bad,
+        "id-country-prefix",
+        "event_id_cnty",
+        lambda row: f"events in {row['country']} have ids starting with {expected.loc[row.name]}.",
+    )
 
 
 def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings: Findings, today: date) -> None:
@@ -439,23 +554,37 @@ def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings:
         cited = [a for a in article_ids.split("; ") if a]
         missing = [a for a in cited if a not in articles]
         for article_id in missing:
-            findings.add(index, "missing-article", "article_id",
-                         f"article {article_id!r} is not in seeds/articles.csv.{closest(article_id, list(articles))}", article_id)
+            findings.add(
+                index,
+                "missing-article",
+                "article_id",
+                f"article {article_id!r} is not in seeds/articles.csv.{closest(article_id, list(articles))}",
+                article_id,
+            )
         known = [a for a in cited if a in articles]
         if not known:
             continue
         if not pd.isna(event_date) and not future.loc[index]:
-            published = max(latest[a] for a in known)
+            published = min(latest[a] for a in known)
             if event_date > published:
-                findings.add(index, "date-after-publication", "event_date",
-                             f"the event is dated after its article was published ({published.date().isoformat()}).")
-        if isinstance(evidence, str):
+                findings.add(
+                    index,
+                    "date-after-publication",
+                    "event_date",
+                    f"the event is dated after its article was published ({published.date().isoformat()}).",
+                )
+        if isinstance(evidence, str) and not missing:
             for passage in EVIDENCE_SEPARATOR.split(evidence):
                 wanted = " ".join(passage.split())
                 if wanted and not any(wanted in normalised[a] for a in known):
-                    findings.add(index, "evidence-not-found", "evidence",
-                                 "this passage does not occur in the cited article(s); quote the text exactly "
-                                 "(whitespace may differ; separate passages with ' ... ').", passage)
+                    findings.add(
+                        index,
+                        "evidence-not-found",
+                        "evidence",
+                        "this passage does not occur in the cited article(s); quote the text exactly "
+                        "(whitespace may differ; separate passages with ' ... ').",
+                        passage,
+                    )
 
 
 CROSS_FIELD_CHECKS: tuple[Callable[[pd.DataFrame, Codebook, Findings], None], ...] = (
@@ -500,14 +629,14 @@ def validate_events(
         findings.events = typed
     new_ids = pd.DataFrame(columns=["event_id_cnty", SHEET_COLUMN, LINE_COLUMN])
     if references.registry is not None:
-        typed, new_ids = apply_ids(typed, codebook, references.registry, findings)
+        typed, new_ids = apply_ids(typed, codebook, references.registry, references.deleted, findings)
         findings.events = typed
     typed = apply_derivations(typed, codebook, findings, timestamp)
     findings.events = typed
     check_with_pandera(typed, codebook, findings)
     for check in CROSS_FIELD_CHECKS:
         check(typed, codebook, findings)
-    check_articles(typed, references.articles, findings, today or datetime.now(timezone.utc).date())
+    check_articles(typed, references.articles, findings, today or datetime.now(UTC).date())
     return typed, findings.problems, new_ids
 
 
@@ -530,6 +659,7 @@ def validate_project(
         actors=load_actors(project.schemas_dir, countries),
         gazetteer=gazetteer,
         registry=read_registry(project.id_registry),
+        deleted=read_deletions(project.seeds_dir / DELETIONS_FILE),
     )
     frames = []
     sheets: dict[str, Path] = {}

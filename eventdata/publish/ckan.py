@@ -24,7 +24,7 @@ import requests
 from eventdata.catalog import Release
 from eventdata.errors import PublishError, Report
 from eventdata.publish import PlannedRequest, Progress, PublishResult
-from eventdata.publish.http import HttpClient, RejectedError, TransientError, require_token
+from eventdata.publish.http import HttpClient, RejectedError, RetryPolicy, TransientError, require_token
 from eventdata.publish.manifest import (
     ReleaseFile,
     check_upload_names,
@@ -74,7 +74,7 @@ class CkanPublisher:
         self.organization = organization
         self.key = f"ckan {self.base_url} {organization}"
         self.progress = progress or (lambda _line: None)
-        self.retry = {"attempts": attempts, "backoff": backoff, "max_delay": max_delay}
+        self.policy = RetryPolicy(attempts, backoff, max_delay)
 
     # --- offline ---------------------------------------------------------------------------------
 
@@ -195,13 +195,13 @@ class CkanPublisher:
             plan = self.plan(release, uploads)
             if dry_run:
                 return PublishResult(self.name, None, None, created=False, plan=plan)
-            created = self._publish(release, uploads)
+            with self._client() as client:
+                created = self._publish(client, release, uploads)
         done = published(release, self.key) or {}
         return PublishResult(self.name, done.get("url"), None, created=created, plan=plan)
 
-    def _publish(self, release: Release, uploads: list[ReleaseFile]) -> bool:
+    def _publish(self, client: HttpClient, release: Release, uploads: list[ReleaseFile]) -> bool:
         """Create or update the dataset and its resources; False when the server already had this version."""
-        client = self._client()
         fields = self.dataset_fields(release)
         url = f"{self.base_url}/dataset/{fields['name']}"
         organization = self._organization(client)
@@ -239,7 +239,7 @@ class CkanPublisher:
             (token,),
             TOKEN_ENV,
             describe_error,
-            **self.retry,
+            self.policy,
         )
 
     def _action(

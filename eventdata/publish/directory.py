@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -50,6 +51,8 @@ class DirectoryPublisher:
         storage_options: dict[str, Any] | None = None,
         progress: Progress | None = None,
     ) -> None:
+        if "://" not in url:  # a plain path: record and compare it as an absolute one
+            url = str(Path(url).expanduser().resolve())
         self.url = url.rstrip("/") or url
         self.options = dict(storage_options or {})
         if endpoint_url is not None:

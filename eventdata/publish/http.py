@@ -68,6 +68,20 @@ def require_token(env_var: str, service: str) -> str:
     return token
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently transient failures are retried (tests shorten the waits)."""
+
+    attempts: int = 4
+    backoff: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after the given failed attempt (1-based): Retry-After if sent, else exponential."""
+        wanted = retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1)
+        return min(wanted, self.max_delay)
+
+
 @dataclass
 class HttpClient:
     """A requests Session bound to one service: authentication, retries, redaction, error messages.
@@ -82,11 +96,15 @@ class HttpClient:
     secrets: tuple[str, ...]
     token_hint: str
     describe_error: Callable[[requests.Response], str]
-    attempts: int = 4
-    backoff: float = 0.5
-    max_delay: float = 30.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (10.0, 120.0)
     session: requests.Session = field(default_factory=requests.Session)
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
 
     def redact(self, text: str) -> str:
         """text with every secret and every token-like query parameter replaced by ***."""
@@ -113,7 +131,7 @@ class HttpClient:
         under the given field name. Files are reopened for every attempt.
         """
         may_retry = method in SAFE_METHODS if retry is None else retry
-        tries = self.attempts if may_retry else 1
+        tries = self.policy.attempts if may_retry else 1
         where = f"{method} {self.redact(url)}"
         problem = ""
         for attempt in range(1, tries + 1):
@@ -132,9 +150,7 @@ class HttpClient:
                 problem = f"the server answered {response.status_code} {response.reason}"
                 retry_after = _retry_after(response)
             if attempt < tries:
-                time.sleep(
-                    min(retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1), self.max_delay)
-                )
+                time.sleep(self.policy.delay(attempt, retry_after))
         tried = f"after {tries} attempts" if tries > 1 else "(not repeated automatically: it is not safe to repeat)"
         raise TransientError(
             f"{self.service}: {where} failed {tried}: {problem}. Nothing is lost: run the same command again "
@@ -152,7 +168,8 @@ class HttpClient:
         form: Mapping[str, str] | None,
         upload: tuple[str, Path] | None,
     ) -> requests.Response:
-        headers = dict(self.headers) if url.startswith(self.base_url) else {}
+        ours = url == self.base_url or url.startswith(self.base_url.rstrip("/") + "/")
+        headers = dict(self.headers) if ours else {}  # the token goes to no other host
         handle: BinaryIO | None = None
         try:
             files: dict[str, tuple[str, BinaryIO]] | None = None

@@ -24,7 +24,7 @@ import requests
 from eventdata.catalog import Release
 from eventdata.errors import PublishError, Report
 from eventdata.publish import PlannedRequest, Progress, PublishResult
-from eventdata.publish.http import HttpClient, RejectedError, TransientError, require_token
+from eventdata.publish.http import HttpClient, RejectedError, RetryPolicy, TransientError, require_token
 from eventdata.publish.manifest import (
     ReleaseFile,
     check_upload_names,
@@ -65,7 +65,7 @@ class ZenodoPublisher:
         self.api = f"{self.base_url}/api/deposit/depositions"
         self.key = f"zenodo {self.base_url}"
         self.progress = progress or (lambda _line: None)
-        self.retry = {"attempts": attempts, "backoff": backoff, "max_delay": max_delay}
+        self.policy = RetryPolicy(attempts, backoff, max_delay)
 
     # --- offline ---------------------------------------------------------------------------------
 
@@ -160,16 +160,16 @@ class ZenodoPublisher:
             plan = self.plan(release, uploads)
             if dry_run:
                 return PublishResult(self.name, None, None, created=False, plan=plan)
-            client = self._client()
             metadata = self.metadata(release)
-            deposition = self._draft(client, release, metadata)
-            if deposition.get("submitted"):
-                return self._finish(release, deposition, created=False, plan=plan)
-            state = {"deposition_id": deposition["id"], "conceptrecid": deposition.get("conceptrecid")}
-            save_pending(release, self.key, state)
-            client.request("PUT", deposition["links"]["self"], json={"metadata": metadata})
-            self._sync_files(client, deposition, uploads)
-            return self._finish(release, self._publish(client, deposition), created=True, plan=plan)
+            with self._client() as client:
+                deposition = self._draft(client, release, metadata)
+                if deposition.get("submitted"):
+                    return self._finish(release, deposition, created=False, plan=plan)
+                state = {"deposition_id": deposition["id"], "conceptrecid": deposition.get("conceptrecid")}
+                save_pending(release, self.key, state)
+                client.request("PUT", deposition["links"]["self"], json={"metadata": metadata})
+                self._sync_files(client, deposition, uploads)
+                return self._finish(release, self._publish(client, deposition), created=True, plan=plan)
 
     def _client(self) -> HttpClient:
         token = require_token(TOKEN_ENV, "zenodo")
@@ -180,7 +180,7 @@ class ZenodoPublisher:
             (token,),
             TOKEN_ENV,
             describe_error,
-            **self.retry,
+            self.policy,
         )
 
     def _list(self, client: HttpClient) -> list[dict[str, Any]]:
@@ -188,9 +188,12 @@ class ZenodoPublisher:
         found: list[dict[str, Any]] = []
         for page in range(1, 10_000):
             params = {"all_versions": "true", "sort": "mostrecent", "size": PAGE_SIZE, "page": page}
-            batch = client.json(client.request("GET", self.api, params=params))
+            response = client.request("GET", self.api, params=params)
+            batch = client.json(response)
             found.extend(batch)
-            if len(batch) < PAGE_SIZE:
+            # Zenodo sends Link headers; the server may also cap the page size below the one asked for.
+            more = "next" in response.links if "Link" in response.headers else len(batch) == PAGE_SIZE
+            if not batch or not more:
                 break
         return found
 
@@ -266,15 +269,14 @@ class ZenodoPublisher:
 
     def _publish(self, client: HttpClient, deposition: dict[str, Any]) -> dict[str, Any]:
         """Publish the draft; after an unclear failure ask the server whether it happened before trying again."""
-        attempts, backoff = int(self.retry["attempts"]), float(self.retry["backoff"])
-        for attempt in range(1, attempts):
+        for attempt in range(1, self.policy.attempts):
             try:
                 answer: dict[str, Any] = client.json(client.request("POST", deposition["links"]["publish"]))
             except TransientError:
                 current: dict[str, Any] = client.json(client.request("GET", deposition["links"]["self"]))
                 if current.get("submitted"):
                     return current
-                time.sleep(min(backoff * 2 ** (attempt - 1), float(self.retry["max_delay"])))
+                time.sleep(self.policy.delay(attempt))
             else:
                 return answer
         last: dict[str, Any] = client.json(client.request("POST", deposition["links"]["publish"]))

@@ -79,7 +79,9 @@ def read_articles(index_path: Path, articles_dir: Path) -> tuple[dict[str, Artic
             continue
         if article.article_id in articles:
             problems.append(
-                Problem("unique-error", "the article id is listed twice.", name, start, "article_id", article.article_id)
+                Problem(
+                    "unique-error", "the article id is listed twice.", name, start, "article_id", article.article_id
+                )
             )
             continue
         articles[article.article_id] = article
@@ -95,7 +97,10 @@ def _read_article(
             Problem(
                 "invalid-article-id",
                 "an article id is a file name inside seeds/articles/: letters, digits, '_', '.', '-', no '..' or '/'.",
-                name, line, "article_id", article_id,
+                name,
+                line,
+                "article_id",
+                article_id,
             )
         )
         return None
@@ -104,17 +109,33 @@ def _read_article(
             hint = " (write 'unknown' if it is not known)" if column in ("title", "publisher") else ""
             problems.append(Problem("required-error", f"{column} is required{hint}.", name, line, column, ""))
     try:
-        published = date.fromisoformat(row["published"]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["published"]) else None
+        published = (
+            date.fromisoformat(row["published"]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["published"]) else None
+        )
     except ValueError:
         published = None
     if row["published"] and published is None:
         problems.append(
-            Problem("type-error", "published must be a real date written YYYY-MM-DD.", name, line, "published", row["published"])
+            Problem(
+                "type-error",
+                "published must be a real date written YYYY-MM-DD.",
+                name,
+                line,
+                "published",
+                row["published"],
+            )
         )
     path = articles_dir / f"{article_id}.txt"
     if not path.is_file():
         problems.append(
-            Problem("article-missing-text", f"the text file {display_path(path)} does not exist.", name, line, "article_id", article_id)
+            Problem(
+                "article-missing-text",
+                f"the text file {display_path(path)} does not exist.",
+                name,
+                line,
+                "article_id",
+                article_id,
+            )
         )
         return None
     data = path.read_bytes()
@@ -125,13 +146,25 @@ def _read_article(
                 "article-hash-mismatch",
                 f"the text of {display_path(path)} has sha256 {digest}; the index says {row['sha256']}. "
                 "An article's text is never edited: restore it, or add the new text as a new article.",
-                name, line, "sha256", row["sha256"],
+                name,
+                line,
+                "sha256",
+                row["sha256"],
             )
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        problems.append(Problem("encoding-error", f"{display_path(path)} is not UTF-8 at byte {err.start}.", name, line, "article_id", article_id))
+        problems.append(
+            Problem(
+                "encoding-error",
+                f"{display_path(path)} is not UTF-8 at byte {err.start}.",
+                name,
+                line,
+                "article_id",
+                article_id,
+            )
+        )
         return None
     if published is None:
         return None

@@ -111,7 +111,12 @@ def read_sheet(path: Path, known_columns: Sequence[str], required_columns: Seque
     try:
         data = path.read_bytes()
     except OSError as err:
-        return Sheet(path, _empty_frame(known_columns), (Problem("source-error", f"cannot read the file: {err.strerror}.", name),), False)
+        return Sheet(
+            path,
+            _empty_frame(known_columns),
+            (Problem("source-error", f"cannot read the file: {err.strerror}.", name),),
+            False,
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -125,7 +130,12 @@ def read_sheet(path: Path, known_columns: Sequence[str], required_columns: Seque
         )
         return Sheet(path, _empty_frame(known_columns), (Problem("encoding-error", message, name, line),), False)
     if not text.strip():
-        return Sheet(path, _empty_frame(known_columns), (Problem("empty-file", "the sheet is empty; it needs a header row.", name),), False)
+        return Sheet(
+            path,
+            _empty_frame(known_columns),
+            (Problem("empty-file", "the sheet is empty; it needs a header row.", name),),
+            False,
+        )
     try:
         records = list(_records(text))
     except MalformedCSV as err:
@@ -159,22 +169,35 @@ def _check_header(
                     Problem(
                         "delimiter-error",
                         f"the header is separated by {shown}, not commas; export the sheet as comma-separated CSV.",
-                        name, line,
+                        name,
+                        line,
                     )
                 ]
     seen: set[str] = set()
     for position, column in enumerate(header, start=1):
         if not column:
-            problems.append(Problem("blank-header", f"header cell {position} is empty; name the column or delete it.", name, line))
+            problems.append(
+                Problem("blank-header", f"header cell {position} is empty; name the column or delete it.", name, line)
+            )
         elif column in seen:
             problems.append(Problem("duplicate-column", "the column appears twice in the header.", name, line, column))
         elif column not in known:
             hint = closest(column, known) or " Columns are listed in the codebook (`eventdata codebook`)."
-            problems.append(Problem("unknown-column", f"the codebook has no column {column!r}.{hint}", name, line, column))
+            problems.append(
+                Problem("unknown-column", f"the codebook has no column {column!r}.{hint}", name, line, column)
+            )
         seen.add(column)
     for column in required:
         if column not in seen:
-            problems.append(Problem("missing-column", f"the sheet lacks the required column {column!r}; add it to the header.", name, line, column))
+            problems.append(
+                Problem(
+                    "missing-column",
+                    f"the sheet lacks the required column {column!r}; add it to the header.",
+                    name,
+                    line,
+                    column,
+                )
+            )
     return problems
 
 
@@ -190,7 +213,13 @@ def _careful_columns(
         if len(cells) != width:
             code = "extra-cell" if len(cells) > width else "missing-cell"
             problems.append(
-                Problem(code, f"the row has {len(cells)} cells but the header has {width}; check for a stray or missing comma or quote.", name, line)
+                Problem(
+                    code,
+                    f"the row has {len(cells)} cells but the header has {width}; "
+                    "check for a stray or missing comma or quote.",
+                    name,
+                    line,
+                )
             )
             continue
         kept.append(cells)
@@ -199,18 +228,22 @@ def _careful_columns(
     return columns, pd.Series(lines, dtype="int64"), problems
 
 
-def _to_frame(
-    columns: dict[str, object], lines: pd.Series, header: list[str], known: Sequence[str]
-) -> pd.DataFrame:
+def _to_frame(columns: dict[str, object], lines: pd.Series, header: list[str], known: Sequence[str]) -> pd.DataFrame:
     """Strings with surrounding whitespace removed and empty cells as missing; absent columns are all missing."""
     data: dict[str, pd.Series] = {}
     size = len(lines)
     for column in known:
         if column in columns:
-            array = pa.chunked_array(columns[column]) if isinstance(columns[column], pa.ChunkedArray) else pa.array(columns[column], type=pa.string())  # type: ignore[arg-type]  # list[str] or ChunkedArray
+            array = (
+                pa.chunked_array(columns[column])
+                if isinstance(columns[column], pa.ChunkedArray)
+                else pa.array(columns[column], type=pa.string())
+            )  # type: ignore[arg-type]  # list[str] or ChunkedArray
             trimmed = pc.utf8_trim_whitespace(array)
             cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-            data[column] = pd.Series(cleaned.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get), dtype=STRING_DTYPE)
+            data[column] = pd.Series(
+                cleaned.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get), dtype=STRING_DTYPE
+            )
         else:
             data[column] = pd.Series(pd.NA, index=range(size), dtype=STRING_DTYPE)
     frame = pd.DataFrame(data)

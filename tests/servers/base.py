@@ -8,6 +8,7 @@ or stall until released (to kill a client mid-upload).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -126,8 +127,9 @@ class FakeServer:
         request = Request(environ)
         body = request.get_data(cache=True)
         with self._lock:
-            self.requests.append(Seen(request.method, request.path, request.query_string.decode(),
-                                      dict(request.headers), body))
+            self.requests.append(
+                Seen(request.method, request.path, request.query_string.decode(), dict(request.headers), body)
+            )
             fault = next((f for f in self.faults if f.applies(request.method, request.path)), None)
         if fault is not None and fault.action in ("500", "503", "429"):
             status = int(fault.action)
@@ -139,7 +141,10 @@ class FakeServer:
             return self._drop(environ, start_response)
         if fault is not None and fault.action == "drop":
             return self._drop(environ, start_response)
-        response = self.service.handle(request)
+        try:
+            response = self.service.handle(request)
+        finally:
+            request.close()  # uploaded files are spooled to temporary files
         if fault is not None and fault.action == "drop-after":
             return self._drop(environ, start_response)
         return response(environ, start_response)
@@ -147,11 +152,8 @@ class FakeServer:
     @staticmethod
     def _drop(environ: dict[str, Any], start_response: Any) -> Any:
         """Close the connection without an answer, as a dying proxy or server would."""
-        sock = environ["werkzeug.socket"]
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # the client may have gone already
+            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
         return Response("")(environ, start_response)
 
 

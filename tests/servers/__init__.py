@@ -1,0 +1,1 @@
+"""Local servers the publishing tests start: fake Zenodo and CKAN, and a real S3 store (SeaweedFS)."""

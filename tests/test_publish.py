@@ -1,0 +1,747 @@
+"""eventdata publish: to a folder, a real S3 store (SeaweedFS), and local Zenodo and CKAN servers with faults.
+
+Every server runs on 127.0.0.1 and is started by the tests. Tests that would reach the real Zenodo
+sandbox are marked `network` and deselected by default.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from eventdata.catalog import Release, list_releases
+from eventdata.cli import cli
+from eventdata.errors import PublishError, ReleaseError
+from eventdata.publish import PublishResult, find_release, get_publisher
+from eventdata.publish.http import HttpClient
+from eventdata.publish.record import publications_path, read_record
+from tests.conftest import REPO
+from tests.servers.base import FakeServer, serving
+from tests.servers.ckan import FakeCkan
+from tests.servers.zenodo import SCOPES, FakeZenodo
+
+NAME = "eventdata-seeds"
+RELEASES = list_releases(REPO / "dist-data" / NAME, NAME)
+ZENODO_TOKEN = "zenodo-token-" + os.urandom(12).hex()
+CKAN_TOKEN = "ckan-token-" + os.urandom(12).hex()
+FAST = {"attempts": 3, "backoff": 0.01, "max_delay": 0.05}
+
+pytestmark = pytest.mark.skipif(len(RELEASES) < 2, reason="needs two committed releases of the seeds dataset")
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def isolated_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No token from the developer's environment or keyring; a fresh download cache for load()."""
+    for var in ("EVENTDATA_ZENODO_TOKEN", "EVENTDATA_CKAN_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("EVENTDATA_CACHE_DIR", str(tmp_path / "cache"))
+    try:
+        import keyring
+        from keyring.backend import KeyringBackend
+    except ImportError:  # without keyring, tokens come from the environment only
+        yield
+        return
+
+    class Memory(KeyringBackend):
+        priority = 1
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    """A dataset folder holding copies of the committed releases of the seeds dataset, never published."""
+    root = tmp_path / "dataset"
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    for release in RELEASES:
+        shutil.copytree(release.path, root / "dist-data" / NAME / release.version)
+    shutil.copy(REPO / "dist-data" / NAME / "catalog.json", root / "dist-data" / NAME / "catalog.json")
+    return root
+
+
+def releases(dataset: Path) -> list[Release]:
+    return list_releases(dataset / "dist-data" / NAME, NAME)
+
+
+def edit_descriptor(release: Release, **changes: Any) -> None:
+    """Change datapackage.json of a test copy (None removes a key); it is not hashed by itself."""
+    descriptor = release.descriptor()
+    for key, value in changes.items():
+        if value is None:
+            descriptor.pop(key, None)
+        else:
+            descriptor[key] = value
+    release.descriptor_path.write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
+
+
+HDX_FIELDS = {
+    "methodology": "Events coded by hand from news articles, ACLED-style; see codebook.md.",
+    "caveats": "A small seed dataset: a handful of articles from one region.",
+}
+
+
+@pytest.fixture
+def zenodo(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
+    with serving(FakeZenodo({ZENODO_TOKEN: SCOPES})) as server:
+        monkeypatch.setenv("EVENTDATA_ZENODO_TOKEN", ZENODO_TOKEN)
+        yield server
+
+
+@pytest.fixture
+def ckan(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
+    with serving(FakeCkan({CKAN_TOKEN: "publisher"}, {"acme": ["publisher"]})) as server:
+        monkeypatch.setenv("EVENTDATA_CKAN_TOKEN", CKAN_TOKEN)
+        yield server
+
+
+def zenodo_api(server: FakeServer) -> FakeZenodo:
+    assert isinstance(server.service, FakeZenodo)
+    return server.service
+
+
+def ckan_api(server: FakeServer) -> FakeCkan:
+    assert isinstance(server.service, FakeCkan)
+    return server.service
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
+
+
+def assert_secret_absent(secret: str, *texts: str, folders: tuple[Path, ...] = ()) -> None:
+    """The secret occurs in no text and in no file below the folders."""
+    for text in texts:
+        assert secret not in text
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --- architecture, options -------------------------------------------------------------------------
+
+
+def test_publish_modules_import_neither_pandas_nor_build() -> None:
+    imported = set()
+    for path in (REPO / "eventdata" / "publish").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+    assert not {m for m in imported if m.split(".")[0] in ("pandas", "click") or m == "eventdata.build"}
+
+
+def test_get_publisher_refuses_options_of_other_targets() -> None:
+    with pytest.raises(PublishError, match="--organization does not apply when publishing to zenodo"):
+        get_publisher("zenodo", organization="acme")
+    with pytest.raises(PublishError, match="needs the server and the owning organization"):
+        get_publisher("ckan", base_url="http://127.0.0.1:9")
+    with pytest.raises(PublishError, match="--endpoint-url applies to s3:// targets"):
+        get_publisher("/tmp/folder", endpoint_url="http://127.0.0.1:9")
+
+
+def test_find_release_names_the_fix_for_an_unknown_version(dataset: Path) -> None:
+    assert find_release(dataset / "dist-data", RELEASES[0].version).version == RELEASES[0].version
+    with pytest.raises(ReleaseError, match=r"No built release 9\.9\.9 .*eventdata build"):
+        find_release(dataset / "dist-data", "9.9.9")
+
+
+def test_http_client_redacts_tokens_and_query_secrets() -> None:
+    client = HttpClient("X", "http://127.0.0.1", {}, ("abc123secret",), "ENV", lambda r: "")
+    assert client.redact("bad abc123secret at /x?access_token=zzz&page=2") == "bad *** at /x?access_token=***&page=2"
+
+
+# --- folder and object store -----------------------------------------------------------------------
+
+
+def test_publish_folder_copies_releases_and_catalog_byte_for_byte(dataset: Path, tmp_path: Path) -> None:
+    target = tmp_path / "published"
+    for release in releases(dataset):
+        result = run("--project", dataset, "publish", release.version, "--to", target)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip() == f"{target}/{release.version}/"
+    local = tree(dataset / "dist-data" / NAME)
+    published = tree(target)
+    assert published == {k: v for k, v in local.items() if k in published}
+    assert set(published) == {"catalog.json"} | {k for k in local if k.split("/")[0] in {r.version for r in RELEASES}}
+    record = read_record(releases(dataset)[-1])
+    assert [(p["target"], p["url"]) for p in record["publications"]] == [
+        ("directory", f"{target}/{RELEASES[-1].version}/")
+    ]
+
+
+def test_publish_folder_twice_sends_nothing(dataset: Path, tmp_path: Path) -> None:
+    target = tmp_path / "published"
+    first = run("--project", dataset, "publish", RELEASES[0].version, "--to", target)
+    stamps = {p: p.stat().st_mtime_ns for p in target.rglob("*")}
+    second = run("--project", dataset, "publish", RELEASES[0].version, "--to", target)
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert "is already at" in second.stderr
+    assert "nothing sent" in second.stderr
+    assert {p: p.stat().st_mtime_ns for p in target.rglob("*")} == stamps
+
+
+def test_publish_folder_load_returns_the_local_frame(dataset: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    load = pytest.importorskip("eventdata.load").load
+    target = tmp_path / "published"
+    for release in releases(dataset):
+        get_publisher(str(target)).publish(release, dry_run=False)
+    for release in RELEASES:
+        pd.testing.assert_frame_equal(
+            load(target, release.version), load(dataset / "dist-data" / NAME, release.version)
+        )
+
+
+def test_publish_file_url_and_a_conflicting_catalog(dataset: Path, tmp_path: Path) -> None:
+    release = releases(dataset)[0]
+    url = (tmp_path / "published").as_uri()
+    assert get_publisher(url).publish(release, dry_run=False).url == f"{url}/{release.version}/"
+    catalog_path = tmp_path / "published" / "catalog.json"
+    catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
+    catalog["versions"][0]["files"][0]["sha256"] = "0" * 64
+    catalog_path.write_text(json.dumps(catalog), encoding="utf-8")
+    publications_path(release).unlink()  # a lost record: the target itself must refuse to change a version
+    with pytest.raises(PublishError, match=f"already lists version {release.version} with other files"):
+        get_publisher(url).publish(release, dry_run=False)
+
+
+def test_publish_folder_failure_midway_then_rerun_completes_once(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fsspec.implementations.local import LocalFileSystem
+
+    target, release = tmp_path / "published", releases(dataset)[0]
+    real_put, copied = LocalFileSystem.put_file, []
+
+    def failing_put(self: LocalFileSystem, lpath: str, rpath: str, **kwargs: Any) -> None:
+        if len(copied) == 3:
+            raise ConnectionResetError("the store went away")
+        copied.append(rpath)
+        real_put(self, lpath, rpath, **kwargs)
+
+    monkeypatch.setattr(LocalFileSystem, "put_file", failing_put)
+    with pytest.raises(PublishError, match="run the same command again"):
+        get_publisher(str(target)).publish(release, dry_run=False)
+    assert not (target / "catalog.json").exists()  # the version is not visible half-copied
+    assert read_record(release)["publications"] == []
+    monkeypatch.setattr(LocalFileSystem, "put_file", real_put)
+    result = get_publisher(str(target)).publish(release, dry_run=False)
+    assert result.created
+    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+    assert [v["version"] for v in catalog["versions"]] == [release.version]
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.servers.seaweed import SeaweedUnavailable, start_seaweed
+
+    try:
+        store = start_seaweed(tmp_path_factory.mktemp("seaweed"))
+    except SeaweedUnavailable as err:
+        pytest.skip(f"SeaweedFS (S3) could not start here: {err}")
+    yield store
+    store.stop()
+
+
+@pytest.fixture
+def bucket(seaweed: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+    """A new bucket on the local S3 store, with the AWS variables that s3fs (and load) read."""
+    s3fs = pytest.importorskip("s3fs")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", seaweed.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweed.key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweed.secret)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    name = request.node.name.replace("_", "-")[:50].strip("-").lower()
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir(name)
+    return name
+
+
+def test_publish_s3_copies_releases_and_load_returns_the_local_frame(dataset: Path, bucket: str, seaweed: Any) -> None:
+    import fsspec
+    import pandas as pd
+
+    url = f"s3://{bucket}/eventdata-seeds"
+    for release in releases(dataset):
+        result = run("--project", dataset, "publish", release.version, "--to", url, "--endpoint-url", seaweed.endpoint)
+        assert result.exit_code == 0, result.output
+        assert_secret_absent(seaweed.secret, result.output)
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    local = tree(dataset / "dist-data" / NAME)
+    for path, data in local.items():
+        if path == "catalog.json" or path.split("/")[0] in {r.version for r in RELEASES}:
+            assert fs.cat_file(f"{bucket}/eventdata-seeds/{path}") == data, path
+    again = run("--project", dataset, "publish", RELEASES[-1].version, "--to", url)
+    assert again.exit_code == 0
+    assert "nothing sent" in again.stderr
+    load = pytest.importorskip("eventdata.load").load
+    for release in RELEASES:
+        pd.testing.assert_frame_equal(load(url, release.version), load(dataset / "dist-data" / NAME, release.version))
+    assert_secret_absent(seaweed.secret, folders=(dataset / "dist-data",))
+
+
+def test_publish_s3_wrong_secret_is_a_clear_error_without_the_secret(
+    dataset: Path, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = "not-the-secret-" + os.urandom(6).hex()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong)
+    options = {"storage_options": {"skip_instance_cache": True}}
+    with pytest.raises(PublishError, match=r"Could not write to s3://.*AWS_ACCESS_KEY_ID") as caught:
+        get_publisher(f"s3://{bucket}/x", **options).publish(releases(dataset)[0], dry_run=False)
+    assert_secret_absent(wrong, str(caught.value))
+    assert read_record(releases(dataset)[0])["publications"] == []
+
+
+# --- metadata checks and dry runs ------------------------------------------------------------------
+
+
+def test_publish_check_reports_missing_licence_and_creators_and_sends_nothing(
+    dataset: Path, zenodo: FakeServer, ckan: FakeServer
+) -> None:
+    release = releases(dataset)[0]
+    edit_descriptor(release, licenses=None, contributors=[{"title": "Someone", "roles": ["publisher"]}])
+    zenodo_result = run("--project", dataset, "publish", release.version, "--to", "zenodo", "--base-url", zenodo.url)
+    ckan_result = run(
+        "--project",
+        dataset,
+        "publish",
+        release.version,
+        "--to",
+        "ckan",
+        "--base-url",
+        ckan.url,
+        "--organization",
+        "acme",
+        "--check",
+    )
+    assert (zenodo_result.exit_code, ckan_result.exit_code) == (1, 1)
+    lines = zenodo_result.stderr.splitlines()
+    assert [line.split(": ", 1)[1].split(" ")[:2] for line in lines[:-1]] == [
+        ["licenses", "[required-error]"],
+        ["contributors", "[required-error]"],
+    ]
+    assert lines[-1] == "2 problem(s) for zenodo: nothing was sent."
+    assert "licenses [required-error] CKAN needs a licence" in ckan_result.stderr
+    assert "methodology [required-error]" in ckan_result.stderr
+    assert "caveats [required-error]" in ckan_result.stderr
+    assert zenodo.requests == []
+    assert ckan.requests == []
+    assert not publications_path(release).exists()
+
+
+def test_publish_check_passes_for_the_seeds_on_zenodo_and_folders(dataset: Path) -> None:
+    for release in releases(dataset):
+        assert get_publisher("zenodo").check(release).problems == ()
+        assert get_publisher("/tmp/anywhere").check(release).problems == ()
+
+
+def test_publish_check_names_a_release_that_no_longer_matches_its_manifest(dataset: Path) -> None:
+    release = releases(dataset)[0]
+    (release.path / "data" / "events.csv").write_text("tampered\n", encoding="utf-8")
+    result = run("--project", dataset, "publish", release.version, "--to", "zenodo", "--check")
+    assert result.exit_code == 2
+    assert "events.csv does not match datapackage.json: expected" in result.stderr
+    assert "found 9 bytes sha256:" in result.stderr
+
+
+def test_publish_dry_run_prints_requests_files_sizes_hashes_and_sends_nothing(
+    dataset: Path, zenodo: FakeServer
+) -> None:
+    release = releases(dataset)[0]
+    result = run(
+        "--project",
+        dataset,
+        "publish",
+        release.version,
+        "--to",
+        "zenodo",
+        "--base-url",
+        zenodo.url,
+        "--dry-run",
+        env={"EVENTDATA_ZENODO_TOKEN": ""},
+    )
+    assert result.exit_code == 0, result.output
+    events = next(r for r in release.descriptor()["resources"] if r["path"] == "data/events.csv")
+    assert f"{{bucket}}/events.csv  upload  events.csv {events['bytes']} bytes {events['hash']}" in result.stdout
+    assert f"POST   {zenodo.url}/api/deposit/depositions  create" in result.stdout
+    assert f"{{bucket}}/{NAME}-{release.version}.zip  upload" in result.stdout
+    assert result.stderr.startswith("Dry run:")
+    assert "nothing was sent" in result.stderr
+    assert zenodo.requests == []
+
+
+# --- Zenodo ----------------------------------------------------------------------------------------
+
+
+def test_publish_zenodo_seeds_one_concept_record_with_a_version_per_release(
+    dataset: Path, zenodo: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api, outputs = zenodo_api(zenodo), []
+    for release in releases(dataset):
+        result = run("--project", dataset, "publish", release.version, "--to", "zenodo", "--base-url", zenodo.url)
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    published = api.published()
+    assert [d.metadata["version"] for d in published] == [r.version for r in RELEASES]
+    assert len({d.conceptrecid for d in published}) == 1
+    assert api.drafts() == []
+    descriptor = RELEASES[-1].descriptor()
+    metadata = published[-1].metadata
+    assert metadata == {
+        "upload_type": "dataset",
+        "title": descriptor["title"],
+        "description": descriptor["description"],
+        "creators": [{"name": "eventdata maintainers"}],
+        "access_right": "open",
+        "license": "cc-by-4.0",
+        "publication_date": descriptor["created"][:10],
+        "version": RELEASES[-1].version,
+        "keywords": descriptor["keywords"],
+    }
+    local = {
+        p.rsplit("/", 1)[-1]: data
+        for p, data in tree(RELEASES[-1].path).items()
+        if p.count("/") <= 1 and not p.startswith(("changes/", "sources/"))
+    }
+    assert {k: v for k, v in published[-1].files.items() if not k.endswith(".zip")} == local
+    assert set(published[-1].files) - set(local) == {f"{NAME}-{RELEASES[-1].version}.zip"}
+    record = read_record(releases(dataset)[-1])["publications"][0]
+    assert record["doi"] == f"10.5072/zenodo.{published[-1].id}"
+    assert record["conceptdoi"] == f"10.5072/zenodo.{published[-1].conceptrecid}"
+    assert f"(DOI {record['doi']})" in outputs[-1]
+    assert_secret_absent(ZENODO_TOKEN, caplog.text, *outputs, folders=(dataset,))
+
+
+def test_publish_zenodo_twice_sends_no_request(dataset: Path, zenodo: FakeServer) -> None:
+    release = releases(dataset)[0]
+    first = get_publisher("zenodo", base_url=zenodo.url).publish(release, dry_run=False)
+    before = len(zenodo.requests)
+    second = get_publisher("zenodo", base_url=zenodo.url).publish(release, dry_run=False)
+    assert (first.created, second.created) == (True, False)
+    assert (second.url, second.doi) == (first.url, first.doi)
+    assert len(zenodo.requests) == before
+    assert len(zenodo_api(zenodo).published()) == 1
+
+
+def test_publish_zenodo_retries_500_dropped_connections_and_503(dataset: Path, zenodo: FakeServer) -> None:
+    zenodo.fault("PUT", r"^/api/files/", "500", skip=1)
+    zenodo.fault("PUT", r"^/api/files/", "drop", skip=3)
+    zenodo.fault("GET", r"^/api/deposit/depositions$", "503")
+    result = get_publisher("zenodo", base_url=zenodo.url, **FAST).publish(releases(dataset)[0], dry_run=False)
+    assert result.created
+    assert result.doi
+    assert [f.hits for f in zenodo.faults] == [1, 1, 1]
+    assert len(zenodo_api(zenodo).published()) == 1
+    assert zenodo_api(zenodo).drafts() == []
+
+
+def test_publish_zenodo_failure_mid_upload_then_rerun_resumes_the_same_draft(dataset: Path, zenodo: FakeServer) -> None:
+    api, release = zenodo_api(zenodo), releases(dataset)[0]
+    zenodo.fault("PUT", r"^/api/files/", "500", skip=2, times=None)
+    result = run("--project", dataset, "publish", release.version, "--to", "zenodo", "--base-url", zenodo.url)
+    assert result.exit_code == 2
+    assert "failed after 4 attempts: the server answered 500" in result.stderr
+    assert "run the same command again to resume" in result.stderr
+    assert api.published() == []
+    assert len(api.drafts()) == 1
+    draft = api.drafts()[0].id
+    assert read_record(release)["pending"] == {
+        f"zenodo {zenodo.url}": {"deposition_id": draft, "conceptrecid": str(draft - 1)}
+    }
+    zenodo.clear_faults()
+    uploaded = len(zenodo.calls("PUT", r"^/api/files/"))
+    again = get_publisher("zenodo", base_url=zenodo.url, **FAST).publish(release, dry_run=False)
+    assert again.created
+    assert [d.id for d in api.published()] == [draft]
+    assert api.drafts() == []
+    assert len(zenodo.calls("PUT", r"^/api/files/")) - uploaded == len(api.published()[0].files) - 2
+    assert len(zenodo.calls("POST", r"^/api/deposit/depositions$")) == 1
+    assert read_record(release)["pending"] == {}
+
+
+def test_publish_zenodo_lost_answers_to_create_and_publish_leave_one_version(dataset: Path, zenodo: FakeServer) -> None:
+    api = zenodo_api(zenodo)
+    api.add_unrelated(60)  # the listing takes several pages
+    zenodo.fault("POST", r"^/api/deposit/depositions$", "drop-after")
+    zenodo.fault("POST", r"/actions/publish$", "drop-after")
+    result = get_publisher("zenodo", base_url=zenodo.url, **FAST).publish(releases(dataset)[0], dry_run=False)
+    mine = [d for d in api.depositions.values() if d.metadata.get("title") == RELEASES[0].descriptor()["title"]]
+    assert len(mine) == 1
+    assert mine[0].submitted
+    assert result.doi == f"10.5072/zenodo.{mine[0].id}"
+    assert len(zenodo.calls("POST", r"/actions/publish$")) == 1
+    assert len(zenodo.calls("GET", r"^/api/deposit/depositions$")) >= 3  # 61 depositions, pages of 25
+
+
+def test_publish_zenodo_killed_mid_upload_then_rerun_publishes_exactly_once(dataset: Path, zenodo: FakeServer) -> None:
+    api, version = zenodo_api(zenodo), RELEASES[0].version
+    zenodo.fault("PUT", r"^/api/files/", "stall", skip=2)
+    command = [
+        sys.executable,
+        "-m",
+        "eventdata",
+        "--project",
+        str(dataset),
+        "publish",
+        version,
+        "--to",
+        "zenodo",
+        "--base-url",
+        zenodo.url,
+    ]
+    env = {**os.environ, "EVENTDATA_ZENODO_TOKEN": ZENODO_TOKEN}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert zenodo.stalled.wait(timeout=40), process.communicate(timeout=5)
+    finally:
+        process.kill()
+        output = process.communicate(timeout=10)
+    zenodo.release.set()
+    zenodo.clear_faults()
+    assert api.published() == []
+    assert len(api.drafts()) == 1
+    result = run("--project", dataset, "publish", version, "--to", "zenodo", "--base-url", zenodo.url)
+    assert result.exit_code == 0, result.output
+    assert len(api.published()) == 1
+    assert api.drafts() == []
+    assert len(zenodo.calls("POST", r"^/api/deposit/depositions$")) == 1
+    assert_secret_absent(ZENODO_TOKEN, result.output, *(o.decode() for o in output), folders=(dataset,))
+
+
+def test_publish_zenodo_rejected_token_is_explained_and_never_shown(
+    dataset: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "wrong-token-" + os.urandom(8).hex()
+    with serving(FakeZenodo({ZENODO_TOKEN: SCOPES}, echo_token=True)) as server:
+        result = run(
+            "--project",
+            dataset,
+            "publish",
+            RELEASES[0].version,
+            "--to",
+            "zenodo",
+            "--base-url",
+            server.url,
+            env={"EVENTDATA_ZENODO_TOKEN": wrong},
+        )
+    assert result.exit_code == 2
+    assert f"Zenodo refused GET {server.url}/api/deposit/depositions" in result.stderr
+    assert "(401)" in result.stderr
+    assert "check EVENTDATA_ZENODO_TOKEN" in result.stderr
+    assert "(token '***')" in result.stderr  # the server echoed it; the message does not
+    assert_secret_absent(wrong, result.output, caplog.text, folders=(dataset,))
+
+
+def test_publish_zenodo_token_without_publish_scope_is_forbidden(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving(FakeZenodo({ZENODO_TOKEN: frozenset({"deposit:write"})})) as server:
+        monkeypatch.setenv("EVENTDATA_ZENODO_TOKEN", ZENODO_TOKEN)
+        with pytest.raises(PublishError, match=r"\(403\).*lacks the deposit:actions scope.*lacks permission") as caught:
+            get_publisher("zenodo", base_url=server.url, **FAST).publish(releases(dataset)[0], dry_run=False)
+        assert zenodo_api(server).published() == []
+        assert len(zenodo_api(server).drafts()) == 1
+    assert_secret_absent(ZENODO_TOKEN, str(caught.value))
+
+
+def test_publish_zenodo_validation_error_names_the_field(dataset: Path, zenodo: FakeServer) -> None:
+    zenodo_api(zenodo).licences.discard("cc-by-4.0")
+    with pytest.raises(PublishError, match=r"\(400\): Validation error\.; metadata\.license: Not a valid choice"):
+        get_publisher("zenodo", base_url=zenodo.url, **FAST).publish(releases(dataset)[0], dry_run=False)
+
+
+def test_publish_zenodo_token_from_keyring(dataset: Path, zenodo: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    keyring = pytest.importorskip("keyring")
+
+    monkeypatch.delenv("EVENTDATA_ZENODO_TOKEN")
+    with pytest.raises(PublishError, match="set the environment variable EVENTDATA_ZENODO_TOKEN, or store the token"):
+        get_publisher("zenodo", base_url=zenodo.url).publish(releases(dataset)[0], dry_run=False)
+    assert zenodo.requests == []
+    keyring.set_password("eventdata", "zenodo", ZENODO_TOKEN)
+    assert get_publisher("zenodo", base_url=zenodo.url).publish(releases(dataset)[0], dry_run=False).created
+
+
+# --- CKAN ------------------------------------------------------------------------------------------
+
+
+def hdx_ready(dataset: Path) -> list[Release]:
+    for release in releases(dataset):
+        edit_descriptor(release, **HDX_FIELDS)
+    return releases(dataset)
+
+
+def ckan_publish(server: FakeServer, release: Release) -> PublishResult:
+    return get_publisher("ckan", base_url=server.url, organization="acme", **FAST).publish(release, dry_run=False)
+
+
+def test_publish_ckan_creates_then_updates_the_dataset_with_hdx_fields(
+    dataset: Path, ckan: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api, outputs = ckan_api(ckan), []
+    for release in hdx_ready(dataset):
+        result = run(
+            "--project",
+            dataset,
+            "publish",
+            release.version,
+            "--to",
+            "ckan",
+            "--base-url",
+            ckan.url,
+            "--organization",
+            "acme",
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+        assert result.stdout.strip() == f"{ckan.url}/dataset/{NAME}"
+    (package,) = api.packages.values()
+    descriptor = RELEASES[-1].descriptor()
+    assert {
+        k: package[k]
+        for k in (
+            "name",
+            "title",
+            "notes",
+            "license_id",
+            "version",
+            "state",
+            "methodology",
+            "methodology_other",
+            "caveats",
+        )
+    } == {
+        "name": NAME,
+        "title": descriptor["title"],
+        "notes": descriptor["description"],
+        "license_id": "cc-by",
+        "version": RELEASES[-1].version,
+        "state": "active",
+        "methodology": "Other",
+        "methodology_other": HDX_FIELDS["methodology"],
+        "caveats": HDX_FIELDS["caveats"],
+    }
+    assert package["tags"] == [{"name": k} for k in descriptor["keywords"]]
+    assert package["dataset_date"].startswith("[20")
+    assert " TO " in package["dataset_date"]
+    local = {
+        p.rsplit("/", 1)[-1]: d
+        for p, d in tree(releases(dataset)[-1].path).items()
+        if not p.startswith(("changes/", "sources/"))
+    }
+    stored = {r["name"]: api.files[r["id"]] for r in package["resources"]}
+    assert {k: v for k, v in stored.items() if not k.endswith(".zip")} == local
+    assert len(stored) == len(local) + 1
+    assert len(ckan.calls("POST", "package_create$")) == 1
+    assert_secret_absent(CKAN_TOKEN, caplog.text, *outputs, folders=(dataset,))
+
+
+def test_publish_ckan_dataset_date_range_comes_from_the_events(dataset: Path) -> None:
+    release = hdx_ready(dataset)[0]
+    dates = [line.split(",")[1] for line in (release.path / "data" / "events.csv").read_text().splitlines()[1:]]
+    fields = get_publisher("ckan", base_url="http://127.0.0.1:9", organization="acme").dataset_fields(release)
+    assert fields["dataset_date"] == f"[{min(dates)}T00:00:00 TO {max(dates)}T23:59:59]"
+
+
+def test_publish_ckan_failure_then_rerun_has_no_duplicate_resources(dataset: Path, ckan: FakeServer) -> None:
+    api, release = ckan_api(ckan), hdx_ready(dataset)[0]
+    ckan.fault("POST", "resource_create$", "500", skip=2, times=None)
+    with pytest.raises(PublishError, match="not repeated automatically"):
+        ckan_publish(ckan, release)
+    (package,) = api.packages.values()
+    assert package["state"] == "draft"
+    assert len(package["resources"]) == 2
+    ckan.clear_faults()
+    ckan.fault("POST", "resource_create$", "drop-after", skip=1)  # an answer lost: the resource exists
+    ckan.fault("POST", "resource_update$", "drop")
+    assert ckan_publish(ckan, release).created
+    (package,) = api.packages.values()
+    names = [r["name"] for r in package["resources"]]
+    assert package["state"] == "active"
+    assert len(names) == len(set(names))
+    assert read_record(release)["publications"][0]["url"] == f"{ckan.url}/dataset/{NAME}"
+    before = len(ckan.requests)
+    assert not ckan_publish(ckan, release).created
+    assert len(ckan.requests) == before
+
+
+def test_publish_ckan_unknown_organization_and_rejected_token(dataset: Path, ckan: FakeServer) -> None:
+    release = hdx_ready(dataset)[0]
+    with pytest.raises(PublishError, match="has no organization 'nobody': check --organization"):
+        get_publisher("ckan", base_url=ckan.url, organization="nobody", **FAST).publish(release, dry_run=False)
+    result = run(
+        "--project",
+        dataset,
+        "publish",
+        release.version,
+        "--to",
+        "ckan",
+        "--base-url",
+        ckan.url,
+        "--organization",
+        "acme",
+        env={"EVENTDATA_CKAN_TOKEN": "wrong-ckan-token"},
+    )
+    assert result.exit_code == 2
+    assert "CKAN refused POST" in result.stderr
+    assert "(403): Authorization Error" in result.stderr
+    assert "EVENTDATA_CKAN_TOKEN" in result.stderr
+    assert "wrong-ckan-token" not in result.output
+    assert ckan_api(ckan).packages == {}
+
+
+# --- the real services (deselected by default) -----------------------------------------------------
+
+
+@pytest.mark.network
+def test_publish_zenodo_sandbox_dry_run_and_token(dataset: Path) -> None:
+    """Against sandbox.zenodo.org with a real token in EVENTDATA_ZENODO_SANDBOX_TOKEN: list depositions only."""
+    token = os.environ.get("EVENTDATA_ZENODO_SANDBOX_TOKEN")
+    if not token:
+        pytest.skip("set EVENTDATA_ZENODO_SANDBOX_TOKEN to run against sandbox.zenodo.org")
+    from eventdata.publish.zenodo import SANDBOX_BASE_URL, ZenodoPublisher, describe_error
+
+    publisher = ZenodoPublisher(base_url=SANDBOX_BASE_URL)
+    assert publisher.plan(releases(dataset)[0], [])
+    client = HttpClient(
+        "Zenodo", SANDBOX_BASE_URL, {"Authorization": f"Bearer {token}"}, (token,), "ENV", describe_error
+    )
+    assert isinstance(client.json(client.request("GET", publisher.api, params={"size": 1})), list)
