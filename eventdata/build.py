@@ -246,6 +246,9 @@ def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, 
         'events = eventdata.read_events("datapackage.json")',
         "```",
         "",
+        "Places were checked against GeoNames (geonames.org, CC BY 4.0) and Natural Earth country borders "
+        "(public domain).",
+        "",
         f"The columns are described in codebook.md and, machine-readable, in datapackage.json. The inputs this "
         f"release was built from are in {SOURCES_DIR}/ (`eventdata verify` rebuilds it from them).",
         "",

@@ -17,6 +17,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from eventdata.errors import SourceError
+from eventdata.reference import ATTRIBUTION
 from eventdata.schema import Codebook, arrow_field, published_table_schema, to_arrow_schema
 
 DATA_PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -216,8 +217,9 @@ def datapackage_descriptor(
         if article.url:
             source["path"] = article.url
         sources.append(source)
+    sources += [dict(source) for source in ATTRIBUTION]  # reference data that checked the places
     descriptor: dict[str, Any] = {"$schema": DATA_PACKAGE_PROFILE, "name": dataset["name"]}
-    for key in ("title", "description", "homepage", "keywords", "licenses", "contributors"):
+    for key in ("title", "description", "homepage", "keywords", "licenses", "contributors", "methodology", "caveats"):
         if dataset.get(key):
             descriptor[key] = dataset[key]
     descriptor["version"] = version
