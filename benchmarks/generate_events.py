@@ -500,6 +500,14 @@ def _grouped_pick(
     return np.minimum(position, max(len(flat) - 1, 0)), start, count, _strings(flat or [""])
 
 
+def codebook_digest(schemas: Path = REPO_SCHEMAS) -> str:
+    """sha256 over the codebook's files: a dataset generated from another codebook is stale."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in schemas.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(schemas).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _append_rows(path: Path, rows: list[list[str]]) -> None:
     """Append CSV rows to a file that may or may not end with a line break."""
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -1049,6 +1057,7 @@ def write_dataset(
         raise SystemExit(str(err)) from err
     schemas = out_dir / "schemas"
     shutil.rmtree(schemas)
+    digest = codebook_digest()
     shutil.copytree(REPO_SCHEMAS, schemas, ignore=shutil.ignore_patterns("__pycache__"))
     dataset = json.loads((schemas / "dataset.json").read_text(encoding="utf-8"))
     dataset.update(
@@ -1089,6 +1098,7 @@ def write_dataset(
     )
     info = {
         "generator_version": GENERATOR_VERSION,
+        "codebook_sha256": digest,
         "events": events,
         "seed": seed,
         "rows_per_sheet": rows_per_sheet,

@@ -17,8 +17,10 @@ same arguments), then runs each step in a fresh Python process, so that the peak
   "read the sheets and write Parquet" with no checks at all.
 
 Seconds are wall-clock time of the measured call, without interpreter start-up and imports; peak MB is the whole
-process's maximum resident set, imports included. ``--repeat R`` runs each step R times and reports the fastest
-run (and the highest peak), which helps on a busy machine. Prints the machine and a Markdown table. This is a script,
+process's maximum resident set, imports included; CPU s is the user + system time of the process during the call,
+all threads together: above seconds when a step uses several cores, well below when it waited (for the disk, or
+for a core on a busy machine). ``--repeat R`` runs each step R times and reports the fastest run (and the highest
+peak), which helps on a busy machine. Prints the machine and a Markdown table. This is a script,
 not a test: nothing fails when a step is slow.
 """
 
@@ -49,20 +51,33 @@ def _peak_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+class Timer:
+    """Wall-clock seconds of a block, and CPU seconds of this process (all its threads) during it."""
+
+    def __enter__(self) -> Timer:
+        self.seconds, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds, self.cpu = time.perf_counter() - self.seconds, time.process_time() - self.cpu
+
+    def result(self, rows: int, **extra: Any) -> dict[str, Any]:
+        return {"rows": rows, "seconds": self.seconds, "cpu": self.cpu, **extra}
+
+
 # --- steps: each runs in its own process and prints one JSON line ------------------------------------------
 
 
 def step_validate(dataset: Path, package: Path, limit: int | None) -> dict[str, Any]:
     import eventdata
 
-    started = time.perf_counter()
-    validation = eventdata.validate_project(eventdata.load_project(dataset))
-    seconds = time.perf_counter() - started
+    with Timer() as timer:
+        validation = eventdata.validate_project(eventdata.load_project(dataset))
     report = validation.report
     if not report.valid:
         shown = "\n".join(p.format() for p in report.problems[:10])
         raise SystemExit(f"the synthetic data is invalid ({len(report.problems)} problems):\n{shown}")
-    return {"rows": report.rows, "seconds": seconds}
+    return timer.result(report.rows)
 
 
 def step_build(dataset: Path, package: Path, limit: int | None) -> dict[str, Any]:
@@ -70,13 +85,12 @@ def step_build(dataset: Path, package: Path, limit: int | None) -> dict[str, Any
 
     if package.exists():
         shutil.rmtree(package)
-    started = time.perf_counter()
-    result = eventdata.build_package(eventdata.load_project(dataset), out_dir=package)
-    seconds = time.perf_counter() - started
+    with Timer() as timer:
+        result = eventdata.build_package(eventdata.load_project(dataset), out_dir=package)
     if result.status != "built":
         raise SystemExit(f"build ended with status {result.status!r}: {len(result.report.problems)} problems")
     size = sum(p.stat().st_size for p in package.rglob("*") if p.is_file())
-    return {"rows": result.report.rows, "seconds": seconds, "note": f"package {size / 1e6:,.0f} MB"}
+    return timer.result(result.report.rows, note=f"package {size / 1e6:,.0f} MB")
 
 
 def step_frictionless(dataset: Path, package: Path, limit: int | None) -> dict[str, Any]:
@@ -85,14 +99,13 @@ def step_frictionless(dataset: Path, package: Path, limit: int | None) -> dict[s
     descriptor = package / "datapackage.json"
     if not descriptor.is_file():
         raise SystemExit(f"{descriptor} does not exist; run the build step first.")
-    started = time.perf_counter()
-    report = frictionless.validate(str(descriptor), resource_name="events", limit_rows=limit)
-    seconds = time.perf_counter() - started
+    with Timer() as timer:
+        report = frictionless.validate(str(descriptor), resource_name="events", limit_rows=limit)
     task = report.tasks[0]
     if not report.valid:
         shown = "\n".join(e.message for e in task.errors[:5])
         raise SystemExit(f"frictionless found {len(task.errors)} errors in the built package:\n{shown}")
-    return {"rows": task.stats["rows"], "seconds": seconds}
+    return timer.result(task.stats["rows"])
 
 
 def step_pyarrow(dataset: Path, package: Path, limit: int | None) -> dict[str, Any]:
@@ -101,13 +114,12 @@ def step_pyarrow(dataset: Path, package: Path, limit: int | None) -> dict[str, A
     import pyarrow.parquet as pq
 
     target = package.parent / f"{package.name}-pyarrow.parquet"
-    started = time.perf_counter()
-    tables = [pa_csv.read_csv(path) for path in sorted((dataset / "seeds" / "sheets").glob("*.csv"))]
-    # Type inference can differ between sheets (a column that is empty in one sheet is null-typed there).
-    table = pa.concat_tables(tables, promote_options="permissive")
-    pq.write_table(table, target, compression="zstd")
-    seconds = time.perf_counter() - started
-    return {"rows": table.num_rows, "seconds": seconds, "note": f"Parquet {target.stat().st_size / 1e6:,.0f} MB"}
+    with Timer() as timer:
+        tables = [pa_csv.read_csv(path) for path in sorted((dataset / "seeds" / "sheets").glob("*.csv"))]
+        # Type inference can differ between sheets (a column that is empty in one sheet is null-typed there).
+        table = pa.concat_tables(tables, promote_options="permissive")
+        pq.write_table(table, target, compression="zstd")
+    return timer.result(table.num_rows, note=f"Parquet {target.stat().st_size / 1e6:,.0f} MB")
 
 
 STEP_FUNCTIONS: dict[str, Callable[[Path, Path, int | None], dict[str, Any]]] = {
@@ -146,7 +158,7 @@ def run_step(name: str, dataset: Path, package: Path, limit: int | None) -> dict
 
 
 def ensure_dataset(workdir: Path, events: int, seed: int, rows_per_sheet: int) -> tuple[Path, dict[str, Any], bool]:
-    """The dataset folder for these arguments: reused when it exists, generated otherwise."""
+    """The dataset folder for these arguments: reused when it was made from the same codebook, generated otherwise."""
     sys.path.insert(0, str(HERE))
     import generate_events
 
@@ -154,6 +166,7 @@ def ensure_dataset(workdir: Path, events: int, seed: int, rows_per_sheet: int) -
     marker = dataset / "benchmark.json"
     wanted = {
         "generator_version": generate_events.GENERATOR_VERSION,
+        "codebook_sha256": generate_events.codebook_digest(),
         "events": events,
         "seed": seed,
         "rows_per_sheet": rows_per_sheet,
@@ -203,15 +216,15 @@ def machine() -> list[str]:
 
 
 def table(rows: list[tuple[str, dict[str, Any], str]]) -> list[str]:
-    lines = ["| step | rows | seconds | rows/s | peak MB |", "|---|---:|---:|---:|---:|"]
+    lines = ["| step | rows | seconds | rows/s | peak MB | CPU s |", "|---|---:|---:|---:|---:|---:|"]
     for label, result, rows_text in rows:
         if result.get("failed"):
-            lines.append(f"| {label} | failed | | | |")
+            lines.append(f"| {label} | failed | | | | |")
             continue
         rate = result["rows"] / result["seconds"] if result["seconds"] > 0 else float("inf")
         lines.append(
             f"| {label} | {rows_text or format(result['rows'], ',')} | {result['seconds']:,.1f} | {rate:,.0f} | "
-            f"{result['peak_mb']:,.0f} |"
+            f"{result['peak_mb']:,.0f} | {result['cpu']:,.1f} |"
         )
     return lines
 

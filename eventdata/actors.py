@@ -7,7 +7,12 @@ acting outside their own country are External/Other forces (8).
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass
+from datetime import date
+from difflib import get_close_matches
 from pathlib import Path
 
 import pandas as pd
@@ -55,15 +60,23 @@ def load_actors(schemas_dir: Path, countries: list[str]) -> ActorList:
         empty = _empty_periods()
         return ActorList(empty, empty.assign(key=pd.Series([], dtype="string"), name=pd.Series([], dtype="string")))
     try:
-        raw = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise SchemaFileError(f"{path} cannot be read: {err}") from err
-    missing = [c for c in COLUMNS if c not in raw.columns]
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SchemaFileError(f"{path} is not UTF-8 (byte {err.start}).") from err
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise SchemaFileError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}.")
     rows = []
-    for line, record in enumerate(raw.to_dict("records"), start=2):
-        rows.extend(_expand(record, line, path, countries))
+    line = 2
+    for cells in reader:
+        start, line = line, reader.line_num + 1
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            raise SchemaFileError(f"{path}:{start}: {len(cells)} cells, but the header has {len(header)}.")
+        rows.extend(_expand(dict(zip(header, cells, strict=True)), start, path, countries))
     periods = pd.DataFrame(rows, columns=["actor", "inter", "country", "start", "end", "aliases"])
     names = periods.assign(name=periods["actor"] + "; " + periods["aliases"].fillna(""))
     names["name"] = names["name"].str.split("; ")
@@ -76,7 +89,24 @@ def load_actors(schemas_dir: Path, countries: list[str]) -> ActorList:
 
 
 def _empty_periods() -> pd.DataFrame:
-    return pd.DataFrame({"actor": [], "inter": [], "country": [], "start": [], "end": []})
+    return pd.DataFrame(
+        {
+            "actor": pd.Series([], dtype="object"),
+            "inter": pd.Series([], dtype="int64"),
+            "country": pd.Series([], dtype="object"),
+            "start": pd.Series([], dtype="datetime64[ns]"),
+            "end": pd.Series([], dtype="datetime64[ns]"),
+        }
+    )
+
+
+def _day_or(text: str, default: pd.Timestamp) -> pd.Timestamp:
+    text = text.strip()
+    if not text:
+        return default
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(text)
+    return pd.Timestamp(date.fromisoformat(text))
 
 
 def _expand(record: dict[str, str], line: int, path: Path, countries: list[str]) -> list[tuple[object, ...]]:
@@ -88,15 +118,21 @@ def _expand(record: dict[str, str], line: int, path: Path, countries: list[str])
     if not 1 <= inter <= 8:
         raise SchemaFileError(f"{where}: inter {inter} must be an actor type code 1-8.")
     try:
-        start = pd.Timestamp(record["start_date"]) if record["start_date"] else OPEN_START
-        end = pd.Timestamp(record["end_date"]) if record["end_date"] else OPEN_END
+        start = _day_or(record["start_date"], OPEN_START)
+        end = _day_or(record["end_date"], OPEN_END)
     except ValueError as err:
-        raise SchemaFileError(f"{where}: start_date/end_date must be YYYY-MM-DD or empty.") from err
+        raise SchemaFileError(f"{where}: start_date/end_date must be real dates written YYYY-MM-DD, or empty.") from err
     if end < start:
         raise SchemaFileError(f"{where}: end_date is before start_date.")
     name, country, aliases = record["actor"].strip(), record["country"].strip(), record["aliases"]
     if not name:
         raise SchemaFileError(f"{where}: the actor name is empty.")
+    if country not in ("", "*") and country not in countries:
+        hint = get_close_matches(country, countries, n=1)
+        raise SchemaFileError(
+            f"{where}: country {country!r} is not in the countries vocabulary"
+            + (f"; did you mean {hint[0]!r}?" if hint else ".")
+        )
     if country == "*":
         if TEMPLATE not in name:
             raise SchemaFileError(f"{where}: country '*' needs '{TEMPLATE}' in the actor name.")

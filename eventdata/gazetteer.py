@@ -109,13 +109,15 @@ def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, 
         places["latitude"].round(4).astype(str) + "," + places["longitude"].round(4).astype(str)
     ).to_numpy()[names["place"]]
     duplicated = names.duplicated(["country", "key", "cell"], keep=False)
+    reported: set[tuple[int, ...]] = set()
     for _, group in names[duplicated].groupby(["country", "key", "cell"]):
-        lines = sorted(int(places.at[p, "_line"]) for p in group["place"].unique())
-        if len(lines) > 1:
+        lines = tuple(sorted(int(places.at[p, "_line"]) for p in group["place"].unique()))
+        if len(lines) > 1 and lines not in reported:
+            reported.add(lines)
             problems.append(
                 Problem(
                     "unique-error",
-                    f"the same name and point are listed twice (lines {lines}); keep one entry "
+                    f"the same name and point are listed twice (lines {list(lines)}); keep one entry "
                     "and merge the alternate names.",
                     name,
                     lines[-1],
@@ -175,7 +177,15 @@ def check_place_points(places: pd.DataFrame, countries: pd.DataFrame, name: str)
 
 
 def _empty_names() -> pd.DataFrame:
-    return pd.DataFrame({"country": [], "key": [], "place": [], "name": [], "admin1": []})
+    return pd.DataFrame(
+        {
+            "country": pd.Series([], dtype="object"),
+            "key": pd.Series([], dtype="object"),
+            "place": pd.Series([], dtype="int64"),
+            "name": pd.Series([], dtype="object"),
+            "admin1": pd.Series([], dtype="object"),
+        }
+    )
 
 
 def _names(places: pd.DataFrame) -> pd.DataFrame:
@@ -248,7 +258,8 @@ def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolutio
     candidates = pd.Series("", index=range(size), dtype="object")
     if ambiguous.any():
         many = by_name[ambiguous[by_name["row"].to_numpy()]]
-        labels = many["place"].map(lambda p: _label(places.loc[p]))
+        label_of = {p: _label(places.loc[p]) for p in many["place"].unique()}
+        labels = many["place"].map(label_of)
         joined = labels.groupby(many["row"].to_numpy()).agg("; ".join)
         candidates.loc[joined.index] = joined
     index = events.index

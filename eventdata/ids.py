@@ -105,22 +105,28 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
-    """Fill the event_id_cnty cell of the given lines (adding the column first if absent)."""
-    text = path.read_bytes().decode("utf-8-sig")
+    """Fill the event_id_cnty cell of the given lines (adding the column first if absent).
+
+    The sheet keeps its byte order mark and line endings, so spreadsheet programs and diffs see no other change.
+    """
+    data = path.read_bytes()
+    bom = data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    first_break = text.find("\n")
+    newline = "\r\n" if first_break > 0 and text[first_break - 1] == "\r" else "\n"
     reader = csv.reader(io.StringIO(text, newline=""))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator=newline)
     start = 1
     column: int | None = None
+    added = False
     for cells in reader:
         line, start = start, reader.line_num + 1
         if column is None:
             header = [c.strip() for c in cells]
-            if "event_id_cnty" not in header:
+            added = "event_id_cnty" not in header
+            if added:
                 cells = ["event_id_cnty", *cells]
-                added = True
-            else:
-                added = False
             column = [c.strip() for c in cells].index("event_id_cnty")
         elif cells and any(cells):
             if added:
@@ -128,7 +134,7 @@ def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
             if line in ids_by_line:
                 cells[column] = ids_by_line[line]
         writer.writerow(cells)
-    _atomic_write_text(path, out.getvalue())
+    _atomic_write_text(path, ("\ufeff" if bom else "") + out.getvalue())
 
 
 def record_assignment(registry_path: Path, sheets: Mapping[str, Path], new: pd.DataFrame) -> None:

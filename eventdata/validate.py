@@ -18,10 +18,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from eventdata import reference
-from eventdata.actors import ActorList, load_actors, resolve_actors
+from eventdata.actors import ACTORS_FILE, ActorList, load_actors, resolve_actors
 from eventdata.derive import DERIVERS, country_iso3
 from eventdata.errors import Problem, Report, SourceError
-from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, Gazetteer, load_places, resolve_places
+from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, PLACES_FILE, Gazetteer, load_places, resolve_places
 from eventdata.ids import DELETIONS_FILE, assign_ids, read_deletions, read_registry, unregistered
 from eventdata.project import Project
 from eventdata.schema import PANDAS_DTYPES, Codebook, load_codebook, to_pandera
@@ -237,6 +237,16 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
     return out
 
 
+def _ambiguity_message(row: pd.Series, candidates: str) -> str:
+    given = [f"{c} {row[c]!r}" for c in ("admin1", "admin2", "admin3") if not pd.isna(row[c])]
+    if given:
+        return (
+            f"several places have this name ({candidates}) and none matches {', '.join(given)}; "
+            "correct the admin names or coordinates, or add the place to schemas/places.csv."
+        )
+    return f"several places have this name: {candidates}; give admin1 (or coordinates) to choose one."
+
+
 def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook, findings: Findings) -> pd.DataFrame:
     """Resolve (country, location) to the place list; fill admin1-3 and coordinates, check any given."""
     out = events.copy()
@@ -265,7 +275,7 @@ def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook,
             int(index),
             "ambiguous-location",
             "location",
-            f"several places have this name: {resolution.candidates.loc[index]}; give admin1 to choose one.",
+            _ambiguity_message(events.loc[index], resolution.candidates.loc[index]),
         )
     found = resolution.place >= 0
     rows = resolution.place[found].to_numpy()
@@ -341,7 +351,8 @@ def check_with_pandera(events: pd.DataFrame, codebook: Codebook, findings: Findi
     seen: dict[tuple[str, str], str] = {}
     derived = set(codebook.derived_fields)
     rows_with_problems = findings.rows | {
-        int(i) for i, c, k in zip(cases["index"], cases["column"], cases["check"], strict=True)
+        int(i)
+        for i, c, k in zip(cases["index"], cases["column"], cases["check"], strict=True)
         if i is not None and not pd.isna(i) and not (k == "not_nullable" and c in derived)
     }
     for case in cases.itertuples(index=False):
@@ -656,8 +667,8 @@ def validate_project(
     problems.extend(place_problems)
     references = References(
         articles=articles,
-        actors=load_actors(project.schemas_dir, countries),
-        gazetteer=gazetteer,
+        actors=load_actors(project.schemas_dir, countries) if (project.schemas_dir / ACTORS_FILE).is_file() else None,
+        gazetteer=gazetteer if (project.schemas_dir / PLACES_FILE).is_file() else None,
         registry=read_registry(project.id_registry),
         deleted=read_deletions(project.seeds_dir / DELETIONS_FILE),
     )

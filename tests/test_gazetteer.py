@@ -129,11 +129,6 @@ def test_load_places_problems_through_validation_name_schemas_places_csv(check: 
     assert [(p.file, p.line, p.column, p.code) for p in report.problems] == [(PLACES, 5, "country", "enum-error")]
 
 
-@pytest.mark.xfail(
-    reason="an entry repeating a place under two of its names gets one unique-error per shared name, so one "
-    "mistake in places.csv is reported twice",
-    strict=True,
-)
 def test_load_places_duplicate_entry_is_one_problem(tmp_path: Path, countries: pd.DataFrame) -> None:
     _, problems = places_in(tmp_path, countries, "Atmeh,Atma,Syria,Idlib,Harim,Dana,36.2119,36.6851,,x\n")
     assert located(problems) == [(5, "location", "unique-error")]
@@ -314,7 +309,7 @@ def test_same_name_in_two_admin1_is_ambiguous_until_admin1_is_given(check: Calla
     assert located(report) == [(2, "location", "ambiguous-location"), (3, "location", "ambiguous-location")]
     assert report.problems[0].message == (
         "several places have this name: Atmeh (Idlib, 36.2119, 36.6851); Atmeh (Aleppo, 36.2000, 37.1000); "
-        "give admin1 to choose one."
+        "give admin1 (or coordinates) to choose one."
     )
     assert validation.events.loc[2, FILLED].tolist() == ["Atmeh", "Aleppo", "Jebel Saman", pd.NA, 36.2, 37.1]
 
@@ -331,11 +326,6 @@ def test_same_name_told_apart_by_admin1_or_coordinates(check: Callable[..., Vali
     ]
 
 
-@pytest.mark.xfail(
-    reason="when the admin1 a row gives matches none of the same-named places, the message still asks the "
-    "coder to 'give admin1', without saying the given one matches no place",
-    strict=True,
-)
 def test_same_name_with_an_admin1_matching_neither_says_so(check: Callable[..., Validation]) -> None:
     report = check({0: {"admin1": "Hama"}}, OTHER_ATMEH).report
     assert located(report) == [(2, "location", "ambiguous-location")]
@@ -370,11 +360,6 @@ def test_empty_location_or_country_is_only_required_error(check: Callable[..., V
     assert located(report) == [(2, "location", "required-error"), (3, "country", "required-error")]
 
 
-@pytest.mark.xfail(
-    reason="without schemas/places.csv load_places returns names whose 'place' column is float, and "
-    "resolve_places raises IndexError instead of validation skipping the place checks",
-    strict=True,
-)
 def test_validate_without_a_place_list_skips_place_checks(
     project: Project, check: Callable[..., Validation], seed_rows: list[dict[str, str]]
 ) -> None:

