@@ -54,14 +54,18 @@ def _print_report(report: Report, *, limit: int | None) -> None:
     if report.problems:
         counts = ", ".join(f"{n} {code}" for code, n in report.counts().items())
         click.echo(
-            f"{len(report.problems)} problem(s) in {len(report.files)} sheet(s), {report.rows} row(s): {counts}.", err=True
+            f"{len(report.problems)} problem(s) in {len(report.files)} sheet(s), {report.rows} row(s): {counts}.",
+            err=True,
         )
 
 
 @click.group(cls=EventdataGroup)
 @click.version_option(__version__, prog_name="eventdata")
 @click.option(
-    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--project",
+    "project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Dataset folder (default: the current directory).",
 )
 @click.pass_context
@@ -121,7 +125,9 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_al
 
 @cli.command()
 @click.option(
-    "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Package folder to write (default: dist-data/<name>/<version>/).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
@@ -142,14 +148,22 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
         click.echo("Nothing was written: fix the problems above and build again.", err=True)
         ctx.exit(EXIT_INVALID)
     if result.status == "unchanged":
-        click.echo(f"Version {result.version} in {result.package_dir} is already built with identical content.", err=True)
+        click.echo(
+            f"Version {result.version} in {result.package_dir} is already built with identical content.", err=True
+        )
     else:
         click.echo(f"Built version {result.version}: {result.report.rows} event(s).", err=True)
     click.echo(str(result.package_dir))
 
 
 @cli.command()
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file instead of stdout.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to a file instead of stdout.",
+)
 @click.pass_context
 def codebook(ctx: click.Context, output: Path | None) -> None:
     """Print the codebook (columns and vocabularies) as Markdown.
@@ -166,11 +180,20 @@ def codebook(ctx: click.Context, output: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--bump", type=click.Choice(["major", "minor", "patch"]), default=None,
-              help="Part of the version to raise (default: what the changes need).")
+@click.option(
+    "--bump",
+    type=click.Choice(["major", "minor", "patch"]),
+    default=None,
+    help="Part of the version to raise (default: what the changes need).",
+)
 @click.option("--as", "as_version", default=None, metavar="X.Y.Z", help="Release as this exact version.")
-@click.option("--date", "release_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Release date (default: today, UTC).")
+@click.option(
+    "--date",
+    "release_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Release date (default: today, UTC).",
+)
 @click.option("--force", is_flag=True, help="Allow a bump smaller than the changes need.")
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
 @click.pass_context
@@ -188,8 +211,11 @@ def release(
         eventdata release --bump minor --date 2026-12-01
     """
     result = release_version(
-        _project(ctx), bump=bump, as_version=as_version,
-        release_date=release_date.date() if release_date else None, force=force,
+        _project(ctx),
+        bump=bump,
+        as_version=as_version,
+        release_date=release_date.date() if release_date else None,
+        force=force,
     )
     if result.status == "invalid":
         _print_report(result.report, limit=None if show_all else 100)
@@ -200,10 +226,12 @@ def release(
         return
     counts = result.counts
     since = f" since {result.previous}" if result.previous else ""
+    need = f"changes need a {result.suggested} release" if result.previous else "first release"
     click.echo(
-        f"Released {result.version} ({'changes need a ' + result.suggested + ' release' if result.previous else 'first release'}){since}: "
+        f"Released {result.version} ({need}){since}: "
         f"{counts.get('added', 0)} added, {counts.get('modified', 0)} corrected, {counts.get('deleted', 0)} deleted, "
-        f"{len(result.schema_changes)} schema change(s).", err=True,
+        f"{len(result.schema_changes)} schema change(s).",
+        err=True,
     )
     click.echo(str(result.path))
 
@@ -225,7 +253,9 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> N
     changes, schema = diff_releases(_project(ctx), old, new)
     if as_json:
         payload = {
-            "old": old, "new": new, "counts": changes.counts(),
+            "old": old,
+            "new": new,
+            "counts": changes.counts(),
             "schema": [{"level": c.level, "field": c.field, "change": c.description} for c in schema],
             "added": changes.added.column("event_id_cnty").to_pylist(),
             "modified": changes.modified.to_pylist(),

@@ -16,7 +16,8 @@ from eventdata.schema import Codebook
 
 def derive_year(events: pd.DataFrame, codebook: Codebook, timestamp: int) -> pd.Series:
     """Year of event_date."""
-    return events["event_date"].dt.year.astype("Int64")
+    years: pd.Series = events["event_date"].dt.year.astype("Int64")
+    return years
 
 
 def derive_disorder_type(events: pd.DataFrame, codebook: Codebook, timestamp: int) -> pd.Series:

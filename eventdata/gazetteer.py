@@ -140,7 +140,7 @@ def check_place_points(places: pd.DataFrame, countries: pd.DataFrame, name: str)
     for index in np.flatnonzero(outside):
         place = places.iloc[index]
         swapped = reference.outside_country(
-            iso3.iloc[[index]], places["longitude"].iloc[[index]], places["latitude"].iloc[[index]]
+            iso3.iloc[[int(index)]], places["longitude"].iloc[[int(index)]], places["latitude"].iloc[[int(index)]]
         )
         hint = (
             " Latitude and longitude look swapped."
@@ -230,8 +230,8 @@ def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolutio
         keep &= (given.isna() | (listed == given).fillna(False)).to_numpy(dtype=bool)
     for column in ("latitude", "longitude"):
         listed = places[column].to_numpy(dtype="float64")[merged["place"].to_numpy()]
-        given = merged[f"given_{column}"].to_numpy(dtype="float64", na_value=np.nan)
-        keep &= np.isnan(given) | (np.abs(given - listed) <= COORDINATE_TOLERANCE)
+        given_values = merged[f"given_{column}"].to_numpy(dtype="float64", na_value=np.nan)
+        keep &= np.isnan(given_values) | (np.abs(given_values - listed) <= COORDINATE_TOLERANCE)
     named = merged
     merged = merged[keep].drop_duplicates(["row", "place"])
     counts = merged.groupby("row").size()

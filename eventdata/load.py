@@ -107,7 +107,7 @@ def version_entry(catalog: dict[str, Any], version: str) -> dict[str, Any]:
 
 def fetch_file(catalog_at: str, item: dict[str, Any]) -> Path:
     """One catalog file, verified by sha256, from the cache or the source."""
-    digest = item["sha256"]
+    digest = str(item["sha256"])
     cached = cache_dir() / "files" / digest[:2] / digest
     if cached.is_file() and sha256_file(cached) == digest:
         return cached
@@ -146,7 +146,8 @@ def load_table(source: str | Path, version: str = "latest") -> pa.Table:
 
 def load(source: str | Path, version: str = "latest") -> pd.DataFrame:
     """The events of a version as a pandas frame (dates as datetime64, vocabularies as categoricals)."""
-    return load_table(source, version).to_pandas(date_as_object=False)
+    frame: pd.DataFrame = load_table(source, version).to_pandas(date_as_object=False)
+    return frame
 
 
 def parquet_version(path: Path) -> tuple[str, str]:
@@ -192,7 +193,7 @@ def update_parquet(local: Path, source: str | Path, to: str = "latest") -> str:
     catalog = read_catalog_at(location)
     if catalog.get("name") not in (None, name):
         raise SourceError(f"{local} is from dataset {name}, the catalog describes {catalog.get('name')}.")
-    target = version_entry(catalog, to)["version"]
+    target = str(version_entry(catalog, to)["version"])
     if version_key(target) <= version_key(current):
         return current
     steps = [v for v in catalog["versions"] if version_key(current) < version_key(v["version"]) <= version_key(target)]

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -106,7 +107,9 @@ def to_arrow_array(values: pd.Series, field: pa.Field) -> pa.Array:
     """One parsed column as the Arrow type the codebook gives it."""
     if pa.types.is_date32(field.type):
         array = pa.array(
-            values.to_numpy(dtype="datetime64[s]", na_value=None), type=pa.timestamp("s"), from_pandas=True
+            values.to_numpy(dtype="datetime64[s]", na_value=np.datetime64("NaT")),
+            type=pa.timestamp("s"),
+            from_pandas=True,
         )
         return pc.cast(array, pa.date32())
     if pa.types.is_dictionary(field.type):

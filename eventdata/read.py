@@ -27,7 +27,7 @@ def package_parquet(source: Path | str) -> Path:
         raise SourceError(f"{descriptor} is not a readable datapackage.json: {err}") from err
     for resource in package.get("resources", []):
         if resource.get("format") == "parquet":
-            return descriptor.parent / resource["path"]
+            return descriptor.parent / str(resource["path"])
     raise SourceError(f"{descriptor} lists no Parquet resource.")
 
 
@@ -37,4 +37,5 @@ def read_events(source: Path | str) -> pd.DataFrame:
     if not path.is_file():
         raise SourceError(f"{path} does not exist.")
     table = pq.read_table(path)
-    return table.to_pandas(date_as_object=False)
+    frame: pd.DataFrame = table.to_pandas(date_as_object=False)
+    return frame

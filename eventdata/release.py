@@ -322,4 +322,5 @@ def verify_release(project: Project, version: str | None = None, *, rebuild: boo
 
 def read_text_table(path: Path) -> list[dict[str, Any]]:
     """A small CSV of a release (changes/*.csv) as dictionaries."""
-    return pa_csv.read_csv(path).to_pylist()
+    rows: list[dict[str, Any]] = pa_csv.read_csv(path).to_pylist()
+    return rows

@@ -69,7 +69,8 @@ class Codebook:
         raise KeyError(name)
 
     def derivation(self, name: str) -> str | None:
-        return self.field(name).get("eventdata", {}).get("derived")
+        derived = self.field(name).get("eventdata", {}).get("derived")
+        return None if derived is None else str(derived)
 
     @property
     def derived_fields(self) -> list[str]:

@@ -101,9 +101,9 @@ class Findings:
             return
         if value is None:
             typed = self.raw.at[index, column] if column in self.raw.columns else None
-            value = typed if typed is not None and not pd.isna(typed) else row.get(column)
+            value = typed if typed is not None and not pd.isna(typed) else row.get(column)  # type: ignore[arg-type]  # a scalar cell
         self.problems.append(
-            Problem(code, message, str(row[SHEET_COLUMN]), int(row[LINE_COLUMN]), column, _text(value))
+            Problem(code, message, str(row[SHEET_COLUMN]), int(row[LINE_COLUMN]), column, _text(value))  # type: ignore[arg-type]  # a scalar cell
         )
         self.cells.setdefault((index, column), code)
 
@@ -160,7 +160,7 @@ def apply_derivations(events: pd.DataFrame, codebook: Codebook, findings: Findin
                 differs,
                 "derived-mismatch",
                 name,
-                lambda row, n=name, c=computed: (
+                lambda row, n=name, c=computed: (  # type: ignore[misc]  # defaults bind the loop variables
                     f"the tool derives {_text(c.loc[row.name])!r} from the other columns; "
                     f"leave {n} empty (or delete the column) and the tool fills it."
                 ),
@@ -169,9 +169,16 @@ def apply_derivations(events: pd.DataFrame, codebook: Codebook, findings: Findin
     return derived
 
 
+def event_day(events: pd.DataFrame, index: int) -> pd.Timestamp:
+    """The event date of one row, as a Timestamp."""
+    value: pd.Timestamp = pd.Timestamp(events.at[index, "event_date"])  # type: ignore[arg-type]  # a date cell
+    return value
+
+
 def _split(values: pd.Series) -> pd.Series:
     """'; '-separated lists exploded to one name per entry (index repeats)."""
-    return values.str.split(";").explode().str.strip().replace("", pd.NA).dropna()
+    parts: pd.Series = values.str.split(";").explode().str.strip()
+    return parts[parts.notna() & (parts != "")]
 
 
 def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) -> pd.DataFrame:
@@ -195,7 +202,7 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
         missing_hint = " Add the actor (name, inter, country, dates, aliases) to schemas/actors.csv."
         for index, name in values[resolution.unknown.to_numpy()].items():
             hint = closest(str(name), names) or missing_hint
-            findings.add(int(index), "unknown-actor", column, f"{name!r} is not in the actor list.{hint}", name)
+            findings.add(int(index), "unknown-actor", column, f"{name!r} is not in the actor list.{hint}", name)  # type: ignore[call-overload]  # an int label
         for kind, mask, text in (
             ("actor-not-active", resolution.inactive, "is not active on the event date; actors of that name:"),
             (
@@ -205,9 +212,9 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
             ),
         ):
             for position in np.flatnonzero(mask.to_numpy()):
-                index = int(values.index[position])
+                index = int(values.index[int(position)])
                 name = values.iloc[position]
-                others = actors.active_alternatives(str(name), events.at[index, "event_date"])
+                others = actors.active_alternatives(str(name), event_day(events, index))
                 hint = (
                     f" Did you mean {' or '.join(repr(o) for o in others)}?"
                     if others and kind == "actor-not-active"
@@ -228,7 +235,7 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
             differs,
             "derived-mismatch",
             inter_column,
-            lambda row, d=derived, c=column: (
+            lambda row, d=derived, c=column: (  # type: ignore[misc]  # defaults bind the loop variables
                 f"the actor list gives {row[c]!r} actor type {d.loc[row.name]} on this date and in this country; "
                 "leave the column empty and the tool fills it."
             ),
@@ -287,7 +294,7 @@ def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook,
             listed = listed.astype("Float64")
             differs = given.notna() & ((given - listed).abs() > COORDINATE_TOLERANCE).fillna(False)
         else:
-            listed = listed.astype("string").replace("", pd.NA)
+            listed = listed.astype("string").mask(listed.astype("string") == "")
             differs = given.notna() & (given.str.casefold() != listed.str.casefold()).fillna(True)
         if differs.any():
             mask = pd.Series(False, index=events.index)
@@ -296,7 +303,7 @@ def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook,
                 mask,
                 "derived-mismatch",
                 column,
-                lambda row, c=column, v=listed: (
+                lambda row, c=column, v=listed: (  # type: ignore[misc]  # defaults bind the loop variables
                     f"the place list gives {c} {_text(v.loc[row.name])!r} for {row['location']!r}; "
                     "leave it empty to take the listed value, or correct schemas/places.csv."
                 ),
@@ -546,7 +553,7 @@ def check_id_country_prefix(events: pd.DataFrame, codebook: Codebook, findings: 
         bad,
         "id-country-prefix",
         "event_id_cnty",
-        lambda row: f"events in {row['country']} have ids starting with {expected.loc[row.name]}.",
+        lambda row: f"events in {row['country']} have ids starting with {expected.loc[row.name]}.",  # type: ignore[call-overload]  # row.name is the label
     )
 
 
@@ -589,9 +596,9 @@ def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings:
     for index, article_id in cited[missing].items():
         hint = closest(str(article_id), list(articles))
         findings.add(
-            int(index),
+            int(index),  # type: ignore[call-overload]  # an int label
             "missing-article",
-            "article_id",  # type: ignore[arg-type]  # an int label
+            "article_id",
             f"article {article_id!r} is not in seeds/articles.csv.{hint}",
             article_id,
         )
@@ -602,7 +609,7 @@ def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings:
         "date-after-publication",
         "event_date",
         lambda row: (
-            f"the event is dated after its article was published ({earliest.loc[row.name].date().isoformat()})."
+            f"the event is dated after its article was published ({earliest.loc[row.name].date().isoformat()})."  # type: ignore[call-overload]  # row.name is the label
         ),
     )
     known = cited[~missing].groupby(level=0).agg(tuple)
@@ -622,7 +629,7 @@ def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings:
                 checked[key] = any(wanted in texts[a] for a in article_ids)
             if not checked[key]:
                 findings.add(
-                    int(index),  # type: ignore[arg-type]  # an int label
+                    int(index),  # type: ignore[call-overload]  # an int label
                     "evidence-not-found",
                     "evidence",
                     "this passage does not occur in the cited article(s); quote the text exactly "

@@ -238,7 +238,7 @@ def _to_frame(columns: dict[str, object], lines: pd.Series, header: list[str], k
                 pa.chunked_array(columns[column])
                 if isinstance(columns[column], pa.ChunkedArray)
                 else pa.array(columns[column], type=pa.string())
-            )  # type: ignore[arg-type]  # list[str] or ChunkedArray
+            )
             trimmed = pc.utf8_trim_whitespace(array)
             cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
             data[column] = pd.Series(
