@@ -602,7 +602,7 @@ def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings:
             f"article {article_id!r} is not in seeds/articles.csv.{hint}",
             article_id,
         )
-    earliest = cited[~missing].map(published).groupby(level=0).min().reindex(events.index)
+    earliest = pd.to_datetime(cited[~missing].map(published).groupby(level=0).min().reindex(events.index))
     after = (events["event_date"] > earliest).fillna(False).astype(bool) & ~future
     findings.add_rows(
         after,
