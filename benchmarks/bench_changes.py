@@ -93,6 +93,7 @@ CODERS = ["Rania Haddad", "Zeynep Çelik", "Omar Al-Khatib", "Léa Dubois", "Ahm
 SYLLABLES = ["al", "ma", "ra", "bad", "kha", "sha", "der", "tal", "jab", "qas", "hum", "zay", "nou", "rif", "bir"]
 
 T = TypeVar("T")
+MISSING = np.array(None, dtype=object)  # a missing cell, for np.where
 
 
 def _names(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -152,7 +153,7 @@ def generate_events(n: int, rng: np.random.Generator, next_number: dict[str, int
     civilian = np.where(
         (civilian_rule == "required") | ((civilian_rule == "allowed") & (rng.random(n) < 0.3)),
         "Civilian targeting",
-        None,
+        MISSING,
     )
 
     actor_templates = np.array([a for a, _ in ACTORS])
@@ -164,12 +165,12 @@ def generate_events(n: int, rng: np.random.Generator, next_number: dict[str, int
     no_second = (event_type == "Protests") & (rng.random(n) < 0.9) | (event_type == "Strategic developments")
     actor1 = pa.array(np.char.replace(actor_templates[first_actor].astype(str), "{country}", country_names.astype(str)))
     actor2_values = np.char.replace(actor_templates[second_actor].astype(str), "{country}", country_names.astype(str))
-    actor2 = pa.array(np.where(no_second, None, actor2_values), pa.string())
+    actor2 = pa.array(np.where(no_second, MISSING, actor2_values), pa.string())
     inter1 = actor_inters[first_actor]
     inter2 = np.where(no_second, 0, actor_inters[second_actor])
     low, high = np.minimum(inter1, inter2), np.maximum(inter1, inter2)
     interaction = np.where(inter2 == 0, inter1 * 10, low * 10 + high)
-    assoc = np.where(rng.random(n) < 0.08, "Tribal Militia (Syria); Civilians (Syria)", None)
+    assoc = np.where(rng.random(n) < 0.08, "Tribal Militia (Syria); Civilians (Syria)", MISSING)
 
     places_per_country = 4_000
     place = _skewed(rng, places_per_country, n, 0.9)
@@ -177,7 +178,7 @@ def generate_events(n: int, rng: np.random.Generator, next_number: dict[str, int
     location = place_names[country, place]
     admin1 = np.char.add("Governorate ", (place % 14).astype(str))
     admin2 = np.char.add("District ", (place % 60).astype(str))
-    admin3 = np.where(place % 3 == 0, None, np.char.add("Subdistrict ", (place % 250).astype(str)))
+    admin3 = np.where(place % 3 == 0, MISSING, np.char.add("Subdistrict ", (place % 250).astype(str)))
     boxes = np.array([COUNTRIES[c][1:] for c in names])
     fraction = rng.random((2, n))
     latitude = np.round(boxes[country, 0] + fraction[0] * (boxes[country, 1] - boxes[country, 0]), 4)
@@ -197,7 +198,7 @@ def generate_events(n: int, rng: np.random.Generator, next_number: dict[str, int
     tags = np.where(
         event_type == "Protests",
         np.where(rng.random(n) < 0.6, "crowd size=no report", "crowd size=around 200"),
-        np.where(rng.random(n) < 0.05, "women targeted: candidates for office", None),
+        np.where(rng.random(n) < 0.05, "women targeted: candidates for office", MISSING),
     )
     article = rng.integers(0, 60_000, n)
     article_id = _join(pa.array(article), "_", pa.array(rng.integers(0, 16**6, n)))
@@ -222,7 +223,7 @@ def generate_events(n: int, rng: np.random.Generator, next_number: dict[str, int
         "assoc_actor_1": assoc,
         "inter1": inter1,
         "actor2": actor2,
-        "assoc_actor_2": np.where(rng.random(n) < 0.03, "Civilians (Syria)", None),
+        "assoc_actor_2": np.where(rng.random(n) < 0.03, "Civilians (Syria)", MISSING),
         "inter2": inter2,
         "interaction": interaction,
         "civilian_targeting": civilian,

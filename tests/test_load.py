@@ -53,20 +53,20 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # --- local sources ---------------------------------------------------------------------------------
 
 
-SOURCES = {
-    "dataset folder": lambda: SEEDS,
-    "dataset folder as str": lambda: str(SEEDS),
-    "dist-data folder": lambda: DIST,
-    "catalog path": lambda: SEEDS / "catalog.json",
-    "file:// folder URL": lambda: SEEDS.as_uri(),
-    "file:// catalog URL": lambda: (SEEDS / "catalog.json").as_uri(),
+SOURCES: dict[str, str | Path] = {
+    "dataset folder": SEEDS,
+    "dataset folder as str": str(SEEDS),
+    "dist-data folder": DIST,
+    "catalog path": SEEDS / "catalog.json",
+    "file:// folder URL": SEEDS.as_uri(),
+    "file:// catalog URL": (SEEDS / "catalog.json").as_uri(),
 }
 
 
 @pytest.mark.parametrize("source", list(SOURCES))
 @pytest.mark.parametrize(("version", "folder"), [("latest", "1.1.0"), ("1.0.0", "1.0.0"), ("1.1.0", "1.1.0")])
 def test_load_local_release_equals_read_events(source: str, version: str, folder: str, cache: Path) -> None:
-    loaded = eventdata.load(SOURCES[source](), version)
+    loaded = eventdata.load(SOURCES[source], version)
 
     pd.testing.assert_frame_equal(loaded, read_events(SEEDS / folder))
     assert not cache.exists()  # a local release is read in place, not copied

@@ -37,6 +37,7 @@ from tests.conftest import REPO, SEED_ARTICLE, SEED_SHEET, read_rows, write_rows
 
 NAME = "eventdata-seeds"
 SHEET = f"{SEED_ARTICLE}.csv"
+MOVED = "001_moved.csv"  # a second sheet, after the seed sheet in sheet order
 TITLE = json.loads((REPO / "schemas" / "dataset.json").read_text(encoding="utf-8"))["title"]
 FIRST, SECOND, THIRD = date(2026, 1, 10), date(2026, 2, 1), date(2026, 3, 1)
 DELETION_REASON = "Coding error: 29 January is day 10 of the assault, already coded; merged into SYR10."
@@ -44,10 +45,27 @@ ADDED_NOTES = (
     "On 27 October 2019, US forces raided a compound in Barisha (Harim, Idlib) where the Islamic State leader "
     "Abu Bakr al-Baghdadi was hiding; he was killed in the raid."
 )
+#: The seed article's events (STYLE 8: never assert over the whole seeds/ corpus, which will grow): the copies of
+#: the dataset made here keep only its sheet, and new ids continue after the highest number in the registry.
+SEED_IDS = [r["event_id_cnty"] for r in read_rows(SEED_SHEET)]
+N = len(SEED_IDS)
+NEXT = 1 + max(
+    int(r["event_id_cnty"][3:]) for r in read_rows(REPO / "seeds" / "event_ids.csv") if r["event_id_cnty"][:3] == "SYR"
+)
 CHANGES_HEADERS = {
     "modified": "event_id_cnty,column,old_value,new_value\r\n",
     "deleted": "event_id_cnty,deleted,reason\r\n",
 }
+
+
+def new_id(k: int = 0) -> str:
+    """The id the tool gives the k-th (from 0) Syrian event typed without one."""
+    return f"SYR{NEXT + k}"
+
+
+def ids_without(*removed: str, added: tuple[str, ...] = ()) -> list[str]:
+    """The seed ids, in release order (by number), less some and plus new ones."""
+    return sorted([i for i in SEED_IDS if i not in removed] + list(added), key=lambda i: int(i[3:]))
 
 
 def epoch(day: date) -> int:
@@ -92,7 +110,8 @@ def timestamps(release_dir: Path) -> dict[str, int]:
 
 
 def event_ids(release_dir: Path) -> list[str]:
-    return pq.read_table(release_dir / "data" / "events.parquet").column("event_id_cnty").to_pylist()
+    ids: list[str] = pq.read_table(release_dir / "data" / "events.parquet").column("event_id_cnty").to_pylist()
+    return ids
 
 
 def csv_lines(path: Path) -> list[str]:
@@ -104,13 +123,20 @@ def run(project: Project, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--project", str(project.root), *args])
 
 
+def only_the_seed_sheet(project: Project) -> Project:
+    for sheet in project.sheet_paths():
+        if sheet.name != SHEET:
+            sheet.unlink()
+    return project
+
+
 def copy_dataset(root: Path) -> Project:
-    """What the `project` fixture makes: the flagship dataset's inputs, no releases."""
+    """What the `project` fixture makes (the flagship dataset's inputs, no releases), with only the seed sheet."""
     root.mkdir(parents=True)
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "seeds", root / "seeds")
     (root / "dist-data").mkdir()
-    return Project(root)
+    return only_the_seed_sheet(Project(root))
 
 
 def copy_repository_releases(root: Path) -> Project:
@@ -139,8 +165,15 @@ def _no_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def released(project: Project) -> Project:
-    """The `project` fixture with its first release, 1.0.0 of 2026-01-10."""
+def seeds(project: Project) -> Project:
+    """The `project` fixture with only the seed article's sheet."""
+    return only_the_seed_sheet(project)
+
+
+@pytest.fixture
+def released(seeds: Project) -> Project:
+    """The seed sheet's first release, 1.0.0 of 2026-01-10."""
+    project = seeds
     result = release_version(project, release_date=FIRST)
     assert (result.status, result.version) == ("released", "1.0.0")
     return project
@@ -154,14 +187,15 @@ def repository(tmp_path: Path) -> Project:
 # --- the first release ---------------------------------------------------------------------------
 
 
-def test_first_release_writes_version_catalog_changelog_and_moves_dataset_json(project: Project) -> None:
+def test_first_release_writes_version_catalog_changelog_and_moves_dataset_json(seeds: Project) -> None:
+    project = seeds
     dataset_before = read_json(project.schemas_dir / "dataset.json")
 
     result = release_version(project, release_date=FIRST)
 
     target = dataset_dir(project) / "1.0.0"
     assert (result.status, result.version, result.previous, result.path) == ("released", "1.0.0", None, target)
-    assert result.counts == {"added": 12, "modified": 0, "modified_cells": 0, "deleted": 0, "unchanged": 0}
+    assert result.counts == {"added": N, "modified": 0, "modified_cells": 0, "deleted": 0, "unchanged": 0}
     assert sorted(p.name for p in dataset_dir(project).iterdir()) == ["1.0.0", "CHANGELOG.md", "catalog.json"]
     assert [r.version for r in list_releases(dataset_dir(project), NAME)] == ["1.0.0"]
     assert read_json(dataset_dir(project) / "catalog.json") == {
@@ -176,13 +210,13 @@ def test_first_release_writes_version_catalog_changelog_and_moves_dataset_json(p
                 "path": "1.0.0/",
                 "datapackage": "1.0.0/datapackage.json",
                 "files": files_on_disk(target),
-                "counts": {"added": 12, "modified": 0, "modified_cells": 0, "deleted": 0, "unchanged": 0},
+                "counts": {"added": N, "modified": 0, "modified_cells": 0, "deleted": 0, "unchanged": 0},
             }
         ],
     }
     changelog = (
         f"# Data changelog: {TITLE}\n\nWhat changed in the data, newest release first. Generated by eventdata.\n\n"
-        "## 1.0.0 (2026-01-10)\n\n- 12 events: 12 added, 0 corrected (0 values), 0 deleted (first release).\n"
+        f"## 1.0.0 (2026-01-10)\n\n- {N} events: {N} added, 0 corrected (0 values), 0 deleted (first release).\n"
     )
     assert text(dataset_dir(project) / "CHANGELOG.md") == changelog
     assert text(target / "CHANGELOG.md") == changelog
@@ -197,11 +231,12 @@ def test_first_release_writes_version_catalog_changelog_and_moves_dataset_json(p
     assert text(target / "changes" / "added.csv") == text(target / "data" / "events.csv")
 
 
-def test_first_release_via_cli_prints_the_folder(project: Project) -> None:
+def test_first_release_via_cli_prints_the_folder(seeds: Project) -> None:
+    project = seeds
     result = run(project, "release", "--date", "2026-01-10")
 
     assert result.exit_code == 0, result.output
-    assert result.stderr == "Released 1.0.0 (first release): 12 added, 0 corrected, 0 deleted, 0 schema change(s).\n"
+    assert result.stderr == f"Released 1.0.0 (first release): {N} added, 0 corrected, 0 deleted, 0 schema change(s).\n"
     assert result.stdout == f"{dataset_dir(project) / '1.0.0'}\n"
     assert [r.version for r in list_releases(dataset_dir(project), NAME)] == ["1.0.0"]
 
@@ -228,7 +263,7 @@ class SecondRelease:
 
 @pytest.fixture(scope="module")
 def second_release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecondRelease]:
-    """1.0.0 of the seeds, then 1.1.0 with SYR14 added (typed without an id), SYR2 corrected, SYR11 deleted."""
+    """1.0.0 of the seed sheet, then 1.1.0: an event added (typed without an id), SYR2 corrected, SYR11 deleted."""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
         project = copy_dataset(tmp_path_factory.mktemp("second") / "dataset")
@@ -247,20 +282,20 @@ def second_release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecondR
 def test_second_release_suggests_minor(second_release: SecondRelease) -> None:
     result = second_release.result
     assert (result.status, result.version, result.previous, result.suggested) == ("released", "1.1.0", "1.0.0", "minor")
-    assert result.counts == {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": 10}
+    assert result.counts == {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": N - 2}
     assert result.schema_changes == ()
-    assert event_ids(second_release.second) == [f"SYR{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14)]
+    assert event_ids(second_release.second) == ids_without("SYR11", added=(new_id(),))
 
 
 def test_second_release_added_csv_holds_the_new_event_row(second_release: SecondRelease) -> None:
     events = csv_lines(second_release.second / "data" / "events.csv")
-    added = [events[0], next(line for line in events if line.startswith('"SYR14",'))]
+    added = [events[0], next(line for line in events if line.startswith(f'"{new_id()}",'))]
 
     assert text(second_release.second / "changes" / "added.csv") == "".join(f"{line}\r\n" for line in added)
     with (second_release.second / "changes" / "added.csv").open(encoding="utf-8", newline="") as handle:
         (row,) = csv.DictReader(handle)
     assert (row["event_id_cnty"], row["event_date"], row["notes"], row["timestamp"]) == (
-        "SYR14",
+        new_id(),
         "2019-10-27",
         ADDED_NOTES,
         str(epoch(SECOND)),
@@ -285,7 +320,7 @@ def test_second_release_counts_in_datapackage_and_readme(second_release: SecondR
     descriptor = read_json(second_release.second / "datapackage.json")
     assert descriptor["eventdata:changes"] == {
         "previous": "1.0.0",
-        "counts": {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": 10},
+        "counts": {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": N - 2},
         "schema": [],
     }
     assert (descriptor["version"], descriptor["created"]) == ("1.1.0", "2026-02-01T00:00:00Z")
@@ -302,18 +337,18 @@ def test_second_release_timestamps_change_only_for_changed_and_added_events(seco
 
     assert set(before.values()) == {epoch(FIRST)}
     assert after == {
-        event_id: epoch(SECOND) if event_id in ("SYR2", "SYR14") else epoch(FIRST)
-        for event_id in [f"SYR{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14)]
+        event_id: epoch(SECOND) if event_id in ("SYR2", new_id()) else epoch(FIRST)
+        for event_id in ids_without("SYR11", added=(new_id(),))
     }
 
 
 def test_second_release_writes_the_new_id_into_the_sheet_and_the_registry(second_release: SecondRelease) -> None:
     project = second_release.project
     expected_rows = [dict(r) for r in second_release.sheet_rows]
-    expected_rows[-1]["event_id_cnty"] = "SYR14"
+    expected_rows[-1]["event_id_cnty"] = new_id()
 
     assert read_rows(project.sheets_dir / SHEET) == expected_rows
-    assert text(project.id_registry) == second_release.registry_before + f"SYR14,{SHEET}\n"
+    assert text(project.id_registry) == second_release.registry_before + f"{new_id()},{SHEET}\n"
     # the release's own copy of its inputs has the id too, so `verify` can rebuild it
     assert read_rows(second_release.second / "sources" / "seeds" / "sheets" / SHEET) == expected_rows
     assert text(second_release.second / "sources" / "seeds" / "event_ids.csv") == text(project.id_registry)
@@ -332,15 +367,15 @@ def test_second_release_catalog_changelog_and_dataset_json(second_release: Secon
         "path": "1.1.0/",
         "datapackage": "1.1.0/datapackage.json",
         "files": files_on_disk(second_release.second),
-        "counts": {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": 10},
+        "counts": {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": N - 2},
     }
     changelog = (
         f"# Data changelog: {TITLE}\n\nWhat changed in the data, newest release first. Generated by eventdata.\n\n"
         "## 1.1.0 (2026-02-01)\n\n"
-        "- 12 events: 1 added, 1 corrected (1 values), 1 deleted, compared with 1.0.0.\n"
+        f"- {N} events: 1 added, 1 corrected (1 values), 1 deleted, compared with 1.0.0.\n"
         "- Corrections:\n  - SYR2 fatalities: '0' → '3'\n"
         f"- Deleted:\n  - SYR11: {DELETION_REASON}\n"
-        "\n## 1.0.0 (2026-01-10)\n\n- 12 events: 12 added, 0 corrected (0 values), 0 deleted (first release).\n"
+        f"\n## 1.0.0 (2026-01-10)\n\n- {N} events: {N} added, 0 corrected (0 values), 0 deleted (first release).\n"
     )
     assert text(second_release.second / "CHANGELOG.md") == changelog
     assert text(dataset_dir(project) / "CHANGELOG.md") == changelog
@@ -362,9 +397,9 @@ def test_diff_of_fresh_releases_equals_their_changes_files(second_release: Secon
     assert json.loads(result.stdout) == {
         "old": "1.0.0",
         "new": "1.1.0",
-        "counts": {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": 10},
+        "counts": {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": N - 2},
         "schema": [],
-        "added": ["SYR14"],
+        "added": [new_id()],
         "modified": [
             {"event_id_cnty": "SYR2", "column": "fatalities", "old_value": "0", "new_value": "3"},
             {
@@ -386,7 +421,7 @@ def test_ids_stable_when_rows_move_and_others_are_deleted_and_never_reused(
 ) -> None:
     project = released
     rows = {r["event_id_cnty"]: dict(r) for r in seed_rows}
-    moved_sheet = project.sheets_dir / "001_moved.csv"
+    moved_sheet = project.sheets_dir / MOVED
     first_added = new_event(seed_rows, "First added event (seed sheet).")
     second_added = new_event(seed_rows, "Second added event (moved sheet).")
     kept = [r for r in seed_rows if r["event_id_cnty"] not in ("SYR4", "SYR5")]
@@ -403,10 +438,10 @@ def test_ids_stable_when_rows_move_and_others_are_deleted_and_never_reused(
         "0 schema change(s).\n"
     )
     second = dataset_dir(project) / "1.1.0"
-    assert read_rows(project.sheets_dir / SHEET) == [*kept, dict(first_added, event_id_cnty="SYR14")]
-    assert read_rows(moved_sheet) == [rows["SYR5"], dict(second_added, event_id_cnty="SYR15")]
-    assert text(project.id_registry) == registry_before + f"SYR14,{SHEET}\nSYR15,001_moved.csv\n"
-    assert event_ids(second) == [f"SYR{n}" for n in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15)]
+    assert read_rows(project.sheets_dir / SHEET) == [*kept, dict(first_added, event_id_cnty=new_id(0))]
+    assert read_rows(moved_sheet) == [rows["SYR5"], dict(second_added, event_id_cnty=new_id(1))]
+    assert text(project.id_registry) == registry_before + f"{new_id(0)},{SHEET}\n{new_id(1)},{MOVED}\n"
+    assert event_ids(second) == ids_without("SYR4", added=(new_id(0), new_id(1)))
     assert text(second / "changes" / "modified.csv") == CHANGES_HEADERS["modified"]  # SYR5 moved, unchanged
     assert (
         text(second / "changes" / "deleted.csv")
@@ -414,20 +449,20 @@ def test_ids_stable_when_rows_move_and_others_are_deleted_and_never_reused(
     )
     assert timestamps(second)["SYR5"] == epoch(FIRST)
 
-    # Delete the newest event (SYR15) and add another: the new one is SYR16, never a deleted id again.
+    # Delete the newest event and add another: the new one gets the next number, never a deleted id again.
     third_added = new_event(seed_rows, "Third added event (moved sheet).")
     write_rows(moved_sheet, [rows["SYR5"], third_added])
     third = release_version(project, release_date=THIRD)
 
     assert (third.version, third.counts["added"], third.counts["deleted"]) == ("1.2.0", 1, 1)
-    assert read_rows(moved_sheet) == [rows["SYR5"], dict(third_added, event_id_cnty="SYR16")]
-    assert event_ids(dataset_dir(project) / "1.2.0") == [
-        f"SYR{n}" for n in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 13, 14, 16)
-    ]
+    assert read_rows(moved_sheet) == [rows["SYR5"], dict(third_added, event_id_cnty=new_id(2))]
+    assert event_ids(dataset_dir(project) / "1.2.0") == ids_without("SYR4", added=(new_id(0), new_id(2)))
     assert text(dataset_dir(project) / "1.2.0" / "changes" / "deleted.csv") == (
-        CHANGES_HEADERS["deleted"] + '"SYR15",2026-03-01,\r\n'
+        CHANGES_HEADERS["deleted"] + f'"{new_id(1)}",2026-03-01,\r\n'
     )
-    assert text(project.id_registry) == registry_before + f"SYR14,{SHEET}\nSYR15,001_moved.csv\nSYR16,001_moved.csv\n"
+    assert text(project.id_registry) == registry_before + "".join(
+        f"{event_id},{sheet}\n" for event_id, sheet in ((new_id(0), SHEET), (new_id(1), MOVED), (new_id(2), MOVED))
+    )
 
 
 # --- refusals: nothing is written --------------------------------------------------------------------
@@ -486,7 +521,7 @@ def test_schema_change_needs_a_major_release(released: Project, tmp_path: Path) 
         "major",
         (change,),
     )
-    assert major.counts == {"added": 0, "modified": 0, "modified_cells": 0, "deleted": 0, "unchanged": 12}
+    assert major.counts == {"added": 0, "modified": 0, "modified_cells": 0, "deleted": 0, "unchanged": N}
     descriptor = read_json(dataset_dir(project) / "2.0.0" / "datapackage.json")
     assert descriptor["eventdata:changes"]["schema"] == [
         {"level": "major", "field": "year", "change": change.description}
@@ -555,7 +590,8 @@ def test_nothing_changed_is_nothing_to_release(released: Project) -> None:
     "server or a co-worker, unlike every file of the version folder",
     strict=True,
 )
-def test_release_bookkeeping_files_are_as_readable_as_the_package_files(project: Project) -> None:
+def test_release_bookkeeping_files_are_as_readable_as_the_package_files(seeds: Project) -> None:
+    project = seeds
     previous = os.umask(0o022)
     try:
         release_version(project, release_date=FIRST)
@@ -705,6 +741,13 @@ def kill_when(process: subprocess.Popen[bytes], ready: Callable[[float], bool], 
     return None
 
 
+def after(seconds: float) -> Callable[[float], bool]:
+    def ready(elapsed: float) -> bool:
+        return elapsed >= seconds
+
+    return ready
+
+
 def new_staging(directory: Path, known: set[Path], inside: str) -> Callable[[float], bool]:
     """True once a temporary build folder that did not exist before holds `inside`."""
 
@@ -768,7 +811,7 @@ def test_release_killed_midway_leaves_no_release_then_succeeds(tmp_path: Path) -
     assert [p.name.startswith(".1.1.0.building-") for p in leftovers] == [True]  # not mistaken for a release
     # Earlier, at fixed shares of that time: while validating, and while still importing.
     for share in (0.5, 0.2):
-        killed = kill_when(release_process(project, SECOND), lambda elapsed, s=share: elapsed >= s * late)
+        killed = kill_when(release_process(project, SECOND), after(share * late))
         assert killed is not None, "the release ended before it was killed"
         assert_nothing_released(f"killed after {share:.0%} of {late:.1f} s")
 
@@ -779,7 +822,7 @@ def test_release_killed_midway_leaves_no_release_then_succeeds(tmp_path: Path) -
     catalog = read_json(directory / "catalog.json")
     assert (catalog["latest"], [v["version"] for v in catalog["versions"]]) == ("1.1.0", ["1.0.0", "1.1.0"])
     assert catalog["versions"][1]["files"] == files_on_disk(directory / "1.1.0")
-    new_ids = [f"SYR{n}" for n in range(14, 14 + BULK_ROWS)]
+    new_ids = [new_id(k) for k in range(BULK_ROWS)]
     assert text(project.id_registry) == before.registry.decode() + "".join(
         f"{event_id},bulk_{i // (BULK_ROWS // BULK_SHEETS)}.csv\n" for i, event_id in enumerate(new_ids)
     )
