@@ -577,13 +577,14 @@ def extend_place_list(schemas: Path, countries: list[str]) -> None:
         "latitude", "longitude", "geonames_id", "coordinate_source",
     ]  # fmt: skip
     existing = _read_list(path) if path.is_file() else pd.DataFrame(columns=header)
+    records = existing.to_dict("records")
     names = {
-        (row.country, _key(n))
-        for row in existing.itertuples(index=False)
-        for n in [row.location, *row.alternate_names.split(";")]
+        (row["country"], _key(n))
+        for row in records
+        for n in [row["location"], *row["alternate_names"].split(";")]
         if n.strip()
     }
-    present = {(row.country, _key(row.location)) for row in existing.itertuples(index=False)}
+    present = {(row["country"], _key(row["location"])) for row in records}
     rows: list[list[str]] = [] if path.is_file() else [header]
     for country in countries:
         for location, alternates, admin1, admin2, admin3, lat, lon, _ in PLACES.get(country, []):
@@ -619,12 +620,12 @@ def read_codebook(schemas: Path) -> Codebook:
 
     raw = _read_list(schemas / "actors.csv")
     rows = []
-    for record in raw.itertuples(index=False):
-        expanded = [record.country] if record.country != "*" else known
+    for record in raw.to_dict("records"):
+        expanded = [record["country"]] if record["country"] != "*" else known
         for country in expanded:
             rows.append(
-                (record.actor.replace("{country}", country), int(record.inter), country,
-                 record.start_date, record.end_date)
+                (record["actor"].replace("{country}", country), int(record["inter"]), country,
+                 record["start_date"], record["end_date"])
             )  # fmt: skip
     actors = pd.DataFrame(rows, columns=["actor", "inter", "country", "start", "end"])
     actors["start"] = _dates(actors["start"], OPEN_START)
@@ -648,22 +649,23 @@ def read_codebook(schemas: Path) -> Codebook:
 def check_profiles(codebook: Codebook) -> None:
     """Fail early when the codebook and the generator's tables disagree (the data would be invalid)."""
     problems = []
-    for row in codebook.sub_events.itertuples(index=False):
-        profile = SUB_EVENTS.get(row.sub_event_type)
+    for row in codebook.sub_events.to_dict("records"):
+        sub_event_type, event_type, max_fatalities = row["sub_event_type"], row["event_type"], row["max_fatalities"]
+        profile = SUB_EVENTS.get(sub_event_type)
         if profile is None:
-            problems.append(f"no SUB_EVENTS entry for sub-event type {row.sub_event_type!r}")
+            problems.append(f"no SUB_EVENTS entry for sub-event type {sub_event_type!r}")
             continue
-        rule = codebook.event_types.loc[row.event_type]
+        rule = codebook.event_types.loc[event_type]
         if not set(profile.inter1) <= _codes(rule["inter1"]):
-            problems.append(f"{row.sub_event_type}: inter1 {sorted(profile.inter1)} not within {rule['inter1']}")
+            problems.append(f"{sub_event_type}: inter1 {sorted(profile.inter1)} not within {rule['inter1']}")
         if not (set(profile.inter2) - {0}) <= _codes(rule["inter2"]):
-            problems.append(f"{row.sub_event_type}: inter2 {sorted(profile.inter2)} not within {rule['inter2']}")
+            problems.append(f"{sub_event_type}: inter2 {sorted(profile.inter2)} not within {rule['inter2']}")
         if rule["actor2"] == "required" and 0 in profile.inter2:
-            problems.append(f"{row.sub_event_type}: {row.event_type} needs actor2 but inter2 may be 0")
-        if row.max_fatalities and int(row.max_fatalities) == 0 and profile.zero_fatalities < 1:
-            problems.append(f"{row.sub_event_type}: allows no fatalities")
-        if row.event_type not in SENTENCES:
-            problems.append(f"no article sentences for event type {row.event_type!r}")
+            problems.append(f"{sub_event_type}: {event_type} needs actor2 but inter2 may be 0")
+        if max_fatalities and int(max_fatalities) == 0 and profile.zero_fatalities < 1:
+            problems.append(f"{sub_event_type}: allows no fatalities")
+        if event_type not in SENTENCES:
+            problems.append(f"no article sentences for event type {event_type!r}")
     for country in codebook.countries["country"]:
         for _, scale in OUTLETS[country]:
             if scale not in codebook.source_scales:
@@ -687,7 +689,7 @@ class ActorPools:
         return np.searchsorted(self.boundaries, dates, side="right") - 1
 
     def group(self, country: np.ndarray, inter: np.ndarray, era: np.ndarray) -> np.ndarray:
-        return (country * 9 + inter) * len(self.boundaries) + era
+        return np.asarray((country * 9 + inter) * len(self.boundaries) + era, dtype=np.int64)
 
 
 def actor_pools(codebook: Codebook) -> ActorPools:
@@ -933,7 +935,7 @@ def make_events(
     source_scale = np.empty(n, dtype=object)
     for c, name in enumerate(countries):
         outlets = OUTLETS[name]
-        combos = [(i,) for i in range(len(outlets))]
+        combos: list[tuple[int, ...]] = [(i,) for i in range(len(outlets))]
         combos += [(i, j) for i in range(len(outlets)) for j in range(i + 1, len(outlets))]
         combos += [tuple(sorted(rng.choice(len(outlets), 3, replace=False).tolist())) for _ in range(20)]
         share_of_size = {1: 0.65, 2: 0.28, 3: 0.07}

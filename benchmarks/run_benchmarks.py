@@ -27,6 +27,7 @@ not a test: nothing fails when a step is slow.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -187,6 +188,21 @@ def ensure_dataset(workdir: Path, events: int, seed: int, rows_per_sheet: int) -
 # --- the report ----------------------------------------------------------------------------------------------
 
 
+def eventdata_revision() -> str:
+    """' (git abc1234)' when eventdata runs from a git checkout, noting uncommitted changes to it; else ''."""
+    spec = importlib.util.find_spec("eventdata")
+    if spec is None or spec.origin is None:
+        return ""
+    checkout = Path(spec.origin).resolve().parent.parent
+    git = ["git", "-C", str(checkout)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run([*git, "status", "--porcelain", "eventdata"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return f" (git {head.stdout.strip()}{', with uncommitted changes' if dirty.stdout.strip() else ''})"
+
+
 def machine() -> list[str]:
     cpu = platform.processor() or platform.machine()
     try:
@@ -205,9 +221,10 @@ def machine() -> list[str]:
     versions = []
     for package in ("eventdata", "pandas", "pyarrow", "pandera", "numpy", "frictionless"):
         try:
-            versions.append(f"{package} {metadata.version(package)}")
+            version = metadata.version(package)
         except metadata.PackageNotFoundError:
-            versions.append(f"{package} (not installed)")
+            version = "(not installed)"
+        versions.append(f"{package} {version}{eventdata_revision() if package == 'eventdata' else ''}")
     load = f"; load average {os.getloadavg()[0]:.1f} at the end" if hasattr(os, "getloadavg") else ""
     return [
         f"- machine: {cpu}, {usable} usable cores (of {os.cpu_count()}){memory}; {platform.platform()}{load}",

@@ -47,99 +47,119 @@ def as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return pc.cast(column, pa.string())
 
 
-def _text_frame(table: pa.Table) -> pd.DataFrame:
-    data = {name: as_text(table.column(name)).to_pandas(types_mapper=pd.ArrowDtype) for name in table.column_names}
-    frame = pd.DataFrame(data)
-    return frame.set_index(KEY, drop=False)
+@dataclass(frozen=True)
+class Alignment:
+    """Rows of the current version matched to the previous one by event id, and which values differ."""
+
+    current_rows: pa.Array  # positions in current of events also in previous
+    previous_rows: pa.Array  # their positions in previous
+    differences: dict[str, pa.Array]  # column → bool per common event
+    changed: pa.Array  # bool per common event: any column but timestamp differs
 
 
-def _differs(old: pd.Series, new: pd.Series) -> np.ndarray:
-    both_missing = old.isna().to_numpy() & new.isna().to_numpy()
-    equal = (
-        (old.to_numpy() == new.to_numpy()) if old.dtype == object else old.eq(new).fillna(False).to_numpy(dtype=bool)
-    )
-    return ~(equal | both_missing)
+def _not_equal(before: pa.Array, after: pa.Array) -> pa.Array:
+    equal = pc.fill_null(pc.equal(before, after), False)
+    both_missing = pc.and_(pc.is_null(before), pc.is_null(after))
+    return pc.invert(pc.or_(equal, both_missing))
+
+
+def align(previous: pa.Table, current: pa.Table) -> Alignment:
+    """Match events by id and compare every column in its text form (vectorised in Arrow)."""
+    positions = pc.index_in(current.column(KEY), value_set=previous.column(KEY).combine_chunks())
+    current_rows = pc.indices_nonzero(pc.is_valid(positions))
+    previous_rows = pc.take(positions, current_rows).cast(pa.int64())
+    differences: dict[str, pa.Array] = {}
+    changed = pa.array(np.zeros(len(current_rows), dtype=bool))
+    for name in current.column_names:
+        if name == KEY:
+            continue
+        after = pc.take(as_text(current.column(name)), current_rows)
+        if name in previous.column_names:
+            before = pc.take(as_text(previous.column(name)), previous_rows)
+        else:
+            before = pa.nulls(len(current_rows), pa.string())
+        differs = _not_equal(before, after)
+        if isinstance(differs, pa.ChunkedArray):
+            differs = differs.combine_chunks()
+        differences[name] = differs
+        if name != TIMESTAMP:
+            changed = pc.or_(changed, differs)
+    return Alignment(current_rows, previous_rows, differences, changed)
 
 
 def carry_timestamps(previous: pa.Table | None, current: pa.Table) -> pa.Table:
     """Rows identical to the previous version (but for timestamp) keep the previous timestamp."""
     if previous is None or current.num_rows == 0 or TIMESTAMP not in current.column_names:
         return current
-    old, new = _text_frame(previous), _text_frame(current)
-    common = new.index.intersection(old.index)
-    if common.empty:
+    alignment = align(previous, current)
+    keep = pc.indices_nonzero(pc.invert(alignment.changed))
+    if len(keep) == 0:
         return current
-    changed = np.zeros(len(common), dtype=bool)
-    for name in current.column_names:
-        if name in (TIMESTAMP, KEY) or name not in old.columns:
-            changed |= name not in old.columns
-            continue
-        changed |= _differs(old.loc[common, name], new.loc[common, name])
-    keep = common[~changed]
-    previous_times = pd.Series(previous.column(TIMESTAMP).to_numpy(), index=previous.column(KEY).to_pylist())
-    times = pd.Series(current.column(TIMESTAMP).to_numpy(), index=current.column(KEY).to_pylist())
-    times.loc[keep] = previous_times.loc[keep].to_numpy()
+    times = current.column(TIMESTAMP).combine_chunks().to_numpy(zero_copy_only=False).copy()
+    previous_times = previous.column(TIMESTAMP).combine_chunks().to_numpy(zero_copy_only=False)
+    rows = pc.take(alignment.current_rows, keep).to_numpy()
+    times[rows] = previous_times[pc.take(alignment.previous_rows, keep).to_numpy()]
     position = current.schema.get_field_index(TIMESTAMP)
     field = current.schema.field(position)
-    return current.set_column(position, field, pa.array(times.to_numpy(), type=field.type))
+    return current.set_column(position, field, pa.array(times, type=field.type))
 
 
 def compute_changes(
     previous: pa.Table | None, current: pa.Table, released: date, reasons: dict[str, str] | None = None
 ) -> Changes:
-    """Added, modified and deleted events of `current` relative to `previous` (vectorised).
+    """Added, modified and deleted events of `current` relative to `previous` (vectorised in Arrow).
 
     reasons maps deleted ids to why they were deleted (seeds/deletions.csv).
     """
-    ids = current.column(KEY).to_pylist()
     if previous is None:
         return Changes(current, _empty(MODIFIED_COLUMNS), _empty(DELETED_COLUMNS), 0)
-    old, new = _text_frame(previous), _text_frame(current)
-    added_mask = ~new.index.isin(old.index)
-    deleted_ids = old.index[~old.index.isin(new.index)]
-    common = new.index[~added_mask]
+    alignment = align(previous, current)
+    is_new = pc.invert(pc.is_in(current.column(KEY), value_set=previous.column(KEY).combine_chunks()))
+    added = current.filter(is_new)
+    gone = pc.invert(pc.is_in(previous.column(KEY), value_set=current.column(KEY).combine_chunks()))
+    deleted_ids = previous.column(KEY).filter(gone).to_pylist()
+    ids = pc.take(current.column(KEY), alignment.current_rows)
     pieces = []
-    changed_any = np.zeros(len(common), dtype=bool)
-    for name in current.column_names:
-        if name == KEY:
+    for number, name in enumerate(current.column_names):
+        differs = alignment.differences.get(name)
+        if differs is None:
             continue
-        before = old.loc[common, name] if name in old.columns else pd.Series(pd.NA, index=common, dtype=new[name].dtype)
-        after = new.loc[common, name]
-        mask = _differs(before, after)
-        if name != TIMESTAMP:
-            changed_any |= mask
-        if mask.any():
-            pieces.append(
-                pd.DataFrame(
-                    {
-                        "event_id_cnty": common[mask],
-                        "column": name,
-                        "old_value": before.to_numpy()[mask],
-                        "new_value": after.to_numpy()[mask],
-                    }
-                )
-            )
-    modified = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=list(MODIFIED_COLUMNS))
-    order = {name: i for i, name in enumerate(current.column_names)}
-    rank = {event_id: i for i, event_id in enumerate(ids)}
-    if len(modified):
-        modified = (
-            modified.assign(_row=modified["event_id_cnty"].map(rank), _col=modified["column"].map(order))
-            .sort_values(["_row", "_col"], kind="stable")
-            .drop(columns=["_row", "_col"])
+        hits = pc.indices_nonzero(differs)
+        if len(hits) == 0:
+            continue
+        rows = pc.take(alignment.current_rows, hits)
+        before = (
+            pc.take(as_text(previous.column(name)), pc.take(alignment.previous_rows, hits))
+            if name in previous.column_names
+            else pa.nulls(len(hits), pa.string())
         )
-    added = current.filter(pa.array(added_mask))
+        pieces.append(
+            pa.table(
+                {
+                    "event_id_cnty": pc.take(ids, hits),
+                    "column": pa.array([name] * len(hits), pa.string()),
+                    "old_value": before,
+                    "new_value": pc.take(as_text(current.column(name)), rows),
+                    "_row": rows.cast(pa.int64()),
+                    "_col": pa.array(np.full(len(hits), number, dtype="int64")),
+                }
+            )
+        )
+    if pieces:
+        combined = pa.concat_tables(pieces)
+        order = pc.sort_indices(combined, sort_keys=[("_row", "ascending"), ("_col", "ascending")])
+        modified = combined.take(order).select(list(MODIFIED_COLUMNS)).combine_chunks()
+    else:
+        modified = _empty(MODIFIED_COLUMNS)
     deleted = pa.table(
         {
-            "event_id_cnty": pa.array(list(deleted_ids), type=pa.string()),
+            "event_id_cnty": pa.array(deleted_ids, type=pa.string()),
             "deleted": pa.array([released] * len(deleted_ids), type=pa.date32()),
             "reason": pa.array([(reasons or {}).get(i) for i in deleted_ids], type=pa.string()),
         }
     )
-    modified_table = pa.Table.from_pandas(
-        modified.astype("object"), preserve_index=False, schema=_text_schema(MODIFIED_COLUMNS)
-    )
-    return Changes(added, modified_table.replace_schema_metadata(None), deleted, int((~changed_any).sum()))
+    unchanged = len(alignment.changed) - pc.sum(alignment.changed).as_py() if len(alignment.changed) else 0
+    return Changes(added, modified, deleted, int(unchanged or 0))
 
 
 def _text_schema(columns: tuple[str, ...]) -> pa.Schema:
@@ -159,22 +179,23 @@ def _empty(columns: tuple[str, ...]) -> pa.Table:
 
 
 def apply_changes(previous: pa.Table, added: pa.Table, modified: pd.DataFrame, deleted_ids: list[str]) -> pa.Table:
-    """The previous version's table with a delta applied (rows unsorted; the caller normalises)."""
-    frame = _text_frame(previous)
-    frame = frame[~frame.index.isin(set(deleted_ids))]
+    """The previous version's table as text with a delta applied (rows unsorted; the caller normalises)."""
+    kept = previous.filter(pc.invert(pc.is_in(previous.column(KEY), value_set=pa.array(deleted_ids, pa.string()))))
+    ids = kept.column(KEY).combine_chunks()
+    columns = {name: as_text(kept.column(name)).combine_chunks() for name in kept.column_names}
     for name, cells in modified.groupby("column", sort=False):
-        if name not in frame.columns:
-            frame[name] = pd.Series(pd.NA, index=frame.index, dtype=pd.ArrowDtype(pa.string()))
-        values = pd.Series(cells["new_value"].to_numpy(), index=cells["event_id_cnty"].to_numpy())
-        frame.loc[values.index, name] = values.to_numpy()
-    base = pa.table(
-        {
-            name: pa.array(frame[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-            for name in frame.columns
-        }
-    )
-    extra = pa.table({name: as_text(added.column(name)) for name in added.column_names}) if added.num_rows else None
-    if extra is not None:
+        column = columns.get(str(name), pa.nulls(len(ids), pa.string()))
+        positions = pc.index_in(pa.array(cells["event_id_cnty"].tolist(), pa.string()), value_set=ids)
+        if positions.null_count:
+            raise ValueError(f"the delta modifies events missing from the previous version (column {name})")
+        order = np.argsort(positions.to_numpy())
+        mask = np.zeros(len(ids), dtype=bool)
+        mask[positions.to_numpy()[order]] = True
+        values = pa.array(cells["new_value"].to_numpy(dtype=object)[order], pa.string(), from_pandas=True)
+        columns[str(name)] = pc.replace_with_mask(column, pa.array(mask), values)
+    base = pa.table(columns)
+    if added.num_rows:
+        extra = pa.table({name: as_text(added.column(name)) for name in added.column_names})
         base = pa.concat_tables([base.select(extra.column_names), extra])
     return base
 

@@ -129,14 +129,12 @@ def normalise_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
     Built and updated tables go through this, so equal content gives equal Parquet bytes.
     """
-    ids = pd.Series(table.column("event_id_cnty").to_pylist(), dtype="string")
-    parts = ids.str.extract(ID_PATTERN.pattern)
-    order = (
-        pd.DataFrame({"p": parts[0], "n": pd.to_numeric(parts[1]), "id": ids})
-        .sort_values(["p", "n", "id"], kind="stable")
-        .index.to_numpy()
-    )
-    taken = table.take(pa.array(order, type=pa.int64())).combine_chunks()
+    ids = table.column("event_id_cnty")
+    prefix = pc.utf8_slice_codeunits(ids, 0, 3)
+    number = pc.cast(pc.utf8_slice_codeunits(ids, 3), pa.int64())
+    keys = pa.table({"p": prefix, "n": number, "id": ids})
+    order = pc.sort_indices(keys, sort_keys=[("p", "ascending"), ("n", "ascending"), ("id", "ascending")])
+    taken = table.take(order).combine_chunks()
     arrays = []
     for field in schema:
         column = taken.column(field.name).combine_chunks()

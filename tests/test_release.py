@@ -628,7 +628,8 @@ def test_verify_hashes_of_the_repository_releases(repository: Project) -> None:
 @pytest.mark.xfail(
     reason="verify crashes rebuilding the committed releases: their sources/schemas/vocabularies/countries.csv "
     "has no iso2 column, which gazetteer.check_place_points and validate.apply_places now index (KeyError "
-    "'iso2', exit 3)",
+    "'iso2', exit 3); past that, the rebuilt datapackage.json and README.md differ, since the package writer "
+    "changed after 1.1.0 while eventdata.__version__ stayed 0.1.0",
     strict=True,
 )
 def test_verify_rebuilds_the_repository_releases(repository: Project) -> None:
