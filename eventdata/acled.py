@@ -922,6 +922,7 @@ def write_all(files: Mapping[Path, str]) -> None:
             handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
                 stream.write(text)
+            os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
             staged[path] = temporary
         done: list[Path] = []
         try:

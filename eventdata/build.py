@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from eventdata import __version__
 from eventdata.catalog import Release, list_releases, version_key
 from eventdata.changes import Changes, SchemaChange, carry_timestamps, compute_changes, schema_changes
 from eventdata.errors import ReleaseError, Report, SchemaFileError
+from eventdata.files import sha256_file
 from eventdata.ids import DELETIONS_FILE, read_deletions, record_assignment
 from eventdata.package import (
     articles_frame,
@@ -33,7 +35,6 @@ from eventdata.package import (
     events_resources,
     events_table,
     release_datetime,
-    sha256_file,
     write_csv,
     write_json,
     write_parquet,
@@ -204,12 +205,14 @@ def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, 
         f"- {table.num_rows} events from {len(staged.validation.articles)} articles",
     ]
     if table.num_rows:
-        dates = table.column("event_date")
-        countries = sorted({str(c) for c in table.column("country").to_pylist() if c})
-        lines.append(
-            f"- event dates {min(dates.to_pylist())} to {max(dates.to_pylist())}; countries: {', '.join(countries)}"
-        )
-        lines.append(f"- {sum(table.column('fatalities').to_pylist())} reported fatalities (lowest reported figures)")
+        span = pc.min_max(table.column("event_date")).as_py()
+        country = table.column("country")
+        if pa.types.is_dictionary(country.type):
+            country = pc.cast(country, pa.string())
+        countries = sorted(c for c in pc.unique(country).to_pylist() if c)
+        lines.append(f"- event dates {span['min']} to {span['max']}; countries: {', '.join(countries)}")
+        fatalities = pc.sum(table.column("fatalities")).as_py() or 0
+        lines.append(f"- {fatalities} reported fatalities (lowest reported figures)")
     licences = (
         ", ".join(lic.get("name", lic.get("path", "")) for lic in descriptor.get("licenses", [])) or "none stated"
     )

@@ -47,8 +47,14 @@ class Gazetteer:
 
 
 def name_key(names: pd.Series) -> pd.Series:
-    """Names compared case-insensitively, with runs of spaces collapsed."""
-    return names.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    """Names compared case-insensitively, with runs of spaces collapsed (computed once per distinct name)."""
+    codes, uniques = pd.factorize(names.astype("string"), use_na_sentinel=True)
+    keys = pd.Series(uniques, dtype="string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    mapped = np.array(keys.tolist(), dtype=object)
+    values = np.full(len(codes), None, dtype=object)
+    if len(mapped):
+        values[codes >= 0] = mapped[codes[codes >= 0]]
+    return pd.Series(values, index=names.index, dtype="string")
 
 
 def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, list[Problem]]:
@@ -134,7 +140,8 @@ def check_place_points(places: pd.DataFrame, countries: pd.DataFrame, name: str)
     if places.empty:
         return []
     iso3 = places["country"].map(dict(zip(countries["country"], countries["iso3"], strict=True)))
-    iso2 = places["country"].map(dict(zip(countries["country"], countries["iso2"], strict=True)))
+    codes = countries["iso2"] if "iso2" in countries.columns else pd.Series(pd.NA, index=countries.index)
+    iso2 = places["country"].map(dict(zip(countries["country"], codes, strict=True)))
     problems = []
     outside = reference.outside_country(iso3, places["latitude"], places["longitude"])
     for index in np.flatnonzero(outside):

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from eventdata.errors import SourceError
+from eventdata.files import write_atomic
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN
 
 REGISTRY_COLUMNS = ("event_id_cnty", "first_sheet")
@@ -90,18 +91,12 @@ def assign_ids(events: pd.DataFrame, registry: pd.DataFrame, iso3: Mapping[str, 
 
 def unregistered(ids: pd.Series, registry: pd.DataFrame) -> pd.Series:
     """True for ids written in a sheet that the tool never assigned (coders never invent ids)."""
-    return ids.notna() & ~ids.isin(set(registry["event_id_cnty"])).fillna(False).astype(bool)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    known = pc.is_in(
+        pa.array(ids.astype("string").tolist(), pa.string(), from_pandas=True),
+        value_set=pa.array(registry["event_id_cnty"].astype("string").tolist(), pa.string()),
+    )
+    listed = pc.fill_null(known, False).to_numpy(zero_copy_only=False)
+    return pd.Series(ids.notna().to_numpy() & ~listed, index=ids.index)
 
 
 def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
@@ -134,7 +129,7 @@ def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
             if line in ids_by_line:
                 cells[column] = ids_by_line[line]
         writer.writerow(cells)
-    _atomic_write_text(path, ("\ufeff" if bom else "") + out.getvalue())
+    write_atomic(path, ("\ufeff" if bom else "") + out.getvalue())
 
 
 def record_assignment(registry_path: Path, sheets: Mapping[str, Path], new: pd.DataFrame) -> None:
@@ -152,4 +147,4 @@ def record_assignment(registry_path: Path, sheets: Mapping[str, Path], new: pd.D
     combined = pd.concat([registry, added.astype("string")], ignore_index=True)
     buffer = io.StringIO()
     combined.to_csv(buffer, index=False, lineterminator="\n")
-    _atomic_write_text(registry_path, buffer.getvalue())
+    write_atomic(registry_path, buffer.getvalue())

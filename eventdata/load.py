@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from eventdata.catalog import CATALOG_FILE, version_key
 from eventdata.changes import apply_changes, from_text
 from eventdata.errors import SourceError
-from eventdata.package import normalise_table, sha256_file, write_parquet
+from eventdata.files import replace_atomically, sha256_file, write_atomic
+from eventdata.package import normalise_table, write_parquet
 
 CACHE_ENV = "EVENTDATA_CACHE_DIR"
 
@@ -89,10 +90,20 @@ def _join(base: str, relative: str) -> str:
 
 
 def read_catalog_at(location: str) -> dict[str, Any]:
+    """The catalog at location; for a URL that cannot be reached, the last copy fetched from it."""
+    remembered = cache_dir() / "catalogs" / f"{hashlib.sha256(location.encode()).hexdigest()}.json"
     try:
-        data: dict[str, Any] = json.loads(_read_bytes(location))
+        raw = _read_bytes(location)
+    except SourceError:
+        if not _is_url(location) or not remembered.is_file():
+            raise
+        raw = remembered.read_bytes()  # offline: the versions cached from this catalog stay usable
+    try:
+        data: dict[str, Any] = json.loads(raw)
     except json.JSONDecodeError as err:
         raise SourceError(f"{location} is not a valid catalog ({err.msg}).") from err
+    if _is_url(location):
+        write_atomic(remembered, raw)
     return data
 
 
@@ -121,11 +132,7 @@ def fetch_file(catalog_at: str, item: dict[str, Any]) -> Path:
             f"{location} has sha256 {actual}, but the catalog says {digest}: the file is corrupt or was altered. "
             "Nothing was cached; try again or report it to the publisher."
         )
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=cached.parent)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-    os.replace(temporary, cached)
+    write_atomic(cached, data)
     return cached
 
 
@@ -215,10 +222,7 @@ def update_parquet(local: Path, source: str | Path, to: str = "latest") -> str:
                     f"events.parquet (sha256 {actual} vs {expected['sha256']}); {local} was left unchanged. "
                     "Download the version instead: eventdata.load(source, version)."
                 )
-    handle, temporary = tempfile.mkstemp(prefix=f".{local.name}.", dir=local.parent)
-    os.close(handle)
-    write_parquet(table, Path(temporary))
-    os.replace(temporary, local)
+    replace_atomically(local, lambda temporary: write_parquet(table, temporary))
     return target
 
 

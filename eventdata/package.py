@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from eventdata.errors import SourceError
+from eventdata.files import sha256_file
 from eventdata.reference import ATTRIBUTION
 from eventdata.schema import Codebook, arrow_field, published_table_schema, to_arrow_schema
 
@@ -72,14 +72,6 @@ ARTICLES_SCHEMA: dict[str, Any] = {
     "missingValues": [""],
     "primaryKey": ["article_id"],
 }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def release_datetime(release_date: date, source_date_epoch: str | None = None) -> datetime:

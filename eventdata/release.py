@@ -24,10 +24,14 @@ from eventdata.build import (
     commit_package,
     dataset_dir,
     package_hashes,
+    record_new_ids,
     release_schema,
     release_table,
     stage,
     write_package,
+)
+from eventdata.build import (
+    VERSION_PATTERN as VERSION_TEXT,
 )
 from eventdata.catalog import (
     CATALOG_FILE,
@@ -41,7 +45,8 @@ from eventdata.catalog import (
 )
 from eventdata.changes import LEVELS, Changes, SchemaChange, compute_changes, required_bump, schema_changes
 from eventdata.errors import ReleaseError, Report
-from eventdata.package import release_datetime, sha256_file
+from eventdata.files import sha256_file, write_atomic
+from eventdata.package import release_datetime
 from eventdata.project import Project
 from eventdata.schema import load_codebook
 from eventdata.validate import Validation
@@ -81,17 +86,6 @@ def implied_bump(old: str, new: str) -> str:
     return "major" if b[0] != a[0] else "minor" if b[1] != a[1] else "patch"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 def release_files(release: Release) -> dict[str, tuple[int, str]]:
     """Every file of a release folder with its size and sha256."""
     return {
@@ -112,10 +106,10 @@ def write_catalog(directory: Path, name: str) -> dict[str, Any]:
             catalog, catalog_entry(release, descriptor, release_files(release)), descriptor.get("title")
         )
     if releases:
-        _write_atomic(directory / CATALOG_FILE, catalog_json(catalog))
+        write_atomic(directory / CATALOG_FILE, catalog_json(catalog))
         latest = releases[-1].path / DATA_CHANGELOG
         if latest.is_file():
-            _write_atomic(directory / DATA_CHANGELOG, latest.read_text(encoding="utf-8"))
+            write_atomic(directory / DATA_CHANGELOG, latest.read_text(encoding="utf-8"))
     return catalog
 
 
@@ -123,7 +117,22 @@ def _update_dataset_json(project: Project, version: str, released: date) -> None
     path = project.schemas_dir / "dataset.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     data["version"], data["created"] = version, released.isoformat()
-    _write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def complete_bookkeeping(project: Project, directory: Path, name: str, latest: Release) -> None:
+    """Finish what an interrupted release left undone after its folder was renamed into place.
+
+    The version folder is the commit point of a release: the catalog, the data changelog and
+    schemas/dataset.json are brought in line with the folders that exist.
+    """
+    catalog = read_catalog(directory / CATALOG_FILE)
+    listed = {v["version"] for v in catalog.get("versions", [])}
+    if listed != {r.version for r in list_releases(directory, name)}:
+        write_catalog(directory, name)
+    configured = str(load_codebook(project.schemas_dir).dataset.get("version", "0.0.0"))
+    if VERSION_TEXT.match(configured) and version_key(configured) < version_key(latest.version):
+        _update_dataset_json(project, latest.version, date.fromisoformat(latest.descriptor()["created"][:10]))
 
 
 def choose_version(
@@ -161,6 +170,8 @@ def release_version(
     directory = dataset_dir(project, codebook)
     releases = list_releases(directory, name)
     latest = releases[-1] if releases else None
+    if latest is not None:
+        complete_bookkeeping(project, directory, name, latest)
     released = release_date or datetime.now(UTC).date()
     if latest and released.isoformat() < latest.descriptor().get("created", "")[:10]:
         raise ReleaseError(f"The release date {released} is before the latest release {latest.version}.")
@@ -171,6 +182,7 @@ def release_version(
     counts = staged.changes.counts()
     needed = required_bump(list(staged.schema_changes), counts)
     if latest and needed is None:
+        record_new_ids(staged, project)  # rows of a release interrupted before its ids were written back
         return ReleaseResult(
             "nothing-to-release", latest.version, latest.version, staged.validation.report, None, counts
         )

@@ -225,7 +225,11 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
                 )
         if inter_column is None:
             canonical = resolution.actor.fillna(values.astype("string"))
-            out[column] = canonical.groupby(level=0).agg("; ".join).reindex(events.index).astype(events[column].dtype)
+            renamed = canonical.index[(canonical != values.astype("string")).fillna(False).to_numpy(dtype=bool)]
+            if len(renamed):  # re-join only the cells in which an alias was replaced by its canonical name
+                rows = canonical.loc[canonical.index.isin(set(renamed))]
+                joined = rows.groupby(level=0).agg("; ".join)
+                out.loc[joined.index, column] = joined.astype(events[column].dtype)
             continue
         out[column] = resolution.actor.fillna(values).astype(events[column].dtype)
         derived = resolution.inter
@@ -258,7 +262,9 @@ def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook,
     """Resolve (country, location) to the place list; fill admin1-3 and coordinates, check any given."""
     out = events.copy()
     resolution = resolve_places(events, gazetteer)
-    iso2 = dict(zip(codebook.vocabulary("countries")["country"], codebook.vocabulary("countries")["iso2"], strict=True))
+    countries = codebook.vocabulary("countries")
+    codes = countries["iso2"] if "iso2" in countries.columns else pd.Series("", index=countries.index)
+    iso2 = dict(zip(countries["country"], codes, strict=True))
     known_country = events["country"].isin(set(iso2)).fillna(False).to_numpy(dtype=bool)
     for index in events.index[resolution.unknown.to_numpy() & known_country]:
         row = events.loc[index]
@@ -612,30 +618,33 @@ def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings:
             f"the event is dated after its article was published ({earliest.loc[row.name].date().isoformat()})."  # type: ignore[call-overload]  # row.name is the label
         ),
     )
-    known = cited[~missing].groupby(level=0).agg(tuple)
-    skip = set(cited[missing].index)
-    checked: dict[tuple[tuple[str, ...], str], bool] = {}
-    evidence = events["evidence"]
-    for index, article_ids in known.items():
-        text = evidence.at[index]
-        if index in skip or not isinstance(text, str):
+    # Rows repeat the same article and passage often (one article, many events): each pair is searched once.
+    checked: dict[tuple[str, str], list[str]] = {}
+    for index, article_cell, text in zip(
+        events.index, events["article_id"].tolist(), events["evidence"].tolist(), strict=True
+    ):
+        if not isinstance(text, str) or not isinstance(article_cell, str):
             continue
-        for passage in EVIDENCE_SEPARATOR.split(text):
-            wanted = " ".join(passage.split())
-            if not wanted:
-                continue
-            key = (article_ids, wanted)
-            if key not in checked:
-                checked[key] = any(wanted in texts[a] for a in article_ids)
-            if not checked[key]:
-                findings.add(
-                    int(index),  # type: ignore[call-overload]  # an int label
-                    "evidence-not-found",
-                    "evidence",
-                    "this passage does not occur in the cited article(s); quote the text exactly "
-                    "(whitespace may differ; separate passages with ' ... ').",
-                    passage,
-                )
+        key = (article_cell, text)
+        if key not in checked:
+            cited_here = [a for a in article_cell.split("; ") if a]
+            if any(a not in texts for a in cited_here) or not cited_here:
+                checked[key] = []  # a missing article is reported above; its evidence cannot be checked
+            else:
+                checked[key] = [
+                    passage
+                    for passage in EVIDENCE_SEPARATOR.split(text)
+                    if (wanted := " ".join(passage.split())) and not any(wanted in texts[a] for a in cited_here)
+                ]
+        for passage in checked[key]:
+            findings.add(
+                int(index),
+                "evidence-not-found",
+                "evidence",
+                "this passage does not occur in the cited article(s); quote the text exactly "
+                "(whitespace may differ; separate passages with ' ... ').",
+                passage,
+            )
 
 
 CROSS_FIELD_CHECKS: tuple[Callable[[pd.DataFrame, Codebook, Findings], None], ...] = (

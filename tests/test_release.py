@@ -584,12 +584,6 @@ def test_nothing_changed_is_nothing_to_release(released: Project) -> None:
     assert tree(project.root) == before
 
 
-@pytest.mark.xfail(
-    reason="catalog.json, CHANGELOG.md and schemas/dataset.json are written through tempfile.mkstemp "
-    "(release._write_atomic), which creates 0600 files: the published catalog becomes unreadable to a web "
-    "server or a co-worker, unlike every file of the version folder",
-    strict=True,
-)
 def test_release_bookkeeping_files_are_as_readable_as_the_package_files(seeds: Project) -> None:
     project = seeds
     previous = os.umask(0o022)
@@ -625,13 +619,6 @@ def test_verify_hashes_of_the_repository_releases(repository: Project) -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="verify crashes rebuilding the committed releases: their sources/schemas/vocabularies/countries.csv "
-    "has no iso2 column, which gazetteer.check_place_points and validate.apply_places now index (KeyError "
-    "'iso2', exit 3); past that, the rebuilt datapackage.json and README.md differ, since the package writer "
-    "changed after 1.1.0 while eventdata.__version__ stayed 0.1.0",
-    strict=True,
-)
 def test_verify_rebuilds_the_repository_releases(repository: Project) -> None:
     result = run(repository, "verify")
     assert (result.exit_code, result.stderr) == (
@@ -834,13 +821,6 @@ def test_release_killed_midway_leaves_no_release_then_succeeds(tmp_path: Path) -
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="a release killed after its version folder is renamed into place, but before the ids are written "
-    "into the sheets and catalog.json is regenerated, is never completed: the next `release` finds nothing "
-    "changed (the ids are assigned again, identically) and returns 'nothing-to-release' without writing the "
-    "catalog, the ids or dataset.json, so `verify` fails ('1.1.0 is not in catalog.json') from then on",
-    strict=True,
-)
 def test_release_killed_after_the_version_folder_appears_is_completed_by_the_next_release(tmp_path: Path) -> None:
     project = copy_dataset(tmp_path / "dataset")
     assert release_version(project, release_date=FIRST).version == "1.0.0"

@@ -9,8 +9,6 @@ No token or password is ever written here; URLs lose any user:password part.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from eventdata.catalog import Release, version_key
 from eventdata.errors import PublishError, ReleaseError
+from eventdata.files import write_atomic
 
 PUBLICATIONS_DIR = "publications"
 
@@ -101,14 +100,4 @@ def public_url(url: str) -> str:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -136,23 +137,23 @@ def read_sheet(path: Path, known_columns: Sequence[str], required_columns: Seque
             (Problem("empty-file", "the sheet is empty; it needs a header row.", name),),
             False,
         )
+    records = _records(text)  # lazy: the csv module parses the rows only when pyarrow cannot
     try:
-        records = list(_records(text))
+        header_line, header = next(records)
+        header = [h.strip() for h in header]
+        problems = _check_header(header, header_line, name, known_columns, required_columns)
+        if any(p.code in ("delimiter-error", "duplicate-column", "blank-header") for p in problems):
+            return Sheet(path, _empty_frame(known_columns), tuple(problems), False)
+        table = _fast_table(data, header) if header_line == 1 else None
+        if table is not None and not _needs_line_map(data, table):
+            lines = pd.Series(range(2, table.num_rows + 2), dtype="int64")
+            columns: dict[str, Any] = {c: table[c] for c in header}
+        else:
+            columns, lines, ragged = _careful_columns(list(records), header, name)
+            problems += ragged
     except MalformedCSV as err:
         message = f"malformed CSV in the record starting here ({err.reason}); check for an unbalanced double quote."
         return Sheet(path, _empty_frame(known_columns), (Problem("source-error", message, name, err.line),), False)
-    header_line, header = records[0]
-    header = [h.strip() for h in header]
-    problems = _check_header(header, header_line, name, known_columns, required_columns)
-    if any(p.code in ("delimiter-error", "duplicate-column", "blank-header") for p in problems):
-        return Sheet(path, _empty_frame(known_columns), tuple(problems), False)
-    table = _fast_table(data, header) if header_line == 1 else None
-    if table is not None and not _needs_line_map(data, table):
-        lines = pd.Series(range(2, table.num_rows + 2), dtype="int64")
-        columns = {c: table[c] for c in header}
-    else:
-        columns, lines, ragged = _careful_columns(records[1:], header, name)
-        problems += ragged
     frame = _to_frame(columns, lines, header, known_columns)
     return Sheet(path, frame, tuple(problems), True)
 
