@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow.csv as pa_csv
 
+from eventdata import __version__
 from eventdata.build import (
     DATA_CHANGELOG,
     SOURCES_DIR,
@@ -324,9 +325,18 @@ def verify_release(project: Project, version: str | None = None, *, rebuild: boo
             index = [r.version for r in releases].index(release.version)
             hashes = rebuild_release(release, releases[index - 1] if index else None)
             existing = package_hashes(release.path)
+            built_with = release.descriptor().get("eventdata:built_with", "an unknown version")
+            note = (
+                ""
+                if built_with == f"eventdata {__version__}"
+                else (
+                    f" (the release was built with {built_with}, this is eventdata {__version__}: rebuild it with that "
+                    "version and the lock file of its time)"
+                )
+            )
             for path in sorted(set(hashes) | set(existing)):
                 if hashes.get(path) != existing.get(path):
-                    problems.append(f"{path}: a rebuild from {SOURCES_DIR}/ gives different content.")
+                    problems.append(f"{path}: a rebuild from {SOURCES_DIR}/ gives different content{note}.")
             rebuilt = True
         results.append(Verification(release.version, tuple(problems), checked, rebuilt))
     return results
