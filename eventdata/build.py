@@ -171,8 +171,28 @@ def data_changelog(staged: Staged, version: str, release_date: date, title: str)
     return header + _changelog_section(version, release_date, staged) + previous_text
 
 
-def snapshot_sources(project: Project, target: Path, staged: Staged) -> list[dict[str, Any]]:
-    """Copy the inputs (schemas/, seeds/, with new ids filled in) into the package, to rebuild it from itself."""
+def dataset_json_text(data: dict[str, Any]) -> str:
+    """schemas/dataset.json as the tool writes it."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def released_dataset_json(path: Path, version: str, released: date) -> str | None:
+    """dataset.json as it reads once this version is released; None when it already does."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("version") == version and data.get("created") == released.isoformat():
+        return None
+    data["version"], data["created"] = version, released.isoformat()
+    return dataset_json_text(data)
+
+
+def snapshot_sources(
+    project: Project, target: Path, staged: Staged, version: str, released: date
+) -> list[dict[str, Any]]:
+    """Copy the inputs (schemas/, seeds/) into the package, to rebuild it from itself.
+
+    The copy is the inputs as they stand once the version is released: new ids filled in, and
+    schemas/dataset.json naming this version and its date.
+    """
     copied = []
     for folder in ("schemas", "seeds"):
         source = project.root / folder
@@ -183,6 +203,10 @@ def snapshot_sources(project: Project, target: Path, staged: Staged) -> list[dic
             shutil.copyfile(path, destination)
             copied.append((relative, destination))
     record_new_ids(staged, project, root=target)
+    dataset = target / "schemas" / "dataset.json"
+    updated = released_dataset_json(dataset, version, released)
+    if updated is not None:
+        dataset.write_text(updated, encoding="utf-8", newline="\n")
     return [
         {"path": f"{SOURCES_DIR}/{relative}", "bytes": destination.stat().st_size, "sha256": sha256_file(destination)}
         for relative, destination in copied
@@ -284,7 +308,7 @@ def write_package(
     title = str(codebook.dataset.get("title", codebook.dataset["name"]))
     changelog = data_changelog(staged, version, release_date, title)
     (package_dir / DATA_CHANGELOG).write_text(changelog, encoding="utf-8", newline="\n")
-    sources = snapshot_sources(project, package_dir / SOURCES_DIR, staged)
+    sources = snapshot_sources(project, package_dir / SOURCES_DIR, staged, version, release_date)
     resources = events_resources(package_dir, codebook) + changes_resources(package_dir, codebook)
     extra = {
         "eventdata:changes": {

@@ -7,7 +7,6 @@ always be recovered), and schemas/dataset.json is moved to the new version.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -28,6 +27,7 @@ from eventdata.build import (
     record_new_ids,
     release_schema,
     release_table,
+    released_dataset_json,
     stage,
     write_package,
 )
@@ -116,9 +116,9 @@ def write_catalog(directory: Path, name: str) -> dict[str, Any]:
 
 def _update_dataset_json(project: Project, version: str, released: date) -> None:
     path = project.schemas_dir / "dataset.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["version"], data["created"] = version, released.isoformat()
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    updated = released_dataset_json(path, version, released)
+    if updated is not None:
+        write_atomic(path, updated)
 
 
 def complete_bookkeeping(project: Project, directory: Path, name: str, latest: Release) -> None:

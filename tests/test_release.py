@@ -845,3 +845,13 @@ def test_release_killed_after_the_version_folder_appears_is_completed_by_the_nex
     }
     assert read_json(project.schemas_dir / "dataset.json")["version"] == "1.1.0"
     assert all(v.ok for v in verify_release(project, rebuild=False))
+
+
+def test_build_after_release_reports_the_release_unchanged(project: Project) -> None:
+    """`eventdata build` right after `eventdata release` rebuilds the released version byte for byte."""
+    from eventdata.build import build_package
+
+    released = release_version(project, release_date=date(2026, 1, 10))
+    assert released.status == "released"
+    rebuilt = build_package(project)
+    assert (rebuilt.status, rebuilt.version) == ("unchanged", released.version)

@@ -1,0 +1,343 @@
+"""Where the time of `eventdata build` goes: each stage of validation and of the package write, timed on N events.
+
+Usage::
+
+    python benchmarks/bench_stages.py [--events N] [--workdir DIR] [--seed S] [--rows-per-sheet K]
+                                      [--profile STAGE[,STAGE]]
+
+Uses the dataset of run_benchmarks.py (generated once per arguments, reused after). Runs what ``build_package``
+runs, in the same order and with the same arguments (``timestamp`` = the release time, ``today`` = now), but
+calls the stages of ``validate_project`` / ``validate_events`` and of ``stage`` / ``commit_package`` one by one:
+
+- reading: ``load_codebook`` + ``read_articles``; ``read_sheet`` of every sheet and their concatenation;
+- the reference lists derivation and resolution need: ``load_actors``, ``load_places`` (with its checks of the
+  place list against the reference data), ``read_registry`` + ``read_deletions``;
+- ``parse_types`` (and inter2 = 0 where actor2 is empty), ``apply_actors``, ``apply_places``, ``apply_ids``,
+  ``apply_derivations``, ``check_with_pandera``, the cross-field checks, ``check_articles``;
+- ``events_table``, the deltas (``carry_timestamps`` + ``compute_changes``) and ``commit_package``, whose calls
+  of write_csv / write_parquet / snapshot_sources / hashing are timed separately by wrapping them.
+
+It answers "what do deriving fields and resolving places add to the build?": derive/resolve is apply_actors +
+apply_places + apply_ids + apply_derivations, and, counted with it, loading the lists those need; the
+foundation is everything else (reading, type parsing, pandera, checks, writing). The table gives each stage's
+share of the whole and the ratio derive/resolve : foundation.
+
+The stages are a copy of the pipeline's order: when eventdata's validate_events or build_package change, this
+script must follow (it stops when the data does not come out valid). ``--profile STAGE`` runs those stages
+under pyinstrument (slower; the table marks them) and prints the profile. Prints Markdown; asserts no speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import run_benchmarks  # noqa: E402  (a sibling script, found through sys.path)
+
+#: Stage → group. "derive" stages are what derivation and resolution add; the rest is the foundation.
+GROUPS = {
+    "read codebook + article index": "foundation",
+    "read sheets (read_sheet × sheets + concat)": "foundation",
+    "load actor list (load_actors)": "lists",
+    "load place list (load_places)": "lists",
+    "read id registry + deletions": "lists",
+    "parse_types": "foundation",
+    "apply_actors": "derive",
+    "apply_places": "derive",
+    "apply_ids": "derive",
+    "apply_derivations": "derive",
+    "pandera (check_with_pandera)": "foundation",
+    "cross-field checks (8)": "foundation",
+    "check_articles": "foundation",
+    "events_table": "foundation",
+    "deltas (carry_timestamps + compute_changes)": "foundation",
+    "write package (commit_package)": "foundation",
+}
+PROFILE_NAMES = {
+    "read": "read sheets (read_sheet × sheets + concat)",
+    "places-list": "load place list (load_places)",
+    "actors-list": "load actor list (load_actors)",
+    "parse": "parse_types",
+    "actors": "apply_actors",
+    "places": "apply_places",
+    "ids": "apply_ids",
+    "derive": "apply_derivations",
+    "pandera": "pandera (check_with_pandera)",
+    "checks": "cross-field checks (8)",
+    "articles": "check_articles",
+    "events_table": "events_table",
+    "deltas": "deltas (carry_timestamps + compute_changes)",
+    "write": "write package (commit_package)",
+}
+
+
+class Stages:
+    """Times stages (wall and CPU seconds); runs the chosen ones under pyinstrument."""
+
+    def __init__(self, profiled: set[str]) -> None:
+        self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.profiled = profiled
+        self.profiles: dict[str, str] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        profiler = None
+        if name in self.profiled:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.005)
+            profiler.start()
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
+            if profiler is not None:
+                profiler.stop()
+                self.profiles[name] = profiler.output_text(unicode=True, color=False)
+
+
+def _wrap(module: Any, attribute: str, label: Callable[..., str], into: dict[str, list[float]]) -> Callable[[], None]:
+    """Replace module.attribute by a timed wrapper adding to into[label(*args)]; returns the undo."""
+    original = getattr(module, attribute)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent = into.setdefault(label(*args, **kwargs), [0.0, 0.0])
+            spent[0] += time.perf_counter() - started
+            spent[1] += time.process_time() - cpu
+
+    setattr(module, attribute, timed)
+    return lambda: setattr(module, attribute, original)
+
+
+def run_stages(dataset: Path, package: Path, profiled: set[str]) -> tuple[Stages, dict[str, list[float]], int]:
+    """build_package(load_project(dataset), package) stage by stage; returns the timings and the row count."""
+    import pandas as pd
+
+    import eventdata
+    from eventdata import build as build_module
+    from eventdata import validate as v
+    from eventdata.actors import ACTORS_FILE, load_actors
+    from eventdata.changes import carry_timestamps, compute_changes
+    from eventdata.errors import Problem, Report
+    from eventdata.gazetteer import PLACES_FILE, load_places
+    from eventdata.ids import DELETIONS_FILE, read_deletions, read_registry
+    from eventdata.package import events_table, release_datetime
+    from eventdata.schema import load_codebook
+    from eventdata.sources.articles import read_articles
+    from eventdata.sources.sheets import SHEET_COLUMN, display_path, read_sheet
+
+    stages = Stages(profiled)
+    project = eventdata.load_project(dataset)
+    codebook = load_codebook(project.schemas_dir)
+    version, release_date = build_module.dataset_version(codebook)
+    created = release_datetime(release_date, None)
+    timestamp, today = int(created.timestamp()), datetime.now(UTC).date()
+
+    # --- validate_project --------------------------------------------------------------------------------
+    with stages("read codebook + article index"):
+        codebook = load_codebook(project.schemas_dir)
+        articles, problems = read_articles(project.articles_index, project.articles_dir)
+    countries = codebook.vocabulary_values("countries.country")
+    with stages("load place list (load_places)"):
+        gazetteer, place_problems = load_places(project.schemas_dir, codebook.vocabulary("countries"))
+    problems.extend(place_problems)
+    with stages("load actor list (load_actors)"):
+        actors = load_actors(project.schemas_dir, countries) if (project.schemas_dir / ACTORS_FILE).is_file() else None
+    with stages("read id registry + deletions"):
+        registry = read_registry(project.id_registry)
+        deleted = read_deletions(project.seeds_dir / DELETIONS_FILE)
+    with stages("read sheets (read_sheet × sheets + concat)"):
+        frames = []
+        sheet_paths = project.sheet_paths()
+        for path in sheet_paths:
+            sheet = read_sheet(path, codebook.field_names, codebook.input_required_fields)
+            problems.extend(sheet.problems)
+            frame = sheet.frame
+            frame[SHEET_COLUMN] = display_path(path)
+            frames.append(frame)
+        raw = pd.concat(frames, ignore_index=True)
+        del frames
+    absent = {(p.file, p.column) for p in problems if p.code == "missing-column" and p.column}
+
+    # --- validate_events -----------------------------------------------------------------------------------
+    raw = raw.reset_index(drop=True)
+    findings = v.Findings(raw, absent)
+    with stages("parse_types"):
+        typed = v.parse_types(raw, codebook, findings)
+        typed["inter2"] = typed["inter2"].mask(typed["inter2"].isna() & typed["actor2"].isna(), 0)
+    findings.events = typed
+    if actors is not None:
+        with stages("apply_actors"):
+            typed = v.apply_actors(typed, actors, findings)
+        findings.events = typed
+    if (project.schemas_dir / PLACES_FILE).is_file():
+        with stages("apply_places"):
+            typed = v.apply_places(typed, gazetteer, codebook, findings)
+        findings.events = typed
+    with stages("apply_ids"):
+        typed, new_ids = v.apply_ids(typed, codebook, registry, deleted, findings)
+    findings.events = typed
+    with stages("apply_derivations"):
+        typed = v.apply_derivations(typed, codebook, findings, timestamp)
+    findings.events = typed
+    with stages("pandera (check_with_pandera)"):
+        v.check_with_pandera(typed, codebook, findings)
+    with stages("cross-field checks (8)"):
+        for check in v.CROSS_FIELD_CHECKS:
+            check(typed, codebook, findings)
+    with stages("check_articles"):
+        v.check_articles(typed, articles, findings, today)
+    problems.extend(findings.problems)
+    report = Report(
+        problems=tuple(sorted(problems, key=Problem.sort_key)),
+        files=tuple(display_path(p) for p in sheet_paths),
+        rows=len(typed),
+    )
+    if not report.valid:
+        shown = "\n".join(p.format() for p in report.problems[:10])
+        raise SystemExit(f"the synthetic data is invalid ({len(report.problems)} problems):\n{shown}")
+    validation = v.Validation(report, typed, articles, codebook, new_ids, {display_path(p): p for p in sheet_paths})
+    del raw, findings
+
+    # --- stage() and commit_package() ------------------------------------------------------------------------
+    with stages("events_table"):
+        table = events_table(validation.events, codebook)
+    with stages("deltas (carry_timestamps + compute_changes)"):
+        table = carry_timestamps(None, table)
+        changes = compute_changes(None, table, created.date(), read_deletions(project.seeds_dir / DELETIONS_FILE))
+    staged = build_module.Staged(validation, codebook, table, changes, (), None)
+
+    parts: dict[str, list[float]] = {}
+    undo = [
+        _wrap(build_module, "write_csv", lambda _, path: f"write_csv {path.parent.name}/{path.name}", parts),
+        _wrap(build_module, "write_parquet", lambda _, path: f"write_parquet {path.parent.name}/{path.name}", parts),
+        _wrap(build_module, "snapshot_sources", lambda *a, **k: "snapshot_sources (copy + sha256 of inputs)", parts),
+        _wrap(build_module, "events_resources", lambda *a, **k: "resources (sha256 of written files)", parts),
+        _wrap(build_module, "changes_resources", lambda *a, **k: "resources (sha256 of written files)", parts),
+        _wrap(build_module, "release_readme", lambda *a, **k: "release_readme", parts),
+    ]
+    if package.exists():
+        shutil.rmtree(package)
+    try:
+        with stages("write package (commit_package)"):
+            status, _ = build_module.commit_package(staged, project, package, version=version, created=created)
+    finally:
+        for restore in undo:
+            restore()
+    if status != "built":
+        raise SystemExit(f"commit_package ended with status {status!r}")
+    return stages, parts, report.rows
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole > 0 else ""
+
+
+def stage_table(stages: Stages, parts: dict[str, list[float]], rows: int) -> list[str]:
+    total = sum(stages.seconds.values())
+    lines = [
+        "| stage | group | seconds | CPU s | rows/s | share of build |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, seconds in stages.seconds.items():
+        rate = f"{rows / seconds:,.0f}" if seconds > 0 else ""
+        mark = " (under pyinstrument)" if name in stages.profiles else ""
+        lines.append(
+            f"| {name}{mark} | {GROUPS[name]} | {seconds:,.2f} | {stages.cpu[name]:,.2f} | {rate} | "
+            f"{_share(seconds, total)} |"
+        )
+        if name.startswith("write package"):
+            listed = sum(s for s, _ in parts.values())
+            for part, (spent, cpu) in sorted(parts.items(), key=lambda item: -item[1][0]):
+                lines.append(f"| ↳ {part} | | {spent:,.2f} | {cpu:,.2f} | | {_share(spent, total)} |")
+            lines.append(
+                f"| ↳ the rest (codebook.md, changelog, datapackage.json, README, rename) | | "
+                f"{seconds - listed:,.2f} | | | {_share(seconds - listed, total)} |"
+            )
+    lines.append(f"| **total (build_package)** | | **{total:,.2f}** | **{sum(stages.cpu.values()):,.2f}** | "
+                 f"**{rows / total:,.0f}** | 100% |")  # fmt: skip
+    return lines
+
+
+def share_lines(stages: Stages) -> list[str]:
+    """derive/resolve against the foundation, with and without the reference lists counted as derive/resolve."""
+    by_group: dict[str, float] = {}
+    for name, seconds in stages.seconds.items():
+        by_group[GROUPS[name]] = by_group.get(GROUPS[name], 0.0) + seconds
+    derive, lists, foundation = by_group.get("derive", 0.0), by_group.get("lists", 0.0), by_group.get("foundation", 0)
+    return [
+        "| | seconds | vs foundation |",
+        "|---|---:|---:|",
+        f"| foundation: reading, parse_types, pandera, checks, check_articles, events_table, deltas, write "
+        f"| {foundation:,.2f} | 100% |",
+        f"| derive/resolve: apply_actors + apply_places + apply_ids + apply_derivations | {derive:,.2f} | "
+        f"+{_share(derive, foundation)} |",
+        f"| the same + loading the actor list, place list and id registry | {derive + lists:,.2f} | "
+        f"+{_share(derive + lists, foundation)} |",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="synthetic events (default 1,000,000)")
+    parser.add_argument("--workdir", type=Path, default=run_benchmarks.DEFAULT_WORKDIR, help="work folder")
+    parser.add_argument("--seed", type=int, default=20240203, help="generator seed (default 20240203)")
+    parser.add_argument("--rows-per-sheet", type=int, default=5_000, help="rows per coding sheet (default 5,000)")
+    parser.add_argument(
+        "--profile", default="", help=f"comma-separated stages to profile with pyinstrument: {','.join(PROFILE_NAMES)}"
+    )
+    parser.add_argument("--keep-package", action="store_true", help="keep the package written (else removed)")
+    args = parser.parse_args(argv)
+    unknown = [p for p in args.profile.split(",") if p and p not in PROFILE_NAMES]
+    if unknown:
+        parser.error(f"unknown stage(s) {unknown}; choose from {', '.join(PROFILE_NAMES)}")
+    profiled = {PROFILE_NAMES[p] for p in args.profile.split(",") if p}
+
+    workdir = args.workdir.resolve()
+    dataset, info, reused = run_benchmarks.ensure_dataset(workdir, args.events, args.seed, args.rows_per_sheet)
+    package = workdir / f"stages-package-{args.events}"
+    started = time.perf_counter()
+    stages, parts, rows = run_stages(dataset, package, profiled)
+    wall = time.perf_counter() - started
+    if not args.keep_package:
+        shutil.rmtree(package, ignore_errors=True)
+
+    lines = [
+        f"## Stages of `eventdata build`, {info['events']:,} events",
+        "",
+        *run_benchmarks.machine(),
+        f"- data: {info['events']:,} events in {info['sheets']} sheets ({info['bytes_of_sheets'] / 1e6:,.0f} MB "
+        f"of CSV), seed {info['seed']}; {'reused' if reused else 'generated'}; one process, "
+        f"{wall:,.1f} s in all, peak {run_benchmarks._peak_mb():,.0f} MB",
+        "",
+        *stage_table(stages, parts, rows),
+        "",
+        "Derive/resolve against the foundation (the criterion: at most +50%):",
+        "",
+        *share_lines(stages),
+    ]
+    print("\n".join(lines))
+    for name, text in stages.profiles.items():
+        print(f"\n### pyinstrument: {name}\n\n```\n{text.strip()}\n```")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
