@@ -335,7 +335,13 @@ def test_publish_check_reports_missing_licence_and_creators_and_sends_nothing(
     dataset: Path, zenodo: FakeServer, ckan: FakeServer
 ) -> None:
     release = releases(dataset)[0]
-    edit_descriptor(release, licenses=None, contributors=[{"title": "Someone", "roles": ["publisher"]}])
+    edit_descriptor(
+        release,
+        licenses=None,
+        contributors=[{"title": "Someone", "roles": ["publisher"]}],
+        methodology=None,
+        caveats=None,
+    )
     zenodo_result = run("--project", dataset, "publish", release.version, "--to", "zenodo", "--base-url", zenodo.url)
     ckan_result = run(
         "--project",
@@ -434,6 +440,11 @@ def test_publish_zenodo_seeds_one_concept_record_with_a_version_per_release(
         "publication_date": descriptor["created"][:10],
         "version": RELEASES[-1].version,
         "keywords": descriptor["keywords"],
+        "related_identifiers": [
+            {"identifier": source["path"], "relation": "isDerivedFrom"}
+            for source in descriptor["sources"]
+            if str(source.get("path", "")).startswith("http")
+        ],
     }
     local = {
         p.rsplit("/", 1)[-1]: data
