@@ -224,26 +224,31 @@ def datapackage_descriptor(
     return descriptor
 
 
+def csv_resource(path: Path, root: Path, name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """A tabular resource descriptor for a CSV file the package writes (RFC 4180 dialect)."""
+    options: dict[str, Any] = {
+        "type": "table",
+        "scheme": "file",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "dialect": {"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
+    }
+    if description:
+        options["description"] = description
+    return file_resource(path, root, name=name, **options, schema=schema)
+
+
 def events_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, Any]]:
     """Descriptors of the events files and the article index inside a written package."""
     schema = published_table_schema(codebook)
     acled_names = set(codebook.acled_field_names)
     acled_schema = dict(schema, fields=[f for f in schema["fields"] if f["name"] in acled_names])
+    data = package_dir / "data"
     return [
+        csv_resource(data / "events.csv", package_dir, "events", schema),
         file_resource(
-            package_dir / "data" / "events.csv",
-            package_dir,
-            name="events",
-            type="table",
-            scheme="file",
-            format="csv",
-            mediatype="text/csv",
-            encoding="utf-8",
-            dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
-            schema=schema,
-        ),
-        file_resource(
-            package_dir / "data" / "events.parquet",
+            data / "events.parquet",
             package_dir,
             name="events-parquet",
             scheme="file",
@@ -252,31 +257,14 @@ def events_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, An
             mediatype=PARQUET_MEDIATYPE,
             description="The events of data/events.csv as Parquet (zstd), with the same columns and values.",
         ),
-        file_resource(
-            package_dir / "data" / "events-acled.csv",
+        csv_resource(
+            data / "events-acled.csv",
             package_dir,
-            name="events-acled",
-            type="table",
-            scheme="file",
-            format="csv",
-            mediatype="text/csv",
-            encoding="utf-8",
-            dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
-            description="The events with exactly ACLED's columns, in ACLED's order, for scripts written for ACLED.",
-            schema=acled_schema,
+            "events-acled",
+            acled_schema,
+            "The events with exactly ACLED's columns, in ACLED's order, for scripts written for ACLED.",
         ),
-        file_resource(
-            package_dir / "data" / "articles.csv",
-            package_dir,
-            name="articles",
-            type="table",
-            scheme="file",
-            format="csv",
-            mediatype="text/csv",
-            encoding="utf-8",
-            dialect={"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
-            schema=ARTICLES_SCHEMA,
-        ),
+        csv_resource(data / "articles.csv", package_dir, "articles", ARTICLES_SCHEMA),
         file_resource(
             package_dir / "codebook.md",
             package_dir,
@@ -322,38 +310,28 @@ CHANGES_SCHEMAS: dict[str, dict[str, Any]] = {
 
 def changes_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, Any]]:
     """Descriptors of changes/added.csv, modified.csv and deleted.csv."""
-    csv_options: dict[str, Any] = {
-        "type": "table",
-        "scheme": "file",
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "dialect": {"delimiter": ",", "lineTerminator": CSV_EOL, "quoteChar": '"', "header": True},
-    }
+    changes = package_dir / "changes"
     return [
-        file_resource(
-            package_dir / "changes" / "added.csv",
+        csv_resource(
+            changes / "added.csv",
             package_dir,
-            name="changes-added",
-            description="Events added since the previous release (full rows).",
-            schema=published_table_schema(codebook),
-            **csv_options,
+            "changes-added",
+            published_table_schema(codebook),
+            "Events added since the previous release (full rows).",
         ),
-        file_resource(
-            package_dir / "changes" / "modified.csv",
+        csv_resource(
+            changes / "modified.csv",
             package_dir,
-            name="changes-modified",
-            description="Values changed since the previous release, one row per event and column.",
-            schema=CHANGES_SCHEMAS["modified"],
-            **csv_options,
+            "changes-modified",
+            CHANGES_SCHEMAS["modified"],
+            "Values changed since the previous release, one row per event and column.",
         ),
-        file_resource(
-            package_dir / "changes" / "deleted.csv",
+        csv_resource(
+            changes / "deleted.csv",
             package_dir,
-            name="changes-deleted",
-            description="Events deleted since the previous release.",
-            schema=CHANGES_SCHEMAS["deleted"],
-            **csv_options,
+            "changes-deleted",
+            CHANGES_SCHEMAS["deleted"],
+            "Events deleted since the previous release.",
         ),
     ]
 
