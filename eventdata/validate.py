@@ -269,11 +269,16 @@ def apply_places(events: pd.DataFrame, gazetteer: Gazetteer, codebook: Codebook,
     for index in events.index[resolution.unknown.to_numpy() & known_country]:
         row = events.loc[index]
         hint = closest(str(row["location"]), gazetteer.candidates(str(row["country"])))
-        known = reference.suggest_places(
-            str(row["location"]),
-            iso2.get(str(row["country"]), ""),
-            None if pd.isna(row["latitude"]) else float(row["latitude"]),
-            None if pd.isna(row["longitude"]) else float(row["longitude"]),
+        # The dataset's own list answers a misspelling; GeoNames is asked only for places the list lacks.
+        known = (
+            []
+            if hint
+            else reference.suggest_places(
+                str(row["location"]),
+                iso2.get(str(row["country"]), ""),
+                None if pd.isna(row["latitude"]) else float(row["latitude"]),
+                None if pd.isna(row["longitude"]) else float(row["longitude"]),
+            )
         )
         elsewhere = f" GeoNames knows: {'; '.join(known)}." if known else ""
         findings.add(
