@@ -105,7 +105,7 @@ def _needs_line_map(data: bytes, table: pa.Table) -> bool:
         return True  # a lone carriage return
     # Every record takes at least one line, so as many line breaks as records means one line each.
     expected = table.num_rows + 1 if data.endswith(b"\n") else table.num_rows
-    return data.count(b"\n") != expected
+    return bool(data.count(b"\n") != expected)
 
 
 def read_sheet(path: Path, known_columns: Sequence[str], required_columns: Sequence[str]) -> Sheet:
