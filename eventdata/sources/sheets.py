@@ -132,7 +132,7 @@ def read_sheet(path: Path, known_columns: Sequence[str], required_columns: Seque
             "save the sheet as 'CSV UTF-8' (Excel) or UTF-8 (LibreOffice)."
         )
         return Sheet(path, _empty_frame(known_columns), (Problem("encoding-error", message, name, line),), False)
-    if not text.strip():
+    if not text or text.isspace():
         return Sheet(
             path,
             _empty_frame(known_columns),
@@ -232,23 +232,25 @@ def _careful_columns(
 
 
 def _to_frame(columns: dict[str, object], lines: pd.Series, header: list[str], known: Sequence[str]) -> pd.DataFrame:
-    """Strings with surrounding whitespace removed and empty cells as missing; absent columns are all missing."""
-    data: dict[str, pd.Series] = {}
+    """Strings with surrounding whitespace removed and empty cells as missing; absent columns are all missing.
+
+    The cleaning runs in Arrow and the frame is converted once, not column by column.
+    """
     size = len(lines)
+    arrays = []
     for column in known:
         if column in columns:
+            values = columns[column]
             array = (
-                pa.chunked_array(columns[column])
-                if isinstance(columns[column], pa.ChunkedArray)
-                else pa.array(columns[column], type=pa.string())
+                values
+                if isinstance(values, pa.ChunkedArray)
+                else pa.chunked_array([pa.array(values, type=pa.string())])
             )
             trimmed = pc.utf8_trim_whitespace(array)
-            cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-            data[column] = pd.Series(
-                cleaned.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get), dtype=STRING_DTYPE
-            )
+            arrays.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed))
         else:
-            data[column] = pd.Series(pd.NA, index=range(size), dtype=STRING_DTYPE)
-    frame = pd.DataFrame(data)
+            arrays.append(pa.chunked_array([pa.nulls(size, pa.string())]))
+    table = pa.Table.from_arrays(arrays, names=list(known))
+    frame: pd.DataFrame = table.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get)
     frame[LINE_COLUMN] = lines.to_numpy()
     return frame
