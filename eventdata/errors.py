@@ -77,7 +77,7 @@ PROBLEM_CODES: dict[str, str] = {
     "place-far-from-admin1": "The place's point is far from the known places of its admin1.",
     "unregistered-id": "The event id was never assigned by the tool.",
     "deleted-id": "The event id belongs to a deleted event (seeds/deletions.csv).",
-    # importing ACLED exports (eventdata/acled.py)
+    # importing ACLED exports (eventdata/acled/)
     "unmapped-event-type": "An ACLED event type (older, or without a sub-event type) has no single equivalent.",
     "registered-id": "The export's event id is already in the id registry: the event was imported or coded before.",
     "actor-type-conflict": "ACLED's actor types for one actor cannot be written as one actor with validity periods.",
