@@ -15,7 +15,7 @@ import pandas as pd
 
 from eventdata import reference
 from eventdata.errors import Problem, SchemaFileError
-from eventdata.sources.sheets import display_path
+from eventdata.sources.sheets import display_path, read_list
 
 PLACES_FILE = "places.csv"
 COLUMNS = (
@@ -67,13 +67,7 @@ def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, 
     empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in COLUMNS})
     if not path.is_file():
         return Gazetteer(path, empty.assign(_line=pd.Series([], dtype="int64")), _empty_names()), []
-    try:
-        raw = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise SchemaFileError(f"{path} cannot be read: {err}") from err
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise SchemaFileError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}.")
+    raw = read_list(path, COLUMNS, SchemaFileError)
     raw = raw.apply(lambda c: c.str.strip())
     raw["_line"] = np.arange(2, len(raw) + 2)
     problems: list[Problem] = []

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from eventdata.errors import SourceError
 from eventdata.files import write_atomic
-from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN
+from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, read_list
 
 REGISTRY_COLUMNS = ("event_id_cnty", "first_sheet")
 DELETIONS_FILE = "deletions.csv"
@@ -38,26 +38,14 @@ def read_registry(path: Path) -> pd.DataFrame:
     """Every id ever assigned (empty when the registry does not exist yet)."""
     if not path.is_file():
         return pd.DataFrame({c: pd.Series([], dtype="string") for c in REGISTRY_COLUMNS})
-    try:
-        registry = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise SourceError(f"The id registry {path} cannot be read: {err}") from err
-    missing = [c for c in REGISTRY_COLUMNS if c not in registry.columns]
-    if missing:
-        raise SourceError(f"The id registry {path} lacks column(s) {missing}.")
-    return registry
+    return read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry")
 
 
 def read_deletions(path: Path) -> dict[str, str]:
     """Deleted event ids and why (seeds/deletions.csv: event_id_cnty, reason); empty when absent."""
     if not path.is_file():
         return {}
-    try:
-        table = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise SourceError(f"{path} cannot be read: {err}") from err
-    if not {"event_id_cnty", "reason"} <= set(table.columns):
-        raise SourceError(f"{path} needs the columns event_id_cnty and reason.")
+    table = read_list(path, ("event_id_cnty", "reason"), SourceError)
     return dict(zip(table["event_id_cnty"], table["reason"], strict=True))
 
 

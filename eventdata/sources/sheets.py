@@ -43,6 +43,19 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
+def read_list(path: Path, columns: Sequence[str], error: type[Exception], label: str = "") -> pd.DataFrame:
+    """A list the dataset keeps as CSV (place list, id registry, deletions) as strings, its columns checked."""
+    what = f"{label} {path}" if label else str(path)
+    try:
+        frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise error(f"{what} cannot be read: {err}") from err
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise error(f"{what} lacks column(s) {missing}; expected {list(columns)}.")
+    return frame
+
+
 def closest(value: str, choices: Sequence[str]) -> str:
     """' Did you mean …?' for the vocabulary entries nearest to value, or ''."""
     matches = difflib.get_close_matches(value, list(choices), n=3, cutoff=0.6)
