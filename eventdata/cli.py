@@ -321,11 +321,11 @@ def update(local: Path, source: str, to_version: str) -> None:
 
 @cli.command()
 @click.argument("version")
-@click.option("--to", "target", required=True, help="A folder, an fsspec URL (s3://bucket/prefix), 'zenodo' or 'ckan'.")
+@click.option("--to", "target", required=True, help="A folder, an fsspec URL (s3://…), 'zenodo', 'ckan' or 'hdx'.")
 @click.option("--check", "check_only", is_flag=True, help="Only list the metadata the target lacks; send nothing.")
 @click.option("--dry-run", is_flag=True, help="Check, then print the planned requests and files; send nothing.")
-@click.option("--base-url", default=None, help="Zenodo or CKAN server (zenodo default: https://zenodo.org).")
-@click.option("--organization", default=None, help="CKAN organization that owns the dataset.")
+@click.option("--base-url", default=None, help="Zenodo, CKAN or HDX server (default: zenodo.org, data.humdata.org).")
+@click.option("--organization", default=None, help="CKAN or HDX organization that owns the dataset.")
 @click.option("--endpoint-url", default=None, help="S3 endpoint for s3:// targets (default: AWS_ENDPOINT_URL).")
 @click.option("--name", "dataset", default=None, help="Dataset name, when dist-data/ holds several.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (and plan) as JSON.")
@@ -342,10 +342,10 @@ def publish(
     dataset: str | None,
     as_json: bool,
 ) -> None:
-    """Publish a built release to a folder or bucket, Zenodo or CKAN; running it again sends nothing twice.
+    """Publish a built release to a folder or bucket, Zenodo, CKAN or HDX; running it again sends nothing twice.
 
     Where each version went is recorded in dist-data/<name>/publications/. Tokens come from
-    EVENTDATA_ZENODO_TOKEN / EVENTDATA_CKAN_TOKEN or the keyring (service eventdata).
+    EVENTDATA_ZENODO_TOKEN / EVENTDATA_CKAN_TOKEN / EVENTDATA_HDX_TOKEN or the keyring (service eventdata).
 
     \b
     Example:
@@ -353,6 +353,7 @@ def publish(
         eventdata publish 1.1.0 --to s3://bucket/eventdata-seeds --endpoint-url http://127.0.0.1:8333
         eventdata publish 1.1.0 --to zenodo --base-url https://sandbox.zenodo.org --dry-run
         eventdata publish 1.1.0 --to ckan --base-url https://data.example.org --organization acme --check
+        eventdata publish 1.1.0 --to hdx --organization acme --check
     """
     from eventdata.publish import find_release, get_publisher
 

@@ -212,7 +212,8 @@ def datapackage_descriptor(
         sources.append(source)
     sources += [dict(source) for source in ATTRIBUTION]  # reference data that checked the places
     descriptor: dict[str, Any] = {"$schema": DATA_PACKAGE_PROFILE, "name": dataset["name"]}
-    for key in ("title", "description", "homepage", "keywords", "licenses", "contributors", "methodology", "caveats"):
+    keys = ("title", "description", "homepage", "keywords", "licenses", "contributors", "methodology", "caveats", "hdx")
+    for key in keys:
         if dataset.get(key):
             descriptor[key] = dataset[key]
     descriptor["version"] = version

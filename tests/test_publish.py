@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 from eventdata.catalog import Release, list_releases
 from eventdata.cli import cli
 from eventdata.errors import PublishError, ReleaseError
-from eventdata.publish import PublishResult, find_release, get_publisher
+from eventdata.publish import find_release, get_publisher
 from eventdata.publish.http import HttpClient
 from eventdata.publish.record import publications_path, read_record
 from tests.conftest import REPO
@@ -104,12 +104,6 @@ def edit_descriptor(release: Release, **changes: Any) -> None:
     release.descriptor_path.write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
 
 
-HDX_FIELDS = {
-    "methodology": "Events coded by hand from news articles, ACLED-style; see codebook.md.",
-    "caveats": "A small seed dataset: a handful of articles from one region.",
-}
-
-
 @pytest.fixture
 def zenodo(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
     with serving(FakeZenodo({ZENODO_TOKEN: SCOPES})) as server:
@@ -126,11 +120,6 @@ def ckan(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
 
 def zenodo_api(server: FakeServer) -> FakeZenodo:
     assert isinstance(server.service, FakeZenodo)
-    return server.service
-
-
-def ckan_api(server: FakeServer) -> FakeCkan:
-    assert isinstance(server.service, FakeCkan)
     return server.service
 
 
@@ -608,135 +597,6 @@ def test_publish_zenodo_token_from_keyring(dataset: Path, zenodo: FakeServer, mo
     assert zenodo.requests == []
     keyring.set_password("eventdata", "zenodo", ZENODO_TOKEN)
     assert get_publisher("zenodo", base_url=zenodo.url).publish(releases(dataset)[0], dry_run=False).created
-
-
-# --- CKAN ------------------------------------------------------------------------------------------
-
-
-def hdx_ready(dataset: Path) -> list[Release]:
-    for release in releases(dataset):
-        edit_descriptor(release, **HDX_FIELDS)
-    return releases(dataset)
-
-
-def ckan_publish(server: FakeServer, release: Release) -> PublishResult:
-    return get_publisher("ckan", base_url=server.url, organization="acme", **FAST).publish(release, dry_run=False)
-
-
-def test_publish_ckan_creates_then_updates_the_dataset_with_hdx_fields(
-    dataset: Path, ckan: FakeServer, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    api, outputs = ckan_api(ckan), []
-    for release in hdx_ready(dataset):
-        result = run(
-            "--project",
-            dataset,
-            "publish",
-            release.version,
-            "--to",
-            "ckan",
-            "--base-url",
-            ckan.url,
-            "--organization",
-            "acme",
-        )
-        assert result.exit_code == 0, result.output
-        outputs.append(result.output)
-        assert result.stdout.strip() == f"{ckan.url}/dataset/{NAME}"
-    (package,) = api.packages.values()
-    descriptor = RELEASES[-1].descriptor()
-    assert {
-        k: package[k]
-        for k in (
-            "name",
-            "title",
-            "notes",
-            "license_id",
-            "version",
-            "state",
-            "methodology",
-            "methodology_other",
-            "caveats",
-        )
-    } == {
-        "name": NAME,
-        "title": descriptor["title"],
-        "notes": descriptor["description"],
-        "license_id": "cc-by",
-        "version": RELEASES[-1].version,
-        "state": "active",
-        "methodology": "Other",
-        "methodology_other": HDX_FIELDS["methodology"],
-        "caveats": HDX_FIELDS["caveats"],
-    }
-    assert package["tags"] == [{"name": k} for k in descriptor["keywords"]]
-    assert package["dataset_date"].startswith("[20")
-    assert " TO " in package["dataset_date"]
-    local = {
-        p.rsplit("/", 1)[-1]: d
-        for p, d in tree(releases(dataset)[-1].path).items()
-        if not p.startswith(("changes/", "sources/"))
-    }
-    stored = {r["name"]: api.files[r["id"]] for r in package["resources"]}
-    assert {k: v for k, v in stored.items() if not k.endswith(".zip")} == local
-    assert len(stored) == len(local) + 1
-    assert len(ckan.calls("POST", "package_create$")) == 1
-    assert_secret_absent(CKAN_TOKEN, caplog.text, *outputs, folders=(dataset,))
-
-
-def test_publish_ckan_dataset_date_range_comes_from_the_events(dataset: Path) -> None:
-    release = hdx_ready(dataset)[0]
-    dates = [line.split(",")[1] for line in (release.path / "data" / "events.csv").read_text().splitlines()[1:]]
-    fields = get_publisher("ckan", base_url="http://127.0.0.1:9", organization="acme").dataset_fields(release)
-    assert fields["dataset_date"] == f"[{min(dates)}T00:00:00 TO {max(dates)}T23:59:59]"
-
-
-def test_publish_ckan_failure_then_rerun_has_no_duplicate_resources(dataset: Path, ckan: FakeServer) -> None:
-    api, release = ckan_api(ckan), hdx_ready(dataset)[0]
-    ckan.fault("POST", "resource_create$", "500", skip=2, times=None)
-    with pytest.raises(PublishError, match="not repeated automatically"):
-        ckan_publish(ckan, release)
-    (package,) = api.packages.values()
-    assert package["state"] == "draft"
-    assert len(package["resources"]) == 2
-    ckan.clear_faults()
-    ckan.fault("POST", "resource_create$", "drop-after", skip=1)  # an answer lost: the resource exists
-    ckan.fault("POST", "resource_update$", "drop")
-    assert ckan_publish(ckan, release).created
-    (package,) = api.packages.values()
-    names = [r["name"] for r in package["resources"]]
-    assert package["state"] == "active"
-    assert len(names) == len(set(names))
-    assert read_record(release)["publications"][0]["url"] == f"{ckan.url}/dataset/{NAME}"
-    before = len(ckan.requests)
-    assert not ckan_publish(ckan, release).created
-    assert len(ckan.requests) == before
-
-
-def test_publish_ckan_unknown_organization_and_rejected_token(dataset: Path, ckan: FakeServer) -> None:
-    release = hdx_ready(dataset)[0]
-    with pytest.raises(PublishError, match="has no organization 'nobody': check --organization"):
-        get_publisher("ckan", base_url=ckan.url, organization="nobody", **FAST).publish(release, dry_run=False)
-    result = run(
-        "--project",
-        dataset,
-        "publish",
-        release.version,
-        "--to",
-        "ckan",
-        "--base-url",
-        ckan.url,
-        "--organization",
-        "acme",
-        env={"EVENTDATA_CKAN_TOKEN": "wrong-ckan-token"},
-    )
-    assert result.exit_code == 2
-    assert "CKAN refused POST" in result.stderr
-    assert "(403): Authorization Error" in result.stderr
-    assert "EVENTDATA_CKAN_TOKEN" in result.stderr
-    assert "wrong-ckan-token" not in result.output
-    assert ckan_api(ckan).packages == {}
 
 
 # --- the real services (deselected by default) -----------------------------------------------------

@@ -1,4 +1,4 @@
-"""Publishing a built release: to a folder or fsspec URL, to Zenodo, or to CKAN (HDX).
+"""Publishing a built release: to a folder or fsspec URL, to Zenodo, to CKAN, or to HDX.
 
 Every target implements `Publisher`: `check` runs offline and lists every missing or invalid
 metadata field; `publish` sends the release, or with `dry_run=True` returns the plan and sends
@@ -87,11 +87,11 @@ class Publisher(Protocol):
 
 
 def get_publisher(target: str, **options: Any) -> Publisher:
-    """The publisher of a target: 'zenodo', 'ckan', or a folder path / fsspec URL.
+    """The publisher of a target: 'zenodo', 'ckan', 'hdx', or a folder path / fsspec URL.
 
-    Options: base_url (zenodo, ckan), organization (ckan), endpoint_url and storage_options
-    (folders and fsspec URLs), progress (a callable given one line per step), and for tests
-    attempts, backoff and max_delay (retry policy). Options given as None are ignored.
+    Options: base_url (zenodo, ckan, hdx: default https://data.humdata.org), organization (ckan, hdx),
+    endpoint_url and storage_options (folders and fsspec URLs), progress (a callable given one line per step),
+    and for tests attempts, backoff and max_delay (retry policy). Options given as None are ignored.
     """
     given = {k: v for k, v in options.items() if v is not None}
     common = {k: given.pop(k) for k in ("progress",) if k in given}
@@ -110,6 +110,16 @@ def get_publisher(target: str, **options: Any) -> Publisher:
                 "add --base-url https://ckan.example.org --organization NAME."
             )
         return CkanPublisher(**given, **common)
+    if target == "hdx":
+        from eventdata.publish.hdx import HdxPublisher
+
+        _refuse(given, {"base_url", "organization", "attempts", "backoff", "max_delay"}, target)
+        if "organization" not in given:
+            raise PublishError(
+                "Publishing to HDX needs the owning organization: add --organization NAME "
+                "(its name as in https://data.humdata.org/organization/NAME)."
+            )
+        return HdxPublisher(**given, **common)
     from eventdata.publish.directory import DirectoryPublisher
 
     _refuse(given, {"endpoint_url", "storage_options"}, "a folder or fsspec URL")
