@@ -24,7 +24,10 @@ import requests
 from eventdata.catalog import Release
 from eventdata.errors import PublishError
 from eventdata.publish import PublishResult, get_publisher
+from eventdata.publish.ckan import CkanPublisher
 from eventdata.publish.hdx import DEFAULT_BASE_URL, HdxPublisher, approved_tags, mapped_tag
+from eventdata.publish.http import RejectedError
+from eventdata.publish.manifest import ReleaseFile
 from eventdata.publish.record import publications_path, read_record
 from tests import test_publish
 from tests.servers.base import FakeServer, serving
@@ -319,13 +322,49 @@ def test_publish_ckan_upload_above_max_resource_size_says_the_limit_and_how_to_r
         assert result.exit_code == 2
         assert "File upload too large" in result.stderr
         assert "ckan.max_resource_size" in result.stderr
-        assert "default 10" in result.stderr
+        assert "CKAN's default is 10 MB" in result.stderr
+        assert "at most 0 MB on this site" in result.stderr  # every file is under 1 MB, and all are refused
         assert "fix the metadata" not in result.stderr
         assert "The metadata is fine" in result.stderr
-        assert "MB" in result.stderr
         (package,) = api(server).packages.values()
         assert package["private"] is True
         assert anonymous_show(server).status_code == 403
+
+
+def test_publish_ckan_size_refusals_give_the_bound_on_the_limit_and_the_setting_to_raise() -> None:
+    publisher = CkanPublisher(base_url="http://127.0.0.1:9", organization="acme")
+    big = ReleaseFile("events.parquet", Path("events.parquet"), 3 * (1 << 20) + 5, "0" * 64, "0" * 32)
+    refused = publisher._too_large(big, RejectedError("… upload: File upload too large …", 409))
+    assert "(3145733 bytes, 3.0 MB)" in refused
+    assert "ckan.max_resource_size, at most 3 MB on this site" in refused  # 4 chunks of 1 MB were too many
+    assert "CKAN_MAX_UPLOAD_SIZE_MB" in refused
+    proxy = publisher._too_large(big, RejectedError("… (413) …", 413))
+    assert "client_max_body_size" in proxy
+    assert "MAX_CONTENT_LENGTH" in proxy
+
+
+def test_publish_ckan_verifies_private_files_where_the_token_goes_when_site_url_names_another_host(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resource URLs come from ckan.site_url (here localhost); the token goes only to --base-url (127.0.0.1)."""
+    release = releases(dataset)[0]
+    monkeypatch.setenv("EVENTDATA_CKAN_TOKEN", CKAN_TOKEN)
+    service = FakeCkan({CKAN_TOKEN: "publisher"}, {"acme": ["publisher"]}, site_host="localhost")
+    with serving(service) as server:
+        server.fault("POST", "package_patch$", "500", times=None)  # it stays private
+        with pytest.raises(PublishError, match="package_patch"):
+            publish(server, release)
+        (package,) = service.packages.values()
+        resource = package["resources"][0]
+        assert resource["url"].startswith(service.site_url.replace("127.0.0.1", "localhost"))
+        assert requests.get(resource["url"], timeout=10).status_code == 403  # private: not for anonymous users
+        downloads = server.calls("GET", "/download/")
+        assert len(downloads) == len(local_files(release)) + 2  # each file and the zip, then the anonymous try
+        assert all(d.headers.get("Authorization") == CKAN_TOKEN for d in downloads[:-1])
+        assert all(d.headers.get("Host", "").startswith("127.0.0.1") for d in downloads[:-1])
+        server.clear_faults()
+        assert publish(server, release).created
+        assert requests.get(resource["url"], timeout=10).status_code == 200
 
 
 def test_publish_ckan_dataset_date_range_comes_from_the_events(dataset: Path) -> None:

@@ -67,6 +67,7 @@ METHODOLOGIES = ("Census", "Sample Survey", "Direct Observational Data/Anecdotal
 EXTRAS = ("dataset_date", "methodology", "methodology_other", "caveats")
 #: CKAN's refusal of an upload above ckan.max_resource_size (ckan/lib/uploader.py _copy_file).
 TOO_LARGE = "File upload too large"
+MB = 1 << 20
 
 
 class CkanPublisher:
@@ -413,34 +414,42 @@ class CkanPublisher:
         return result
 
     def _too_large(self, f: ReleaseFile, err: RejectedError) -> str:
-        megabytes = f.bytes / 1024**2
+        """What the refusal of a file for its size means, what the limit is, and who can raise it."""
+        size = f"{f.bytes} bytes, {f.bytes / MB:.1f} MB"
         if err.status == 413:
-            said = f"answered 413 Request Entity Too Large: a proxy or the web server in front of {self.service} "
+            said = "413 Request Entity Too Large: a limit on request bodies in front of CKAN or in it"
+            limit = "below the size of this upload"
+            raise_it = "nginx's client_max_body_size or Flask's MAX_CONTENT_LENGTH, and ckan.max_resource_size"
+        else:  # ckan/lib/uploader.py _copy_file refuses a file of more than ckan.max_resource_size 1 MB chunks
+            said = f'"{TOO_LARGE}"'
+            limit = f"ckan.max_resource_size, at most {-(-f.bytes // MB) - 1} MB on this site (CKAN's default is 10 MB)"
             raise_it = (
-                "its limit on request bodies (e.g. nginx client_max_body_size, or MAX_CONTENT_LENGTH), "
-                "and ckan.max_resource_size if it is lower"
-            )
-        else:
-            said = f'answered "{TOO_LARGE}": '
-            raise_it = (
-                "ckan.max_resource_size in the site's ckan.ini (in megabytes, default 10; "
-                "or the environment variable CKAN_MAX_UPLOAD_SIZE_MB) and restart CKAN"
+                "ckan.max_resource_size in ckan.ini (whole megabytes; or the environment variable "
+                "CKAN_MAX_UPLOAD_SIZE_MB) and restart CKAN"
             )
         return (
-            f"{self.service} at {self.base_url} refused {f.path} ({f.bytes} bytes, {megabytes:.1f} MB): it {said}"
-            f"accepts uploads of less than {megabytes:.1f} MB. The metadata is fine. Ask the site's administrators "
-            f"to raise {raise_it}, then run the same command again; the dataset stays private until then."
+            f"{self.service} at {self.base_url} refused {f.path} ({size}) with {said}. Its upload limit is {limit}. "
+            f"The metadata is fine: ask the site's administrators to raise {raise_it}, then run the same command "
+            "again; the dataset stays private until then."
         )
 
     def _verify(self, client: HttpClient, resource: dict[str, Any], f: ReleaseFile) -> None:
         """Download what the server stored and compare its size and sha256 with the release's."""
-        data = client.request("GET", str(resource.get("url", ""))).content
+        data = client.request("GET", self._download_url(resource)).content
         digest = hashlib.sha256(data).hexdigest()
         if len(data) != f.bytes or digest != f.sha256:
             raise PublishError(
                 f"{self.service} stored {f.path} as {len(data)} bytes sha256:{digest}, not {f.bytes} bytes "
                 f"sha256:{f.sha256}. The dataset stays private: run the same command again to upload it anew."
             )
+
+    def _download_url(self, resource: dict[str, Any]) -> str:
+        """An uploaded file's URL at base_url: CKAN builds it from ckan.site_url, which may name another host,
+        and the dataset is private, so the download must go where the token goes."""
+        url = str(resource.get("url", ""))
+        if url.startswith(self.base_url + "/") or resource.get("url_type") != "upload" or "/dataset/" not in url:
+            return url
+        return f"{self.base_url}/dataset/{url.split('/dataset/', 1)[1]}"
 
 
 def _format(path: str) -> str:

@@ -187,8 +187,8 @@ class HdxPublisher(CkanPublisher):
                 release,
                 "keywords",
                 f"keyword {keyword!r} is not on HDX's approved list of tags and HDX's tag mapping gives none "
-                f"({APPROVED_TAGS_URL}). Set hdx.tags in schemas/dataset.json to the approved tags to send "
-                f"(the keywords stay for other targets), or change the keywords. {hint}",
+                f"({APPROVED_TAGS_URL}). Set hdx.tags to the approved tags to send (the keywords stay for "
+                f"other targets), or change the keywords. {hint}",
                 code="enum-error",
                 value=keyword,
             )

@@ -21,6 +21,9 @@ Behaviour read from ckan/ckan (master at 2dbe2c18, "v.2.12.0"):
   ckan.max_resource_size (ckan/config/config_declaration.yaml: default 10) raises
   ValidationError({'upload': ['File upload too large']}), i.e. 409, and the resource is not created.
 - validators tag_length_validator (2-100) and tag_name_validator ([\\w \\-.]).
+- ckan/views/resource.py download: resource_show + package_show as the requesting user (the API token
+  identifies it on every request), 403 "Not authorized to download resource" for a private dataset.
+  Resource URLs are built from ckan.site_url, which need not be the address the client used.
 
 HDX mode, read from OCHA-DAP/hdx-ckan (1d3c9f38) ckanext-hdx_package/ckanext/hdx_package/:
 - plugin.py _modify_package_schema: not_empty notes, dataset_source, methodology (+ methodology_other when
@@ -139,7 +142,7 @@ class FakeCkan(Service):
     """State: organizations (name → editor user names), datasets (with resources) and stored files.
 
     tokens map to user names; sysadmins may set `state`; hdx switches on HDX's schema;
-    max_resource_size is ckan.max_resource_size in MB.
+    max_resource_size is ckan.max_resource_size in MB; site_host replaces 127.0.0.1 in ckan.site_url.
     """
 
     def __init__(
@@ -150,12 +153,14 @@ class FakeCkan(Service):
         sysadmins: tuple[str, ...] = (),
         hdx: bool = False,
         max_resource_size: int = 10,
+        site_host: str = "",
     ) -> None:
         super().__init__()
         self.tokens = tokens
         self.sysadmins = set(sysadmins)
         self.hdx = hdx
         self.max_resource_size = max_resource_size
+        self.site_host = site_host
         self.organizations = {
             name: {"id": str(uuid.uuid4()), "name": name, "title": name.title(), "members": members}
             for name, members in organizations.items()
@@ -163,11 +168,23 @@ class FakeCkan(Service):
         self.packages: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
 
+    @property
+    def site_url(self) -> str:
+        """ckan.site_url: the address resource URLs are built from (site_host, else the server's own)."""
+        return self.base_url.replace("127.0.0.1", self.site_host) if self.site_host else self.base_url
+
     def handle(self, request: Request) -> Response:
         if match := re.fullmatch(r"/dataset/([^/]+)/resource/([^/]+)/download/(.+)", request.path):
             with self.lock:
                 data = self.files.get(match.group(2))
-            return Response(data, mimetype="application/octet-stream") if data is not None else Response(status=404)
+                token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+                try:
+                    package = self._package(match.group(1), self.tokens.get(token))
+                except CkanError as err:
+                    return Response("Not authorized to download resource", status=err.status)
+            if data is None or not any(r["id"] == match.group(2) for r in package["resources"]):
+                return Response("Resource not found", status=404)
+            return Response(data, mimetype="application/octet-stream")
         match = re.fullmatch(r"/api/3/action/(\w+)", request.path)
         if match is None:
             return Response("Not found", status=404)
@@ -389,7 +406,7 @@ class FakeCkan(Service):
             filename = upload.filename or "upload"
             self.files[resource["id"]] = data
             resource.update(
-                url=f"{self.base_url}/dataset/{package['id']}/resource/{resource['id']}/download/{filename}",
+                url=f"{self.site_url}/dataset/{package['id']}/resource/{resource['id']}/download/{filename}",
                 url_type="upload",
                 size=len(data),
                 mimetype=upload.mimetype,
