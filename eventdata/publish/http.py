@@ -10,7 +10,6 @@ wait. A request that is not safe to repeat (creating a deposition, publishing) i
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -72,6 +71,22 @@ def require_token(env_var: str, service: str) -> str:
     return token
 
 
+class CappedRetry(Retry):
+    """urllib3's Retry that waits at most longest_wait seconds, whatever a Retry-After asks for."""
+
+    def __init__(self, *args: Any, longest_wait: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.longest_wait = longest_wait
+
+    def new(self, **kw: Any) -> CappedRetry:
+        kw.setdefault("longest_wait", self.longest_wait)
+        renewed: CappedRetry = super().new(**kw)
+        return renewed
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        return min(super().parse_retry_after(retry_after), self.longest_wait)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently transient failures are retried (tests shorten the waits)."""
@@ -88,14 +103,14 @@ class RetryPolicy:
         """urllib3's Retry for this policy: attempts - 1 repeats of any method when repeat, else none."""
         if not repeat:
             return Retry(total=0, connect=0, read=0, status=0, other=0, redirect=0, raise_on_status=False)
-        return Retry(
+        return CappedRetry(
             total=self.attempts - 1,
             allowed_methods=None,  # the caller decides what may be repeated
             status_forcelist=RETRY_STATUS,
             backoff_factor=self.backoff,
             backoff_max=self.max_delay,
             respect_retry_after_header=True,
-            retry_after_max=max(1, math.ceil(self.max_delay)),
+            longest_wait=self.max_delay,
             raise_on_status=False,  # the last answer is turned into a TransientError below
             redirect=0,
         )
