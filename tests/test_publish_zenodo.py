@@ -487,3 +487,22 @@ def test_publish_zenodo_a_recorded_draft_of_another_concept_is_refused(dataset: 
         zenodo_publish(zenodo, find_release(dataset / "dist-data", second.version))
     assert snapshot(other) == before
     assert [method for method, _ in sent(zenodo, start)] == ["GET"]
+
+
+def test_publish_zenodo_after_a_discarded_draft_starts_again(dataset: Path, zenodo: FakeServer) -> None:
+    """The recorded draft was discarded on the web (404 now): a new one is made, the record updated."""
+    import requests
+
+    api, release = zenodo_api(zenodo), releases(dataset)[0]
+    zenodo.fault("PUT", r"^/api/files/", "500", skip=1, times=None)
+    with pytest.raises(PublishError):
+        zenodo_publish(zenodo, release)
+    (draft,) = api.drafts()
+    headers = {"Authorization": f"Bearer {ZENODO_TOKEN}"}
+    answer = requests.post(f"{zenodo.url}/api/deposit/depositions/{draft.id}/actions/discard", headers=headers)
+    assert answer.status_code == 204
+    zenodo.clear_faults()
+    assert zenodo_publish(zenodo, release).created
+    (done,) = api.published()
+    assert done.id != draft.id
+    assert read_record(release)["publications"][0]["record_id"] == done.id

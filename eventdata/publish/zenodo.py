@@ -287,7 +287,10 @@ class ZenodoPublisher:
                     return self._finish(release, deposition, uploads, created=False, plan=plan)
                 draft_id = deposition["id"]
                 state = pending(release, self.key)
-                concept = _concept(deposition.get("conceptrecid")) or _concept(state.get("conceptrecid"))
+                same = state.get("deposition_id") == draft_id  # else a recorded concept may be a discarded draft's
+                concept = _concept(deposition.get("conceptrecid")) or (
+                    _concept(state.get("conceptrecid")) if same else None
+                )
                 save_pending(release, self.key, {"deposition_id": draft_id, "conceptrecid": concept})
                 client.request("PUT", f"{self.api}/{draft_id}", json={"metadata": metadata})
                 if (organised := self.rdm_creators(release)) is not None:
@@ -361,10 +364,11 @@ class ZenodoPublisher:
                 self.progress(f"continue Zenodo draft {drafts[0]['id']}")
                 return self._get(client, drafts[0]["id"])
             versions = [d for d in family if d.get("submitted")]
-            latest = max(versions, key=lambda d: int(d["id"]))["id"] if versions else earlier[-1]["record_id"]
-            return self._new_version(client, latest)
+            if versions:
+                return self._new_version(client, max(versions, key=lambda d: int(d["id"]))["id"])
         if earlier:
             return self._new_version(client, earlier[-1]["record_id"])
+        # No version was ever published (a first draft that is gone counts as none): create the first one.
         self.progress("create a Zenodo deposition")
         try:
             created: dict[str, Any] = client.json(client.request("POST", self.api, json={"metadata": metadata}))

@@ -208,6 +208,11 @@ class FakeZenodo(Service):
             return self._newversion(d)
         if action == "publish" and method == "POST":
             return self._publish(d)
+        if action == "discard" and method == "POST" or sub is None and action is None and method == "DELETE":
+            if d.submitted:  # resources.py: discard is delete_draft; a published version has none
+                return self._error(404, "The draft does not exist.")
+            del self.depositions[d.id]
+            return Response(status=204)
         if action is not None:
             return self._error(405, "Method not allowed.")
         if sub == "/files" and method == "GET":
