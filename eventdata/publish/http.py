@@ -1,8 +1,10 @@
 """HTTP for repository services: retries with backoff, clear 4xx messages, tokens kept out of every message.
 
-Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential backoff
-when the request is safe to repeat. A request that is not (creating a deposition, publishing)
-is tried once and raises `TransientError`, so the caller can first ask the server what happened.
+Transient failures (429, 5xx, timeouts, dropped connections) are retried by urllib3's `Retry`, mounted
+on the requests session, when the request is safe to repeat: exponential backoff, and a server's
+`Retry-After` (seconds or an HTTP date, on 429, 503 and 413) is honoured up to the policy's longest
+wait. A request that is not safe to repeat (creating a deposition, publishing) is tried once and raises
+`TransientError`, so the caller can first ask the server what happened.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from eventdata.errors import PublishError
 
@@ -68,6 +71,22 @@ def require_token(env_var: str, service: str) -> str:
     return token
 
 
+class CappedRetry(Retry):
+    """urllib3's Retry that waits at most longest_wait seconds, whatever a Retry-After asks for."""
+
+    def __init__(self, *args: Any, longest_wait: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.longest_wait = longest_wait
+
+    def new(self, **kw: Any) -> CappedRetry:
+        kw.setdefault("longest_wait", self.longest_wait)
+        renewed: CappedRetry = super().new(**kw)
+        return renewed
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        return min(super().parse_retry_after(retry_after), self.longest_wait)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently transient failures are retried (tests shorten the waits)."""
@@ -76,10 +95,34 @@ class RetryPolicy:
     backoff: float = 0.5
     max_delay: float = 30.0
 
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait after the given failed attempt (1-based): Retry-After if sent, else exponential."""
-        wanted = retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1)
-        return min(wanted, self.max_delay)
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after the given failed attempt (1-based) when the caller repeats a step itself."""
+        return min(self.backoff * 2.0 ** (attempt - 1), self.max_delay)
+
+    def retry(self, *, repeat: bool) -> Retry:
+        """urllib3's Retry for this policy: attempts - 1 repeats of any method when repeat, else none."""
+        if not repeat:
+            return Retry(total=0, connect=0, read=0, status=0, other=0, redirect=0, raise_on_status=False)
+        return CappedRetry(
+            total=self.attempts - 1,
+            allowed_methods=None,  # the caller decides what may be repeated
+            status_forcelist=RETRY_STATUS,
+            backoff_factor=self.backoff,
+            backoff_max=self.max_delay,
+            respect_retry_after_header=True,
+            longest_wait=self.max_delay,
+            raise_on_status=False,  # the last answer is turned into a TransientError below
+            redirect=0,
+        )
+
+
+def retrying_session(policy: RetryPolicy, *, repeat: bool) -> requests.Session:
+    """A requests Session whose http(s) adapters retry as the policy says (or never)."""
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=policy.retry(repeat=repeat))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 @dataclass
@@ -98,13 +141,19 @@ class HttpClient:
     describe_error: Callable[[requests.Response], str]
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (10.0, 120.0)
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(init=False)
+    once: requests.Session = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.session = retrying_session(self.policy, repeat=True)
+        self.once = retrying_session(self.policy, repeat=False)
 
     def __enter__(self) -> HttpClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.session.close()
+        self.once.close()
 
     def redact(self, text: str) -> str:
         """text with every secret and every token-like query parameter replaced by ***."""
@@ -128,29 +177,25 @@ class HttpClient:
         """Send one request; retry transient failures when retry (default: for GET, PUT, DELETE).
 
         body streams a file as the raw request body; form + upload send multipart/form-data with the file
-        under the given field name. Files are reopened for every attempt.
+        under the given field name. A repeated attempt sends the file again from its start (urllib3 rewinds it).
         """
         may_retry = method in SAFE_METHODS if retry is None else retry
         tries = self.policy.attempts if may_retry else 1
         where = f"{method} {self.redact(url)}"
-        problem = ""
-        for attempt in range(1, tries + 1):
-            try:
-                response = self._send(method, url, json=json, params=params, body=body, form=form, upload=upload)
-            except (requests.ConnectionError, requests.Timeout) as err:
-                problem = f"the connection failed ({type(err).__name__})"
-                log.info("%s: %s (attempt %d of %d)", where, problem, attempt, tries)
-                retry_after = None
-            else:
-                log.info("%s -> %s", where, response.status_code)
-                if response.status_code < 400:
-                    return response
-                if response.status_code not in RETRY_STATUS:
-                    raise self._rejected(response, where)
-                problem = f"the server answered {response.status_code} {response.reason}"
-                retry_after = _retry_after(response)
-            if attempt < tries:
-                time.sleep(self.policy.delay(attempt, retry_after))
+        try:
+            response = self._send(
+                method, url, json=json, params=params, body=body, form=form, upload=upload, repeat=may_retry
+            )
+        except (requests.ConnectionError, requests.Timeout) as err:
+            problem = f"the connection failed ({type(err).__name__})"
+            log.info("%s: %s", where, problem)
+        else:
+            log.info("%s -> %s", where, response.status_code)
+            if response.status_code < 400:
+                return response
+            if response.status_code not in RETRY_STATUS:
+                raise self._rejected(response, where)
+            problem = f"the server answered {response.status_code} {response.reason}"
         tried = f"after {tries} attempts" if tries > 1 else "(not repeated automatically: it is not safe to repeat)"
         raise TransientError(
             f"{self.service}: {where} failed {tried}: {problem}. Nothing is lost: run the same command again "
@@ -167,6 +212,7 @@ class HttpClient:
         body: Path | None,
         form: Mapping[str, str] | None,
         upload: tuple[str, Path] | None,
+        repeat: bool,
     ) -> requests.Response:
         ours = url == self.base_url or url.startswith(self.base_url.rstrip("/") + "/")
         headers = dict(self.headers) if ours else {}  # the token goes to no other host
@@ -181,7 +227,8 @@ class HttpClient:
             elif upload is not None:
                 handle = upload[1].open("rb")
                 files = {upload[0]: (upload[1].name, handle)}
-            return self.session.request(
+            session = self.session if repeat else self.once
+            return session.request(
                 method, url, json=json, params=params, data=data, files=files, headers=headers, timeout=self.timeout
             )
         finally:
@@ -214,11 +261,3 @@ class HttpClient:
                 f"{self.service} answered {response.request.method} {self.redact(response.url)} with something "
                 "that is not JSON. Check --base-url points at the API, then run the same command again."
             ) from err
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
