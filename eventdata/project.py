@@ -112,7 +112,7 @@ def init_project(root: Path | str, *, name: str | None = None, title: str | None
     (seeds / "articles").mkdir(parents=True)
     (seeds / "sheets").mkdir()
     (seeds / "articles.csv").write_text(
-        "article_id,title,publisher,url,published,language,sha256,notes\n", encoding="utf-8"
+        "article_id,title,publisher,url,published,language,sha256,notes,terms\n", encoding="utf-8"
     )
     (path / "dist-data").mkdir()
     return Project(path)
