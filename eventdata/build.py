@@ -124,6 +124,7 @@ def stage(
 ) -> Staged | Validation:
     """Validate and compute the delta against the previous release; the Validation alone if invalid."""
     codebook = load_codebook(project.schemas_dir)
+    read_grants(codebook, terms_vocabulary(codebook))  # a malformed grant stops the build before anything is written
     validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
     if not validation.report.valid:
         return validation
