@@ -7,6 +7,7 @@ a grant declared in schemas/dataset.json lets it through.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -160,3 +161,21 @@ def test_rights_a_declared_grant_lets_zenodo_and_ckan_publish(
     assert zenodo.requests
     assert ckan.requests
     assert "redistribution-not-allowed" not in to_zenodo.stderr + to_ckan.stderr
+
+
+def test_rights_an_uncited_restricted_article_still_keeps_its_text_off_public_targets(project: Project) -> None:
+    text = b"Notes copied from an ACLED export, not coded yet.\n"
+    (project.articles_dir / "acled-notes.txt").write_bytes(text)
+    with project.articles_index.open("a", encoding="utf-8", newline="") as handle:
+        handle.write(f"acled-notes,ACLED notes,ACLED,,2024-09-30,en,{hashlib.sha256(text).hexdigest()},\n")
+    built = build_package(project)
+    (release,) = list_releases(built.package_dir.parent, built.package_dir.parent.name)
+    assert release.descriptor()["eventdata:terms"]["restricted_rows"] == 0  # by its publisher, no rows
+
+    problems = get_publisher("zenodo").check(release).problems
+
+    assert [p.code for p in problems] == ["redistribution-not-allowed"]
+    assert problems[0].message.startswith(
+        "The source texts of acled-notes (ACLED, 0 rows) in sources/ are under ACLED Terms of Use"
+    )
+    assert get_publisher(str(project.root / "share")).check(release).problems == ()

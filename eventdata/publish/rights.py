@@ -41,20 +41,27 @@ def restriction_problems(release: Release, target: str) -> list[Problem]:
     """One problem per terms that keeps the release off a public target, naming its rows' sources."""
     problems = []
     for entry in restricted_terms(release):
-        articles = entry.get("articles", [])
-        named = ", ".join(f"{a['article_id']} ({a['publisher']}, {a['rows']} rows)" for a in articles[:SHOWN_ARTICLES])
+        name = str(entry.get("terms", "?"))
+        articles = entry["articles"]
+        named = ", ".join(
+            f"{a.get('article_id')} ({a.get('publisher')}, {a.get('rows', 0)} rows)" for a in articles[:SHOWN_ARTICLES]
+        )
         if len(articles) > SHOWN_ARTICLES:
             named += f" and {len(articles) - SHOWN_ARTICLES} more articles"
         link = f" ({entry['path']})" if entry.get("path") else ""
-        message = (
-            f"{entry.get('rows', 0)} row(s) come from {named}, under {entry['title']}{link}, which does not allow "
-            f"redistributing them; {target} would make them, and their source texts in sources/, public. Publish "
-            f"this release to a folder or a private bucket instead, or, if the holder granted you the right, declare "
-            f'it in schemas/dataset.json as "redistribution": {{"{entry["terms"]}": {{"granted_by": "…", '
-            f'"reference": "…"}}}} and release a new version.'
+        terms = f"{entry.get('title', name)}{link}, which does not allow redistributing them; {target} would make"
+        rows = entry.get("rows", 0)
+        if rows:
+            found = f"{rows} row(s) come from {named}, under {terms} them, and their source texts in sources/, public."
+        else:
+            found = f"The source texts of {named} in sources/ are under {terms} them public."
+        message = found + (
+            " Publish this release to a folder or a private bucket instead, or, if the holder granted you the right, "
+            f'declare it in schemas/dataset.json as "redistribution": {{"{name}": {{"granted_by": "…", '
+            '"reference": "…"}} and release a new version.'
         )
         where = str(release.descriptor_path)
-        problems.append(Problem("redistribution-not-allowed", message, where, None, RECORD_KEY, entry["terms"]))
+        problems.append(Problem("redistribution-not-allowed", message, where, None, RECORD_KEY, name))
     return problems
 
 
