@@ -1,12 +1,12 @@
 """Redistribution terms of the sources: the terms vocabulary, grants, and what a release records about them.
 
-The vocabulary is schemas/vocabularies/terms.csv: one row per terms (``terms``), whether rows coded
-from a source under them may be published to a public repository (``redistribute``: yes/no), the
-publishers whose articles take them by default (``publishers``, ';'-separated; ``*`` marks the terms
-of every other article), a title, a URL and a description. An article's terms are its ``terms`` cell
-in seeds/articles.csv; an empty cell, or an index without the column, takes the default for its
-publisher. A dataset whose schemas/ has no terms.csv (made before it existed) uses the default
-codebook's.
+The vocabulary has one row per terms (``terms``), whether rows coded from a source under them may be
+published to a public repository (``redistribute``: yes/no), the publishers whose articles take them
+by default (``publishers``, ';'-separated; ``*`` marks the terms of every other article), a title, a
+URL and a description. It ships with eventdata (eventdata/terms.csv); a dataset's own
+schemas/vocabularies/terms.csv replaces it (and, like every vocabulary there, is listed in its
+codebook). `eventdata init` copies it there. An article's terms are its ``terms`` cell in
+seeds/articles.csv; an empty cell, or an index without the column, takes the default for its publisher.
 
 schemas/dataset.json may declare rights the holders granted: ``"redistribution": {"<terms>":
 {"granted_by": "...", "reference": "..."}}``. A release records its terms in datapackage.json under
@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from eventdata.errors import SchemaFileError
-from eventdata.project import default_codebook_dir
-from eventdata.schema import VOCABULARY_DIR, Codebook, read_vocabularies
+from eventdata.schema import VOCABULARY_DIR, Codebook
 
 TERMS_TABLE = "terms"
+BUILTIN_TERMS = Path(__file__).resolve().parent / f"{TERMS_TABLE}.csv"  # when a dataset has no terms.csv
 TERMS_COLUMNS = ("terms", "redistribute", "publishers", "title", "url", "description")
 EVERY_PUBLISHER = "*"
 GRANTS_KEY = "redistribution"
@@ -64,15 +65,15 @@ class TermsVocabulary:
 
 
 def terms_vocabulary(codebook: Codebook) -> TermsVocabulary:
-    """The dataset's terms vocabulary (schemas/vocabularies/terms.csv), or the default codebook's."""
-    source = codebook.path / VOCABULARY_DIR / f"{TERMS_TABLE}.csv"
+    """The dataset's terms vocabulary (schemas/vocabularies/terms.csv), or the one eventdata ships."""
     frame = codebook.vocabularies.get(TERMS_TABLE)
-    if frame is None:
-        source = default_codebook_dir() / VOCABULARY_DIR / f"{TERMS_TABLE}.csv"
-        frame = read_vocabularies(source.parent).get(TERMS_TABLE)
-        if frame is None:
-            raise SchemaFileError(f"{source} is missing from this installation of eventdata; reinstall the package.")
-    return _parse_vocabulary(frame, str(source))
+    if frame is not None:
+        return _parse_vocabulary(frame, str(codebook.path / VOCABULARY_DIR / f"{TERMS_TABLE}.csv"))
+    try:
+        frame = pd.read_csv(BUILTIN_TERMS, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError as err:
+        raise SchemaFileError(f"{BUILTIN_TERMS} is missing from this installation of eventdata; reinstall it.") from err
+    return _parse_vocabulary(frame, str(BUILTIN_TERMS))
 
 
 def _parse_vocabulary(frame: pd.DataFrame, source: str) -> TermsVocabulary:

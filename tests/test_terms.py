@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ from eventdata.project import Project
 from eventdata.release import release_version, verify_release
 from eventdata.schema import load_codebook
 from eventdata.sources.articles import read_articles
-from eventdata.terms import RECORD_KEY, terms_vocabulary
+from eventdata.terms import BUILTIN_TERMS, RECORD_KEY, terms_vocabulary
 from eventdata.validate import validate_project
-from tests.conftest import SEED_ARTICLE, read_rows
+from tests.conftest import REPO, SEED_ARTICLE, read_rows
 
 ACLED_HEADER = [
     "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
@@ -101,31 +102,54 @@ def test_terms_index_without_the_column_gives_every_article_the_default(project:
     assert "terms" not in read_rows(built.package_dir / "data" / "articles.csv")[0]
 
 
-def test_terms_vocabulary_is_the_codebook_and_documented_in_it(project: Project) -> None:
-    codebook = load_codebook(project.schemas_dir)
-    vocabulary = terms_vocabulary(codebook)
-    csv_rows = read_rows(project.schemas_dir / "vocabularies" / "terms.csv")
-    assert list(vocabulary.terms) == [r["terms"] for r in csv_rows]
+def test_terms_builtin_vocabulary_applies_to_a_dataset_without_terms_csv(project: Project) -> None:
+    assert not (project.schemas_dir / "vocabularies" / "terms.csv").exists()  # the flagship dataset, as released
+    vocabulary = terms_vocabulary(load_codebook(project.schemas_dir))
+    assert vocabulary.source == str(BUILTIN_TERMS)
+    assert list(vocabulary.terms) == [r["terms"] for r in read_rows(BUILTIN_TERMS)]
     assert {n for n, t in vocabulary.terms.items() if not t.redistribute} == {"acled-terms", "gtd-terms", "unknown"}
     assert vocabulary.default == "coded"
     assert vocabulary.for_article("", "acled") == "acled-terms"  # publishers match in any case
     assert vocabulary.for_article("", "Reuters") == "coded"
     assert vocabulary.for_article("cc-by-4.0", "ACLED") == "cc-by-4.0"  # a written cell wins
     assert vocabulary.for_article("cc-by", "x") is None
+
+
+def test_terms_read_articles_resolves_terms_only_with_the_vocabulary(project: Project) -> None:
+    vocabulary = terms_vocabulary(load_codebook(project.schemas_dir))
+    plain, _ = read_articles(project.articles_index, project.articles_dir)
+    resolved, _ = read_articles(project.articles_index, project.articles_dir, vocabulary)
+    assert (plain[SEED_ARTICLE].terms, resolved[SEED_ARTICLE].terms) == ("", "coded")
+    set_terms_column(project, {SEED_ARTICLE: "gtd-terms"})
+    written, problems = read_articles(project.articles_index, project.articles_dir, vocabulary)
+    assert (written[SEED_ARTICLE].terms, problems) == ("gtd-terms", [])
+
+
+def test_terms_the_flagship_build_is_still_identical_to_its_release(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    for folder in ("schemas", "seeds", "dist-data"):
+        shutil.copytree(REPO / folder, root / folder)
+
+    built = build_package(Project(root))
+
+    assert (built.status, built.version) == ("unchanged", "1.1.0")
+
+
+def test_terms_a_datasets_own_vocabulary_replaces_the_builtin_and_is_in_its_codebook(project: Project) -> None:
+    own = project.schemas_dir / "vocabularies" / "terms.csv"
+    own.write_text(
+        BUILTIN_TERMS.read_text(encoding="utf-8") + "ucdp-terms,yes,UCDP,UCDP data (CC BY 4.0),,Rows from UCDP GED.\n",
+        encoding="utf-8",
+    )
+    set_terms_column(project, {SEED_ARTICLE: "ucdp-terms"})
+
+    validation = validate_project(project)
+
+    assert validation.report.valid, [p.format() for p in validation.report.problems]
+    assert validation.articles[SEED_ARTICLE].terms == "ucdp-terms"
     built = build_package(project)
     assert "## terms" in (built.package_dir / "codebook.md").read_text(encoding="utf-8")
-
-
-def test_terms_a_dataset_without_terms_csv_uses_the_default_codebooks(project: Project) -> None:
-    (project.schemas_dir / "vocabularies" / "terms.csv").unlink()
-    set_terms_column(project, {SEED_ARTICLE: "gtd-terms"})
-
-    articles, problems = read_articles(
-        project.articles_index, project.articles_dir, terms_vocabulary(load_codebook(project.schemas_dir))
-    )
-
-    assert problems == []
-    assert articles[SEED_ARTICLE].terms == "gtd-terms"
+    assert [t["terms"] for t in descriptor(built.package_dir)[RECORD_KEY]["terms"]] == ["ucdp-terms"]
 
 
 def test_terms_an_unknown_value_is_located_and_exits_1(project: Project) -> None:
@@ -136,14 +160,14 @@ def test_terms_an_unknown_value_is_located_and_exits_1(project: Project) -> None
     assert result.exit_code == 1, result.output
     index = project.articles_index.relative_to(project.root).as_posix()
     assert f"{index}:2: terms='CC-BY' [enum-error] terms must be one of coded, cc-by-4.0," in result.stderr
-    assert "schemas/vocabularies/terms.csv" in result.stderr
+    assert f"({BUILTIN_TERMS})" in result.stderr
     assert run(project, "build").exit_code == 1
     assert not any(project.dist_dir.iterdir())
 
 
 def test_terms_a_broken_vocabulary_is_named_with_its_line(project: Project) -> None:
     path = project.schemas_dir / "vocabularies" / "terms.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("acled-terms,no,", "acled-terms,maybe,"), "utf-8")
+    path.write_text(BUILTIN_TERMS.read_text(encoding="utf-8").replace("acled-terms,no,", "acled-terms,maybe,"), "utf-8")
 
     with pytest.raises(SchemaFileError, match=r"terms\.csv:5: redistribute='maybe' must be yes or no"):
         terms_vocabulary(load_codebook(project.schemas_dir))
@@ -272,4 +296,5 @@ def test_terms_init_writes_the_terms_column(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     header = (tmp_path / "new" / "seeds" / "articles.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.split(",")[-1] == "terms"
-    assert (tmp_path / "new" / "schemas" / "vocabularies" / "terms.csv").is_file()
+    own = tmp_path / "new" / "schemas" / "vocabularies" / "terms.csv"
+    assert own.read_bytes() == BUILTIN_TERMS.read_bytes()  # the dataset's own copy, listed in its codebook
