@@ -41,6 +41,7 @@ from eventdata.package import (
 )
 from eventdata.project import Project
 from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
+from eventdata.terms import RECORD_KEY, read_grants, terms_record, terms_vocabulary
 from eventdata.validate import Validation, validate_project
 
 VERSION_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -123,6 +124,7 @@ def stage(
 ) -> Staged | Validation:
     """Validate and compute the delta against the previous release; the Validation alone if invalid."""
     codebook = load_codebook(project.schemas_dir)
+    read_grants(codebook, terms_vocabulary(codebook))  # a malformed grant stops the build before anything is written
     validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
     if not validation.report.valid:
         return validation
@@ -213,6 +215,17 @@ def snapshot_sources(
     ]
 
 
+def release_terms(staged: Staged) -> dict[str, Any] | None:
+    """What datapackage.json records about the terms of the rows (None: all default terms, no grant)."""
+    vocabulary = terms_vocabulary(staged.codebook)
+    grants = read_grants(staged.codebook, vocabulary)
+    cited = staged.table.column("article_id")
+    if pa.types.is_dictionary(cited.type):
+        cited = pc.cast(cited, pa.string())
+    counts = {c["values"]: c["counts"] for c in pc.value_counts(cited).to_pylist()}
+    return terms_record(staged.validation.articles.values(), counts, vocabulary, grants)
+
+
 def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, str], package_dir: Path) -> str:
     """A short README for the package: what it holds, what changed, its files and how to load it."""
     table = staged.table
@@ -241,8 +254,15 @@ def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, 
         ", ".join(lic.get("name", lic.get("path", "")) for lic in descriptor.get("licenses", [])) or "none stated"
     )
     since = f"since {staged.previous.version}" if staged.previous else "first release"
+    lines.append(f"- licence: {licences}")
+    restricted = descriptor.get(RECORD_KEY, {}).get("restricted_rows", 0)
+    if restricted:
+        names = [t["title"] for t in descriptor[RECORD_KEY]["terms"] if not t["redistribute"] and "granted" not in t]
+        lines.append(
+            f"- {restricted} events are under terms that do not allow publishing them ({'; '.join(names)}): "
+            f"share this release privately (see {RECORD_KEY} in datapackage.json)"
+        )
     lines += [
-        f"- licence: {licences}",
         "",
         f"## Changes ({since})",
         "",
@@ -319,6 +339,9 @@ def write_package(
         "eventdata:sources": sources,
         "eventdata:built_with": f"eventdata {__version__}",
     }
+    terms = release_terms(staged)
+    if terms is not None:
+        extra[RECORD_KEY] = terms
     descriptor = datapackage_descriptor(
         codebook,
         version=version,

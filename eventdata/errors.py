@@ -81,6 +81,8 @@ PROBLEM_CODES: dict[str, str] = {
     "unmapped-event-type": "An ACLED event type (older, or without a sub-event type) has no single equivalent.",
     "registered-id": "The export's event id is already in the id registry: the event was imported or coded before.",
     "actor-type-conflict": "ACLED's actor types for one actor cannot be written as one actor with validity periods.",
+    # publishing (eventdata/publish/)
+    "redistribution-not-allowed": "The release holds rows whose terms do not allow publishing them on a public target.",
 }
 
 

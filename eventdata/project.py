@@ -97,6 +97,11 @@ def init_project(root: Path | str, *, name: str | None = None, title: str | None
     source = default_codebook_dir()
     path.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, path / "schemas", ignore=shutil.ignore_patterns("dataset.json", "__pycache__"))
+    from eventdata.terms import BUILTIN_TERMS  # here: eventdata.terms imports the codebook reader
+
+    terms = path / "schemas" / "vocabularies" / BUILTIN_TERMS.name
+    if not terms.exists():  # the dataset's own copy, listed in its codebook and free to edit
+        shutil.copyfile(BUILTIN_TERMS, terms)
     dataset = {
         "name": dataset_name,
         "title": title or dataset_name,
@@ -112,7 +117,7 @@ def init_project(root: Path | str, *, name: str | None = None, title: str | None
     (seeds / "articles").mkdir(parents=True)
     (seeds / "sheets").mkdir()
     (seeds / "articles.csv").write_text(
-        "article_id,title,publisher,url,published,language,sha256,notes\n", encoding="utf-8"
+        "article_id,title,publisher,url,published,language,sha256,notes,terms\n", encoding="utf-8"
     )
     (path / "dist-data").mkdir()
     return Project(path)

@@ -27,6 +27,7 @@ from eventdata.project import Project
 from eventdata.schema import PANDAS_DTYPES, Codebook, load_codebook, to_pandera
 from eventdata.sources.articles import Article, read_articles
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, closest, display_path, read_sheet
+from eventdata.terms import terms_vocabulary
 
 INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -715,7 +716,7 @@ def validate_project(
     """Validate the article index and the given sheets (default: every sheet of the project)."""
     codebook = load_codebook(project.schemas_dir)
     sheet_paths = list(_expand(paths)) if paths else project.sheet_paths()
-    articles, problems = read_articles(project.articles_index, project.articles_dir)
+    articles, problems = read_articles(project.articles_index, project.articles_dir, terms_vocabulary(codebook))
     countries = codebook.vocabulary_values("countries.country")
     gazetteer, place_problems = load_places(project.schemas_dir, codebook.vocabulary("countries"))
     problems.extend(place_problems)

@@ -29,6 +29,7 @@ from eventdata.publish.hdx import DEFAULT_BASE_URL, HdxPublisher, approved_tags,
 from eventdata.publish.http import RejectedError
 from eventdata.publish.manifest import ReleaseFile
 from eventdata.publish.record import publications_path, read_record
+from eventdata.publish.rights import GuardedPublisher
 from tests import test_publish
 from tests.servers.base import FakeServer, serving
 from tests.servers.ckan import FakeCkan
@@ -396,7 +397,8 @@ def test_publish_ckan_unknown_organization_and_rejected_token(dataset: Path, cka
 
 def test_get_publisher_hdx_defaults_to_data_humdata_org_and_needs_an_organization() -> None:
     publisher = get_publisher("hdx", organization="acme")
-    assert isinstance(publisher, HdxPublisher)
+    assert isinstance(publisher, GuardedPublisher)  # HDX is public: behind the licence guardrail
+    assert isinstance(publisher.inner, HdxPublisher)
     assert publisher.base_url == DEFAULT_BASE_URL == "https://data.humdata.org"
     with pytest.raises(PublishError, match="needs the owning organization"):
         get_publisher("hdx")
@@ -456,7 +458,8 @@ def test_publish_hdx_check_flags_exactly_what_hdx_refuses(
 ) -> None:
     good = hdx_ready(dataset)[0]
     publisher = get_publisher("hdx", base_url=hdx.url, organization="acme", **FAST)
-    assert isinstance(publisher, HdxPublisher)
+    assert isinstance(publisher, GuardedPublisher)  # HDX is public: behind the licence guardrail
+    assert isinstance(publisher.inner, HdxPublisher)
     assert publisher.check(good).problems == ()
     fields = publisher.dataset_fields(good)
     organization = api(hdx).organizations["acme"]["id"]
@@ -473,7 +476,8 @@ def test_publish_hdx_check_flags_exactly_what_hdx_refuses(
 def test_publish_hdx_licence_ids_and_locations_follow_hdx_lists(dataset: Path, hdx: FakeServer) -> None:
     release = hdx_ready(dataset)[0]
     publisher = get_publisher("hdx", base_url=hdx.url, organization="acme")
-    assert isinstance(publisher, HdxPublisher)
+    assert isinstance(publisher, GuardedPublisher)  # HDX is public: behind the licence guardrail
+    assert isinstance(publisher.inner, HdxPublisher)
     edit_descriptor(release, licenses=[{"name": "CC-BY-NC-4.0"}])
     (licence,) = publisher.check(release).problems
     assert (licence.column, licence.value) == ("licenses", "CC-BY-NC-4.0")

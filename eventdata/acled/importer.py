@@ -31,11 +31,13 @@ from eventdata.project import Project
 from eventdata.schema import Codebook, load_codebook
 from eventdata.sources.articles import Article, read_articles, sha256_bytes
 from eventdata.sources.sheets import display_path
+from eventdata.terms import terms_vocabulary
 from eventdata.validate import References
 
 CODER = "acled-import"
 ACTOR_COLUMNS = (*ACTOR_LIST_COLUMNS, "notes")
 PUBLISHER = "ACLED"
+TERMS = "acled-terms"  # schemas/vocabularies/terms.csv: ACLED's Terms of Use, no redistribution of its rows
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,150}$")
 
 
@@ -87,6 +89,7 @@ def article_entry(export: Export, article_id: str, text: str, published: date) -
         "sha256": sha256_bytes(text.encode("utf-8")),
         "notes": "An ACLED export registered as the source of its events by `eventdata import acled`; ACLED's "
         "source column names the outlets. Published: the latest event date or ACLED timestamp in the export.",
+        "terms": TERMS,
     }
 
 
@@ -110,12 +113,18 @@ def sheet_text(rows: Sequence[ExportRow], columns: Sequence[str], article_id: st
 # --- writing ---------------------------------------------------------------------------------------
 
 
-def appended_csv(path: Path, header: Sequence[str], rows: Sequence[Mapping[str, str]]) -> str:
-    """The text of a CSV file with rows added at the end, in the order of its own header."""
+def appended_csv(
+    path: Path, header: Sequence[str], rows: Sequence[Mapping[str, str]], *, add_columns: Sequence[str] = ()
+) -> str:
+    """The text of a CSV file with rows added at the end, in the order of its own header.
+
+    Columns of add_columns the file lacks are added to its header, empty in the rows it has.
+    """
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     newline = "\r\n" if "\r\n" in text else "\n"
     if not text.strip():
         text = ",".join(header) + newline
+    text = with_columns(text, add_columns, newline)
     own = [c.strip().removeprefix("\ufeff") for c in next(csv.reader([text.splitlines()[0]]))]
     if not text.endswith("\n"):
         text += newline
@@ -124,6 +133,21 @@ def appended_csv(path: Path, header: Sequence[str], rows: Sequence[Mapping[str, 
     for row in rows:
         writer.writerow([row.get(c, "") for c in own])
     return text + out.getvalue()
+
+
+def with_columns(text: str, columns: Sequence[str], newline: str) -> str:
+    """The CSV text with the columns it lacks added at the end of its header, and an empty cell in every row."""
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    own = [c.strip().removeprefix("\ufeff") for c in records[0]]
+    missing = [c for c in columns if c not in own]
+    if not missing:
+        return text
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=newline)
+    writer.writerow([*records[0], *missing])
+    for record in records[1:]:
+        writer.writerow([*record, *[""] * len(missing)] if any(c.strip() for c in record) else record)
+    return out.getvalue()
 
 
 def write_all(files: Mapping[Path, str]) -> None:
@@ -252,7 +276,7 @@ def source_article(export: Export, article_id: str, path: Path) -> Article:
     return Article(
         article_id=article_id, title=f"ACLED export {export.path.name}", publisher=PUBLISHER, url="",
         published=published_date(rows), language="en", sha256=sha256_bytes(data), bytes=len(data), path=path,
-        text=text,
+        text=text, terms=TERMS,
     )  # fmt: skip
 
 
@@ -265,7 +289,7 @@ def outputs(
     return dict(lists.texts) | {
         sheet: sheet_csv,
         article.path: article.text,
-        project.articles_index: appended_csv(project.articles_index, list(entry), [entry]),
+        project.articles_index: appended_csv(project.articles_index, list(entry), [entry], add_columns=["terms"]),
         project.id_registry: appended_csv(project.id_registry, ["event_id_cnty", "first_sheet"], ids),
     }
 
@@ -276,6 +300,12 @@ def import_acled(project: Project, path: Path, *, name: str | None = None) -> Im
     Writes nothing and returns the problems when the export (or the dataset with it) would not validate.
     """
     codebook = load_codebook(project.schemas_dir)
+    vocabulary = terms_vocabulary(codebook)
+    if TERMS not in vocabulary.terms:
+        raise SourceError(
+            f"{vocabulary.source} has no terms {TERMS!r}: add ACLED's terms (redistribute: no) before importing "
+            "ACLED's rows; the default codebook has them."
+        )
     article_id = f"acled-{import_name(Path(path), name)}"
     sheet = project.sheets_dir / f"{article_id}.csv"
     text_path = project.articles_dir / f"{article_id}.txt"

@@ -1,9 +1,10 @@
 """Publishing a built release: to a folder or fsspec URL, to Zenodo, to CKAN, or to HDX.
 
 Every target implements `Publisher`: `check` runs offline and lists every missing or invalid
-metadata field; `publish` sends the release, or with `dry_run=True` returns the plan and sends
-nothing. Where a version went is recorded beside the release (dist-data/<name>/publications/),
-so publishing it again does nothing and an interrupted run resumes.
+metadata field (and, for public targets, rows whose terms forbid redistribution: see `rights`);
+`publish` sends the release, or with `dry_run=True` returns the plan and sends nothing. Where a
+version went is recorded beside the release (dist-data/<name>/publications/), so publishing it
+again does nothing and an interrupted run resumes.
 
 Example::
 
@@ -87,6 +88,14 @@ class Publisher(Protocol):
 
 
 def get_publisher(target: str, **options: Any) -> Publisher:
+    """The publisher of a target, public ones behind the licence guardrail (eventdata.publish.rights)."""
+    from eventdata.publish.rights import GuardedPublisher, is_public
+
+    publisher = _target_publisher(target, **options)
+    return GuardedPublisher(publisher) if is_public(publisher) else publisher
+
+
+def _target_publisher(target: str, **options: Any) -> Publisher:
     """The publisher of a target: 'zenodo', 'ckan', 'hdx', or a folder path / fsspec URL.
 
     Options: base_url (zenodo, ckan, hdx: default https://data.humdata.org), organization (ckan, hdx),

@@ -42,6 +42,7 @@ class DirectoryPublisher:
     """A folder or fsspec URL. Needs no account: the embedded default."""
 
     name = "directory"
+    public = False  # who may read a folder or bucket is its owner's choice (eventdata.publish.rights)
 
     def __init__(
         self,

@@ -9,12 +9,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventdata.errors import Problem, SourceError
 from eventdata.sources.sheets import display_path
 
+if TYPE_CHECKING:
+    from eventdata.terms import TermsVocabulary
+
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
-INDEX_COLUMNS = ("article_id", "title", "publisher", "url", "published", "language", "sha256", "notes")
+INDEX_COLUMNS = ("article_id", "title", "publisher", "url", "published", "language", "sha256", "notes", "terms")
 REQUIRED_COLUMNS = ("article_id", "title", "publisher", "published", "language", "sha256")
 
 
@@ -33,6 +37,7 @@ class Article:
     path: Path
     notes: str = ""
     text: str = field(default="", repr=False, compare=False)
+    terms: str = ""  # the redistribution terms of its rows (schemas/vocabularies/terms.csv)
 
 
 def is_safe_article_id(article_id: str) -> bool:
@@ -44,8 +49,14 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_articles(index_path: Path, articles_dir: Path) -> tuple[dict[str, Article], list[Problem]]:
-    """Every article of the index, with its text, and the problems found in the index."""
+def read_articles(
+    index_path: Path, articles_dir: Path, terms: TermsVocabulary | None = None
+) -> tuple[dict[str, Article], list[Problem]]:
+    """Every article of the index, with its text, and the problems found in the index.
+
+    With the terms vocabulary, each article gets its terms (the optional `terms` column, else the
+    default for its publisher) and an unknown value is a problem; without it the cell is kept as written.
+    """
     name = display_path(index_path)
     if not index_path.is_file():
         raise SourceError(f"Article index {name} is missing; create it with a header row: {','.join(INDEX_COLUMNS)}")
@@ -74,7 +85,7 @@ def read_articles(index_path: Path, articles_dir: Path) -> tuple[dict[str, Artic
             problems.append(Problem(code, f"the row has {len(cells)} cells, the header {len(header)}.", name, start))
             continue
         row = {k: v.strip() for k, v in zip(header, cells, strict=True)}
-        article = _read_article(row, start, name, articles_dir, problems)
+        article = _read_article(row, start, name, articles_dir, problems, terms)
         if article is None:
             continue
         if article.article_id in articles:
@@ -89,7 +100,12 @@ def read_articles(index_path: Path, articles_dir: Path) -> tuple[dict[str, Artic
 
 
 def _read_article(
-    row: dict[str, str], line: int, name: str, articles_dir: Path, problems: list[Problem]
+    row: dict[str, str],
+    line: int,
+    name: str,
+    articles_dir: Path,
+    problems: list[Problem],
+    vocabulary: TermsVocabulary | None,
 ) -> Article | None:
     article_id = row["article_id"]
     if not is_safe_article_id(article_id):
@@ -125,6 +141,7 @@ def _read_article(
                 row["published"],
             )
         )
+    terms = _article_terms(row, line, name, vocabulary, problems)
     path = articles_dir / f"{article_id}.txt"
     if not path.is_file():
         problems.append(
@@ -180,4 +197,30 @@ def _read_article(
         path=path,
         notes=row.get("notes", ""),
         text=text,
+        terms=terms,
     )
+
+
+def _article_terms(
+    row: dict[str, str], line: int, name: str, vocabulary: TermsVocabulary | None, problems: list[Problem]
+) -> str:
+    """The article's terms: its cell, else its publisher's default ('' for an unknown value, reported)."""
+    cell = row.get("terms", "")
+    if vocabulary is None:
+        return cell
+    resolved = vocabulary.for_article(cell, row["publisher"])
+    if resolved is None:
+        known = ", ".join(vocabulary.terms)
+        problems.append(
+            Problem(
+                "enum-error",
+                f"terms must be one of {known} ({vocabulary.source}), or empty for the publisher's default "
+                f"({vocabulary.default!r} unless that file lists the publisher).",
+                name,
+                line,
+                "terms",
+                cell,
+            )
+        )
+        return ""
+    return resolved
