@@ -28,12 +28,15 @@ from eventdata.errors import ReleaseError, Report, SchemaFileError
 from eventdata.files import sha256_file
 from eventdata.ids import DELETIONS_FILE, read_deletions, record_assignment
 from eventdata.package import (
+    FORMAT_KEY,
+    PACKAGE_FORMAT,
     articles_frame,
     articles_table,
     changes_resources,
     datapackage_descriptor,
     events_resources,
     events_table,
+    present_dictionaries,
     release_datetime,
     write_csv,
     write_json,
@@ -285,14 +288,24 @@ def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, 
 
 
 def write_package(
-    staged: Staged, project: Project, package_dir: Path, *, version: str, created: datetime
+    staged: Staged,
+    project: Project,
+    package_dir: Path,
+    *,
+    version: str,
+    created: datetime,
+    package_format: int = PACKAGE_FORMAT,
 ) -> dict[str, str]:
-    """Write every file of the package into package_dir (which must not exist); return their sha256."""
+    """Write every file of the package into package_dir (which must not exist); return their sha256.
+
+    package_format is the layout to write (see eventdata.package.PACKAGE_FORMAT); verify passes a release's own.
+    """
     codebook = staged.codebook
     release_date = created.date()
     (package_dir / "data").mkdir(parents=True)
     (package_dir / "changes").mkdir()
-    table = staged.table.replace_schema_metadata(
+    events = staged.table if package_format >= 2 else present_dictionaries(staged.table)
+    table = events.replace_schema_metadata(
         {"eventdata": json.dumps({"name": codebook.dataset["name"], "version": version})}
     )
     write_csv(table, package_dir / "data" / "events.csv")
@@ -319,6 +332,8 @@ def write_package(
         "eventdata:sources": sources,
         "eventdata:built_with": f"eventdata {__version__}",
     }
+    if package_format >= 2:
+        extra[FORMAT_KEY] = package_format
     descriptor = datapackage_descriptor(
         codebook,
         version=version,

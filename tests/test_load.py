@@ -135,8 +135,14 @@ def test_load_over_http_downloads_once_then_uses_the_cache(server: Server, cache
     first = eventdata.load(server.url)
 
     pd.testing.assert_frame_equal(first, read_events(SEEDS / "1.1.0"))
-    assert server.requests == ["/eventdata-seeds/catalog.json", f"/eventdata-seeds/1.1.0/{PARQUET}"]
-    assert cached_files(cache) == [f"files/{digest[:2]}/{digest}"]
+    # datapackage.json too: its Table Schema gives the categoricals the codebook's whole vocabulary.
+    assert server.requests == [
+        "/eventdata-seeds/catalog.json",
+        f"/eventdata-seeds/1.1.0/{PARQUET}",
+        "/eventdata-seeds/1.1.0/datapackage.json",
+    ]
+    descriptor = sha256(SEEDS / "1.1.0" / "datapackage.json")
+    assert cached_files(cache) == sorted([f"files/{digest[:2]}/{digest}", f"files/{descriptor[:2]}/{descriptor}"])
     assert (cache / "files" / digest[:2] / digest).read_bytes() == latest.read_bytes()
 
     server.requests.clear()
@@ -150,9 +156,14 @@ def test_load_over_http_a_given_version(server: Server, cache: Path) -> None:
     loaded = eventdata.load(server.url + "catalog.json", version="1.0.0")
 
     pd.testing.assert_frame_equal(loaded, read_events(SEEDS / "1.0.0"))
-    assert server.requests == ["/eventdata-seeds/catalog.json", f"/eventdata-seeds/1.0.0/{PARQUET}"]
+    assert server.requests == [
+        "/eventdata-seeds/catalog.json",
+        f"/eventdata-seeds/1.0.0/{PARQUET}",
+        "/eventdata-seeds/1.0.0/datapackage.json",
+    ]
     digest = sha256(SEEDS / "1.0.0" / PARQUET)
-    assert cached_files(cache) == [f"files/{digest[:2]}/{digest}"]
+    descriptor = sha256(SEEDS / "1.0.0" / "datapackage.json")
+    assert cached_files(cache) == sorted([f"files/{digest[:2]}/{digest}", f"files/{descriptor[:2]}/{descriptor}"])
 
 
 def test_load_over_http_from_the_cache_when_the_server_is_gone(server: Server) -> None:
@@ -185,7 +196,7 @@ def test_update_over_http(server: Server, tmp_path: Path) -> None:
 
     assert sha256(local) == sha256(SEEDS / "1.1.0" / PARQUET)
     assert sorted(server.requests) == sorted(
-        ["/eventdata-seeds/catalog.json"]
+        ["/eventdata-seeds/catalog.json", "/eventdata-seeds/1.1.0/datapackage.json"]  # its package format
         + [f"/eventdata-seeds/1.1.0/changes/{n}.csv" for n in ("added", "modified", "deleted")]
     )
 
@@ -206,7 +217,7 @@ def test_update_parquet_from_1_0_0_equals_1_1_0(local_1_0_0: Path) -> None:
     assert eventdata.update_parquet(local_1_0_0, SEEDS) == "1.1.0"
 
     assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.0" / PARQUET)
-    pd.testing.assert_frame_equal(read_events(local_1_0_0), read_events(SEEDS / "1.1.0"))
+    pd.testing.assert_frame_equal(pd.read_parquet(local_1_0_0), pd.read_parquet(SEEDS / "1.1.0" / PARQUET))
     assert [p.name for p in local_1_0_0.parent.iterdir()] == ["events.parquet"]  # no temporary file left
 
 
@@ -215,7 +226,7 @@ def test_cli_update_from_1_0_0_equals_1_1_0(local_1_0_0: Path) -> None:
 
     assert (result.exit_code, result.stderr, result.stdout) == (0, f"{local_1_0_0} is at version 1.1.0.\n", "")
     assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.0" / PARQUET)
-    pd.testing.assert_frame_equal(read_events(local_1_0_0), read_events(SEEDS / "1.1.0"))
+    pd.testing.assert_frame_equal(pd.read_parquet(local_1_0_0), pd.read_parquet(SEEDS / "1.1.0" / PARQUET))
 
 
 @pytest.mark.parametrize(("start", "to"), [("1.1.0", "latest"), ("1.1.0", "1.1.0"), ("1.0.0", "1.0.0")])
