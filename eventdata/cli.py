@@ -61,6 +61,17 @@ def _print_report(report: Report, *, limit: int | None) -> None:
         )
 
 
+def _print_warnings(report: Report) -> None:
+    """Warnings on stderr, after the problems; they never change the exit code."""
+    for warning in report.warnings:
+        click.echo(f"warning: {warning.format()}", err=True)
+    if report.warnings:
+        click.echo(
+            f"{len(report.warnings)} warning(s): the data is valid, but `eventdata publish` will ask for these.",
+            err=True,
+        )
+
+
 @click.group(cls=EventdataGroup)
 @click.version_option(__version__, prog_name="eventdata")
 @click.option(
@@ -98,7 +109,7 @@ def init(directory: Path, name: str | None, title: str | None) -> None:
     """
     project = init_project(directory, name=name, title=title)
     click.echo(
-        f"Created dataset folder {project.root}. Next: fill description, licenses and contributors in "
+        f"Created dataset folder {project.root.resolve()}. Next: fill description, licenses and contributors in "
         "schemas/dataset.json, then `eventdata add-article FILE …` and `eventdata new-sheet ARTICLE_ID`.",
         err=True,
     )
@@ -198,9 +209,19 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_al
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     _print_report(report, limit=None if show_all else 100)
+    _print_warnings(report)
     if not report.valid:
         ctx.exit(EXIT_INVALID)
     click.echo(f"{report.rows} event(s) in {len(report.files)} sheet(s): valid.", err=True)
+
+
+def _print_new_id_columns(sheets: tuple[str, ...]) -> None:
+    for sheet in sheets:
+        click.echo(
+            f"{sheet}: had no event_id_cnty column; the tool added it as the last column and wrote the new ids in "
+            "it. Type new rows in this layout (a row without the last cell is read as having no id yet).",
+            err=True,
+        )
 
 
 @cli.command()
@@ -208,14 +229,16 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_al
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Package folder to write (default: dist-data/<name>/<version>/).",
+    help="Package folder to write (default: the released version, or dist-data/<name>/draft/).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
 @click.pass_context
 def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
-    """Validate, then write the data package for the configured version.
+    """Validate, then write a package of the working sheets; prints its folder. Never makes a version.
 
-    Writes nothing when the sheets are invalid (exit 1). Prints the package folder.
+    When the sheets hold the released version named in schemas/dataset.json, that release is the package.
+    Otherwise the package is a draft (dist-data/<name>/draft/, replaced by each build) labelled with the
+    version `eventdata release` would make. Writes nothing when the sheets are invalid (exit 1).
 
     \b
     Example:
@@ -225,14 +248,26 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
     result = build_package(_project(ctx), out_dir)
     if result.status == "invalid":
         _print_report(result.report, limit=None if show_all else 100)
+        _print_warnings(result.report)
         click.echo("Nothing was written: fix the problems above and build again.", err=True)
         ctx.exit(EXIT_INVALID)
-    if result.status == "unchanged":
+    _print_new_id_columns(result.new_id_column)
+    _print_warnings(result.report)
+    counts = result.counts
+    if result.draft:
+        since = f"since {result.previous}" if result.previous else "no release yet"
+        state = "is up to date" if result.status == "unchanged" else "was written"
         click.echo(
-            f"Version {result.version} in {result.package_dir} is already built with identical content.", err=True
+            f"Draft {result.version} of {result.report.rows} event(s) {state} "
+            f"({since}: {counts.get('added', 0)} added, {counts.get('modified', 0)} corrected, "
+            f"{counts.get('deleted', 0)} deleted). A draft is not a release: "
+            f"`eventdata release` makes version {result.next_version}.",
+            err=True,
         )
+    elif result.status == "unchanged":
+        click.echo(f"The sheets hold released version {result.version}, unchanged: {result.package_dir}.", err=True)
     else:
-        click.echo(f"Built version {result.version}: {result.report.rows} event(s).", err=True)
+        click.echo(f"Wrote released version {result.version} again: {result.report.rows} event(s).", err=True)
     click.echo(str(result.package_dir))
 
 
@@ -304,6 +339,7 @@ def release(
     if result.status == "nothing-to-release":
         click.echo(f"Nothing changed since {result.previous}; no release made.", err=True)
         return
+    _print_warnings(result.report)
     counts = result.counts
     since = f" since {result.previous}" if result.previous else ""
     need = f"changes need a {result.suggested} release" if result.previous else "first release"

@@ -81,6 +81,8 @@ PROBLEM_CODES: dict[str, str] = {
     "unmapped-event-type": "An ACLED event type (older, or without a sub-event type) has no single equivalent.",
     "registered-id": "The export's event id is already in the id registry: the event was imported or coded before.",
     "actor-type-conflict": "ACLED's actor types for one actor cannot be written as one actor with validity periods.",
+    # warnings: reported, never a reason to fail
+    "metadata-missing": "schemas/dataset.json lacks metadata that publishing needs (description, licence, creator).",
 }
 
 
@@ -121,6 +123,7 @@ class Report:
     files: tuple[str, ...] = ()
     rows: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()  # worth fixing, but the data is valid without
 
     @property
     def valid(self) -> bool:
@@ -139,4 +142,5 @@ class Report:
             "problem_count": len(self.problems),
             "counts": self.counts(),
             "problems": [asdict(p) for p in self.problems],
+            "warnings": [asdict(p) for p in self.warnings],
         }

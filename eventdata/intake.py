@@ -110,7 +110,8 @@ def add_article(
     for row in rows:
         listed_text = articles_dir / f"{row.cells.get('article_id', '')}.txt"
         same = row.cells.get("sha256", "").lower() == digest or (
-            is_safe_article_id(row.cells.get("article_id", "")) and listed_text.is_file()
+            is_safe_article_id(row.cells.get("article_id", ""))
+            and listed_text.is_file()
             and sha256_file(listed_text) == digest
         )
         if same:
@@ -120,14 +121,10 @@ def add_article(
             )
     chosen = article_id or next_article_id(rows, digest)
     if not is_safe_article_id(chosen):
-        raise SourceError(
-            f"Article id {chosen!r} must be a file name: letters, digits, '_', '.', '-', no '..' or '/'."
-        )
+        raise SourceError(f"Article id {chosen!r} must be a file name: letters, digits, '_', '.', '-', no '..' or '/'.")
     for row in rows:
         if row.cells.get("article_id") == chosen:
-            raise SourceError(
-                f"Article id {chosen!r} is already used ({shown}:{row.line}); choose another with --id."
-            )
+            raise SourceError(f"Article id {chosen!r} is already used ({shown}:{row.line}); choose another with --id.")
     target = articles_dir / f"{chosen}.txt"
     if target.exists() and target.resolve() != source.resolve():
         raise SourceError(

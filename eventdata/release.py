@@ -309,9 +309,7 @@ def rebuild_release(release: Release, previous: Release | None) -> dict[str, str
                 f"({len(staged.report.problems)} problems, first: {staged.report.problems[0].format()})."
             )
         target = Path(scratch) / "rebuilt"
-        write_package(
-            staged, project, target, version=release.version, created=created, package_format=package_format
-        )
+        write_package(staged, project, target, version=release.version, created=created, package_format=package_format)
         return package_hashes(target)
 
 

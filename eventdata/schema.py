@@ -82,11 +82,7 @@ class Codebook:
     @property
     def sheet_fields(self) -> list[str]:
         """Columns of a new coding sheet, in codebook order: what a coder types, plus the id the tool writes in."""
-        return [
-            f["name"]
-            for f in self.fields
-            if f.get("eventdata", {}).get("derived") in (None, *WRITTEN_BACK)
-        ]
+        return [f["name"] for f in self.fields if f.get("eventdata", {}).get("derived") in (None, *WRITTEN_BACK)]
 
     @property
     def input_required_fields(self) -> list[str]:

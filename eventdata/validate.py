@@ -728,8 +728,10 @@ def validate_project(
     )
     frames = []
     sheets: dict[str, Path] = {}
+    written_back = [f["name"] for f in codebook.fields if f.get("eventdata", {}).get("derived") == "event_id"]
+    id_column = written_back[0] if written_back else None
     for path in sheet_paths:
-        sheet = read_sheet(path, codebook.field_names, codebook.input_required_fields)
+        sheet = read_sheet(path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column)
         problems.extend(sheet.problems)
         frame = sheet.frame
         frame[SHEET_COLUMN] = display_path(path)
@@ -750,8 +752,54 @@ def validate_project(
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         files=tuple(display_path(p) for p in sheet_paths),
         rows=len(events),
+        warnings=tuple(metadata_warnings(codebook)),
     )
     return Validation(report, events, articles, codebook, new_ids, sheets)
+
+
+def metadata_warnings(codebook: Codebook) -> list[Problem]:
+    """What schemas/dataset.json still lacks for a release to be publishable: description, licence, a creator."""
+    dataset = codebook.dataset
+    where = display_path(codebook.path / "dataset.json")
+    found = []
+    description = dataset.get("description")
+    if not isinstance(description, str) or not description.strip():
+        found.append(
+            Problem(
+                "metadata-missing",
+                "the description is empty: write what the dataset covers (places, period, sources) in a sentence "
+                "or two; it becomes the description of every release.",
+                where,
+                column="description",
+            )
+        )
+    licences = [lic for lic in dataset.get("licenses") or [] if isinstance(lic, dict) and lic.get("name")]
+    if not licences:
+        found.append(
+            Problem(
+                "metadata-missing",
+                'no licence: add one with an SPDX id, e.g. "licenses": [{"name": "CC-BY-4.0", '
+                '"path": "https://creativecommons.org/licenses/by/4.0/", '
+                '"title": "Creative Commons Attribution 4.0"}].',
+                where,
+                column="licenses",
+            )
+        )
+    contributors = [c for c in dataset.get("contributors") or [] if isinstance(c, dict)]
+    creators = [
+        c for c in contributors if "creator" in (c.get("roles") or []) and (c.get("title") or c.get("familyName"))
+    ]
+    if not creators:
+        found.append(
+            Problem(
+                "metadata-missing",
+                'no contributor with the role "creator": add who made the dataset, e.g. "contributors": '
+                '[{"title": "Your name or organisation", "roles": ["creator"]}].',
+                where,
+                column="contributors",
+            )
+        )
+    return found
 
 
 def _expand(paths: Iterable[Path]) -> Iterable[Path]:
