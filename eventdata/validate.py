@@ -32,6 +32,10 @@ INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EVIDENCE_SEPARATOR = re.compile(r"\s*(?:\.\.\.|…)\s*")
+UNKNOWN_ACTOR_FIX = (
+    "A new actor is added to schemas/actors.csv as a row: actor (the canonical name), inter (its actor type "
+    "1-8), country, start_date and end_date (YYYY-MM-DD, or empty), aliases (separated by '; ')."
+)
 TYPE_HINTS = {
     "integer": "expected a whole number such as 3",
     "number": "expected a decimal number with a point, such as 36.2119",
@@ -199,10 +203,15 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
         resolution = resolve_actors(
             values, events.loc[values.index, "event_date"], events.loc[values.index, "country"], actors
         )
-        missing_hint = " Add the actor (name, inter, country, dates, aliases) to schemas/actors.csv."
         for index, name in values[resolution.unknown.to_numpy()].items():
-            hint = closest(str(name), names) or missing_hint
-            findings.add(int(index), "unknown-actor", column, f"{name!r} is not in the actor list.{hint}", name)  # type: ignore[call-overload]  # an int label
+            hint = closest(str(name), names)
+            findings.add(
+                int(index),  # type: ignore[call-overload]  # an int label
+                "unknown-actor",
+                column,
+                f"{name!r} is not in the actor list.{hint} {UNKNOWN_ACTOR_FIX}",
+                name,
+            )
         for kind, mask, text in (
             ("actor-not-active", resolution.inactive, "is not active on the event date; actors of that name:"),
             (
@@ -382,9 +391,9 @@ def check_with_pandera(events: pd.DataFrame, codebook: Codebook, findings: Findi
             continue  # already reported as a type error
         spec = codebook.field(str(column))
         value = case.failure_case
+        if column in derived and index in rows_with_problems and _left_empty(findings, index, str(column)):
+            continue  # a value the tool derived: the columns it is derived from are already reported
         if check == "not_nullable":
-            if column in derived and index in rows_with_problems:
-                continue  # the columns it is derived from are already reported
             findings.add(
                 index, "required-error", column, f"{column} is required. {spec.get('description', '')}".strip()
             )
@@ -413,6 +422,11 @@ def check_with_pandera(events: pd.DataFrame, codebook: Codebook, findings: Findi
             findings.add(index, info.code, column, f"{column} {info.rule}.{hint}", value)
         else:
             findings.add(index, "type-error", column, f"{column} failed {check}.", value)
+
+
+def _left_empty(findings: Findings, index: int, column: str) -> bool:
+    """True when the coder typed nothing in the cell (so its value, if any, was derived)."""
+    return column not in findings.raw.columns or bool(pd.isna(findings.raw.at[index, column]))
 
 
 # --- named cross-field and cross-file checks (CODEBOOK.md, "Checks a tool can enforce") ---------
@@ -463,6 +477,8 @@ def check_actor2_inter2(events: pd.DataFrame, codebook: Codebook, findings: Find
 def check_actor_types(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
     """Each event type admits certain actor types and may need a second actor (checks 4, 5, 7)."""
     table = codebook.vocabulary("event_types").set_index("event_type")
+    types = codebook.vocabulary("actor_types")
+    labels = dict(zip(types["inter"].astype(int), types["actor_type"], strict=True)) if "actor_type" in types else {}
     for event_type, rule in table.iterrows():
         rows = (events["event_type"] == event_type).fillna(False).astype(bool)
         if not rows.any():
@@ -481,12 +497,23 @@ def check_actor_types(events: pd.DataFrame, codebook: Codebook, findings: Findin
             if column == "inter2":
                 checked &= events["actor2"].notna()
             bad = checked & ~values.isin(allowed).fillna(False).astype(bool)
+            rule_text = f"{event_type} events take {column} in {sorted(allowed)}"
+            typed = findings.raw[column].notna().to_numpy(dtype=bool) if column in findings.raw.columns else True
             findings.add_rows(
-                bad,
-                "inter-not-allowed",
-                column,
-                f"{event_type} events take {column} in {sorted(allowed)}; see the actor types in the codebook.",
+                bad & typed, "inter-not-allowed", column, f"{rule_text}; see the actor types in the codebook."
             )
+            # The code was derived from the actor list: the coder typed the actor, so the problem is named there.
+            actor_column = "actor1" if column == "inter1" else "actor2"
+            for index in events.index[(bad & ~typed).to_numpy(dtype=bool)]:
+                code = int(values.loc[index])
+                findings.add(
+                    int(index),
+                    "inter-not-allowed",
+                    actor_column,
+                    f"the actor list gives this actor {column} {code} ({labels.get(code, '?')}), but {rule_text}; "
+                    "code the actor that took part, or another event type.",
+                    events.at[index, actor_column],
+                )
 
 
 def check_civilian_targeting(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
