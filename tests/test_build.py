@@ -415,3 +415,44 @@ def test_build_empty_dataset(project: Project) -> None:
     assert events.empty
     assert list(events.columns) == table.column_names
     assert (result.package_dir / "data" / "events.csv").read_text(encoding="utf-8").count("\n") == 1  # header only
+
+
+# --- categoricals: the codebook's whole vocabulary, in every version --------------------------------------
+
+
+def test_build_parquet_dictionaries_hold_the_whole_vocabulary_in_codebook_order(built: BuildResult) -> None:
+    from eventdata.schema import load_codebook
+
+    codebook = load_codebook(built.package_dir / "sources" / "schemas")
+    frame = pd.read_parquet(built.package_dir / "data" / "events.parquet")
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    assert categorical == ["disorder_type", "event_type", "sub_event_type", "region", "country"]
+    for name in categorical:
+        vocabulary = codebook.field(name)["constraints"]["enum"]
+        assert list(frame[name].cat.categories) == vocabulary, name
+        assert len(vocabulary) > frame[name].nunique()  # unused values are kept
+    assert descriptor(built.package_dir)["eventdata:package_format"] == 2
+    events = read_events(built.package_dir)
+    assert {c: events[c].dtype for c in categorical} == {c: frame[c].dtype for c in categorical}
+
+
+def test_read_events_of_two_versions_gives_identical_categorical_dtypes() -> None:
+    from tests.conftest import REPO
+
+    releases = REPO / "dist-data" / "eventdata-seeds"
+    old, new = read_events(releases / "1.0.0"), read_events(releases / "1.1.0")
+    assert old.dtypes.to_dict() == new.dtypes.to_dict()
+    assert isinstance(old["event_type"].dtype, pd.CategoricalDtype)
+    assert len(old["country"].cat.categories) > 200  # the countries vocabulary, not the one country present
+    both = pd.concat([old, new], ignore_index=True)
+    for name in ("disorder_type", "event_type", "sub_event_type", "region", "country"):
+        assert both[name].dtype == old[name].dtype, name
+
+
+def test_read_events_of_an_empty_dataset_keeps_the_vocabulary(project: Project) -> None:
+    for sheet in project.sheet_paths():
+        sheet.unlink()
+    result = build_package(project)
+    events = read_events(result.package_dir)
+    assert events.empty
+    assert list(events["event_type"].cat.categories)[:2] == ["Battles", "Protests"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -393,3 +394,66 @@ def test_cli_python_m_eventdata_build(tmp_path: Path) -> None:
     assert (package_dir / "datapackage.json").is_file()
     assert "Draft 1.0.0-draft" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+# --- warnings: empty metadata is said, never a failure -------------------------------------------------
+
+
+def test_cli_validate_and_build_warn_about_empty_metadata(in_dir: Path) -> None:
+    assert run("init", "ds").exit_code == 0
+    validated = run("--project", "ds", "validate")
+    assert validated.exit_code == 0, validated.output
+    warnings = [line for line in validated.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w.split(" [")[0] for w in warnings] == [
+        "warning: ds/schemas/dataset.json: description",
+        "warning: ds/schemas/dataset.json: licenses",
+        "warning: ds/schemas/dataset.json: contributors",
+    ]
+    assert all("[metadata-missing]" in w for w in warnings)
+    assert '"roles": ["creator"]' in warnings[2]
+    as_json = run("--project", "ds", "validate", "--json")
+    assert as_json.exit_code == 0
+    report = json.loads(as_json.stdout)
+    assert (report["valid"], report["problems"], report["counts"]) == (True, [], {})
+    assert [w["column"] for w in report["warnings"]] == ["description", "licenses", "contributors"]
+    built = run("--project", "ds", "build")
+    assert built.exit_code == 0
+    assert sum(line.startswith("warning: ") for line in built.stderr.splitlines()) == 3
+    # Filled in as the warnings say, they are gone.
+    dataset_path = in_dir / "ds" / "schemas" / "dataset.json"
+    dataset = json.loads(dataset_path.read_text(encoding="utf-8"))
+    dataset["description"] = "Events coded from local news."
+    dataset["licenses"] = [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}]
+    dataset["contributors"] = [{"title": "A. Coder", "roles": ["creator"]}]
+    dataset_path.write_text(json.dumps(dataset), encoding="utf-8")
+    clean = run("--project", "ds", "validate")
+    assert clean.exit_code == 0
+    assert "warning" not in clean.stderr
+
+
+# --- a sheet without an id column ----------------------------------------------------------------------
+
+
+def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
+    project: Project, in_dir: Path, seed_rows: list[dict[str, str]]
+) -> None:
+    columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
+    sheet = write_rows(
+        project.sheets_dir / f"{SEED_ARTICLE}.csv", [{**r, "event_id_cnty": ""} for r in seed_rows[:2]], columns
+    )
+    project.id_registry.unlink()
+    first = run("--project", "dataset", "build")
+    assert first.exit_code == 0, first.output
+    assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in first.stderr
+    header = sheet.read_text(encoding="utf-8").splitlines()[0]
+    assert header == ",".join([*columns, "event_id_cnty"])
+    # A row appended in the layout the sheet had before: it lacks only the trailing id cell.
+    with sheet.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow([seed_rows[2][c] for c in columns])
+    validated = run("--project", "dataset", "validate")
+    assert validated.exit_code == 0, validated.output
+    second = run("--project", "dataset", "build")
+    assert second.exit_code == 0, second.output
+    assert "had no event_id_cnty column" not in second.stderr
+    ids = [line.rsplit(",", 1)[1] for line in sheet.read_text(encoding="utf-8").splitlines()[1:]]
+    assert ids == ["SYR1", "SYR2", "SYR3"]
