@@ -426,7 +426,10 @@ def check_with_pandera(events: pd.DataFrame, codebook: Codebook, findings: Findi
 
 def _left_empty(findings: Findings, index: int, column: str) -> bool:
     """True when the coder typed nothing in the cell (so its value, if any, was derived)."""
-    return column not in findings.raw.columns or bool(pd.isna(findings.raw.at[index, column]))
+    if column not in findings.raw.columns:
+        return True
+    cell: Any = findings.raw.at[index, column]
+    return cell is None or bool(pd.isna(cell))
 
 
 # --- named cross-field and cross-file checks (CODEBOOK.md, "Checks a tool can enforce") ---------
