@@ -339,6 +339,7 @@ def release(
     if result.status == "nothing-to-release":
         click.echo(f"Nothing changed since {result.previous}; no release made.", err=True)
         return
+    _print_new_id_columns(result.new_id_column)
     _print_warnings(result.report)
     counts = result.counts
     since = f" since {result.previous}" if result.previous else ""

@@ -28,6 +28,7 @@ from eventdata.build import (
     release_schema,
     release_table,
     released_dataset_json,
+    sheets_without_id_column,
     stage,
     write_package,
 )
@@ -65,6 +66,7 @@ class ReleaseResult:
     counts: dict[str, int] = field(default_factory=dict)
     schema_changes: tuple[SchemaChange, ...] = ()
     path: Path | None = None
+    new_id_column: tuple[str, ...] = ()  # sheets whose header got an event_id_cnty column
 
 
 def bump_version(version: str, level: str) -> str:
@@ -191,6 +193,7 @@ def release_version(
     target = directory / version
     if target.exists():
         raise ReleaseError(f"Version {version} already exists in {target}; a released version is never rewritten.")
+    lacking = tuple(sheets_without_id_column(staged.validation))
     commit_package(staged, project, target, version=version, created=created)
     write_catalog(directory, name)
     _update_dataset_json(project, version, released)
@@ -203,6 +206,7 @@ def release_version(
         counts,
         staged.schema_changes,
         target,
+        lacking,
     )
 
 

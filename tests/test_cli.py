@@ -457,3 +457,15 @@ def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
     assert "had no event_id_cnty column" not in second.stderr
     ids = [line.rsplit(",", 1)[1] for line in sheet.read_text(encoding="utf-8").splitlines()[1:]]
     assert ids == ["SYR1", "SYR2", "SYR3"]
+
+
+def test_cli_release_says_it_added_the_id_column(
+    project: Project, in_dir: Path, seed_rows: list[dict[str, str]]
+) -> None:
+    columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
+    write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", seed_rows[:1], columns)
+    project.id_registry.unlink()
+    released = run("--project", "dataset", "release", "--date", "2026-12-01")
+    assert released.exit_code == 0, released.output
+    assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in released.stderr
+    assert "Released 1.0.0 (first release): 1 added" in released.stderr
