@@ -435,11 +435,44 @@ def next_release_version(latest: str | None, needed: str | None) -> str:
     return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0"}.get(level, f"{major}.{minor}.{patch + 1}")
 
 
+def release_format(release: Release) -> int:
+    """The package format a release was written in (1 when it records none)."""
+    return int(release.descriptor().get(FORMAT_KEY, 1))
+
+
 def reproduces(staged: Staged, project: Project, release: Release, *, created: datetime) -> bool:
-    """True when the working sheets build exactly the files of a released version."""
+    """True when the working sheets build exactly the files of a released version (in its own package format)."""
     with tempfile.TemporaryDirectory(prefix="eventdata-compare-") as scratch:
-        files = write_package(staged, project, Path(scratch) / "package", version=release.version, created=created)
+        files = write_package(
+            staged,
+            project,
+            Path(scratch) / "package",
+            version=release.version,
+            created=created,
+            package_format=release_format(release),
+        )
     return files == package_hashes(release.path)
+
+
+def copy_release(release: Release, target: Path) -> tuple[str, dict[str, str]]:
+    """Copy a release the sheets reproduce to target (--out-dir), atomically; a folder with other content is kept."""
+    files = package_hashes(release.path)
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    if target.exists():
+        if package_hashes(target) == files:
+            return "unchanged", files
+        raise ReleaseError(
+            f"{target} exists and differs from version {release.version}; give an empty or new --out-dir."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        shutil.copytree(release.path, staging / "package")
+        os.rename(staging / "package", target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return "built", files
 
 
 def commit_draft(
@@ -501,13 +534,14 @@ def build_package(project: Project, out_dir: Path | None = None, *, today: date 
         if reproduces(staged, project, released, created=created):
             if out_dir is None:
                 return _result("unchanged", released.path, configured, staged, package_hashes(released.path))
-            status, files = commit_package(staged, project, Path(out_dir), version=configured, created=created)
+            status, files = copy_release(released, Path(out_dir))
             return _result(status, Path(out_dir), configured, staged, files)
     staged = stage(project, created=created, previous=latest, validation=validation)
     assert isinstance(staged, Staged)
     needed = required_bump(list(staged.schema_changes), staged.changes.counts())
-    upcoming = next_release_version(latest.version if latest else None, needed)
-    label = f"{upcoming}-draft"
+    label = f"{next_release_version(latest.version if latest else None, needed)}-draft"
+    # With no event or schema change since the latest release, `release` makes no version of these sheets.
+    upcoming = None if latest is not None and needed is None else label.removesuffix("-draft")
     if out_dir is not None:
         status, files = commit_package(staged, project, draft_dir, version=label, created=created)
     else:

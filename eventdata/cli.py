@@ -261,7 +261,11 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
             f"Draft {result.version} of {result.report.rows} event(s) {state} "
             f"({since}: {counts.get('added', 0)} added, {counts.get('modified', 0)} corrected, "
             f"{counts.get('deleted', 0)} deleted). A draft is not a release: "
-            f"`eventdata release` makes version {result.next_version}.",
+            + (
+                f"`eventdata release` makes version {result.next_version}."
+                if result.next_version
+                else "with no event or schema change, `eventdata release` makes no new version."
+            ),
             err=True,
         )
     elif result.status == "unchanged":

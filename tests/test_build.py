@@ -456,3 +456,31 @@ def test_read_events_of_an_empty_dataset_keeps_the_vocabulary(project: Project) 
     events = read_events(result.package_dir)
     assert events.empty
     assert list(events["event_type"].cat.categories)[:2] == ["Battles", "Protests"]
+
+
+def test_build_of_the_repository_is_its_configured_release_in_its_own_format(tmp_path: Path) -> None:
+    """The seeds releases were written in package format 1: the sheets still reproduce 1.1.0, byte for byte."""
+    from tests.conftest import REPO
+
+    root = tmp_path / "repository"
+    for folder in ("schemas", "seeds", "dist-data"):
+        shutil.copytree(REPO / folder, root / folder)
+    release = root / "dist-data" / "eventdata-seeds" / "1.1.0"
+    assert "eventdata:package_format" not in descriptor(release)
+    result = build_package(Project(root))
+    assert (result.status, result.package_dir, result.version, result.draft) == ("unchanged", release, "1.1.0", False)
+    copied = build_package(Project(root), tmp_path / "copy")
+    assert copied.status == "built"
+    assert file_hashes(tmp_path / "copy") == file_hashes(release)
+    assert not (release.parent / "draft").exists()
+
+
+def test_build_after_a_metadata_change_only_is_a_draft_release_would_not_make(project: Project) -> None:
+    from eventdata.release import release_version
+
+    assert release_version(project, release_date=dt.date(2026, 12, 1)).status == "released"
+    path = project.schemas_dir / "dataset.json"
+    path.write_text(json.dumps({**dataset_json(project), "description": "Reworded."}), encoding="utf-8")
+    draft = build_package(project)
+    assert (draft.status, draft.draft, draft.version, draft.next_version) == ("built", True, "1.0.1-draft", None)
+    assert release_version(project, release_date=dt.date(2026, 12, 2)).status == "nothing-to-release"
