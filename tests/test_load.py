@@ -264,3 +264,34 @@ def test_update_keeps_the_file_permissions(local_1_0_0: Path) -> None:
     eventdata.update_parquet(local_1_0_0, SEEDS)
 
     assert oct(local_1_0_0.stat().st_mode & 0o777) == "0o644"
+
+
+def test_update_parquet_across_package_formats(tmp_path: Path) -> None:
+    """1.0.0 → 1.1.0 (format 1, dictionaries of the values present) → 1.2.0 (format 2, whole vocabularies)."""
+    import json
+    from datetime import date
+
+    from eventdata.project import Project
+    from eventdata.release import release_version
+    from tests.conftest import SEED_ARTICLE, read_rows, write_rows
+
+    root = tmp_path / "repository"
+    for folder in ("schemas", "seeds", "dist-data"):
+        shutil.copytree(REPO / folder, root / folder)
+    sheet = root / "seeds" / "sheets" / f"{SEED_ARTICLE}.csv"
+    rows = read_rows(sheet)
+    added = dict(rows[1], event_id_cnty="", event_date="2022-01-21", notes="On 21 January 2022, a new event.")
+    write_rows(sheet, [*rows, added])
+    result = release_version(Project(root), release_date=date(2026, 12, 31))
+    assert (result.status, result.version) == ("released", "1.2.0")
+    dataset = root / "dist-data" / "eventdata-seeds"
+    assert json.loads((dataset / "1.2.0" / "datapackage.json").read_text())["eventdata:package_format"] == 2
+    local = tmp_path / "mine.parquet"
+    shutil.copyfile(SEEDS / "1.0.0" / PARQUET, local)
+
+    assert eventdata.update_parquet(local, dataset) == "1.2.0"
+
+    assert sha256(local) == sha256(dataset / "1.2.0" / PARQUET)
+    categories = pd.read_parquet(local)["event_type"].cat.categories
+    assert list(categories) == list(read_events(dataset / "1.2.0")["event_type"].cat.categories)
+    assert len(categories) == 6
