@@ -8,7 +8,7 @@ Example::
     validation = eventdata.validate_project(project)
     for problem in validation.report.problems:
         print(problem.format())
-    result = eventdata.build_package(project)        # dist-data/<name>/<version>/
+    result = eventdata.build_package(project)        # the released version, or dist-data/<name>/draft/
     events = eventdata.read_events(result.package_dir)
 """
 

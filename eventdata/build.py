@@ -23,17 +23,27 @@ import pyarrow.parquet as pq
 
 from eventdata import __version__
 from eventdata.catalog import Release, list_releases, version_key
-from eventdata.changes import Changes, SchemaChange, carry_timestamps, compute_changes, schema_changes
+from eventdata.changes import (
+    Changes,
+    SchemaChange,
+    carry_timestamps,
+    compute_changes,
+    required_bump,
+    schema_changes,
+)
 from eventdata.errors import ReleaseError, Report, SchemaFileError
 from eventdata.files import sha256_file
-from eventdata.ids import DELETIONS_FILE, read_deletions, record_assignment
+from eventdata.ids import DELETIONS_FILE, header_has_id, read_deletions, record_assignment
 from eventdata.package import (
+    FORMAT_KEY,
+    PACKAGE_FORMAT,
     articles_frame,
     articles_table,
     changes_resources,
     datapackage_descriptor,
     events_resources,
     events_table,
+    present_dictionaries,
     release_datetime,
     write_csv,
     write_json,
@@ -41,12 +51,15 @@ from eventdata.package import (
 )
 from eventdata.project import Project
 from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
+from eventdata.sources.sheets import SHEET_COLUMN
 from eventdata.terms import RECORD_KEY, read_grants, terms_record, terms_vocabulary
 from eventdata.validate import Validation, validate_project
 
 VERSION_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 SOURCES_DIR = "sources"
 DATA_CHANGELOG = "CHANGELOG.md"
+#: Where `build` writes the package of working sheets that are not a released version (never a release itself).
+DRAFT_DIR = "draft"
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,9 @@ class BuildResult:
     counts: dict[str, int] = field(default_factory=dict)
     schema_changes: tuple[SchemaChange, ...] = ()
     previous: str | None = None
+    draft: bool = False  # a package of the working sheets, not a released version
+    next_version: str | None = None  # for a draft: the version `eventdata release` would make of these sheets
+    new_id_column: tuple[str, ...] = ()  # sheets whose header got an event_id_cnty column
 
 
 @dataclass(frozen=True)
@@ -120,12 +136,19 @@ def release_schema(release: Release) -> dict[str, Any]:
 
 
 def stage(
-    project: Project, *, created: datetime, previous: Release | None, today: date | None = None
+    project: Project,
+    *,
+    created: datetime,
+    previous: Release | None,
+    today: date | None = None,
+    validation: Validation | None = None,
 ) -> Staged | Validation:
-    """Validate and compute the delta against the previous release; the Validation alone if invalid."""
+    """Validate (unless given a validation made with the same time) and compute the delta against the previous
+    release; the Validation alone if invalid."""
     codebook = load_codebook(project.schemas_dir)
     read_grants(codebook, terms_vocabulary(codebook))  # a malformed grant stops the build before anything is written
-    validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
+    if validation is None:
+        validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
     if not validation.report.valid:
         return validation
     previous_table = release_table(previous) if previous else None
@@ -305,14 +328,24 @@ def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, 
 
 
 def write_package(
-    staged: Staged, project: Project, package_dir: Path, *, version: str, created: datetime
+    staged: Staged,
+    project: Project,
+    package_dir: Path,
+    *,
+    version: str,
+    created: datetime,
+    package_format: int = PACKAGE_FORMAT,
 ) -> dict[str, str]:
-    """Write every file of the package into package_dir (which must not exist); return their sha256."""
+    """Write every file of the package into package_dir (which must not exist); return their sha256.
+
+    package_format is the layout to write (see eventdata.package.PACKAGE_FORMAT); verify passes a release's own.
+    """
     codebook = staged.codebook
     release_date = created.date()
     (package_dir / "data").mkdir(parents=True)
     (package_dir / "changes").mkdir()
-    table = staged.table.replace_schema_metadata(
+    events = staged.table if package_format >= 2 else present_dictionaries(staged.table)
+    table = events.replace_schema_metadata(
         {"eventdata": json.dumps({"name": codebook.dataset["name"], "version": version})}
     )
     write_csv(table, package_dir / "data" / "events.csv")
@@ -330,7 +363,7 @@ def write_package(
     (package_dir / DATA_CHANGELOG).write_text(changelog, encoding="utf-8", newline="\n")
     sources = snapshot_sources(project, package_dir / SOURCES_DIR, staged, version, release_date)
     resources = events_resources(package_dir, codebook) + changes_resources(package_dir, codebook)
-    extra = {
+    extra: dict[str, Any] = {
         "eventdata:changes": {
             "previous": staged.previous.version if staged.previous else None,
             "counts": staged.changes.counts(),
@@ -342,6 +375,8 @@ def write_package(
     terms = release_terms(staged)
     if terms is not None:
         extra[RECORD_KEY] = terms
+    if package_format >= 2:
+        extra[FORMAT_KEY] = package_format
     descriptor = datapackage_descriptor(
         codebook,
         version=version,
@@ -414,24 +449,145 @@ def commit_package(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def next_release_version(latest: str | None, needed: str | None) -> str:
+    """The version `eventdata release` makes without --bump or --as: 1.0.0 first, then the bump the changes need."""
+    if latest is None:
+        return "1.0.0"
+    major, minor, patch = version_key(latest)
+    level = needed or "patch"
+    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0"}.get(level, f"{major}.{minor}.{patch + 1}")
+
+
+def release_format(release: Release) -> int:
+    """The package format a release was written in (1 when it records none)."""
+    return int(release.descriptor().get(FORMAT_KEY, 1))
+
+
+def reproduces(staged: Staged, project: Project, release: Release, *, created: datetime) -> bool:
+    """True when the working sheets build exactly the files of a released version (in its own package format)."""
+    with tempfile.TemporaryDirectory(prefix="eventdata-compare-") as scratch:
+        files = write_package(
+            staged,
+            project,
+            Path(scratch) / "package",
+            version=release.version,
+            created=created,
+            package_format=release_format(release),
+        )
+    return files == package_hashes(release.path)
+
+
+def copy_release(release: Release, target: Path) -> tuple[str, dict[str, str]]:
+    """Copy a release the sheets reproduce to target (--out-dir), atomically; a folder with other content is kept."""
+    files = package_hashes(release.path)
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    if target.exists():
+        if package_hashes(target) == files:
+            return "unchanged", files
+        raise ReleaseError(
+            f"{target} exists and differs from version {release.version}; give an empty or new --out-dir."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        shutil.copytree(release.path, staging / "package")
+        os.rename(staging / "package", target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return "built", files
+
+
+def commit_draft(
+    staged: Staged, project: Project, target: Path, *, version: str, created: datetime
+) -> tuple[str, dict[str, str]]:
+    """Write a draft package and put it in place of the previous draft (a draft is never released data)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        fresh = work / "package"
+        _, files = commit_package(staged, project, fresh, version=version, created=created)
+        if target.exists():
+            if package_hashes(target) == files:
+                return "unchanged", files
+            os.rename(target, work / "previous")
+        os.rename(fresh, target)
+        return "built", files
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def sheets_without_id_column(validation: Validation) -> list[str]:
+    """Sheets that get new ids but have no event_id_cnty column: writing the ids adds it to their header."""
+    new_ids = validation.new_ids
+    if new_ids is None or new_ids.empty:
+        return []
+    lacking = []
+    for name in sorted({str(s) for s in new_ids[SHEET_COLUMN]}):
+        path = validation.sheets.get(name)
+        if path is not None and not header_has_id(path):
+            lacking.append(name)
+    return lacking
+
+
 def build_package(project: Project, out_dir: Path | None = None, *, today: date | None = None) -> BuildResult:
-    """Validate every sheet, then write the package for the configured version, atomically."""
+    """Validate every sheet, then write a package atomically: the configured version, or a draft.
+
+    When the sheets hold the version configured in schemas/dataset.json and it is released, that release is the
+    package (status 'unchanged'; with out_dir, it is written there again). Otherwise the package of the working
+    sheets is a draft, labelled '<next version>-draft', written to dist-data/<name>/draft/ (or out_dir) and
+    replaced by the next build: only `eventdata release` makes a version.
+    """
     codebook = load_codebook(project.schemas_dir)
-    version, release_date = dataset_version(codebook)
-    target = Path(out_dir) if out_dir is not None else dataset_dir(project, codebook) / version
+    configured, release_date = dataset_version(codebook)
+    directory = dataset_dir(project, codebook)
     created = release_datetime(release_date, os.environ.get("SOURCE_DATE_EPOCH"))
-    previous = previous_release(project, codebook, version)
-    staged = stage(project, created=created, previous=previous, today=today)
-    if isinstance(staged, Validation):
-        return BuildResult("invalid", target, version, staged.report)
-    status, files = commit_package(staged, project, target, version=version, created=created)
+    releases = list_releases(directory, str(codebook.dataset["name"]))
+    latest = releases[-1] if releases else None
+    draft_dir = Path(out_dir) if out_dir is not None else directory / DRAFT_DIR
+    validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
+    if not validation.report.valid:
+        return BuildResult("invalid", draft_dir, configured, validation.report)
+    lacking = tuple(sheets_without_id_column(validation))
+    released = next((r for r in releases if r.version == configured), None)
+    if released is not None:
+        previous = previous_release(project, codebook, configured)
+        staged = stage(project, created=created, previous=previous, validation=validation)
+        assert isinstance(staged, Staged)  # the validation is valid
+        if reproduces(staged, project, released, created=created):
+            if out_dir is None:
+                return _result("unchanged", released.path, configured, staged, package_hashes(released.path))
+            status, files = copy_release(released, Path(out_dir))
+            return _result(status, Path(out_dir), configured, staged, files)
+    staged = stage(project, created=created, previous=latest, validation=validation)
+    assert isinstance(staged, Staged)
+    needed = required_bump(list(staged.schema_changes), staged.changes.counts())
+    label = f"{next_release_version(latest.version if latest else None, needed)}-draft"
+    # With no event or schema change since the latest release, `release` makes no version of these sheets.
+    upcoming = None if latest is not None and needed is None else label.removesuffix("-draft")
+    if out_dir is not None:
+        status, files = commit_package(staged, project, draft_dir, version=label, created=created)
+    else:
+        status, files = commit_draft(staged, project, draft_dir, version=label, created=created)
+    return _result(status, draft_dir, label, staged, files, draft=True, next_version=upcoming, new_id_column=lacking)
+
+
+def _result(
+    status: str,
+    package_dir: Path,
+    version: str,
+    staged: Staged,
+    files: dict[str, str],
+    **extra: Any,
+) -> BuildResult:
     return BuildResult(
         status,
-        target,
+        package_dir,
         version,
         staged.validation.report,
         files,
         staged.changes.counts(),
         staged.schema_changes,
         staged.previous.version if staged.previous else None,
+        **extra,
     )

@@ -13,10 +13,12 @@ import click
 from eventdata import __version__
 from eventdata.build import build_package
 from eventdata.errors import EventdataError, Report
+from eventdata.intake import add_article, new_sheet
 from eventdata.load import update_parquet
 from eventdata.project import Project, init_project, load_project
 from eventdata.release import diff_releases, release_version, verify_release
 from eventdata.schema import codebook_markdown, load_codebook
+from eventdata.sources.sheets import display_path
 from eventdata.validate import validate_project
 
 EXIT_INVALID = 1
@@ -59,6 +61,17 @@ def _print_report(report: Report, *, limit: int | None) -> None:
         )
 
 
+def _print_warnings(report: Report) -> None:
+    """Warnings on stderr, after the problems; they never change the exit code."""
+    for warning in report.warnings:
+        click.echo(f"warning: {warning.format()}", err=True)
+    if report.warnings:
+        click.echo(
+            f"{len(report.warnings)} warning(s): the data is valid, but `eventdata publish` will ask for these.",
+            err=True,
+        )
+
+
 @click.group(cls=EventdataGroup)
 @click.version_option(__version__, prog_name="eventdata")
 @click.option(
@@ -83,19 +96,97 @@ def cli(ctx: click.Context, project: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path), default=Path("."), required=False)
 @click.option("--name", default=None, help="Dataset name (default: the folder name).")
 @click.option("--title", default=None, help="Dataset title (default: the name).")
 def init(directory: Path, name: str | None, title: str | None) -> None:
-    """Create a dataset folder with the default codebook.
+    """Create a dataset folder with the default codebook (default: the current folder, which must be empty).
 
     \b
     Example:
         eventdata init my-dataset --title "Events in my region"
+        mkdir my-dataset && cd my-dataset && eventdata init
     """
     project = init_project(directory, name=name, title=title)
-    click.echo(f"Created dataset folder {project.root}: add articles to seeds/, sheets to seeds/sheets/.", err=True)
+    click.echo(
+        f"Created dataset folder {project.root.resolve()}. Next: fill description, licenses and contributors in "
+        "schemas/dataset.json, then `eventdata add-article FILE …` and `eventdata new-sheet ARTICLE_ID`.",
+        err=True,
+    )
     click.echo(str(project.root))
+
+
+@cli.command("add-article")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", required=True, help="Headline ('unknown' when not known).")
+@click.option("--publisher", required=True, help="Outlet ('unknown' when not known).")
+@click.option(
+    "--published", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Publication date, YYYY-MM-DD."
+)
+@click.option("--url", default="", help="Where the article was published.")
+@click.option("--language", default="en", show_default=True, help="Language of the text (ISO 639-1).")
+@click.option("--id", "article_id", default=None, help="Article id (default: the next NNN_ plus 16 hex of the sha256).")
+@click.option("--notes", default="", help="How the metadata was established.")
+@click.pass_context
+def add_article_command(
+    ctx: click.Context,
+    file: Path,
+    title: str,
+    publisher: str,
+    published: Any,
+    url: str,
+    language: str,
+    article_id: str | None,
+    notes: str,
+) -> None:
+    """Copy an article's text into seeds/articles/ and index it (sha256 computed); prints its id.
+
+    A text already in the dataset, or an id already used, is refused (exit 2) and nothing is written.
+
+    \b
+    Example:
+        eventdata add-article raid.txt --title "US raid in Atmeh" --publisher "Example News" --published 2022-02-03
+    """
+    added = add_article(
+        _project(ctx),
+        file,
+        title=title,
+        publisher=publisher,
+        published=published.date(),
+        url=url,
+        language=language,
+        article_id=article_id,
+        notes=notes,
+    )
+    click.echo(
+        f"Added article {added.article_id} (sha256 {added.sha256}) as {display_path(added.text_path)}. "
+        f"Start its sheet with `eventdata new-sheet {added.article_id}`.",
+        err=True,
+    )
+    click.echo(added.article_id)
+
+
+@cli.command("new-sheet")
+@click.argument("article_id")
+@click.option("--coder", default=None, help="Write one row to fill in, with the article id and this coder.")
+@click.option("--name", default=None, help="Sheet name: seeds/sheets/NAME.csv (default: the article id).")
+@click.pass_context
+def new_sheet_command(ctx: click.Context, article_id: str, coder: str | None, name: str | None) -> None:
+    """Start a coding sheet for an article with the columns a coder types (from the codebook); prints its path.
+
+    Leave event_id_cnty empty: the tool assigns ids on the first build or release.
+
+    \b
+    Example:
+        eventdata new-sheet 001_58bc5d0ed20b43ad --coder "A. Coder"
+    """
+    path = new_sheet(_project(ctx), article_id, coder=coder, name=name)
+    click.echo(
+        f"Started {display_path(path)}: one row per event; `eventdata codebook` describes every column, "
+        "and the tool fills the derived ones (event_id_cnty, year, inter1/2, admin1-3, coordinates…).",
+        err=True,
+    )
+    click.echo(display_path(path))
 
 
 @cli.command()
@@ -118,9 +209,19 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_al
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     _print_report(report, limit=None if show_all else 100)
+    _print_warnings(report)
     if not report.valid:
         ctx.exit(EXIT_INVALID)
     click.echo(f"{report.rows} event(s) in {len(report.files)} sheet(s): valid.", err=True)
+
+
+def _print_new_id_columns(sheets: tuple[str, ...]) -> None:
+    for sheet in sheets:
+        click.echo(
+            f"{sheet}: had no event_id_cnty column; the tool added it as the last column and wrote the new ids in "
+            "it. Type new rows in this layout (a row without the last cell is read as having no id yet).",
+            err=True,
+        )
 
 
 @cli.command()
@@ -128,14 +229,16 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_al
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Package folder to write (default: dist-data/<name>/<version>/).",
+    help="Package folder to write (default: the released version, or dist-data/<name>/draft/).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
 @click.pass_context
 def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
-    """Validate, then write the data package for the configured version.
+    """Validate, then write a package of the working sheets; prints its folder. Never makes a version.
 
-    Writes nothing when the sheets are invalid (exit 1). Prints the package folder.
+    When the sheets hold the released version named in schemas/dataset.json, that release is the package.
+    Otherwise the package is a draft (dist-data/<name>/draft/, replaced by each build) labelled with the
+    version `eventdata release` would make. Writes nothing when the sheets are invalid (exit 1).
 
     \b
     Example:
@@ -145,14 +248,30 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
     result = build_package(_project(ctx), out_dir)
     if result.status == "invalid":
         _print_report(result.report, limit=None if show_all else 100)
+        _print_warnings(result.report)
         click.echo("Nothing was written: fix the problems above and build again.", err=True)
         ctx.exit(EXIT_INVALID)
-    if result.status == "unchanged":
+    _print_new_id_columns(result.new_id_column)
+    _print_warnings(result.report)
+    counts = result.counts
+    if result.draft:
+        since = f"since {result.previous}" if result.previous else "no release yet"
+        state = "is up to date" if result.status == "unchanged" else "was written"
         click.echo(
-            f"Version {result.version} in {result.package_dir} is already built with identical content.", err=True
+            f"Draft {result.version} of {result.report.rows} event(s) {state} "
+            f"({since}: {counts.get('added', 0)} added, {counts.get('modified', 0)} corrected, "
+            f"{counts.get('deleted', 0)} deleted). A draft is not a release: "
+            + (
+                f"`eventdata release` makes version {result.next_version}."
+                if result.next_version
+                else "with no event or schema change, `eventdata release` makes no new version."
+            ),
+            err=True,
         )
+    elif result.status == "unchanged":
+        click.echo(f"The sheets hold released version {result.version}, unchanged: {result.package_dir}.", err=True)
     else:
-        click.echo(f"Built version {result.version}: {result.report.rows} event(s).", err=True)
+        click.echo(f"Wrote released version {result.version} again: {result.report.rows} event(s).", err=True)
     click.echo(str(result.package_dir))
 
 
@@ -224,6 +343,8 @@ def release(
     if result.status == "nothing-to-release":
         click.echo(f"Nothing changed since {result.previous}; no release made.", err=True)
         return
+    _print_new_id_columns(result.new_id_column)
+    _print_warnings(result.report)
     counts = result.counts
     since = f" since {result.previous}" if result.previous else ""
     need = f"changes need a {result.suggested} release" if result.previous else "first release"
@@ -236,30 +357,43 @@ def release(
     click.echo(str(result.path))
 
 
+def _listed(ids: list[str], limit: int) -> str:
+    """Ids joined by ', ', at most limit of them, then '… and N more'."""
+    parts = ids[:limit]
+    if len(ids) > limit:
+        parts.append(f"… and {len(ids) - limit} more")
+    return ", ".join(parts)
+
+
 @cli.command()
 @click.argument("old")
 @click.argument("new")
 @click.option("--json", "as_json", is_flag=True, help="Print every change as JSON.")
-@click.option("--limit", default=50, show_default=True, help="Modified values to list in the table.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Ids and values to list in each part."
+)
 @click.pass_context
 def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> None:
-    """Show what changed between two released versions.
+    """Show what changed between two released versions: counts, then the added, deleted and changed events.
 
     \b
     Example:
         eventdata diff 1.0.0 1.1.0
+        eventdata diff 1.0.0 1.1.0 --limit 100
         eventdata diff 1.0.0 1.1.0 --json > changes.json
     """
     changes, schema = diff_releases(_project(ctx), old, new)
+    added = changes.added.column("event_id_cnty").to_pylist()
+    deleted = changes.deleted.column("event_id_cnty").to_pylist()
     if as_json:
         payload = {
             "old": old,
             "new": new,
             "counts": changes.counts(),
             "schema": [{"level": c.level, "field": c.field, "change": c.description} for c in schema],
-            "added": changes.added.column("event_id_cnty").to_pylist(),
+            "added": added,
             "modified": changes.modified.to_pylist(),
-            "deleted": changes.deleted.column("event_id_cnty").to_pylist(),
+            "deleted": deleted,
         }
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
         return
@@ -272,13 +406,18 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> N
     for change in schema:
         click.echo(f"  schema ({change.level}): {change.field} {change.description}")
     rows = [m for m in changes.modified.to_pylist() if m["column"] != "timestamp"]
-    if rows:
+    modified = list(dict.fromkeys(m["event_id_cnty"] for m in rows))
+    for label, ids in (("added", added), ("deleted", deleted), ("modified", modified)):
+        if ids:
+            click.echo("")
+            click.echo(f"{label} ({len(ids)}): {_listed(ids, limit)}")
+    if rows and limit:
         click.echo("")
         click.echo(f"  {'event':<14} {'column':<18} {'old':<30} new")
         for m in rows[:limit]:
             click.echo(f"  {m['event_id_cnty']:<14} {m['column']:<18} {str(m['old_value'])[:30]:<30} {m['new_value']}")
         if len(rows) > limit:
-            click.echo(f"  … {len(rows) - limit} more (--limit, --json)")
+            click.echo(f"  … and {len(rows) - limit} more values (--limit N, or --json for all)")
 
 
 @cli.command()

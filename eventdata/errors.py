@@ -83,6 +83,8 @@ PROBLEM_CODES: dict[str, str] = {
     "actor-type-conflict": "ACLED's actor types for one actor cannot be written as one actor with validity periods.",
     # publishing (eventdata/publish/)
     "redistribution-not-allowed": "The release holds rows whose terms do not allow publishing them on a public target.",
+    # warnings: reported, never a reason to fail
+    "metadata-missing": "schemas/dataset.json lacks metadata that publishing needs (description, licence, creator).",
 }
 
 
@@ -123,6 +125,7 @@ class Report:
     files: tuple[str, ...] = ()
     rows: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()  # worth fixing, but the data is valid without
 
     @property
     def valid(self) -> bool:
@@ -141,4 +144,5 @@ class Report:
             "problem_count": len(self.problems),
             "counts": self.counts(),
             "problems": [asdict(p) for p in self.problems],
+            "warnings": [asdict(p) for p in self.warnings],
         }

@@ -87,10 +87,19 @@ def unregistered(ids: pd.Series, registry: pd.DataFrame) -> pd.Series:
     return pd.Series(ids.notna().to_numpy() & ~listed, index=ids.index)
 
 
-def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
-    """Fill the event_id_cnty cell of the given lines (adding the column first if absent).
+def header_has_id(path: Path) -> bool:
+    """True when the sheet's header names event_id_cnty."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    return "event_id_cnty" in [c.strip() for c in header]
 
-    The sheet keeps its byte order mark and line endings, so spreadsheet programs and diffs see no other change.
+
+def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
+    """Fill the event_id_cnty cell of the given lines (adding the column, as the last one, if absent).
+
+    The column goes last so a row later typed in the old layout lacks only the trailing id cell, which the
+    reader accepts. The sheet keeps its byte order mark and line endings, so spreadsheet programs and diffs
+    see no other change.
     """
     data = path.read_bytes()
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -102,6 +111,7 @@ def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
     writer = csv.writer(out, lineterminator=newline)
     start = 1
     column: int | None = None
+    width = 0
     added = False
     for cells in reader:
         line, start = start, reader.line_num + 1
@@ -109,11 +119,12 @@ def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
             header = [c.strip() for c in cells]
             added = "event_id_cnty" not in header
             if added:
-                cells = ["event_id_cnty", *cells]
+                cells = [*cells, "event_id_cnty"]
             column = [c.strip() for c in cells].index("event_id_cnty")
+            width = len(cells)
         elif cells and any(cells):
-            if added:
-                cells = ["", *cells]
+            if added or (len(cells) == width - 1 and column == width - 1):
+                cells = [*cells, ""]  # the id cell, last, of a row that has none
             if line in ids_by_line:
                 cells[column] = ids_by_line[line]
         writer.writerow(cells)

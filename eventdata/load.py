@@ -25,7 +25,8 @@ from eventdata.catalog import CATALOG_FILE, version_key
 from eventdata.changes import apply_changes, from_text
 from eventdata.errors import SourceError
 from eventdata.files import replace_atomically, sha256_file, write_atomic
-from eventdata.package import normalise_table, write_parquet
+from eventdata.package import FORMAT_KEY, categories, normalise_table, write_parquet
+from eventdata.read import events_schema, with_vocabularies
 
 CACHE_ENV = "EVENTDATA_CACHE_DIR"
 
@@ -151,10 +152,20 @@ def load_table(source: str | Path, version: str = "latest") -> pa.Table:
     return pq.read_table(_file(location, entry, "data/events.parquet"))
 
 
+def _descriptor(location: str, entry: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_file(location, entry, "datapackage.json").read_text(encoding="utf-8"))
+    return data
+
+
 def load(source: str | Path, version: str = "latest") -> pd.DataFrame:
-    """The events of a version as a pandas frame (dates as datetime64, vocabularies as categoricals)."""
-    frame: pd.DataFrame = load_table(source, version).to_pandas(date_as_object=False)
-    return frame
+    """The events of a version as a pandas frame (dates as datetime64, vocabularies as categoricals).
+
+    Categoricals hold the codebook's whole vocabulary in codebook order, so frames of two versions concatenate.
+    """
+    location = catalog_location(source)
+    entry = version_entry(read_catalog_at(location), version)
+    table = pq.read_table(_file(location, entry, "data/events.parquet"))
+    return with_vocabularies(table.to_pandas(date_as_object=False), events_schema(_descriptor(location, entry)))
 
 
 def parquet_version(path: Path) -> tuple[str, str]:
@@ -211,7 +222,9 @@ def update_parquet(local: Path, source: str | Path, to: str = "latest") -> str:
         text = apply_changes(table, added, modified, deleted)
         typed = from_text(text.select([f.name for f in table.schema]), table.schema)
         metadata = {b"eventdata": json.dumps({"name": name, "version": entry["version"]}).encode()}
-        table = normalise_table(typed, table.schema.remove_metadata()).replace_schema_metadata(metadata)
+        descriptor = _descriptor(location, entry)
+        vocabularies = categories(events_schema(descriptor)) if int(descriptor.get(FORMAT_KEY, 1)) >= 2 else None
+        table = normalise_table(typed, table.schema.remove_metadata(), vocabularies).replace_schema_metadata(metadata)
         with tempfile.TemporaryDirectory() as scratch:
             candidate = Path(scratch) / "events.parquet"
             write_parquet(table, candidate)

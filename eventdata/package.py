@@ -25,6 +25,11 @@ DATA_PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 CSV_EOL = "\r\n"  # RFC 4180
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 ID_PATTERN = re.compile(r"^([A-Z]{3})(\d+)$")
+#: Layout of the files a package holds, recorded in datapackage.json as "eventdata:package_format" so that
+#: `eventdata verify` rebuilds a release the way it was written. 1 (no entry): Parquet dictionaries hold the
+#: values present; 2: they hold the codebook's whole vocabulary, in codebook order.
+PACKAGE_FORMAT = 2
+FORMAT_KEY = "eventdata:package_format"
 
 #: Table Schema of data/articles.csv, the article index shipped in every package.
 ARTICLES_SCHEMA: dict[str, Any] = {
@@ -109,17 +114,49 @@ def to_arrow_array(values: pd.Series, field: pa.Field) -> pa.Array:
     return pa.array(values, type=field.type, from_pandas=True)
 
 
+def categories(table_schema: dict[str, Any]) -> dict[str, list[str]]:
+    """The vocabulary of every dictionary-encoded column, in codebook order, from a (published) Table Schema."""
+    found: dict[str, list[str]] = {}
+    for field in table_schema.get("fields", []):
+        if pa.types.is_dictionary(arrow_field(field).type) and "enum" in field.get("constraints", {}):
+            found[str(field["name"])] = [str(v) for v in field["constraints"]["enum"]]
+    return found
+
+
 def events_table(events: pd.DataFrame, codebook: Codebook) -> pa.Table:
     """Events sorted by id, with the columns and types of the codebook and no pandas metadata."""
     schema = to_arrow_schema(codebook)
     arrays = [to_arrow_array(events[f.name], f) for f in schema]
-    return normalise_table(pa.Table.from_arrays(arrays, schema=schema), schema)
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    return normalise_table(table, schema, categories(published_table_schema(codebook)))
 
 
-def normalise_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+def encode_with(column: pa.Array, vocabulary: list[str], name: str) -> pa.DictionaryArray:
+    """A string column dictionary-encoded against the whole vocabulary (unused values included)."""
+    dictionary = pa.array(vocabulary, pa.string())
+    indices = pc.index_in(column, value_set=dictionary).cast(pa.int32())
+    if indices.null_count != column.null_count:
+        unknown = pc.filter(column, pc.and_(pc.is_null(indices), pc.is_valid(column)))
+        raise SourceError(f"Column {name} holds {unknown[0].as_py()!r}, which is not in its vocabulary.")
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+
+def present_dictionaries(table: pa.Table) -> pa.Table:
+    """Package format 1: every dictionary column re-encoded to hold only the values present, in order of use."""
+    arrays = []
+    for field in table.schema:
+        column = table.column(field.name).combine_chunks()
+        if pa.types.is_dictionary(field.type):
+            column = pc.cast(column, field.type.value_type).dictionary_encode()
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=table.schema)
+
+
+def normalise_table(table: pa.Table, schema: pa.Schema, vocabularies: dict[str, list[str]] | None = None) -> pa.Table:
     """A table of the release schema in the one canonical layout: sorted by id, one chunk, fresh dictionaries.
 
-    Built and updated tables go through this, so equal content gives equal Parquet bytes.
+    Built and updated tables go through this, so equal content gives equal Parquet bytes. With vocabularies
+    (package format 2) a dictionary holds the column's whole vocabulary, else only the values present.
     """
     ids = table.column("event_id_cnty")
     prefix = pc.utf8_slice_codeunits(ids, 0, 3)
@@ -133,7 +170,10 @@ def normalise_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
         if pa.types.is_dictionary(field.type):
             if pa.types.is_dictionary(column.type):
                 column = pc.cast(column, column.type.value_type)
-            column = column.dictionary_encode()
+            if vocabularies is not None and field.name in vocabularies:
+                column = encode_with(column, vocabularies[field.name], field.name)
+            else:
+                column = column.dictionary_encode()
         arrays.append(column)
     return pa.Table.from_arrays(arrays, schema=schema)
 

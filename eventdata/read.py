@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from eventdata.errors import SourceError
+from eventdata.package import categories
+
+
+def _descriptor_path(source: Path | str) -> Path:
+    path = Path(source)
+    if path.is_dir():
+        return path / "datapackage.json"
+    if path.suffix == ".parquet":
+        return path.parent.parent / "datapackage.json"  # data/events.parquet inside a package
+    return path
+
+
+def _read_descriptor(descriptor: Path) -> dict[str, Any]:
+    try:
+        package: dict[str, Any] = json.loads(descriptor.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise SourceError(f"{descriptor} is not a readable datapackage.json: {err}") from err
+    return package
 
 
 def package_parquet(source: Path | str) -> Path:
@@ -21,21 +40,44 @@ def package_parquet(source: Path | str) -> Path:
         raise SourceError(
             f"{descriptor} does not exist; give a package folder, its datapackage.json or events.parquet."
         )
-    try:
-        package = json.loads(descriptor.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise SourceError(f"{descriptor} is not a readable datapackage.json: {err}") from err
+    package = _read_descriptor(descriptor)
     for resource in package.get("resources", []):
         if resource.get("format") == "parquet":
             return descriptor.parent / str(resource["path"])
     raise SourceError(f"{descriptor} lists no Parquet resource.")
 
 
+def events_schema(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """The Table Schema of the events resource of a datapackage.json (empty when it has none)."""
+    for resource in descriptor.get("resources", []):
+        if resource.get("name") == "events":
+            schema: dict[str, Any] = resource.get("schema") or {}
+            return schema
+    return {}
+
+
+def with_vocabularies(frame: pd.DataFrame, table_schema: dict[str, Any]) -> pd.DataFrame:
+    """Categorical columns given the codebook's whole vocabulary as categories, in codebook order.
+
+    Older packages (format 1) stored only the values present; this makes every version's frame alike.
+    """
+    for name, vocabulary in categories(table_schema).items():
+        if name in frame.columns and isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype(pd.CategoricalDtype(vocabulary, ordered=False))
+    return frame
+
+
 def read_events(source: Path | str) -> pd.DataFrame:
-    """Events of a package: dates as datetime64, codes as integers, vocabularies as categoricals."""
+    """Events of a package: dates as datetime64, codes as integers, vocabularies as categoricals.
+
+    The categories are the codebook's whole vocabulary in codebook order, in every version.
+    """
     path = package_parquet(source)
     if not path.is_file():
         raise SourceError(f"{path} does not exist.")
     table = pq.read_table(path)
     frame: pd.DataFrame = table.to_pandas(date_as_object=False)
+    descriptor = _descriptor_path(source)
+    if descriptor.is_file():
+        frame = with_vocabularies(frame, events_schema(_read_descriptor(descriptor)))
     return frame

@@ -28,6 +28,7 @@ from eventdata.build import (
     release_schema,
     release_table,
     released_dataset_json,
+    sheets_without_id_column,
     stage,
     write_package,
 )
@@ -47,7 +48,7 @@ from eventdata.catalog import (
 from eventdata.changes import LEVELS, Changes, SchemaChange, compute_changes, required_bump, schema_changes
 from eventdata.errors import ReleaseError, Report
 from eventdata.files import sha256_file, write_atomic
-from eventdata.package import release_datetime
+from eventdata.package import FORMAT_KEY, PACKAGE_FORMAT, release_datetime
 from eventdata.project import Project
 from eventdata.schema import load_codebook
 from eventdata.validate import Validation
@@ -65,6 +66,7 @@ class ReleaseResult:
     counts: dict[str, int] = field(default_factory=dict)
     schema_changes: tuple[SchemaChange, ...] = ()
     path: Path | None = None
+    new_id_column: tuple[str, ...] = ()  # sheets whose header got an event_id_cnty column
 
 
 def bump_version(version: str, level: str) -> str:
@@ -191,6 +193,7 @@ def release_version(
     target = directory / version
     if target.exists():
         raise ReleaseError(f"Version {version} already exists in {target}; a released version is never rewritten.")
+    lacking = tuple(sheets_without_id_column(staged.validation))
     commit_package(staged, project, target, version=version, created=created)
     write_catalog(directory, name)
     _update_dataset_json(project, version, released)
@@ -203,6 +206,7 @@ def release_version(
         counts,
         staged.schema_changes,
         target,
+        lacking,
     )
 
 
@@ -285,6 +289,12 @@ def rebuild_release(release: Release, previous: Release | None) -> dict[str, str
     """Build the release again from the sources it records, in a temporary folder; return the file hashes."""
     descriptor = release.descriptor()
     created = datetime.strptime(descriptor["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    package_format = int(descriptor.get(FORMAT_KEY, 1))
+    if package_format > PACKAGE_FORMAT:
+        raise ReleaseError(
+            f"{release.descriptor_path} is in package format {package_format}; this eventdata {__version__} writes "
+            f"formats up to {PACKAGE_FORMAT}: upgrade eventdata to rebuild it."
+        )
     with tempfile.TemporaryDirectory(prefix="eventdata-verify-") as scratch:
         root = Path(scratch) / "project"
         shutil.copytree(release.path / SOURCES_DIR, root)
@@ -303,7 +313,7 @@ def rebuild_release(release: Release, previous: Release | None) -> dict[str, str
                 f"({len(staged.report.problems)} problems, first: {staged.report.problems[0].format()})."
             )
         target = Path(scratch) / "rebuilt"
-        write_package(staged, project, target, version=release.version, created=created)
+        write_package(staged, project, target, version=release.version, created=created, package_format=package_format)
         return package_hashes(target)
 
 

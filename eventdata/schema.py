@@ -29,6 +29,8 @@ SUPPORTED_TYPES = ("string", "integer", "number", "date")
 SUPPORTED_CONSTRAINTS = ("required", "unique", "enum", "minimum", "maximum", "pattern", "minLength", "maxLength")
 SUPPORTED_FIELD_KEYS = ("name", "type", "format", "title", "description", "constraints", "eventdata", "example")
 DERIVATIONS = ("event_id", "year", "disorder_type", "interaction", "iso", "region", "timestamp", "actor_type", "place")
+#: Derivations whose value the tool writes back into the coding sheet (ids), so a sheet keeps their column.
+WRITTEN_BACK = ("event_id",)
 
 #: pandas dtype of each Table Schema type once a sheet has been parsed.
 PANDAS_DTYPES: dict[str, Any] = {
@@ -76,6 +78,11 @@ class Codebook:
     def derived_fields(self) -> list[str]:
         """Columns the tool computes; a sheet may omit them."""
         return [f["name"] for f in self.fields if f.get("eventdata", {}).get("derived")]
+
+    @property
+    def sheet_fields(self) -> list[str]:
+        """Columns of a new coding sheet, in codebook order: what a coder types, plus the id the tool writes in."""
+        return [f["name"] for f in self.fields if f.get("eventdata", {}).get("derived") in (None, *WRITTEN_BACK)]
 
     @property
     def input_required_fields(self) -> list[str]:

@@ -33,6 +33,10 @@ INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EVIDENCE_SEPARATOR = re.compile(r"\s*(?:\.\.\.|…)\s*")
+UNKNOWN_ACTOR_FIX = (
+    "A new actor is added to schemas/actors.csv as a row: actor (the canonical name), inter (its actor type "
+    "1-8), country, start_date and end_date (YYYY-MM-DD, or empty), aliases (separated by '; ')."
+)
 TYPE_HINTS = {
     "integer": "expected a whole number such as 3",
     "number": "expected a decimal number with a point, such as 36.2119",
@@ -200,10 +204,15 @@ def apply_actors(events: pd.DataFrame, actors: ActorList, findings: Findings) ->
         resolution = resolve_actors(
             values, events.loc[values.index, "event_date"], events.loc[values.index, "country"], actors
         )
-        missing_hint = " Add the actor (name, inter, country, dates, aliases) to schemas/actors.csv."
         for index, name in values[resolution.unknown.to_numpy()].items():
-            hint = closest(str(name), names) or missing_hint
-            findings.add(int(index), "unknown-actor", column, f"{name!r} is not in the actor list.{hint}", name)  # type: ignore[call-overload]  # an int label
+            hint = closest(str(name), names)
+            findings.add(
+                int(index),  # type: ignore[call-overload]  # an int label
+                "unknown-actor",
+                column,
+                f"{name!r} is not in the actor list.{hint} {UNKNOWN_ACTOR_FIX}",
+                name,
+            )
         for kind, mask, text in (
             ("actor-not-active", resolution.inactive, "is not active on the event date; actors of that name:"),
             (
@@ -383,9 +392,9 @@ def check_with_pandera(events: pd.DataFrame, codebook: Codebook, findings: Findi
             continue  # already reported as a type error
         spec = codebook.field(str(column))
         value = case.failure_case
+        if column in derived and index in rows_with_problems and _left_empty(findings, index, str(column)):
+            continue  # a value the tool derived: the columns it is derived from are already reported
         if check == "not_nullable":
-            if column in derived and index in rows_with_problems:
-                continue  # the columns it is derived from are already reported
             findings.add(
                 index, "required-error", column, f"{column} is required. {spec.get('description', '')}".strip()
             )
@@ -414,6 +423,14 @@ def check_with_pandera(events: pd.DataFrame, codebook: Codebook, findings: Findi
             findings.add(index, info.code, column, f"{column} {info.rule}.{hint}", value)
         else:
             findings.add(index, "type-error", column, f"{column} failed {check}.", value)
+
+
+def _left_empty(findings: Findings, index: int, column: str) -> bool:
+    """True when the coder typed nothing in the cell (so its value, if any, was derived)."""
+    if column not in findings.raw.columns:
+        return True
+    cell: Any = findings.raw.at[index, column]
+    return cell is None or bool(pd.isna(cell))
 
 
 # --- named cross-field and cross-file checks (CODEBOOK.md, "Checks a tool can enforce") ---------
@@ -464,6 +481,8 @@ def check_actor2_inter2(events: pd.DataFrame, codebook: Codebook, findings: Find
 def check_actor_types(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
     """Each event type admits certain actor types and may need a second actor (checks 4, 5, 7)."""
     table = codebook.vocabulary("event_types").set_index("event_type")
+    types = codebook.vocabulary("actor_types")
+    labels = dict(zip(types["inter"].astype(int), types["actor_type"], strict=True)) if "actor_type" in types else {}
     for event_type, rule in table.iterrows():
         rows = (events["event_type"] == event_type).fillna(False).astype(bool)
         if not rows.any():
@@ -482,12 +501,23 @@ def check_actor_types(events: pd.DataFrame, codebook: Codebook, findings: Findin
             if column == "inter2":
                 checked &= events["actor2"].notna()
             bad = checked & ~values.isin(allowed).fillna(False).astype(bool)
+            rule_text = f"{event_type} events take {column} in {sorted(allowed)}"
+            typed = findings.raw[column].notna().to_numpy(dtype=bool) if column in findings.raw.columns else True
             findings.add_rows(
-                bad,
-                "inter-not-allowed",
-                column,
-                f"{event_type} events take {column} in {sorted(allowed)}; see the actor types in the codebook.",
+                bad & typed, "inter-not-allowed", column, f"{rule_text}; see the actor types in the codebook."
             )
+            # The code was derived from the actor list: the coder typed the actor, so the problem is named there.
+            actor_column = "actor1" if column == "inter1" else "actor2"
+            for index in events.index[(bad & ~typed).to_numpy(dtype=bool)]:
+                code = int(values.loc[index])
+                findings.add(
+                    int(index),
+                    "inter-not-allowed",
+                    actor_column,
+                    f"the actor list gives this actor {column} {code} ({labels.get(code, '?')}), but {rule_text}; "
+                    "code the actor that took part, or another event type.",
+                    events.at[index, actor_column],
+                )
 
 
 def check_civilian_targeting(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
@@ -729,8 +759,10 @@ def validate_project(
     )
     frames = []
     sheets: dict[str, Path] = {}
+    written_back = [f["name"] for f in codebook.fields if f.get("eventdata", {}).get("derived") == "event_id"]
+    id_column = written_back[0] if written_back else None
     for path in sheet_paths:
-        sheet = read_sheet(path, codebook.field_names, codebook.input_required_fields)
+        sheet = read_sheet(path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column)
         problems.extend(sheet.problems)
         frame = sheet.frame
         frame[SHEET_COLUMN] = display_path(path)
@@ -751,8 +783,54 @@ def validate_project(
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         files=tuple(display_path(p) for p in sheet_paths),
         rows=len(events),
+        warnings=tuple(metadata_warnings(codebook)),
     )
     return Validation(report, events, articles, codebook, new_ids, sheets)
+
+
+def metadata_warnings(codebook: Codebook) -> list[Problem]:
+    """What schemas/dataset.json still lacks for a release to be publishable: description, licence, a creator."""
+    dataset = codebook.dataset
+    where = display_path(codebook.path / "dataset.json")
+    found = []
+    description = dataset.get("description")
+    if not isinstance(description, str) or not description.strip():
+        found.append(
+            Problem(
+                "metadata-missing",
+                "the description is empty: write what the dataset covers (places, period, sources) in a sentence "
+                "or two; it becomes the description of every release.",
+                where,
+                column="description",
+            )
+        )
+    licences = [lic for lic in dataset.get("licenses") or [] if isinstance(lic, dict) and lic.get("name")]
+    if not licences:
+        found.append(
+            Problem(
+                "metadata-missing",
+                'no licence: add one with an SPDX id, e.g. "licenses": [{"name": "CC-BY-4.0", '
+                '"path": "https://creativecommons.org/licenses/by/4.0/", '
+                '"title": "Creative Commons Attribution 4.0"}].',
+                where,
+                column="licenses",
+            )
+        )
+    contributors = [c for c in dataset.get("contributors") or [] if isinstance(c, dict)]
+    creators = [
+        c for c in contributors if "creator" in (c.get("roles") or []) and (c.get("title") or c.get("familyName"))
+    ]
+    if not creators:
+        found.append(
+            Problem(
+                "metadata-missing",
+                'no contributor with the role "creator": add who made the dataset, e.g. "contributors": '
+                '[{"title": "Your name or organisation", "roles": ["creator"]}].',
+                where,
+                column="contributors",
+            )
+        )
+    return found
 
 
 def _expand(paths: Iterable[Path]) -> Iterable[Path]:

@@ -340,8 +340,9 @@ def test_resolve_actors_keeps_the_index_and_is_vectorised(actors: ActorList) -> 
         ),
         (
             "Zzyzx Brigade",
-            "'Zzyzx Brigade' is not in the actor list. Add the actor (name, inter, country, dates, aliases) to "
-            "schemas/actors.csv.",
+            "'Zzyzx Brigade' is not in the actor list. A new actor is added to schemas/actors.csv as a row: actor "
+            "(the canonical name), inter (its actor type 1-8), country, start_date and end_date (YYYY-MM-DD, or "
+            "empty), aliases (separated by '; ').",
         ),
     ],
 )

@@ -91,8 +91,10 @@ def built(project: Project) -> BuildResult:
 
 def test_build_writes_every_package_file(project: Project, built: BuildResult, seed_rows: list[dict[str, str]]) -> None:
     dataset = dataset_json(project)
-    assert built.version == dataset["version"]
-    assert built.package_dir == project.dist_dir / dataset["name"] / dataset["version"]
+    # Nothing is released yet: the package is a draft of what `eventdata release` would make, never a version.
+    assert (built.draft, built.version, built.next_version) == (True, "1.0.0-draft", "1.0.0")
+    assert built.package_dir == project.dist_dir / dataset["name"] / "draft"
+    assert descriptor(built.package_dir)["version"] == "1.0.0-draft"
     assert built.report.valid
     assert built.report.rows == len(seed_rows)
     assert set(file_hashes(built.package_dir)) >= PACKAGE_FILES
@@ -297,30 +299,58 @@ def test_build_same_version_identical_content_is_unchanged(project: Project, bui
     assert list(built.package_dir.parent.iterdir()) == [built.package_dir]  # no temporary folder left
 
 
-def test_build_refuses_existing_version_with_other_content(
+def test_build_of_changed_sheets_replaces_the_draft(
     project: Project, built: BuildResult, seed_rows: list[dict[str, str]], edit_sheet: Callable[..., Path]
 ) -> None:
     before = file_hashes(built.package_dir)
     edit_sheet({1: {"notes": seed_rows[1]["notes"] + " Corrected."}})
-    with pytest.raises(ReleaseError) as caught:
-        build_package(project)
-    message = str(caught.value)
-    assert built.version in message
-    assert str(built.package_dir) in message
-    assert "data/events.csv" in message
-    assert file_hashes(built.package_dir) == before
+    again = build_package(project)
+    assert (again.status, again.package_dir, again.version) == ("built", built.package_dir, "1.0.0-draft")
+    after = file_hashes(again.package_dir)
+    assert after == again.files
+    assert after["data/events.csv"] != before["data/events.csv"]
     assert list(built.package_dir.parent.iterdir()) == [built.package_dir]  # no temporary folder left
 
 
-def test_build_refused_version_leaves_inputs_untouched(
-    project: Project, built: BuildResult, seed_rows: list[dict[str, str]]
+def test_build_after_release_is_the_release_then_a_draft_of_the_next_version(
+    project: Project, seed_rows: list[dict[str, str]], edit_sheet: Callable[..., Path]
 ) -> None:
+    from eventdata.release import release_version
+
+    released = release_version(project, release_date=dt.date(2026, 12, 1))
+    assert (released.status, released.version) == ("released", "1.0.0")
+    assert released.path is not None
+    release_files = file_hashes(released.path)
+    same = build_package(project)
+    assert (same.status, same.package_dir, same.version, same.draft) == ("unchanged", released.path, "1.0.0", False)
+    edit_sheet({1: {"notes": seed_rows[1]["notes"] + " Corrected."}})
+    draft = build_package(project)
+    assert (draft.status, draft.version, draft.next_version, draft.previous) == (
+        "built",
+        "1.0.1-draft",
+        "1.0.1",
+        "1.0.0",
+    )
+    assert draft.counts["modified"] == 1
+    assert file_hashes(released.path) == release_files  # a release is never touched by build
+    corrected = release_version(project, release_date=dt.date(2026, 12, 2))
+    assert (corrected.status, corrected.version) == ("released", "1.0.1")  # the version the draft announced
+
+
+def test_build_refuses_an_out_dir_with_other_content_and_leaves_inputs_untouched(
+    project: Project, tmp_path: Path, seed_rows: list[dict[str, str]]
+) -> None:
+    out = tmp_path / "out"
+    assert build_package(project, out).status == "built"
+    before = file_hashes(out)
     new_event = dict(seed_rows[1], event_id_cnty="", event_date="2022-01-19", notes="On 19 January 2022, a new event.")
     write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", [*seed_rows, new_event])
     inputs = file_hashes(project.seeds_dir)
-    with pytest.raises(ReleaseError):
-        build_package(project)
+    with pytest.raises(ReleaseError) as caught:
+        build_package(project, out)
+    assert str(out) in str(caught.value)
     assert file_hashes(project.seeds_dir) == inputs
+    assert file_hashes(out) == before
 
 
 # --- reading a package back -----------------------------------------------------------------------
@@ -385,3 +415,72 @@ def test_build_empty_dataset(project: Project) -> None:
     assert events.empty
     assert list(events.columns) == table.column_names
     assert (result.package_dir / "data" / "events.csv").read_text(encoding="utf-8").count("\n") == 1  # header only
+
+
+# --- categoricals: the codebook's whole vocabulary, in every version --------------------------------------
+
+
+def test_build_parquet_dictionaries_hold_the_whole_vocabulary_in_codebook_order(built: BuildResult) -> None:
+    from eventdata.schema import load_codebook
+
+    codebook = load_codebook(built.package_dir / "sources" / "schemas")
+    frame = pd.read_parquet(built.package_dir / "data" / "events.parquet")
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    assert categorical == ["disorder_type", "event_type", "sub_event_type", "region", "country"]
+    for name in categorical:
+        vocabulary = codebook.field(name)["constraints"]["enum"]
+        assert list(frame[name].cat.categories) == vocabulary, name
+        assert len(vocabulary) > frame[name].nunique()  # unused values are kept
+    assert descriptor(built.package_dir)["eventdata:package_format"] == 2
+    events = read_events(built.package_dir)
+    assert {c: events[c].dtype for c in categorical} == {c: frame[c].dtype for c in categorical}
+
+
+def test_read_events_of_two_versions_gives_identical_categorical_dtypes() -> None:
+    from tests.conftest import REPO
+
+    releases = REPO / "dist-data" / "eventdata-seeds"
+    old, new = read_events(releases / "1.0.0"), read_events(releases / "1.1.0")
+    assert old.dtypes.to_dict() == new.dtypes.to_dict()
+    assert isinstance(old["event_type"].dtype, pd.CategoricalDtype)
+    assert len(old["country"].cat.categories) > 200  # the countries vocabulary, not the one country present
+    both = pd.concat([old, new], ignore_index=True)
+    for name in ("disorder_type", "event_type", "sub_event_type", "region", "country"):
+        assert both[name].dtype == old[name].dtype, name
+
+
+def test_read_events_of_an_empty_dataset_keeps_the_vocabulary(project: Project) -> None:
+    for sheet in project.sheet_paths():
+        sheet.unlink()
+    result = build_package(project)
+    events = read_events(result.package_dir)
+    assert events.empty
+    assert list(events["event_type"].cat.categories)[:2] == ["Battles", "Protests"]
+
+
+def test_build_of_the_repository_is_its_configured_release_in_its_own_format(tmp_path: Path) -> None:
+    """The seeds releases were written in package format 1: the sheets still reproduce 1.1.0, byte for byte."""
+    from tests.conftest import REPO
+
+    root = tmp_path / "repository"
+    for folder in ("schemas", "seeds", "dist-data"):
+        shutil.copytree(REPO / folder, root / folder)
+    release = root / "dist-data" / "eventdata-seeds" / "1.1.0"
+    assert "eventdata:package_format" not in descriptor(release)
+    result = build_package(Project(root))
+    assert (result.status, result.package_dir, result.version, result.draft) == ("unchanged", release, "1.1.0", False)
+    copied = build_package(Project(root), tmp_path / "copy")
+    assert copied.status == "built"
+    assert file_hashes(tmp_path / "copy") == file_hashes(release)
+    assert not (release.parent / "draft").exists()
+
+
+def test_build_after_a_metadata_change_only_is_a_draft_release_would_not_make(project: Project) -> None:
+    from eventdata.release import release_version
+
+    assert release_version(project, release_date=dt.date(2026, 12, 1)).status == "released"
+    path = project.schemas_dir / "dataset.json"
+    path.write_text(json.dumps({**dataset_json(project), "description": "Reworded."}), encoding="utf-8")
+    draft = build_package(project)
+    assert (draft.status, draft.draft, draft.version, draft.next_version) == ("built", True, "1.0.1-draft", None)
+    assert release_version(project, release_date=dt.date(2026, 12, 2)).status == "nothing-to-release"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -99,9 +100,11 @@ def test_cli_build_prints_package_dir(project: Project, in_dir: Path) -> None:
     result = run("--project", "dataset", "build")
     assert result.exit_code == 0, result.output
     dataset = json.loads((project.schemas_dir / "dataset.json").read_text(encoding="utf-8"))
-    package_dir = Path("dataset") / "dist-data" / dataset["name"] / dataset["version"]
+    package_dir = Path("dataset") / "dist-data" / dataset["name"] / "draft"  # nothing is released yet
     assert result.stdout == f"{package_dir}\n"
-    assert f"Built version {dataset['version']}" in result.stderr
+    assert "Draft 1.0.0-draft of 12 event(s) was written" in result.stderr
+    assert "A draft is not a release: `eventdata release` makes version 1.0.0." in result.stderr
+    assert json.loads((package_dir / "datapackage.json").read_text(encoding="utf-8"))["version"] == "1.0.0-draft"
     for name in ("datapackage.json", "README.md", "codebook.md", "data/events.csv", "data/events.parquet"):
         assert (package_dir / name).is_file(), name
 
@@ -126,26 +129,56 @@ def test_cli_build_twice_says_identical(project: Project, in_dir: Path) -> None:
     second = run("--project", "dataset", "build")
     assert second.exit_code == 0, second.output
     assert second.stdout == first.stdout
-    assert "identical" in second.stderr
+    assert "Draft 1.0.0-draft of 12 event(s) is up to date" in second.stderr
     assert package_files(Path(first.stdout.strip())) == files
 
 
-def test_cli_build_changed_content_exit_2(
+def test_cli_build_after_a_release_is_that_release(project: Project, in_dir: Path) -> None:
+    released = run("--project", "dataset", "release", "--date", "2026-12-01")
+    assert released.exit_code == 0, released.output
+    files = package_files(Path(released.stdout.strip()))
+    built = run("--project", "dataset", "build")
+    assert built.exit_code == 0, built.output
+    assert built.stdout == released.stdout
+    assert "The sheets hold released version 1.0.0, unchanged" in built.stderr
+    assert package_files(Path(built.stdout.strip())) == files
+
+
+def test_cli_build_of_edited_sheets_is_a_draft_never_a_release(
     project: Project, in_dir: Path, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
 ) -> None:
-    first = run("--project", "dataset", "build")
-    assert first.exit_code == 0, first.output
-    package_dir = Path(first.stdout.strip())
-    files = package_files(package_dir)
+    released = run("--project", "dataset", "release", "--date", "2026-12-01")
+    assert released.exit_code == 0, released.output
+    release_dir = Path(released.stdout.strip())
+    files = package_files(release_dir)
     edit_sheet({1: {"notes": seed_rows[1]["notes"] + " Corrected."}})
-    second = run("--project", "dataset", "build")
+    built = run("--project", "dataset", "build")
+    assert built.exit_code == 0, built.output
+    assert Path(built.stdout.strip()) == release_dir.parent / "draft"
+    assert "Draft 1.0.1-draft of 12 event(s) was written (since 1.0.0: 0 added, 1 corrected, 0 deleted)" in (
+        built.stderr
+    )
+    assert "`eventdata release` makes version 1.0.1." in built.stderr
+    assert package_files(release_dir) == files  # the release is untouched
+    assert sorted(p.name for p in release_dir.parent.iterdir()) == ["1.0.0", "CHANGELOG.md", "catalog.json", "draft"]
+    again = run("--project", "dataset", "release", "--date", "2026-12-02")
+    assert again.exit_code == 0, again.output
+    assert "Released 1.0.1" in again.stderr
+
+
+def test_cli_build_out_dir_with_other_content_exit_2(
+    project: Project, in_dir: Path, edit_sheet: Callable[..., Path], seed_rows: list[dict[str, str]]
+) -> None:
+    first = run("--project", "dataset", "build", "--out-dir", "out")
+    assert first.exit_code == 0, first.output
+    files = package_files(in_dir / "out")
+    edit_sheet({1: {"notes": seed_rows[1]["notes"] + " Corrected."}})
+    second = run("--project", "dataset", "build", "--out-dir", "out")
     assert second.exit_code == 2
     assert second.stdout == ""
-    assert second.stderr.startswith("Error: Version ")
-    assert "never overwritten" in second.stderr
+    assert second.stderr.startswith("Error: Version 1.0.0-draft already exists")
     assert_no_traceback(second)
-    assert package_files(package_dir) == files
-    assert list(package_dir.parent.iterdir()) == [package_dir]
+    assert package_files(in_dir / "out") == files
 
 
 def test_cli_build_bad_source_date_epoch_exit_2(project: Project, in_dir: Path) -> None:
@@ -167,7 +200,7 @@ def test_cli_init_then_build(in_dir: Path) -> None:
     built = run("--project", "ds", "build")
     assert built.exit_code == 0, built.output
     package_dir = Path(built.stdout.strip())
-    assert package_dir == Path("ds") / "dist-data" / "ds" / "0.1.0"
+    assert package_dir == Path("ds") / "dist-data" / "ds" / "draft"
     assert (package_dir / "datapackage.json").is_file()
     assert (package_dir / "data" / "events.parquet").is_file()
 
@@ -359,5 +392,80 @@ def test_cli_python_m_eventdata_build(tmp_path: Path) -> None:
     package_dir = Path(completed.stdout.strip())
     assert package_dir.parent.parent == copy / "dist-data"
     assert (package_dir / "datapackage.json").is_file()
-    assert "Built version" in completed.stderr
+    assert "Draft 1.0.0-draft" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+# --- warnings: empty metadata is said, never a failure -------------------------------------------------
+
+
+def test_cli_validate_and_build_warn_about_empty_metadata(in_dir: Path) -> None:
+    assert run("init", "ds").exit_code == 0
+    validated = run("--project", "ds", "validate")
+    assert validated.exit_code == 0, validated.output
+    warnings = [line for line in validated.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w.split(" [")[0] for w in warnings] == [
+        "warning: ds/schemas/dataset.json: description",
+        "warning: ds/schemas/dataset.json: licenses",
+        "warning: ds/schemas/dataset.json: contributors",
+    ]
+    assert all("[metadata-missing]" in w for w in warnings)
+    assert '"roles": ["creator"]' in warnings[2]
+    as_json = run("--project", "ds", "validate", "--json")
+    assert as_json.exit_code == 0
+    report = json.loads(as_json.stdout)
+    assert (report["valid"], report["problems"], report["counts"]) == (True, [], {})
+    assert [w["column"] for w in report["warnings"]] == ["description", "licenses", "contributors"]
+    built = run("--project", "ds", "build")
+    assert built.exit_code == 0
+    assert sum(line.startswith("warning: ") for line in built.stderr.splitlines()) == 3
+    # Filled in as the warnings say, they are gone.
+    dataset_path = in_dir / "ds" / "schemas" / "dataset.json"
+    dataset = json.loads(dataset_path.read_text(encoding="utf-8"))
+    dataset["description"] = "Events coded from local news."
+    dataset["licenses"] = [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}]
+    dataset["contributors"] = [{"title": "A. Coder", "roles": ["creator"]}]
+    dataset_path.write_text(json.dumps(dataset), encoding="utf-8")
+    clean = run("--project", "ds", "validate")
+    assert clean.exit_code == 0
+    assert "warning" not in clean.stderr
+
+
+# --- a sheet without an id column ----------------------------------------------------------------------
+
+
+def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
+    project: Project, in_dir: Path, seed_rows: list[dict[str, str]]
+) -> None:
+    columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
+    sheet = write_rows(
+        project.sheets_dir / f"{SEED_ARTICLE}.csv", [{**r, "event_id_cnty": ""} for r in seed_rows[:2]], columns
+    )
+    project.id_registry.unlink()
+    first = run("--project", "dataset", "build")
+    assert first.exit_code == 0, first.output
+    assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in first.stderr
+    header = sheet.read_text(encoding="utf-8").splitlines()[0]
+    assert header == ",".join([*columns, "event_id_cnty"])
+    # A row appended in the layout the sheet had before: it lacks only the trailing id cell.
+    with sheet.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow([seed_rows[2][c] for c in columns])
+    validated = run("--project", "dataset", "validate")
+    assert validated.exit_code == 0, validated.output
+    second = run("--project", "dataset", "build")
+    assert second.exit_code == 0, second.output
+    assert "had no event_id_cnty column" not in second.stderr
+    ids = [line.rsplit(",", 1)[1] for line in sheet.read_text(encoding="utf-8").splitlines()[1:]]
+    assert ids == ["SYR1", "SYR2", "SYR3"]
+
+
+def test_cli_release_says_it_added_the_id_column(
+    project: Project, in_dir: Path, seed_rows: list[dict[str, str]]
+) -> None:
+    columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
+    write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", seed_rows[:1], columns)
+    project.id_registry.unlink()
+    released = run("--project", "dataset", "release", "--date", "2026-12-01")
+    assert released.exit_code == 0, released.output
+    assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in released.stderr
+    assert "Released 1.0.0 (first release): 1 added" in released.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from eventdata.ids import (
     write_ids_into_sheet,
 )
 from eventdata.project import Project
-from eventdata.release import release_version
+from eventdata.release import ReleaseResult, release_version
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN
 from eventdata.validate import validate_project
 from tests.conftest import SEED_ARTICLE, read_rows, write_rows
@@ -75,8 +74,16 @@ def sheet_ids(path: Path) -> list[str]:
     return [r["event_id_cnty"] for r in read_rows(path)]
 
 
-def release_ids(result: BuildResult) -> list[str]:
-    return pq.read_table(result.package_dir / "data" / "events.parquet").column("event_id_cnty").to_pylist()
+def release_ids(result: BuildResult | ReleaseResult) -> list[str]:
+    folder = result.package_dir if isinstance(result, BuildResult) else result.path
+    assert folder is not None
+    return pq.read_table(folder / "data" / "events.parquet").column("event_id_cnty").to_pylist()
+
+
+def released(project: Project, when: date) -> ReleaseResult:
+    result = release_version(project, release_date=when, today=TODAY)
+    assert result.status == "released", [p.format() for p in result.report.problems]
+    return result
 
 
 def built(project: Project) -> BuildResult:
@@ -206,7 +213,14 @@ def test_write_ids_into_sheet_adds_the_column_when_absent(tmp_path: Path) -> Non
     path = tmp_path / "sheet.csv"
     path.write_text('notes,country\n"a\nb",Syria\nc,Syria\n', encoding="utf-8")
     write_ids_into_sheet(path, {2: "SYR5", 4: "SYR6"})
-    assert path.read_text(encoding="utf-8") == 'event_id_cnty,notes,country\nSYR5,"a\nb",Syria\nSYR6,c,Syria\n'
+    assert path.read_text(encoding="utf-8") == 'notes,country,event_id_cnty\n"a\nb",Syria,SYR5\nc,Syria,SYR6\n'
+
+
+def test_write_ids_into_sheet_fills_a_row_lacking_only_the_trailing_id_cell(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_text("notes,country,event_id_cnty\na,Syria,SYR5\nb,Syria\n", encoding="utf-8")
+    write_ids_into_sheet(path, {3: "SYR6"})
+    assert path.read_text(encoding="utf-8") == "notes,country,event_id_cnty\na,Syria,SYR5\nb,Syria,SYR6\n"
 
 
 def test_write_ids_into_sheet_finds_the_column_anywhere_in_the_header(tmp_path: Path) -> None:
@@ -241,7 +255,7 @@ def test_record_assignment_writes_sheets_then_appends_to_the_registry(tmp_path: 
     )
     record_assignment(registry_path, {"shown/a.csv": first, "shown/b.csv": second}, new)
     assert first.read_text(encoding="utf-8") == "event_id_cnty,country\nSYR2,Syria\nSYR1,Syria\n"
-    assert second.read_text(encoding="utf-8") == "event_id_cnty,country\nIRQ1,Iraq\n"
+    assert second.read_text(encoding="utf-8") == "country,event_id_cnty\nIraq,IRQ1\n"
     assert (
         registry_path.read_text(encoding="utf-8") == "event_id_cnty,first_sheet\nSYR1,a.csv\nSYR2,a.csv\nIRQ1,b.csv\n"
     )
@@ -299,7 +313,7 @@ def test_build_numbers_new_rows_per_country_and_writes_sheets_and_registry(
         "SYR1", "SYR2", "SYR14", *(f"SYR{n}" for n in range(3, 12)), "SYR13", "IRQ1",
     ]  # fmt: skip
     assert sheet_ids(other) == ["SYR15", "IRQ2"]
-    assert list(read_rows(other)[0]) == ["event_id_cnty", *coder_columns]
+    assert list(read_rows(other)[0]) == [*coder_columns, "event_id_cnty"]
     assert registry_rows(project) == [
         *before_registry,
         ("SYR14", f"{SEED_ARTICLE}.csv"),
@@ -361,7 +375,7 @@ def test_recode_move_delete_and_add_keeps_every_surviving_id(project: Project, s
     """The issue's done-when: ids survive re-coding, moving between sheets and deleting other rows."""
     seed_sheet = project.sheets_dir / f"{SEED_ARTICLE}.csv"
     write_rows(seed_sheet, [*seed_rows, new_event(seed_rows, 1, event_date="2022-01-19", notes="First new row.")])
-    first = built(project)
+    first = released(project, date(2026, 11, 25))
     by_id = {r["event_id_cnty"]: r for r in read_rows(seed_sheet)}
     assert by_id["SYR14"]["notes"] == "First new row."
 
@@ -372,14 +386,11 @@ def test_recode_move_delete_and_add_keeps_every_surviving_id(project: Project, s
     kept = [recoded, *(r for r in rows[1:] if r["event_id_cnty"] not in {"SYR5", "SYR13"})]
     write_rows(seed_sheet, [*kept, new_event(seed_rows, 1, event_date="2022-01-18", notes="Second new row.")])
     write_rows(project.sheets_dir / "002_moved.csv", [moved])
-    dataset = project.schemas_dir / "dataset.json"
-    config = json.loads(dataset.read_text(encoding="utf-8"))
-    dataset.write_text(json.dumps({**config, "version": "1.2.0"}, indent=2) + "\n", encoding="utf-8")
 
-    second = built(project)
+    second = released(project, date(2026, 11, 26))
 
-    assert second.version == "1.2.0"
-    assert second.previous == first.version == "1.1.0"
+    assert second.version == "1.1.0"
+    assert second.previous == first.version == "1.0.0"
     after = {r["event_id_cnty"]: r for r in read_rows(seed_sheet) + read_rows(project.sheets_dir / "002_moved.csv")}
     survivors = set(by_id) - {"SYR13"}
     assert {k: after[k]["notes"] for k in survivors} == {k: by_id[k]["notes"] for k in survivors}
@@ -387,9 +398,10 @@ def test_recode_move_delete_and_add_keeps_every_surviving_id(project: Project, s
     assert set(release_ids(second)) == survivors | {"SYR15"}
     assert set(release_ids(first)) == set(by_id)
     assert second.counts == {"added": 1, "modified": 1, "modified_cells": 1, "deleted": 1, "unchanged": 11}
-    deleted = pd.read_csv(second.package_dir / "changes" / "deleted.csv", dtype=str)
+    assert second.path is not None
+    deleted = pd.read_csv(second.path / "changes" / "deleted.csv", dtype=str)
     assert deleted["event_id_cnty"].tolist() == ["SYR13"]
-    modified = pd.read_csv(second.package_dir / "changes" / "modified.csv", dtype=str)
+    modified = pd.read_csv(second.path / "changes" / "modified.csv", dtype=str)
     assert modified[modified["column"] != "timestamp"][["event_id_cnty", "column", "old_value", "new_value"]].to_dict(
         "records"
     ) == [{"event_id_cnty": "SYR1", "column": "fatalities", "old_value": "13", "new_value": "14"}]

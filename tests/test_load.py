@@ -135,8 +135,14 @@ def test_load_over_http_downloads_once_then_uses_the_cache(server: Server, cache
     first = eventdata.load(server.url)
 
     pd.testing.assert_frame_equal(first, read_events(SEEDS / "1.1.0"))
-    assert server.requests == ["/eventdata-seeds/catalog.json", f"/eventdata-seeds/1.1.0/{PARQUET}"]
-    assert cached_files(cache) == [f"files/{digest[:2]}/{digest}"]
+    # datapackage.json too: its Table Schema gives the categoricals the codebook's whole vocabulary.
+    assert server.requests == [
+        "/eventdata-seeds/catalog.json",
+        f"/eventdata-seeds/1.1.0/{PARQUET}",
+        "/eventdata-seeds/1.1.0/datapackage.json",
+    ]
+    descriptor = sha256(SEEDS / "1.1.0" / "datapackage.json")
+    assert cached_files(cache) == sorted([f"files/{digest[:2]}/{digest}", f"files/{descriptor[:2]}/{descriptor}"])
     assert (cache / "files" / digest[:2] / digest).read_bytes() == latest.read_bytes()
 
     server.requests.clear()
@@ -150,9 +156,14 @@ def test_load_over_http_a_given_version(server: Server, cache: Path) -> None:
     loaded = eventdata.load(server.url + "catalog.json", version="1.0.0")
 
     pd.testing.assert_frame_equal(loaded, read_events(SEEDS / "1.0.0"))
-    assert server.requests == ["/eventdata-seeds/catalog.json", f"/eventdata-seeds/1.0.0/{PARQUET}"]
+    assert server.requests == [
+        "/eventdata-seeds/catalog.json",
+        f"/eventdata-seeds/1.0.0/{PARQUET}",
+        "/eventdata-seeds/1.0.0/datapackage.json",
+    ]
     digest = sha256(SEEDS / "1.0.0" / PARQUET)
-    assert cached_files(cache) == [f"files/{digest[:2]}/{digest}"]
+    descriptor = sha256(SEEDS / "1.0.0" / "datapackage.json")
+    assert cached_files(cache) == sorted([f"files/{digest[:2]}/{digest}", f"files/{descriptor[:2]}/{descriptor}"])
 
 
 def test_load_over_http_from_the_cache_when_the_server_is_gone(server: Server) -> None:
@@ -185,7 +196,7 @@ def test_update_over_http(server: Server, tmp_path: Path) -> None:
 
     assert sha256(local) == sha256(SEEDS / "1.1.0" / PARQUET)
     assert sorted(server.requests) == sorted(
-        ["/eventdata-seeds/catalog.json"]
+        ["/eventdata-seeds/catalog.json", "/eventdata-seeds/1.1.0/datapackage.json"]  # its package format
         + [f"/eventdata-seeds/1.1.0/changes/{n}.csv" for n in ("added", "modified", "deleted")]
     )
 
@@ -206,7 +217,7 @@ def test_update_parquet_from_1_0_0_equals_1_1_0(local_1_0_0: Path) -> None:
     assert eventdata.update_parquet(local_1_0_0, SEEDS) == "1.1.0"
 
     assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.0" / PARQUET)
-    pd.testing.assert_frame_equal(read_events(local_1_0_0), read_events(SEEDS / "1.1.0"))
+    pd.testing.assert_frame_equal(pd.read_parquet(local_1_0_0), pd.read_parquet(SEEDS / "1.1.0" / PARQUET))
     assert [p.name for p in local_1_0_0.parent.iterdir()] == ["events.parquet"]  # no temporary file left
 
 
@@ -215,7 +226,7 @@ def test_cli_update_from_1_0_0_equals_1_1_0(local_1_0_0: Path) -> None:
 
     assert (result.exit_code, result.stderr, result.stdout) == (0, f"{local_1_0_0} is at version 1.1.0.\n", "")
     assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.0" / PARQUET)
-    pd.testing.assert_frame_equal(read_events(local_1_0_0), read_events(SEEDS / "1.1.0"))
+    pd.testing.assert_frame_equal(pd.read_parquet(local_1_0_0), pd.read_parquet(SEEDS / "1.1.0" / PARQUET))
 
 
 @pytest.mark.parametrize(("start", "to"), [("1.1.0", "latest"), ("1.1.0", "1.1.0"), ("1.0.0", "1.0.0")])
@@ -253,3 +264,34 @@ def test_update_keeps_the_file_permissions(local_1_0_0: Path) -> None:
     eventdata.update_parquet(local_1_0_0, SEEDS)
 
     assert oct(local_1_0_0.stat().st_mode & 0o777) == "0o644"
+
+
+def test_update_parquet_across_package_formats(tmp_path: Path) -> None:
+    """1.0.0 → 1.1.0 (format 1, dictionaries of the values present) → 1.2.0 (format 2, whole vocabularies)."""
+    import json
+    from datetime import date
+
+    from eventdata.project import Project
+    from eventdata.release import release_version
+    from tests.conftest import SEED_ARTICLE, read_rows, write_rows
+
+    root = tmp_path / "repository"
+    for folder in ("schemas", "seeds", "dist-data"):
+        shutil.copytree(REPO / folder, root / folder)
+    sheet = root / "seeds" / "sheets" / f"{SEED_ARTICLE}.csv"
+    rows = read_rows(sheet)
+    added = dict(rows[1], event_id_cnty="", event_date="2022-01-21", notes="On 21 January 2022, a new event.")
+    write_rows(sheet, [*rows, added])
+    result = release_version(Project(root), release_date=date(2026, 12, 31))
+    assert (result.status, result.version) == ("released", "1.2.0")
+    dataset = root / "dist-data" / "eventdata-seeds"
+    assert json.loads((dataset / "1.2.0" / "datapackage.json").read_text())["eventdata:package_format"] == 2
+    local = tmp_path / "mine.parquet"
+    shutil.copyfile(SEEDS / "1.0.0" / PARQUET, local)
+
+    assert eventdata.update_parquet(local, dataset) == "1.2.0"
+
+    assert sha256(local) == sha256(dataset / "1.2.0" / PARQUET)
+    categories = pd.read_parquet(local)["event_type"].cat.categories
+    assert list(categories) == list(read_events(dataset / "1.2.0")["event_type"].cat.categories)
+    assert len(categories) == 6

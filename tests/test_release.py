@@ -655,6 +655,12 @@ def test_diff_of_the_repository_releases_as_a_table(repository: Project) -> None
         "  deleted          1\n"
         "  unchanged       10\n"
         "\n"
+        "added (1): SYR13\n"
+        "\n"
+        "deleted (1): SYR12\n"
+        "\n"
+        "modified (1): SYR1\n"
+        "\n"
         "  event          column             old                            new\n"
         "  SYR1           geo_precision      2                              1\n"
     )

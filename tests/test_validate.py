@@ -413,23 +413,27 @@ def test_validate_violence_against_civilians_is_valid(project: Project, check: C
     [
         (
             {**PEACEFUL_PROTEST, "actor1": "Islamic State (Syria)"},
-            "inter1",
-            "Protests events take inter1 in [6]; see the actor types in the codebook.",
+            "actor1",
+            "the actor list gives this actor inter1 2 (Rebel group), but Protests events take inter1 in [6]; "
+            "code the actor that took part, or another event type.",
         ),
         (
             {**PEACEFUL_PROTEST, "event_type": "Riots", "sub_event_type": "Violent demonstration"},
-            "inter1",
-            "Riots events take inter1 in [5]; see the actor types in the codebook.",
+            "actor1",
+            "the actor list gives this actor inter1 6 (Protesters), but Riots events take inter1 in [5]; "
+            "code the actor that took part, or another event type.",
         ),
         (
             {**VIOLENCE_AGAINST_CIVILIANS, "actor2": "Unidentified Armed Group (Syria)"},
-            "inter2",
-            "Violence against civilians events take inter2 in [7]; see the actor types in the codebook.",
+            "actor2",
+            "the actor list gives this actor inter2 3 (Political militia), but Violence against civilians events "
+            "take inter2 in [7]; code the actor that took part, or another event type.",
         ),
         (
             {"actor2": "Civilians (Syria)"},
-            "inter2",
-            "Battles events take inter2 in [1, 2, 3, 4, 8]; see the actor types in the codebook.",
+            "actor2",
+            "the actor list gives this actor inter2 7 (Civilians), but Battles events take inter2 in [1, 2, 3, 4, 8]; "
+            "code the actor that took part, or another event type.",
         ),
     ],
     ids=["protest-by-rebels", "riot-by-protesters", "civilians-attacked-by-militia", "battle-with-civilians"],
@@ -437,9 +441,11 @@ def test_validate_violence_against_civilians_is_valid(project: Project, check: C
 def test_validate_inter_not_allowed(
     check: Callable[..., Report], changes: dict[str, str], column: str, message: str
 ) -> None:
+    # The coder typed the actor, not its code: the problem is located at the actor, whose name it quotes.
     report = check({0: changes})
     assert located(report) == [(2, column, "inter-not-allowed")]
     assert report.problems[0].message == message
+    assert report.problems[0].value == changes[column]
 
 
 def test_validate_inter_not_allowed_for_typed_codes(
@@ -809,4 +815,5 @@ def test_validate_valid_report_to_dict(project: Project) -> None:
     data = validate_project(project, today=TODAY).report.to_dict()
     assert json.loads(json.dumps(data)) == {
         "valid": True, "files": [SHEET], "rows": 12, "problem_count": 0, "counts": {}, "problems": [],
+        "warnings": [],
     }  # fmt: skip

@@ -121,8 +121,14 @@ def _needs_line_map(data: bytes, table: pa.Table) -> bool:
     return bool(data.count(b"\n") != expected)
 
 
-def read_sheet(path: Path, known_columns: Sequence[str], required_columns: Sequence[str]) -> Sheet:
-    """Read a sheet as strings; every problem with the file itself is returned, none raised."""
+def read_sheet(
+    path: Path, known_columns: Sequence[str], required_columns: Sequence[str], trailing_optional: str | None = None
+) -> Sheet:
+    """Read a sheet as strings; every problem with the file itself is returned, none raised.
+
+    When the last column is trailing_optional (the id column the tool adds), a row lacking only that cell is
+    read with the cell empty: it was typed in the layout the sheet had before the tool added the column.
+    """
     name = display_path(path)
     try:
         data = path.read_bytes()
@@ -164,7 +170,8 @@ def read_sheet(path: Path, known_columns: Sequence[str], required_columns: Seque
             lines = pd.Series(range(2, table.num_rows + 2), dtype="int64")
             columns: dict[str, Any] = {c: table[c] for c in header}
         else:
-            columns, lines, ragged = _careful_columns(list(records), header, name)
+            optional = trailing_optional is not None and header[-1] == trailing_optional
+            columns, lines, ragged = _careful_columns(list(records), header, name, optional_last=optional)
             problems += ragged
     except MalformedCSV as err:
         message = f"malformed CSV in the record starting here ({err.reason}); check for an unbalanced double quote."
@@ -218,7 +225,7 @@ def _check_header(
 
 
 def _careful_columns(
-    records: list[tuple[int, list[str]]], header: list[str], name: str
+    records: list[tuple[int, list[str]]], header: list[str], name: str, *, optional_last: bool = False
 ) -> tuple[dict[str, list[str]], pd.Series, list[Problem]]:
     """Columns from the csv module, keeping the line of each row and reporting ragged rows."""
     width = len(header)
@@ -226,6 +233,8 @@ def _careful_columns(
     kept: list[list[str]] = []
     lines: list[int] = []
     for line, cells in records:
+        if optional_last and len(cells) == width - 1:
+            cells = [*cells, ""]
         if len(cells) != width:
             code = "extra-cell" if len(cells) > width else "missing-cell"
             problems.append(

@@ -1,0 +1,187 @@
+"""Adding an article to a dataset (text + index row, hashed by the tool) and starting its coding sheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from eventdata.errors import SourceError
+from eventdata.files import sha256_file, write_atomic
+from eventdata.project import Project
+from eventdata.schema import load_codebook
+from eventdata.sources.articles import INDEX_COLUMNS, is_safe_article_id, sha256_bytes
+from eventdata.sources.sheets import closest, display_path
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+NUMBERED_ID = re.compile(r"^(\d{3,})_")
+
+
+@dataclass(frozen=True)
+class AddedArticle:
+    """An article added to seeds/: its id, where its text went, and its sha256."""
+
+    article_id: str
+    text_path: Path
+    sha256: str
+    index_line: int
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One row of seeds/articles.csv as written, with its line."""
+
+    line: int
+    cells: dict[str, str]
+
+
+def _index_rows(index: Path) -> tuple[list[str], list[IndexRow], str]:
+    """Header, rows and line ending of the article index (a missing index is an empty one)."""
+    if not index.is_file():
+        return list(INDEX_COLUMNS), [], "\n"
+    try:
+        text = index.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SourceError(f"{display_path(index)} is not UTF-8 (byte {err.start}); save it as UTF-8.") from err
+    first_break = text.find("\n")
+    newline = "\r\n" if first_break > 0 and text[first_break - 1] == "\r" else "\n"
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    missing = [c for c in ("article_id", "sha256") if c not in header]
+    if missing:
+        raise SourceError(f"{display_path(index)}:1: the header lacks {missing}; expected {','.join(INDEX_COLUMNS)}.")
+    rows = []
+    line = 2
+    for cells in reader:
+        start, line = line, reader.line_num + 1
+        if any(c.strip() for c in cells):
+            rows.append(IndexRow(start, {k: v.strip() for k, v in zip(header, cells, strict=False)}))
+    return header, rows, newline
+
+
+def next_article_id(rows: list[IndexRow], digest: str) -> str:
+    """The next id in the dataset's numbering: NNN_ (one more than the highest so far) + 16 hex of the sha256."""
+    numbers = [int(m.group(1)) for r in rows if (m := NUMBERED_ID.match(r.cells.get("article_id", "")))]
+    return f"{max(numbers) + 1 if numbers else 0:03d}_{digest[:16]}"
+
+
+def add_article(
+    project: Project,
+    source: Path,
+    *,
+    title: str,
+    publisher: str,
+    published: date,
+    url: str = "",
+    language: str = "en",
+    article_id: str | None = None,
+    notes: str = "",
+) -> AddedArticle:
+    """Copy an article text into seeds/articles/<id>.txt and add its row, with the sha256, to seeds/articles.csv.
+
+    A text already in the dataset (same sha256) or an id already used is refused; nothing is written then. The
+    index is rewritten atomically, so it is never left half-written.
+    """
+    try:
+        data = source.read_bytes()
+    except OSError as err:
+        raise SourceError(f"Cannot read the article {source}: {err.strerror}.") from err
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SourceError(f"{source} is not UTF-8 at byte {err.start}; save the text as UTF-8.") from err
+    if not text.strip():
+        raise SourceError(f"{source} is empty; an article needs its text.")
+    for name, value in (("title", title), ("publisher", publisher)):
+        if not value.strip():
+            raise SourceError(f"--{name} is required; write 'unknown' if it is not known.")
+    if not LANGUAGE.match(language):
+        raise SourceError(f"--language {language!r} must be an ISO 639-1 code such as en, ar or fr.")
+    if published > date.today():
+        raise SourceError(f"--published {published.isoformat()} is in the future.")
+    digest = sha256_bytes(data)
+    index = project.articles_index
+    header, rows, newline = _index_rows(index)
+    shown = display_path(index)
+    articles_dir = project.articles_dir
+    for row in rows:
+        listed_text = articles_dir / f"{row.cells.get('article_id', '')}.txt"
+        same = row.cells.get("sha256", "").lower() == digest or (
+            is_safe_article_id(row.cells.get("article_id", ""))
+            and listed_text.is_file()
+            and sha256_file(listed_text) == digest
+        )
+        if same:
+            raise SourceError(
+                f"{source} has the same text (sha256 {digest}) as article {row.cells['article_id']!r} "
+                f"({shown}:{row.line}); an article is added once: cite {row.cells['article_id']} in the sheets."
+            )
+    chosen = article_id or next_article_id(rows, digest)
+    if not is_safe_article_id(chosen):
+        raise SourceError(f"Article id {chosen!r} must be a file name: letters, digits, '_', '.', '-', no '..' or '/'.")
+    for row in rows:
+        if row.cells.get("article_id") == chosen:
+            raise SourceError(f"Article id {chosen!r} is already used ({shown}:{row.line}); choose another with --id.")
+    target = articles_dir / f"{chosen}.txt"
+    if target.exists() and target.resolve() != source.resolve():
+        raise SourceError(
+            f"{display_path(target)} exists but is not in {shown}; add that file itself "
+            f"(`eventdata add-article {display_path(target)} …`) or choose another id with --id."
+        )
+    values = {
+        "article_id": chosen,
+        "title": title.strip(),
+        "publisher": publisher.strip(),
+        "url": url.strip(),
+        "published": published.isoformat(),
+        "language": language,
+        "sha256": digest,
+        "notes": notes.strip(),
+    }
+    row_text = io.StringIO()
+    csv.writer(row_text, lineterminator=newline).writerow([values.get(column, "") for column in header])
+    existing = index.read_bytes() if index.is_file() else (",".join(header) + newline).encode("utf-8")
+    if existing and not existing.endswith(b"\n"):
+        existing += newline.encode("utf-8")
+    copied = False
+    if not target.exists():
+        write_atomic(target, data)
+        copied = True
+    try:
+        write_atomic(index, existing + row_text.getvalue().encode("utf-8"))
+    except BaseException:
+        if copied:
+            target.unlink(missing_ok=True)  # no text without its index row
+        raise
+    line = rows[-1].line + 1 if rows else 2
+    return AddedArticle(chosen, target, digest, line)
+
+
+def new_sheet(project: Project, article_id: str, *, coder: str | None = None, name: str | None = None) -> Path:
+    """Start seeds/sheets/<name>.csv for an article: the columns a coder types, from the codebook.
+
+    With a coder, one row to fill in is written with the article id and the coder's name.
+    """
+    codebook = load_codebook(project.schemas_dir)
+    _, rows, _ = _index_rows(project.articles_index)
+    known = [r.cells.get("article_id", "") for r in rows]
+    if article_id not in known:
+        hint = closest(article_id, known) or " Add it first with `eventdata add-article FILE …`."
+        raise SourceError(f"Article {article_id!r} is not in {display_path(project.articles_index)}.{hint}")
+    sheet_name = name or article_id
+    if not is_safe_article_id(sheet_name):
+        raise SourceError(f"Sheet name {sheet_name!r} must be a file name: letters, digits, '_', '.', '-'.")
+    path = project.sheets_dir / f"{sheet_name}.csv"
+    if path.exists():
+        raise SourceError(f"{display_path(path)} exists; a sheet is never overwritten. Choose another --name.")
+    columns = codebook.sheet_fields
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    if coder:
+        writer.writerow([article_id if c == "article_id" else coder if c == "coder" else "" for c in columns])
+    write_atomic(path, out.getvalue())
+    return path
