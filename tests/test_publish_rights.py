@@ -17,7 +17,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 import eventdata
-from eventdata.build import build_package
 from eventdata.catalog import Release, list_releases
 from eventdata.cli import cli
 from eventdata.errors import PublishError
@@ -25,6 +24,7 @@ from eventdata.project import Project
 from eventdata.publish import get_publisher
 from eventdata.publish.record import publications_path
 from eventdata.publish.rights import GuardedPublisher
+from eventdata.release import release_version
 from tests.servers.base import FakeServer, serving
 from tests.servers.ckan import FakeCkan
 from tests.servers.zenodo import SCOPES, FakeZenodo
@@ -56,9 +56,10 @@ def build_with_acled(project: Project, tmp_path: Path, *, grant: bool = False) -
         path = project.schemas_dir / "dataset.json"
         dataset = json.loads(path.read_text(encoding="utf-8"))
         path.write_text(json.dumps(dataset | {"redistribution": {"acled-terms": GRANT}}, indent=2), encoding="utf-8")
-    built = build_package(project)
-    assert built.status == "built"
-    (release,) = list_releases(built.package_dir.parent, built.package_dir.parent.name)
+    released = release_version(project)
+    assert released.status == "released", [p.format() for p in released.report.problems]
+    assert released.path is not None
+    (release,) = [r for r in list_releases(released.path.parent, released.path.parent.name) if r.path == released.path]
     return release
 
 
@@ -168,8 +169,9 @@ def test_rights_an_uncited_restricted_article_still_keeps_its_text_off_public_ta
     (project.articles_dir / "acled-notes.txt").write_bytes(text)
     with project.articles_index.open("a", encoding="utf-8", newline="") as handle:
         handle.write(f"acled-notes,ACLED notes,ACLED,,2024-09-30,en,{hashlib.sha256(text).hexdigest()},\n")
-    built = build_package(project)
-    (release,) = list_releases(built.package_dir.parent, built.package_dir.parent.name)
+    released = release_version(project)
+    assert released.path is not None
+    (release,) = [r for r in list_releases(released.path.parent, released.path.parent.name) if r.path == released.path]
     assert release.descriptor()["eventdata:terms"]["restricted_rows"] == 0  # by its publisher, no rows
 
     problems = get_publisher("zenodo").check(release).problems
