@@ -40,6 +40,7 @@ from eventdata.package import (
     write_parquet,
 )
 from eventdata.project import Project
+from eventdata.report import report_resource, write_report
 from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
 from eventdata.validate import Validation, validate_project
 
@@ -309,7 +310,15 @@ def write_package(
     changelog = data_changelog(staged, version, release_date, title)
     (package_dir / DATA_CHANGELOG).write_text(changelog, encoding="utf-8", newline="\n")
     sources = snapshot_sources(project, package_dir / SOURCES_DIR, staged, version, release_date)
+    write_report(
+        package_dir,
+        load_codebook(package_dir / SOURCES_DIR / "schemas"),  # as `eventdata report` reads it back
+        version=version,
+        released=release_date,
+        previous=staged.previous.version if staged.previous else None,
+    )
     resources = events_resources(package_dir, codebook) + changes_resources(package_dir, codebook)
+    resources.append(report_resource(package_dir))
     extra = {
         "eventdata:changes": {
             "previous": staged.previous.version if staged.previous else None,
