@@ -621,6 +621,18 @@ def test_verify_hashes_of_the_repository_releases(repository: Project) -> None:
 
 def test_verify_rebuilds_the_repository_releases(repository: Project) -> None:
     result = run(repository, "verify")
+    if not (dataset_dir(repository) / "1.0.0" / "report.html").is_file():
+        # Releases cut before report.html (#12): a rebuild adds the report and the two files that list it, and
+        # nothing else differs. Once they are cut again with the report, the branch below holds.
+        assert (result.exit_code, result.stderr) == (
+            1,
+            "".join(
+                f"{version}: {path}: a rebuild from sources/ gives different content.\n"
+                for version in ("1.0.0", "1.1.0")
+                for path in ("README.md", "datapackage.json", "report.html")
+            ),
+        )
+        return
     assert (result.exit_code, result.stderr) == (
         0,
         "1.0.0: 27 files match their hashes, rebuilt identically.\n"
