@@ -341,6 +341,23 @@ def test_report_counts_violations_of_a_tampered_release(seeds: Seeds, tmp_path: 
     )
 
 
+def test_report_of_a_release_without_events(project: Project) -> None:
+    for sheet in project.sheet_paths():
+        sheet.unlink()
+    result = build_package(project)
+    html = (result.package_dir / REPORT_FILE).read_text(encoding="utf-8")
+
+    assert result.status == "built"
+    assert re.findall(r"<div><dt>(\w+)</dt><dd>([\d,]+)</dd></div>", html)[:3] == [
+        ("Events", "0"),
+        ("Fatalities", "0"),
+        ("Countries", "0"),
+    ]
+    assert '<section id="time"><h2>Events and fatalities per month</h2><p>No events.</p></section>' in html
+    assert "<figcaption>No events to map." in html
+    assert map_points(html) == []
+
+
 def test_many_points_merge_into_cells_per_event_type() -> None:
     rng = np.random.default_rng(1)
     n = 20_000

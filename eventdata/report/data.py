@@ -117,18 +117,48 @@ def vocabulary_labels(codebook: Codebook, field: str) -> dict[str, str]:
     return {str(code): str(label) for code, label in zip(frame[column], frame["label"], strict=True)}
 
 
-def read_events(package_dir: Path) -> pa.Table:
+#: Columns the charts and tables read; other columns are read only when a constraint needs their values.
+SHOWN_COLUMNS = (
+    "event_id_cnty", "event_date", "event_type", "country", "admin1", "location", "latitude", "longitude",
+    "fatalities", "time_precision", "geo_precision", "coder",
+)  # fmt: skip
+
+
+def read_events(package_dir: Path, codebook: Codebook) -> tuple[pa.Table, dict[str, int]]:
+    """The columns the report needs, and the null counts (from the Parquet statistics) of the others.
+
+    A column whose only constraint is `required` is not read: its row-group statistics count its nulls.
+    """
     path = package_dir / "data" / "events.parquet"
     if not path.is_file():
         raise ReleaseError(f"{path} is missing: {package_dir} is not a complete release.")
-    return pq.read_table(path)
+    metadata = pq.ParquetFile(path).metadata
+    positions = {metadata.schema.column(i).name: i for i in range(metadata.num_columns)}
+    nulls: dict[str, int] = {}
+    columns = []
+    for field in codebook.fields:
+        name = field["name"]
+        if name not in positions:
+            continue
+        if name in SHOWN_COLUMNS or set(field.get("constraints", {})) - {"required"}:
+            columns.append(name)
+            continue
+        stats = [metadata.row_group(g).column(positions[name]).statistics for g in range(metadata.num_row_groups)]
+        if all(st is not None and st.has_null_count for st in stats):
+            nulls[name] = sum(st.null_count for st in stats if st is not None)
+        else:
+            columns.append(name)
+    return pq.read_table(path, columns=columns), nulls
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
     """The columns the charts need, as pandas (strings as categoricals)."""
     columns: dict[str, Any] = {}
     for name in ("event_type", "country", "admin1", "location"):
-        columns[name] = pd.Categorical(pc.fill_null(_plain(table.column(name)), UNKNOWN).to_numpy(zero_copy_only=False))
+        encoded = pc.fill_null(_plain(table.column(name)), UNKNOWN).combine_chunks().dictionary_encode()
+        columns[name] = pd.Categorical.from_codes(
+            encoded.indices.to_numpy(zero_copy_only=False), categories=encoded.dictionary.to_pylist()
+        )
     dates = table.column("event_date").combine_chunks()
     columns["event_date"] = dates.to_numpy(zero_copy_only=False).astype("datetime64[D]")
     for name in ("fatalities", "time_precision", "geo_precision"):
@@ -163,14 +193,17 @@ def _periods(events: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         months = months.astype("datetime64[Y]")
     frame = pd.DataFrame(
         {
-            "period": np.datetime_as_string(months),
+            "period": months.astype("int64"),
             "event_type": events["event_type"],
             "fatalities": events["fatalities"],
             "events": 1,
         }
     )
     grouped = frame.groupby(["period", "event_type"], observed=True, sort=True)[["events", "fatalities"]].sum()
-    return grouped.reset_index(), unit
+    grouped = grouped.reset_index()
+    step = "M" if unit == "month" else "Y"
+    labels = np.datetime_as_string(grouped["period"].to_numpy().astype(f"datetime64[{step}]"))
+    return grouped.assign(period=labels), unit
 
 
 def _regions(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -232,7 +265,13 @@ def _read_text_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
 
 def _changes(package_dir: Path, previous: str | None, table: pa.Table, codebook: Codebook) -> ChangeSummary:
     changes = package_dir / "changes"
-    added_ids = _read_text_csv(changes / "added.csv", ("event_id_cnty",))["event_id_cnty"]
+    ids = _plain(table.column("event_id_cnty"))
+    if previous is None:  # a first release adds every event (changes/added.csv holds them all)
+        added_count, is_added = table.num_rows, None
+    else:
+        added_ids = _read_text_csv(changes / "added.csv", ("event_id_cnty",))["event_id_cnty"]
+        added_count = len(added_ids)
+        is_added = pc.is_in(ids, value_set=pa.array(added_ids.tolist(), pa.string()))
     modified = _read_text_csv(changes / "modified.csv", MODIFIED_COLUMNS)
     deleted = _read_text_csv(changes / "deleted.csv", ("event_id_cnty", "reason"))
     values = modified[modified["column"] != TIMESTAMP]
@@ -240,17 +279,17 @@ def _changes(package_dir: Path, previous: str | None, table: pa.Table, codebook:
     per_column = [(name, int(counts[name])) for name in codebook.field_names if name in counts.index]
     reason_counts = deleted["reason"].fillna("no reason given").value_counts()
     reasons = sorted(((str(r), int(n)) for r, n in reason_counts.items()), key=lambda item: (-item[1], item[0]))
-    is_added = pc.is_in(table.column("event_id_cnty"), value_set=pa.array(added_ids.tolist(), pa.string()))
-    added_rows = table.filter(is_added).select(
+    added = table if is_added is None else table.filter(is_added)
+    type_counts = pc.value_counts(_plain(added.column("event_type"))).to_pylist()
+    added_by_type = sorted(((str(c["values"]), int(c["counts"])) for c in type_counts), key=lambda i: (-i[1], i[0]))
+    listed = added.slice(0, LISTED).select(
         ["event_id_cnty", "event_date", "event_type", "country", "location", "fatalities"]
     )
-    added_frame = pa.table({n: _plain(added_rows.column(n)) for n in added_rows.column_names}).to_pandas()
-    by_type = added_frame["event_type"].value_counts()
-    added_by_type = sorted(((str(t), int(n)) for t, n in by_type.items()), key=lambda item: (-item[1], item[0]))
+    added_frame = pa.table({n: _plain(listed.column(n)) for n in listed.column_names}).to_pandas()
     return ChangeSummary(
         previous=previous,
-        added=len(added_ids),
-        compared=table.num_rows - len(added_ids),
+        added=added_count,
+        compared=table.num_rows - added_count,
         modified_events=int(modified["event_id_cnty"].nunique()),
         per_column=per_column,
         modified_values=values.head(LISTED).reset_index(drop=True),
@@ -263,12 +302,15 @@ def _changes(package_dir: Path, previous: str | None, table: pa.Table, codebook:
     )
 
 
-def _constraint_checks(table: pa.Table, codebook: Codebook) -> list[ConstraintCheck]:
+def _constraint_checks(table: pa.Table, nulls: dict[str, int], codebook: Codebook) -> list[ConstraintCheck]:
     """The Table Schema's constraints, checked again on the released events (in Arrow)."""
     checks: list[ConstraintCheck] = []
     for field in codebook.fields:
         name = field["name"]
         constraints = field.get("constraints", {})
+        if name in nulls and constraints.get("required"):
+            checks.append(ConstraintCheck(name, "required", nulls[name]))
+            continue
         if name not in table.column_names or not constraints:
             continue
         column = _plain(table.column(name))
@@ -318,7 +360,7 @@ def _articles(package_dir: Path) -> int:
 
 def gather(package_dir: Path, codebook: Codebook, info: ReleaseInfo) -> ReportData:
     """Read a release folder and aggregate everything the report shows."""
-    table = read_events(package_dir)
+    table, nulls = read_events(package_dir, codebook)
     events = _frame(table)
     periods, unit = _periods(events)
     by_country, by_admin1 = _regions(events)
@@ -338,7 +380,7 @@ def gather(package_dir: Path, codebook: Codebook, info: ReleaseInfo) -> ReportDa
         points=points,
         places=places,
         changes=_changes(package_dir, info.previous, table, codebook),
-        constraints=_constraint_checks(table, codebook),
+        constraints=_constraint_checks(table, nulls, codebook),
         events_checked=table.num_rows,
         agreement=_agreement(package_dir),
     )

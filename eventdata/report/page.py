@@ -118,6 +118,8 @@ def _over_time(data: ReportData, colours: dict[str, str]) -> str:
 
 
 def _where(data: ReportData) -> str:
+    if data.by_country.empty:
+        return '<section id="where"><h2>Events by country and admin1</h2><p>No events.</p></section>'
     top = data.by_country.head(TOP_COUNTRIES)
     chart = horizontal_bars(
         "chart-events-by-country",
