@@ -217,7 +217,9 @@ def event_map(
     paths, country_labels = borders(frame, country_names)
     types_shown = [t for t in event_types if t in set(marks["event_type"].astype(str))]
     legend_parts, legend_height = legend(types_shown, [colours[t] for t in types_shown], 8, 0, WIDTH - 16)
-    sizes = sorted({largest, max(1, largest // 10), 0}) if largest else [0]
+    tenth = max(1, largest // 10)
+    middle = int(str(tenth)[0]) * 10 ** (len(str(tenth)) - 1)  # a round figure near a tenth of the largest
+    sizes = sorted({largest, middle, 0}) if largest else [0]
     size_height = 2 * RADIUS[1] + 12
     height = round(frame.height + 12 + legend_height + size_height)
     description = (

@@ -33,7 +33,7 @@ table { border-collapse: collapse; font-size: 0.9rem; width: 100%; }
 caption { text-align: left; font-weight: 600; padding: 0.3rem 0.4rem; }
 th, td { padding: 0.2rem 0.5rem; border-bottom: 1px solid #e4e4e4; text-align: left; vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-thead th { position: sticky; top: 0; background: #f4f4f4; }
+thead th { position: sticky; top: 0; background: #f4f4f4; } tbody th { white-space: nowrap; }
 .ok { color: #005a32; font-weight: 600; } .bad { color: #a50f15; font-weight: 600; }
 footer { margin-top: 3rem; font-size: 0.85rem; color: #555; border-top: 1px solid #ccc; padding-top: 0.6rem; }
 """
