@@ -19,7 +19,15 @@ from eventdata.report.page import render
 from eventdata.schema import Codebook, load_codebook
 
 REPORT_FILE = "report.html"
-__all__ = ["AGREEMENT_FILE", "REPORT_FILE", "release_report", "report_html", "report_resource", "write_report"]
+__all__ = [
+    "AGREEMENT_FILE",
+    "REPORT_FILE",
+    "release_report",
+    "report_html",
+    "report_resource",
+    "save_report",
+    "write_report",
+]
 
 
 def report_html(package_dir: Path, codebook: Codebook, *, version: str, released: date, previous: str | None) -> str:

@@ -117,6 +117,10 @@ def _over_time(data: ReportData, colours: dict[str, str]) -> str:
     return "".join(parts)
 
 
+def _countries(n: int) -> str:
+    return "the country" if n == 1 else f"the {n} countries"
+
+
 def _where(data: ReportData) -> str:
     if data.by_country.empty:
         return '<section id="where"><h2>Events by country and admin1</h2><p>No events.</p></section>'
@@ -124,7 +128,7 @@ def _where(data: ReportData) -> str:
     chart = horizontal_bars(
         "chart-events-by-country",
         "Events by country",
-        f"Horizontal bars: events in the {len(top)} countries with the most events.",
+        f"Horizontal bars: events per country ({_countries(len(top))} with the most events).",
         top["country"].astype(str).tolist(),
         top["events"].tolist(),
         x_label="Events",
@@ -144,7 +148,7 @@ def _where(data: ReportData) -> str:
     )
     return (
         '<section id="where"><h2>Events by country and admin1</h2>'
-        + _pair(chart, f"Events in the {len(top)} countries with the most events.", countries)
+        + _pair(chart, f"Events per country ({_countries(len(top))} with the most events).", countries)
         + f"<h3>By admin1</h3>{admin1}</section>"
     )
 
@@ -156,7 +160,7 @@ def _map(data: ReportData, colours: dict[str, str], codebook: Codebook) -> str:
         "chart-map", data.points, data.event_types, colours, names, title="Map of events by event type and fatalities"
     )
     places = _table(
-        f"Places with the most events (top {len(data.places)})",
+        f"Places by events (the {len(data.places)} with the most)" if len(data.places) > 1 else "Places by events",
         ["Place", "Admin1", "Country", "Events", "Fatalities"],
         [
             [str(r.location), str(r.admin1), str(r.country), int(r.events), int(r.fatalities)]
