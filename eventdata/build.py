@@ -50,6 +50,7 @@ from eventdata.package import (
     write_parquet,
 )
 from eventdata.project import Project
+from eventdata.report import report_resource, write_report
 from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
 from eventdata.sources.sheets import SHEET_COLUMN
 from eventdata.terms import RECORD_KEY, read_grants, terms_record, terms_vocabulary
@@ -362,7 +363,17 @@ def write_package(
     changelog = data_changelog(staged, version, release_date, title)
     (package_dir / DATA_CHANGELOG).write_text(changelog, encoding="utf-8", newline="\n")
     sources = snapshot_sources(project, package_dir / SOURCES_DIR, staged, version, release_date)
+    if package_format >= 2:
+        write_report(
+            package_dir,
+            load_codebook(package_dir / SOURCES_DIR / "schemas"),  # as `eventdata report` reads it back
+            version=version,
+            released=release_date,
+            previous=staged.previous.version if staged.previous else None,
+        )
     resources = events_resources(package_dir, codebook) + changes_resources(package_dir, codebook)
+    if package_format >= 2:  # format 1 packages had no report
+        resources.append(report_resource(package_dir))
     extra: dict[str, Any] = {
         "eventdata:changes": {
             "previous": staged.previous.version if staged.previous else None,

@@ -444,6 +444,39 @@ def verify(ctx: click.Context, version: str | None, no_rebuild: bool) -> None:
 
 
 @cli.command()
+@click.argument("version", required=False)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to a file instead of stdout.",
+)
+@click.pass_context
+def report(ctx: click.Context, version: str | None, output: Path | None) -> None:
+    """Write the HTML report of a release (default: the latest): counts, charts, a map and what changed.
+
+    The same report is in every release as report.html; it opens offline, without scripts.
+
+    \b
+    Example:
+        eventdata report 1.1.0 -o report-1.1.0.html
+        eventdata report > latest.html
+    """
+    from eventdata.release import find_release
+    from eventdata.report import release_report, save_report
+
+    project = _project(ctx)
+    release = find_release(project, version)
+    text = release_report(release, load_codebook(project.schemas_dir))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    save_report(text, output)
+    click.echo(f"Wrote the report of {release.name} {release.version} to {output}.", err=True)
+
+
+@cli.command()
 @click.argument("local", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--from", "source", required=True, help="dist-data/<name> folder, catalog.json path or URL.")
 @click.option("--to", "to_version", default="latest", show_default=True, help="Version to update to.")

@@ -1,0 +1,87 @@
+"""`eventdata report`: one self-contained, offline, byte-reproducible HTML report of a release.
+
+Every release holds it as report.html, listed in datapackage.json with its hash. It is computed
+from the release's own files only (see data.py), so the build and `eventdata report` agree byte for byte.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from eventdata.catalog import Release
+from eventdata.errors import ReleaseError
+from eventdata.files import write_atomic
+from eventdata.package import file_resource
+from eventdata.report.data import AGREEMENT_FILE, ReleaseInfo, gather
+from eventdata.report.page import render
+from eventdata.schema import Codebook, load_codebook
+
+REPORT_FILE = "report.html"
+__all__ = [
+    "AGREEMENT_FILE",
+    "REPORT_FILE",
+    "release_report",
+    "report_html",
+    "report_resource",
+    "save_report",
+    "write_report",
+]
+
+
+def report_html(package_dir: Path, codebook: Codebook, *, version: str, released: date, previous: str | None) -> str:
+    """The report of the package in package_dir (its data/ and changes/ written) as HTML text."""
+    dataset = codebook.dataset
+    name = str(dataset.get("name", package_dir.parent.name))
+    info = ReleaseInfo(name, str(dataset.get("title", name)), version, released, previous)
+    return render(gather(package_dir, codebook, info), codebook)
+
+
+def write_report(package_dir: Path, codebook: Codebook, *, version: str, released: date, previous: str | None) -> Path:
+    """Write report.html into a package folder being built."""
+    path = package_dir / REPORT_FILE
+    text = report_html(package_dir, codebook, version=version, released=released, previous=previous)
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+def report_resource(package_dir: Path) -> dict[str, Any]:
+    """The datapackage.json resource of report.html."""
+    return file_resource(
+        package_dir / REPORT_FILE,
+        package_dir,
+        name="report",
+        scheme="file",
+        format="html",
+        mediatype="text/html",
+        encoding="utf-8",
+        description="The release report: counts, charts, a map and what changed; opens offline in a browser.",
+    )
+
+
+def release_report(release: Release, fallback: Codebook | None = None) -> str:
+    """The report of a release as its build writes it, from the codebook snapshot in its sources/."""
+    descriptor = release.descriptor()
+    schemas = release.path / "sources" / "schemas"
+    if schemas.is_dir():
+        codebook = load_codebook(schemas)
+    elif fallback is not None:
+        codebook = fallback
+    else:
+        raise ReleaseError(f"{release.path} has no sources/schemas/ to read its codebook from.")
+    created = str(descriptor.get("created", ""))[:10]
+    try:
+        released = date.fromisoformat(created)
+    except ValueError as err:
+        raise ReleaseError(f"{release.descriptor_path}: created {created!r} is not a date.") from err
+    previous = descriptor.get("eventdata:changes", {}).get("previous")
+    return report_html(release.path, codebook, version=release.version, released=released, previous=previous)
+
+
+def save_report(text: str, output: Path) -> Path:
+    """Write a report to a file atomically (its folder must exist)."""
+    if not output.parent.is_dir():
+        raise ReleaseError(f"Cannot write {output}: the folder {output.parent} does not exist.")
+    write_atomic(output, text)
+    return output
