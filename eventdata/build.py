@@ -11,7 +11,7 @@ import json
 import os
 import re
 import shutil
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -25,8 +25,8 @@ from eventdata import __version__
 from eventdata.catalog import Release, list_releases, version_key
 from eventdata.changes import Changes, SchemaChange, carry_timestamps, compute_changes, schema_changes
 from eventdata.errors import ReleaseError, Report, SchemaFileError
-from eventdata.files import sha256_file
-from eventdata.ids import DELETIONS_FILE, read_deletions, record_assignment
+from eventdata.files import STAGING_MARK, FileSet, is_prepared_file, sha256_file, staging_folder, staging_token
+from eventdata.ids import DELETIONS_FILE, assignment_files, read_deletions
 from eventdata.package import (
     articles_frame,
     articles_table,
@@ -39,7 +39,7 @@ from eventdata.package import (
     write_json,
     write_parquet,
 )
-from eventdata.project import Project
+from eventdata.project import Project, as_project
 from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
 from eventdata.validate import Validation, validate_project
 
@@ -123,7 +123,7 @@ def stage(
 ) -> Staged | Validation:
     """Validate and compute the delta against the previous release; the Validation alone if invalid."""
     codebook = load_codebook(project.schemas_dir)
-    validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
+    validation = validate_project(project, today=today, timestamp=int(created.timestamp()), previous=previous)
     if not validation.report.valid:
         return validation
     previous_table = release_table(previous) if previous else None
@@ -193,23 +193,27 @@ def snapshot_sources(
     The copy is the inputs as they stand once the version is released: new ids filled in, and
     schemas/dataset.json naming this version and its date.
     """
-    copied = []
     for folder in ("schemas", "seeds"):
         source = project.root / folder
         for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            relative = path.relative_to(project.root).as_posix()
-            destination = target / relative
+            if is_prepared_file(path.name):
+                continue  # a file a run is putting in place (FileSet), never an input
+            destination = target / path.relative_to(project.root)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)
-            copied.append((relative, destination))
-    record_new_ids(staged, project, root=target)
+    record_new_ids(staged, project, root=target)  # may create seeds/event_ids.csv: listed below like the rest
     dataset = target / "schemas" / "dataset.json"
     updated = released_dataset_json(dataset, version, released)
     if updated is not None:
         dataset.write_text(updated, encoding="utf-8", newline="\n")
+    copied = sorted(p for folder in ("schemas", "seeds") for p in (target / folder).rglob("*") if p.is_file())
     return [
-        {"path": f"{SOURCES_DIR}/{relative}", "bytes": destination.stat().st_size, "sha256": sha256_file(destination)}
-        for relative, destination in copied
+        {
+            "path": f"{SOURCES_DIR}/{path.relative_to(target).as_posix()}",
+            "bytes": path.stat().st_size,
+            "sha256": sha256_file(path),
+        }
+        for path in copied
     ]
 
 
@@ -345,54 +349,127 @@ def package_hashes(package_dir: Path) -> dict[str, str]:
     }
 
 
-def record_new_ids(staged: Staged, project: Project, root: Path | None = None) -> None:
-    """Write ids given to new rows into their sheets and the registry (of the project, or of a copy at root)."""
+def _id_files(staged: Staged, project: Project, root: Path | None = None) -> tuple[dict[Path, str], Path]:
+    """New text of the sheets and registry that get the ids given to new rows, and the registry path."""
     new_ids = staged.validation.new_ids
-    if new_ids is None or new_ids.empty:
-        return
     sheets = staged.validation.sheets
     registry = project.id_registry
     if root is not None:
         sheets = {k: root / v.resolve().relative_to(project.root.resolve()) for k, v in sheets.items()}
         registry = root / registry.resolve().relative_to(project.root.resolve())
-    record_assignment(registry, sheets, new_ids)
+    if new_ids is None or new_ids.empty:
+        return {}, registry
+    return assignment_files(registry, sheets, new_ids), registry
+
+
+def record_new_ids(staged: Staged, project: Project, root: Path | None = None) -> None:
+    """Write ids given to new rows into their sheets and the registry (of the project, or of a copy at root)."""
+    files, _ = _id_files(staged, project, root)
+    if root is not None:
+        for path, text in files.items():
+            path.write_text(text, encoding="utf-8", newline="")
+        return
+    with staging_folder(project.seeds_dir, ".ids.building-") as staging:
+        changes = FileSet(staging_token(staging))
+        try:
+            for path, text in files.items():
+                changes.prepare(path, text)
+            changes.commit()
+        finally:
+            changes.discard()
+
+
+#: The named steps of committing a version, in order. `checkpoint` is called at each; it does nothing,
+#: and tests replace it to stop a run there (an exception, or a real SIGKILL of a subprocess).
+COMMIT_STEPS = ("staging", "package-written", "prepared", "ids-written", "version-visible", "bookkeeping-written")
+
+
+def checkpoint(step: str) -> None:
+    """A named point in committing a version (see COMMIT_STEPS)."""
+
+
+def _refuse_symlink(target: Path) -> None:
+    if target.is_symlink():
+        pointee = os.readlink(target)
+        state = "which does not exist" if not target.exists() else "and a version is a real folder"
+        raise ReleaseError(f"{target} is a symbolic link to {pointee}, {state}; remove the link (nothing was written).")
 
 
 def commit_package(
-    staged: Staged, project: Project, target: Path, *, version: str, created: datetime
+    staged: Staged,
+    project: Project,
+    target: Path,
+    *,
+    version: str,
+    created: datetime,
+    bookkeeping: Callable[[Path], dict[Path, str]] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """Record new ids, write the package into a temporary folder beside target and rename it into place.
+    """Write the package and make it visible as `target` in one commit step, the last thing a command does.
 
-    Returns ('built' | 'unchanged', file hashes). A target with other content is never overwritten.
+    Every file is written before anything the user sees changes: the package into a locked staging folder
+    beside target, and the new text of the sheets and registry (ids of new rows) and of the files
+    `bookkeeping(package folder)` returns (a release's catalog, changelog, dataset.json) beside their
+    targets. Then the ids are renamed into place, the package is renamed to target (the commit point; if
+    that fails the ids are put back), and the bookkeeping files follow. A full disk, a read-only folder or
+    a kill before the commit point leaves no version and the inputs as they were; after it, the release is
+    complete but for bookkeeping the next `release` regenerates. Stale staging folders of killed runs are
+    removed first. Returns ('built' | 'unchanged', file hashes). A target with other content is never
+    overwritten.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    try:
+    _refuse_symlink(target)
+    clean = (project.seeds_dir, project.sheets_dir, project.schemas_dir, target.parent)
+    with staging_folder(target.parent, f".{target.name}{STAGING_MARK}", clean=clean) as staging:
+        checkpoint("staging")
+        token = staging_token(staging)
         package = staging / "package"
         files = write_package(staged, project, package, version=version, created=created)
-        if target.is_dir() and not any(target.iterdir()):
-            target.rmdir()  # an empty folder (an --out-dir made in advance) holds no release
-        if target.exists():
-            existing = package_hashes(target)
-            if existing == files:
-                record_new_ids(staged, project)
-                return "unchanged", files
-            changed = sorted(k for k in set(existing) | set(files) if existing.get(k) != files.get(k))
-            shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
-            raise ReleaseError(
-                f"Version {version} already exists in {target} and differs from this build ({shown}). "
-                "Released data is never overwritten: make a new version with `eventdata release` "
-                "(it suggests --bump patch|minor|major), or delete the folder if it was never published."
-            )
-        os.rename(package, target)
-        record_new_ids(staged, project)
-        return "built", files
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        checkpoint("package-written")
+        ids, after = FileSet(token), FileSet(token)
+        try:
+            for path, text in _id_files(staged, project)[0].items():
+                ids.prepare(path, text)
+            _refuse_symlink(target)
+            if target.is_dir() and not any(target.iterdir()):
+                target.rmdir()  # an empty folder (an --out-dir made in advance) holds no release
+            if target.exists():
+                existing = package_hashes(target)
+                if existing == files:
+                    ids.commit()  # rows of a run stopped after its version became visible
+                    return "unchanged", files
+                changed = sorted(k for k in set(existing) | set(files) if existing.get(k) != files.get(k))
+                shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
+                raise ReleaseError(
+                    f"Version {version} already exists in {target} and differs from this build ({shown}). "
+                    "Released data is never overwritten: make a new version with `eventdata release` "
+                    "(it suggests --bump patch|minor|major), or delete the folder if it was never published."
+                )
+            for path, text in (bookkeeping(package) if bookkeeping else {}).items():
+                after.prepare(path, text)
+            checkpoint("prepared")
+            ids.commit()
+            checkpoint("ids-written")
+            try:
+                os.rename(package, target)
+            except BaseException:
+                ids.rollback()
+                raise
+            checkpoint("version-visible")
+            after.commit()
+            checkpoint("bookkeeping-written")
+            return "built", files
+        finally:
+            ids.discard()
+            after.discard()
 
 
-def build_package(project: Project, out_dir: Path | None = None, *, today: date | None = None) -> BuildResult:
+def build_package(
+    project: Project | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    today: date | None = None,
+) -> BuildResult:
     """Validate every sheet, then write the package for the configured version, atomically."""
+    project = as_project(project)
     codebook = load_codebook(project.schemas_dir)
     version, release_date = dataset_version(codebook)
     target = Path(out_dir) if out_dir is not None else dataset_dir(project, codebook) / version

@@ -327,7 +327,8 @@ def test_sheet_with_only_coder_columns_builds_a_complete_acled_release(
     coder_columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
     sheet = project.sheets_dir / f"{SEED_ARTICLE}.csv"
     write_rows(sheet, [seed_rows[0], new_event(seed_rows, 11)], header=coder_columns)
-    project.id_registry.unlink()  # a dataset's first build: nothing assigned yet
+    project.id_registry.unlink()  # a dataset's first build: nothing assigned yet, so nothing deleted either
+    (project.seeds_dir / "deletions.csv").unlink()
 
     result = built(project)
 
@@ -372,6 +373,8 @@ def test_recode_move_delete_and_add_keeps_every_surviving_id(project: Project, s
     kept = [recoded, *(r for r in rows[1:] if r["event_id_cnty"] not in {"SYR5", "SYR13"})]
     write_rows(seed_sheet, [*kept, new_event(seed_rows, 1, event_date="2022-01-18", notes="Second new row.")])
     write_rows(project.sheets_dir / "002_moved.csv", [moved])
+    with (project.seeds_dir / "deletions.csv").open("a", encoding="utf-8", newline="") as handle:
+        handle.write("SYR13,Coded twice.\n")  # a deletion is asked for (README: deletion policy)
     dataset = project.schemas_dir / "dataset.json"
     config = json.loads(dataset.read_text(encoding="utf-8"))
     dataset.write_text(json.dumps({**config, "version": "1.2.0"}, indent=2) + "\n", encoding="utf-8")
@@ -409,6 +412,8 @@ def test_release_after_deleting_the_newest_event_does_not_reuse_its_id(
 
     rows = [r for r in read_rows(seed_sheet) if r["event_id_cnty"] != "SYR14"]
     write_rows(seed_sheet, [*rows, new_event(seed_rows, 1, event_date="2022-01-18", notes="Replacement row.")])
+    with (project.seeds_dir / "deletions.csv").open("a", encoding="utf-8", newline="") as handle:
+        handle.write("SYR14,Replaced by a better-sourced row.\n")
     second = release_version(project, bump="minor", release_date=date(2026, 11, 26), today=TODAY)
 
     assert (second.status, second.version, second.previous) == ("released", "1.1.0", "1.0.0")

@@ -452,13 +452,14 @@ def test_ids_stable_when_rows_move_and_others_are_deleted_and_never_reused(
     # Delete the newest event and add another: the new one gets the next number, never a deleted id again.
     third_added = new_event(seed_rows, "Third added event (moved sheet).")
     write_rows(moved_sheet, [rows["SYR5"], third_added])
+    append_deletion(project, new_id(1), "Coded twice.")
     third = release_version(project, release_date=THIRD)
 
     assert (third.version, third.counts["added"], third.counts["deleted"]) == ("1.2.0", 1, 1)
     assert read_rows(moved_sheet) == [rows["SYR5"], dict(third_added, event_id_cnty=new_id(2))]
     assert event_ids(dataset_dir(project) / "1.2.0") == ids_without("SYR4", added=(new_id(0), new_id(2)))
     assert text(dataset_dir(project) / "1.2.0" / "changes" / "deleted.csv") == (
-        CHANGES_HEADERS["deleted"] + f'"{new_id(1)}",2026-03-01,\r\n'
+        CHANGES_HEADERS["deleted"] + f'"{new_id(1)}",2026-03-01,"Coded twice."\r\n'
     )
     assert text(project.id_registry) == registry_before + "".join(
         f"{event_id},{sheet}\n" for event_id, sheet in ((new_id(0), SHEET), (new_id(1), MOVED), (new_id(2), MOVED))

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from eventdata.errors import Problem, SourceError
-from eventdata.sources.sheets import display_path
+from eventdata.sources.sheets import CONTROL_CHARACTER, control_message, display_path
 
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 INDEX_COLUMNS = ("article_id", "title", "publisher", "url", "published", "language", "sha256", "notes")
@@ -44,6 +44,17 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def listed_article_ids(index_path: Path) -> set[str]:
+    """Every article id the index lists, whether or not its entry is usable (empty when unreadable)."""
+    try:
+        reader = csv.reader(io.StringIO(index_path.read_bytes().decode("utf-8-sig"), newline=""))
+        header = [h.strip() for h in next(reader, [])]
+        column = header.index("article_id")
+        return {cells[column].strip() for cells in reader if len(cells) > column and cells[column].strip()}
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error):
+        return set()
+
+
 def read_articles(index_path: Path, articles_dir: Path) -> tuple[dict[str, Article], list[Problem]]:
     """Every article of the index, with its text, and the problems found in the index."""
     name = display_path(index_path)
@@ -74,6 +85,11 @@ def read_articles(index_path: Path, articles_dir: Path) -> tuple[dict[str, Artic
             problems.append(Problem(code, f"the row has {len(cells)} cells, the header {len(header)}.", name, start))
             continue
         row = {k: v.strip() for k, v in zip(header, cells, strict=True)}
+        controls = [(k, v) for k, v in row.items() if CONTROL_CHARACTER.search(v)]
+        for column, value in controls:
+            problems.append(Problem("control-character", control_message(value), name, start, column, value))
+        if controls:
+            continue
         article = _read_article(row, start, name, articles_dir, problems)
         if article is None:
             continue
