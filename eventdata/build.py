@@ -25,7 +25,15 @@ from eventdata import __version__
 from eventdata.catalog import Release, list_releases, version_key
 from eventdata.changes import Changes, SchemaChange, carry_timestamps, compute_changes, schema_changes
 from eventdata.errors import ReleaseError, Report, SchemaFileError
-from eventdata.files import STAGING_MARK, FileSet, is_prepared_file, sha256_file, staging_folder, staging_token
+from eventdata.files import (
+    STAGING_MARK,
+    FileSet,
+    is_prepared_file,
+    remove_stale,
+    sha256_file,
+    staging_folder,
+    staging_token,
+)
 from eventdata.ids import DELETIONS_FILE, assignment_files, read_deletions
 from eventdata.package import (
     articles_frame,
@@ -362,14 +370,18 @@ def _id_files(staged: Staged, project: Project, root: Path | None = None) -> tup
     return assignment_files(registry, sheets, new_ids), registry
 
 
-def record_new_ids(staged: Staged, project: Project, root: Path | None = None) -> None:
-    """Write ids given to new rows into their sheets and the registry (of the project, or of a copy at root)."""
-    files, _ = _id_files(staged, project, root)
-    if root is not None:
-        for path, text in files.items():
-            path.write_text(text, encoding="utf-8", newline="")
+def record_new_ids(staged: Staged, project: Project, root: Path) -> None:
+    """Write ids given to new rows into the sheets and registry of a copy of the project at root."""
+    for path, text in _id_files(staged, project, root)[0].items():
+        path.write_text(text, encoding="utf-8", newline="")
+
+
+def commit_new_ids(staged: Staged, project: Project, directory: Path) -> None:
+    """Write ids given to new rows into the project's sheets and registry, all or none (staging in directory)."""
+    files, _ = _id_files(staged, project)
+    if not files:
         return
-    with staging_folder(project.seeds_dir, ".ids.building-") as staging:
+    with staging_folder(directory, f".ids{STAGING_MARK}", clean=_input_dirs(project)) as staging:
         changes = FileSet(staging_token(staging))
         try:
             for path, text in files.items():
@@ -395,6 +407,16 @@ def _refuse_symlink(target: Path) -> None:
         raise ReleaseError(f"{target} is a symbolic link to {pointee}, {state}; remove the link (nothing was written).")
 
 
+def _input_dirs(project: Project) -> tuple[Path, ...]:
+    """Where a commit prepares files beside their targets: the sheets, the registry, dataset.json."""
+    return (project.seeds_dir, project.sheets_dir, project.schemas_dir)
+
+
+def remove_leftovers(project: Project, directory: Path) -> list[Path]:
+    """Staging folders and prepared files of killed builds and releases (never of a running one)."""
+    return remove_stale(directory, (*_input_dirs(project), directory))
+
+
 def commit_package(
     staged: Staged,
     project: Project,
@@ -410,15 +432,15 @@ def commit_package(
     beside target, and the new text of the sheets and registry (ids of new rows) and of the files
     `bookkeeping(package folder)` returns (a release's catalog, changelog, dataset.json) beside their
     targets. Then the ids are renamed into place, the package is renamed to target (the commit point; if
-    that fails the ids are put back), and the bookkeeping files follow. A full disk, a read-only folder or
-    a kill before the commit point leaves no version and the inputs as they were; after it, the release is
-    complete but for bookkeeping the next `release` regenerates. Stale staging folders of killed runs are
-    removed first. Returns ('built' | 'unchanged', file hashes). A target with other content is never
-    overwritten.
+    that fails the ids are put back), and the bookkeeping files follow. An error at any step undoes the
+    steps before it, so a command that fails leaves no version and the inputs as they were. A kill before
+    the rename leaves no version (and possibly the ids, registered: the next build gives the same rows the
+    same ids); a kill after it leaves a complete version whose bookkeeping the next `release` regenerates.
+    Stale staging folders of killed runs are removed first. Returns ('built' | 'unchanged', file hashes).
+    A target with other content is never overwritten.
     """
     _refuse_symlink(target)
-    clean = (project.seeds_dir, project.sheets_dir, project.schemas_dir, target.parent)
-    with staging_folder(target.parent, f".{target.name}{STAGING_MARK}", clean=clean) as staging:
+    with staging_folder(target.parent, f".{target.name}{STAGING_MARK}", clean=_input_dirs(project)) as staging:
         checkpoint("staging")
         token = staging_token(staging)
         package = staging / "package"
@@ -447,15 +469,20 @@ def commit_package(
                 after.prepare(path, text)
             checkpoint("prepared")
             ids.commit()
-            checkpoint("ids-written")
+            visible = False
             try:
+                checkpoint("ids-written")
                 os.rename(package, target)
-            except BaseException:
+                visible = True
+                checkpoint("version-visible")
+                after.commit()
+                checkpoint("bookkeeping-written")
+            except BaseException:  # a failed command leaves no version: undo the commit
+                after.rollback()
+                if visible:
+                    os.rename(target, package)
                 ids.rollback()
                 raise
-            checkpoint("version-visible")
-            after.commit()
-            checkpoint("bookkeeping-written")
             return "built", files
         finally:
             ids.discard()
@@ -475,6 +502,7 @@ def build_package(
     target = Path(out_dir) if out_dir is not None else dataset_dir(project, codebook) / version
     created = release_datetime(release_date, os.environ.get("SOURCE_DATE_EPOCH"))
     previous = previous_release(project, codebook, version)
+    remove_leftovers(project, target.parent)
     staged = stage(project, created=created, previous=previous, today=today)
     if isinstance(staged, Validation):
         return BuildResult("invalid", target, version, staged.report)

@@ -21,13 +21,14 @@ from eventdata import __version__
 from eventdata.build import (
     DATA_CHANGELOG,
     SOURCES_DIR,
+    commit_new_ids,
     commit_package,
     dataset_dir,
     package_hashes,
-    record_new_ids,
     release_schema,
     release_table,
     released_dataset_json,
+    remove_leftovers,
     stage,
     write_package,
 )
@@ -178,6 +179,7 @@ def release_version(
     codebook = load_codebook(project.schemas_dir)
     name = str(codebook.dataset["name"])
     directory = dataset_dir(project, codebook)
+    remove_leftovers(project, directory)
     releases = list_releases(directory, name)
     latest = releases[-1] if releases else None
     if latest is not None:
@@ -192,7 +194,7 @@ def release_version(
     counts = staged.changes.counts()
     needed = required_bump(list(staged.schema_changes), counts)
     if latest and needed is None:
-        record_new_ids(staged, project)  # rows of a release interrupted before its ids were written back
+        commit_new_ids(staged, project, directory)  # rows of a release stopped before its ids were written back
         return ReleaseResult(
             "nothing-to-release", latest.version, latest.version, staged.validation.report, None, counts
         )
