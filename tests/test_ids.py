@@ -10,8 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
 from eventdata.build import BuildResult, build_package
+from eventdata.cli import cli
 from eventdata.errors import Report, SourceError
 from eventdata.ids import (
     assign_ids,
@@ -435,3 +437,17 @@ def test_invalid_build_assigns_nothing(project: Project, seed_rows: list[dict[st
     assert result.status == "invalid"
     assert located(result.report) == [(14, "location", "unknown-location")]
     assert (seed_sheet.read_bytes(), project.id_registry.read_bytes()) == before
+
+
+def test_a_malformed_registry_names_the_file_and_its_real_line(project: Project) -> None:
+    lines = project.id_registry.read_text(encoding="utf-8").count("\n")
+    with project.id_registry.open("a", encoding="utf-8") as handle:
+        handle.write('SYR99,"unclosed\n')
+
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "validate"])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: The id registry seeds/event_ids.csv:{lines + 1}: malformed CSV in the record starting on this "
+        "line (unexpected end of data); check for an unbalanced double quote.\n"
+    )

@@ -807,6 +807,8 @@ def test_release_killed_midway_leaves_no_release_then_succeeds(tmp_path: Path) -
     result = release_version(project, release_date=SECOND)
 
     assert (result.status, result.version, result.counts["added"]) == ("released", "1.1.0", BULK_ROWS)
+    hidden = [p for p in project.root.rglob(".*") if ".building-" in p.name]
+    assert hidden == []  # the killed runs' staging folders (partial data files) are gone
     assert [r.version for r in list_releases(directory, NAME)] == ["1.0.0", "1.1.0"]
     catalog = read_json(directory / "catalog.json")
     assert (catalog["latest"], [v["version"] for v in catalog["versions"]]) == ("1.1.0", ["1.0.0", "1.1.0"])
@@ -856,3 +858,24 @@ def test_build_after_release_reports_the_release_unchanged(project: Project) -> 
     assert released.status == "released"
     rebuilt = build_package(project)
     assert (rebuilt.status, rebuilt.version) == ("unchanged", released.version)
+
+
+def test_the_first_release_of_an_init_dataset_passes_verify(tmp_path: Path) -> None:
+    """`eventdata init`, an article and a sheet, `release`, `verify`: the registry the release creates is listed."""
+    root = tmp_path / "my-dataset"
+    assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0
+    project = Project(root)
+    assert not project.id_registry.exists()
+    shutil.copyfile(REPO / "seeds" / "articles" / f"{SEED_ARTICLE}.txt", project.articles_dir / f"{SEED_ARTICLE}.txt")
+    index = read_rows(REPO / "seeds" / "articles.csv")
+    write_rows(project.articles_index, [r for r in index if r["article_id"] == SEED_ARTICLE])
+    write_rows(project.sheets_dir / SHEET, [dict(r, event_id_cnty="") for r in read_rows(SEED_SHEET)])
+
+    released = run(project, "release", "--date", FIRST.isoformat())
+    assert released.exit_code == 0, released.output
+
+    sources = read_json(project.dist_dir / "my-dataset" / "1.0.0" / "datapackage.json")["eventdata:sources"]
+    assert "sources/seeds/event_ids.csv" in [s["path"] for s in sources]
+    verified = run(project, "verify")
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.endswith("files match their hashes, rebuilt identically.\n")
