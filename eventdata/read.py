@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 from eventdata.errors import SourceError
 
 
-def package_parquet(source: Path | str) -> Path:
+def package_parquet(source: str | os.PathLike[str]) -> Path:
     """events.parquet of a package folder or of the package a datapackage.json describes."""
     path = Path(source)
     descriptor = path / "datapackage.json" if path.is_dir() else path
@@ -31,7 +32,7 @@ def package_parquet(source: Path | str) -> Path:
     raise SourceError(f"{descriptor} lists no Parquet resource.")
 
 
-def read_events(source: Path | str) -> pd.DataFrame:
+def read_events(source: str | os.PathLike[str]) -> pd.DataFrame:
     """Events of a package: dates as datetime64, codes as integers, vocabularies as categoricals."""
     path = package_parquet(source)
     if not path.is_file():
