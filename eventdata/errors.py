@@ -33,8 +33,8 @@ class PublishError(EventdataError):
 OS_ERROR_HINTS: dict[int, str] = {
     errno.ENOSPC: "the disk is full: free some space and run the command again",
     errno.EDQUOT: "the disk quota is used up: free some space and run the command again",
-    errno.EACCES: "permission denied: check that you may write to (or read) this folder",
-    errno.EPERM: "the operation is not permitted here: check the folder's permissions",
+    errno.EACCES: "check the permissions of this file and of its folder",
+    errno.EPERM: "check the permissions of this file and of its folder",
     errno.EROFS: "the file system is read-only: work in a writable copy of the dataset",
     errno.ENOENT: "it does not exist (a missing folder, or a symbolic link to nothing)",
     errno.ENOTDIR: "a part of the path is not a folder (a file, or a symbolic link to nothing)",

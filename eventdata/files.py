@@ -96,6 +96,9 @@ class FileSet:
         try:
             prepared.write_bytes(payload)
             os.chmod(prepared, mode)
+        except OSError as err:
+            prepared.unlink(missing_ok=True)
+            raise type(err)(err.errno, err.strerror, str(path)) from err  # name the file, not its temporary twin
         except BaseException:
             prepared.unlink(missing_ok=True)
             raise
