@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,8 +33,16 @@ from eventdata.changes import (
     schema_changes,
 )
 from eventdata.errors import ReleaseError, Report, SchemaFileError
-from eventdata.files import sha256_file
-from eventdata.ids import DELETIONS_FILE, header_has_id, read_deletions, record_assignment
+from eventdata.files import (
+    STAGING_MARK,
+    FileSet,
+    is_prepared_file,
+    remove_stale,
+    sha256_file,
+    staging_folder,
+    staging_token,
+)
+from eventdata.ids import DELETIONS_FILE, assignment_files, header_has_id, read_deletions
 from eventdata.package import (
     FORMAT_KEY,
     PACKAGE_FORMAT,
@@ -49,7 +58,7 @@ from eventdata.package import (
     write_json,
     write_parquet,
 )
-from eventdata.project import Project
+from eventdata.project import Project, as_project
 from eventdata.report import report_resource, write_report
 from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
 from eventdata.sources.sheets import SHEET_COLUMN
@@ -149,7 +158,7 @@ def stage(
     codebook = load_codebook(project.schemas_dir)
     read_grants(codebook, terms_vocabulary(codebook))  # a malformed grant stops the build before anything is written
     if validation is None:
-        validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
+        validation = validate_project(project, today=today, timestamp=int(created.timestamp()), previous=previous)
     if not validation.report.valid:
         return validation
     previous_table = release_table(previous) if previous else None
@@ -219,23 +228,27 @@ def snapshot_sources(
     The copy is the inputs as they stand once the version is released: new ids filled in, and
     schemas/dataset.json naming this version and its date.
     """
-    copied = []
     for folder in ("schemas", "seeds"):
         source = project.root / folder
         for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            relative = path.relative_to(project.root).as_posix()
-            destination = target / relative
+            if is_prepared_file(path.name):
+                continue  # a file a run is putting in place (FileSet), never an input
+            destination = target / path.relative_to(project.root)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)
-            copied.append((relative, destination))
-    record_new_ids(staged, project, root=target)
+    record_new_ids(staged, project, root=target)  # may create seeds/event_ids.csv: listed below like the rest
     dataset = target / "schemas" / "dataset.json"
     updated = released_dataset_json(dataset, version, released)
     if updated is not None:
         dataset.write_text(updated, encoding="utf-8", newline="\n")
+    copied = sorted(p for folder in ("schemas", "seeds") for p in (target / folder).rglob("*") if p.is_file())
     return [
-        {"path": f"{SOURCES_DIR}/{relative}", "bytes": destination.stat().st_size, "sha256": sha256_file(destination)}
-        for relative, destination in copied
+        {
+            "path": f"{SOURCES_DIR}/{path.relative_to(target).as_posix()}",
+            "bytes": path.stat().st_size,
+            "sha256": sha256_file(path),
+        }
+        for path in copied
     ]
 
 
@@ -349,15 +362,20 @@ def write_package(
     table = events.replace_schema_metadata(
         {"eventdata": json.dumps({"name": codebook.dataset["name"], "version": version})}
     )
-    write_csv(table, package_dir / "data" / "events.csv")
+    neutralise = package_format >= 2  # format 1 wrote formula-like cells as they were
+    write_csv(table, package_dir / "data" / "events.csv", neutralise=neutralise)
     write_parquet(table, package_dir / "data" / "events.parquet")
-    write_csv(table.select(codebook.acled_field_names), package_dir / "data" / "events-acled.csv")
     write_csv(
-        articles_table(articles_frame(staged.validation.articles.values())), package_dir / "data" / "articles.csv"
+        table.select(codebook.acled_field_names), package_dir / "data" / "events-acled.csv", neutralise=neutralise
     )
-    write_csv(staged.changes.added, package_dir / "changes" / "added.csv")
-    write_csv(staged.changes.modified, package_dir / "changes" / "modified.csv")
-    write_csv(staged.changes.deleted, package_dir / "changes" / "deleted.csv")
+    write_csv(
+        articles_table(articles_frame(staged.validation.articles.values())),
+        package_dir / "data" / "articles.csv",
+        neutralise=neutralise,
+    )
+    write_csv(staged.changes.added, package_dir / "changes" / "added.csv", neutralise=neutralise)
+    write_csv(staged.changes.modified, package_dir / "changes" / "modified.csv", neutralise=neutralise)
+    write_csv(staged.changes.deleted, package_dir / "changes" / "deleted.csv", neutralise=neutralise)
     (package_dir / "codebook.md").write_text(codebook_markdown(codebook), encoding="utf-8", newline="\n")
     title = str(codebook.dataset.get("title", codebook.dataset["name"]))
     changelog = data_changelog(staged, version, release_date, title)
@@ -414,50 +432,136 @@ def package_hashes(package_dir: Path) -> dict[str, str]:
     }
 
 
-def record_new_ids(staged: Staged, project: Project, root: Path | None = None) -> None:
-    """Write ids given to new rows into their sheets and the registry (of the project, or of a copy at root)."""
+def _id_files(staged: Staged, project: Project, root: Path | None = None) -> tuple[dict[Path, str], Path]:
+    """New text of the sheets and registry that get the ids given to new rows, and the registry path."""
     new_ids = staged.validation.new_ids
-    if new_ids is None or new_ids.empty:
-        return
     sheets = staged.validation.sheets
     registry = project.id_registry
     if root is not None:
         sheets = {k: root / v.resolve().relative_to(project.root.resolve()) for k, v in sheets.items()}
         registry = root / registry.resolve().relative_to(project.root.resolve())
-    record_assignment(registry, sheets, new_ids)
+    if new_ids is None or new_ids.empty:
+        return {}, registry
+    return assignment_files(registry, sheets, new_ids), registry
+
+
+def record_new_ids(staged: Staged, project: Project, root: Path) -> None:
+    """Write ids given to new rows into the sheets and registry of a copy of the project at root."""
+    for path, text in _id_files(staged, project, root)[0].items():
+        path.write_text(text, encoding="utf-8", newline="")
+
+
+def commit_new_ids(staged: Staged, project: Project, directory: Path) -> None:
+    """Write ids given to new rows into the project's sheets and registry, all or none (staging in directory)."""
+    files, _ = _id_files(staged, project)
+    if not files:
+        return
+    with staging_folder(directory, f".ids{STAGING_MARK}", clean=_input_dirs(project)) as staging:
+        changes = FileSet(staging_token(staging))
+        try:
+            for path, text in files.items():
+                changes.prepare(path, text)
+            changes.commit()
+        finally:
+            changes.discard()
+
+
+#: The named steps of committing a version, in order. `checkpoint` is called at each; it does nothing,
+#: and tests replace it to stop a run there (an exception, or a real SIGKILL of a subprocess).
+COMMIT_STEPS = ("staging", "package-written", "prepared", "ids-written", "version-visible", "bookkeeping-written")
+
+
+def checkpoint(step: str) -> None:
+    """A named point in committing a version (see COMMIT_STEPS)."""
+
+
+def _refuse_symlink(target: Path) -> None:
+    if target.is_symlink():
+        pointee = os.readlink(target)
+        state = "which does not exist" if not target.exists() else "and a version is a real folder"
+        raise ReleaseError(f"{target} is a symbolic link to {pointee}, {state}; remove the link (nothing was written).")
+
+
+def _input_dirs(project: Project) -> tuple[Path, ...]:
+    """Where a commit prepares files beside their targets: the sheets, the registry, dataset.json."""
+    return (project.seeds_dir, project.sheets_dir, project.schemas_dir)
+
+
+def remove_leftovers(project: Project, directory: Path) -> list[Path]:
+    """Staging folders and prepared files of killed builds and releases (never of a running one)."""
+    return remove_stale(directory, (*_input_dirs(project), directory))
 
 
 def commit_package(
-    staged: Staged, project: Project, target: Path, *, version: str, created: datetime
+    staged: Staged,
+    project: Project,
+    target: Path,
+    *,
+    version: str,
+    created: datetime,
+    bookkeeping: Callable[[Path], dict[Path, str]] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """Record new ids, write the package into a temporary folder beside target and rename it into place.
+    """Write the package and make it visible as `target` in one commit step, the last thing a command does.
 
-    Returns ('built' | 'unchanged', file hashes). A target with other content is never overwritten.
+    Every file is written before anything the user sees changes: the package into a locked staging folder
+    beside target, and the new text of the sheets and registry (ids of new rows) and of the files
+    `bookkeeping(package folder)` returns (a release's catalog, changelog, dataset.json) beside their
+    targets. Then the ids are renamed into place, the package is renamed to target (the commit point; if
+    that fails the ids are put back), and the bookkeeping files follow. An error at any step undoes the
+    steps before it, so a command that fails leaves no version and the inputs as they were. A kill before
+    the rename leaves no version (and possibly the ids, registered: the next build gives the same rows the
+    same ids); a kill after it leaves a complete version whose bookkeeping the next `release` regenerates.
+    Stale staging folders of killed runs are removed first. Returns ('built' | 'unchanged', file hashes).
+    A target with other content is never overwritten.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    try:
+    _refuse_symlink(target)
+    with staging_folder(target.parent, f".{target.name}{STAGING_MARK}", clean=_input_dirs(project)) as staging:
+        checkpoint("staging")
+        token = staging_token(staging)
         package = staging / "package"
         files = write_package(staged, project, package, version=version, created=created)
-        if target.is_dir() and not any(target.iterdir()):
-            target.rmdir()  # an empty folder (an --out-dir made in advance) holds no release
-        if target.exists():
-            existing = package_hashes(target)
-            if existing == files:
-                record_new_ids(staged, project)
-                return "unchanged", files
-            changed = sorted(k for k in set(existing) | set(files) if existing.get(k) != files.get(k))
-            shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
-            raise ReleaseError(
-                f"Version {version} already exists in {target} and differs from this build ({shown}). "
-                "Released data is never overwritten: make a new version with `eventdata release` "
-                "(it suggests --bump patch|minor|major), or delete the folder if it was never published."
-            )
-        os.rename(package, target)
-        record_new_ids(staged, project)
-        return "built", files
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        checkpoint("package-written")
+        ids, after = FileSet(token), FileSet(token)
+        try:
+            for path, text in _id_files(staged, project)[0].items():
+                ids.prepare(path, text)
+            _refuse_symlink(target)
+            if target.is_dir() and not any(target.iterdir()):
+                target.rmdir()  # an empty folder (an --out-dir made in advance) holds no release
+            if target.exists():
+                existing = package_hashes(target)
+                if existing == files:
+                    ids.commit()  # rows of a run stopped after its version became visible
+                    return "unchanged", files
+                changed = sorted(k for k in set(existing) | set(files) if existing.get(k) != files.get(k))
+                shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
+                raise ReleaseError(
+                    f"Version {version} already exists in {target} and differs from this build ({shown}). "
+                    "Released data is never overwritten: make a new version with `eventdata release` "
+                    "(it suggests --bump patch|minor|major), or delete the folder if it was never published."
+                )
+            for path, text in (bookkeeping(package) if bookkeeping else {}).items():
+                after.prepare(path, text)
+            checkpoint("prepared")
+            ids.commit()
+            visible = False
+            try:
+                checkpoint("ids-written")
+                os.rename(package, target)
+                visible = True
+                checkpoint("version-visible")
+                after.commit()
+                checkpoint("bookkeeping-written")
+            except BaseException:  # a failed command leaves no version: undo the commit
+                after.rollback()
+                if visible:
+                    os.rename(target, package)
+                ids.rollback()
+                raise
+            return "built", files
+        finally:
+            ids.discard()
+            after.discard()
 
 
 def next_release_version(latest: str | None, needed: str | None) -> str:
@@ -499,13 +603,10 @@ def copy_release(release: Release, target: Path) -> tuple[str, dict[str, str]]:
         raise ReleaseError(
             f"{target} exists and differs from version {release.version}; give an empty or new --out-dir."
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    try:
+    _refuse_symlink(target)
+    with staging_folder(target.parent, f".{target.name}{STAGING_MARK}") as staging:
         shutil.copytree(release.path, staging / "package")
         os.rename(staging / "package", target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return "built", files
 
 
@@ -513,9 +614,8 @@ def commit_draft(
     staged: Staged, project: Project, target: Path, *, version: str, created: datetime
 ) -> tuple[str, dict[str, str]]:
     """Write a draft package and put it in place of the previous draft (a draft is never released data)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    try:
+    _refuse_symlink(target)
+    with staging_folder(target.parent, f".{target.name}{STAGING_MARK}") as work:
         fresh = work / "package"
         _, files = commit_package(staged, project, fresh, version=version, created=created)
         if target.exists():
@@ -524,8 +624,6 @@ def commit_draft(
             os.rename(target, work / "previous")
         os.rename(fresh, target)
         return "built", files
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def sheets_without_id_column(validation: Validation) -> list[str]:
@@ -541,7 +639,12 @@ def sheets_without_id_column(validation: Validation) -> list[str]:
     return lacking
 
 
-def build_package(project: Project, out_dir: Path | None = None, *, today: date | None = None) -> BuildResult:
+def build_package(
+    project: Project | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    today: date | None = None,
+) -> BuildResult:
     """Validate every sheet, then write a package atomically: the configured version, or a draft.
 
     When the sheets hold the version configured in schemas/dataset.json and it is released, that release is the
@@ -549,6 +652,7 @@ def build_package(project: Project, out_dir: Path | None = None, *, today: date 
     sheets is a draft, labelled '<next version>-draft', written to dist-data/<name>/draft/ (or out_dir) and
     replaced by the next build: only `eventdata release` makes a version.
     """
+    project = as_project(project)
     codebook = load_codebook(project.schemas_dir)
     configured, release_date = dataset_version(codebook)
     directory = dataset_dir(project, codebook)
@@ -556,7 +660,8 @@ def build_package(project: Project, out_dir: Path | None = None, *, today: date 
     releases = list_releases(directory, str(codebook.dataset["name"]))
     latest = releases[-1] if releases else None
     draft_dir = Path(out_dir) if out_dir is not None else directory / DRAFT_DIR
-    validation = validate_project(project, today=today, timestamp=int(created.timestamp()))
+    remove_leftovers(project, directory)
+    validation = validate_project(project, today=today, timestamp=int(created.timestamp()), previous=latest)
     if not validation.report.valid:
         return BuildResult("invalid", draft_dir, configured, validation.report)
     lacking = tuple(sheets_without_id_column(validation))

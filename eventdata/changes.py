@@ -162,6 +162,17 @@ def compute_changes(
     return Changes(added, modified, deleted, int(unchanged or 0))
 
 
+def undeclared_deletions(previous_ids: list[str], current_ids: list[str], declared: set[str]) -> list[str]:
+    """Ids of the previous version that are gone from the current one without being declared deleted.
+
+    The deletion policy: an event leaves the data only when a person asks for it (a row in
+    seeds/deletions.csv with a reason). Every other disappearance (a sheet saved with only its header,
+    a sheet renamed or moved away) is an error, never a silent deletion. Order: as in previous_ids.
+    """
+    current = set(current_ids)
+    return [i for i in previous_ids if i not in current and i not in declared]
+
+
 def _text_schema(columns: tuple[str, ...]) -> pa.Schema:
     return pa.schema([pa.field(c, pa.string()) for c in columns])
 

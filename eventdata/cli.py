@@ -12,7 +12,7 @@ import click
 
 from eventdata import __version__
 from eventdata.build import build_package
-from eventdata.errors import EventdataError, Report
+from eventdata.errors import EventdataError, Report, os_error_message
 from eventdata.intake import add_article, new_sheet
 from eventdata.load import update_parquet
 from eventdata.project import Project, init_project, load_project
@@ -33,13 +33,19 @@ class CommandFailed(click.ClickException):
 
 
 class EventdataGroup(click.Group):
-    """Turns every EventdataError into a message without a traceback, in one place."""
+    """Turns every EventdataError and operating-system error into a message without a traceback, in one place.
+
+    An OSError (a read-only folder, a full disk, a symbolic link to nothing) means the command could not run:
+    exit 2 with the path and the cause.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except EventdataError as err:
             raise CommandFailed(str(err)) from err
+        except OSError as err:
+            raise CommandFailed(os_error_message(err)) from err
 
 
 def _project(ctx: click.Context) -> Project:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -27,6 +29,35 @@ class PublishError(EventdataError):
     """A repository refused a deposit, or its metadata is incomplete."""
 
 
+#: What to do about the operating-system errors a command meets most often.
+OS_ERROR_HINTS: dict[int, str] = {
+    errno.ENOSPC: "the disk is full: free some space and run the command again",
+    errno.EDQUOT: "the disk quota is used up: free some space and run the command again",
+    errno.EACCES: "check the permissions of this file and of its folder",
+    errno.EPERM: "check the permissions of this file and of its folder",
+    errno.EROFS: "the file system is read-only: work in a writable copy of the dataset",
+    errno.ENOENT: "it does not exist (a missing folder, or a symbolic link to nothing)",
+    errno.ENOTDIR: "a part of the path is not a folder (a file, or a symbolic link to nothing)",
+    errno.EISDIR: "it is a folder where a file was expected",
+    errno.EEXIST: "it exists already",
+    errno.ELOOP: "symbolic links point to each other in a loop",
+}
+
+
+def os_error_message(err: OSError) -> str:
+    """An operating-system error as one line: the path, the cause and what to do."""
+    paths = [os.fsdecode(p) for p in (err.filename, err.filename2) if p is not None]
+    where = " → ".join(paths) if paths else "a file"
+    cause = err.strerror or str(err) or type(err).__name__
+    code = errno.errorcode.get(err.errno, "") if err.errno is not None else ""
+    hint = OS_ERROR_HINTS.get(err.errno or -1)
+    return (
+        f"Could not complete the command at {where}: {cause}"
+        + (f" ({code})" if code else "")
+        + (f"; {hint}." if hint else ".")
+    )
+
+
 #: Every problem code the tool reports, with what it means. Codes are stable:
 #: coders, tests and documentation refer to them.
 PROBLEM_CODES: dict[str, str] = {
@@ -41,6 +72,8 @@ PROBLEM_CODES: dict[str, str] = {
     "extra-cell": "A row has more cells than the header.",
     "missing-cell": "A row has fewer cells than the header.",
     "source-error": "The file cannot be read.",
+    "not-a-sheet": "A file in seeds/sheets/ is not read as a coding sheet (only *.csv files are).",
+    "control-character": "A cell holds a NUL byte or another invisible control character.",
     # cells, from the Table Schema
     "type-error": "The value cannot be read as the column's type.",
     "required-error": "The column requires a value.",
@@ -77,6 +110,7 @@ PROBLEM_CODES: dict[str, str] = {
     "place-far-from-admin1": "The place's point is far from the known places of its admin1.",
     "unregistered-id": "The event id was never assigned by the tool.",
     "deleted-id": "The event id belongs to a deleted event (seeds/deletions.csv).",
+    "undeclared-deletion": "An event of the previous release is in no sheet, and seeds/deletions.csv does not list it.",
     # importing ACLED exports (eventdata/acled/)
     "unmapped-event-type": "An ACLED event type (older, or without a sub-event type) has no single equivalent.",
     "registered-id": "The export's event id is already in the id registry: the event was imported or coded before.",

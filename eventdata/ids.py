@@ -23,6 +23,7 @@ from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, read_list
 
 REGISTRY_COLUMNS = ("event_id_cnty", "first_sheet")
 DELETIONS_FILE = "deletions.csv"
+DELETIONS_COLUMNS = ("event_id_cnty", "reason")
 ID_PARTS = r"^([A-Z]{3})(\d+)$"
 
 
@@ -41,12 +42,20 @@ def read_registry(path: Path) -> pd.DataFrame:
     return read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry")
 
 
+def read_deletion_rows(path: Path) -> pd.DataFrame:
+    """seeds/deletions.csv as strings with the line of each row (_line); empty when absent."""
+    if not path.is_file():
+        frame = pd.DataFrame({c: pd.Series([], dtype="string") for c in DELETIONS_COLUMNS})
+        frame[LINE_COLUMN] = pd.Series([], dtype="int64")
+        return frame
+    return read_list(path, DELETIONS_COLUMNS, SourceError, lines=True)
+
+
 def read_deletions(path: Path) -> dict[str, str]:
     """Deleted event ids and why (seeds/deletions.csv: event_id_cnty, reason); empty when absent."""
-    if not path.is_file():
-        return {}
-    table = read_list(path, ("event_id_cnty", "reason"), SourceError)
-    return dict(zip(table["event_id_cnty"], table["reason"], strict=True))
+    table = read_deletion_rows(path)
+    ids = table["event_id_cnty"].str.strip()
+    return dict(zip(ids, table["reason"].str.strip(), strict=True))
 
 
 def next_numbers(registry_ids: pd.Series, present_ids: pd.Series) -> dict[str, int]:
@@ -94,8 +103,8 @@ def header_has_id(path: Path) -> bool:
     return "event_id_cnty" in [c.strip() for c in header]
 
 
-def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
-    """Fill the event_id_cnty cell of the given lines (adding the column, as the last one, if absent).
+def sheet_with_ids(path: Path, ids_by_line: Mapping[int, str]) -> str:
+    """The text of a sheet with the event_id_cnty cell of the given lines filled (the column added, last, if absent).
 
     The column goes last so a row later typed in the old layout lacks only the trailing id cell, which the
     reader accepts. The sheet keeps its byte order mark and line endings, so spreadsheet programs and diffs
@@ -128,17 +137,22 @@ def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
             if line in ids_by_line:
                 cells[column] = ids_by_line[line]
         writer.writerow(cells)
-    write_atomic(path, ("\ufeff" if bom else "") + out.getvalue())
+    return ("\ufeff" if bom else "") + out.getvalue()
 
 
-def record_assignment(registry_path: Path, sheets: Mapping[str, Path], new: pd.DataFrame) -> None:
-    """Write new ids into their sheets, then append them to the registry."""
+def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:
+    """Fill the event_id_cnty cell of the given lines, in place (see sheet_with_ids)."""
+    write_atomic(path, sheet_with_ids(path, ids_by_line))
+
+
+def assignment_files(registry_path: Path, sheets: Mapping[str, Path], new: pd.DataFrame) -> dict[Path, str]:
+    """The new text of every file that recording new ids changes: their sheets, then the registry."""
     if new.empty:
-        return
+        return {}
+    files: dict[Path, str] = {}
     for sheet_name, rows in new.groupby(SHEET_COLUMN, sort=True):
-        write_ids_into_sheet(
-            sheets[str(sheet_name)], dict(zip(rows[LINE_COLUMN].astype(int), rows["event_id_cnty"], strict=True))
-        )
+        path = sheets[str(sheet_name)]
+        files[path] = sheet_with_ids(path, dict(zip(rows[LINE_COLUMN].astype(int), rows["event_id_cnty"], strict=True)))
     registry = read_registry(registry_path)
     added = pd.DataFrame(
         {"event_id_cnty": new["event_id_cnty"], "first_sheet": [Path(str(s)).name for s in new[SHEET_COLUMN]]}
@@ -146,4 +160,11 @@ def record_assignment(registry_path: Path, sheets: Mapping[str, Path], new: pd.D
     combined = pd.concat([registry, added.astype("string")], ignore_index=True)
     buffer = io.StringIO()
     combined.to_csv(buffer, index=False, lineterminator="\n")
-    write_atomic(registry_path, buffer.getvalue())
+    files[registry_path] = buffer.getvalue()
+    return files
+
+
+def record_assignment(registry_path: Path, sheets: Mapping[str, Path], new: pd.DataFrame) -> None:
+    """Write new ids into their sheets, then append them to the registry (each file atomically)."""
+    for path, text in assignment_files(registry_path, sheets, new).items():
+        write_atomic(path, text)

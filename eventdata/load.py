@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import urllib.parse
@@ -21,11 +22,11 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from eventdata.catalog import CATALOG_FILE, version_key
+from eventdata.catalog import CATALOG_FILE, VERSION, version_key
 from eventdata.changes import apply_changes, from_text
 from eventdata.errors import SourceError
 from eventdata.files import replace_atomically, sha256_file, write_atomic
-from eventdata.package import FORMAT_KEY, categories, normalise_table, write_parquet
+from eventdata.package import FORMAT_KEY, categories, normalise_table, restore_formulas, write_parquet
 from eventdata.read import events_schema, with_vocabularies
 
 CACHE_ENV = "EVENTDATA_CACHE_DIR"
@@ -40,9 +41,9 @@ def _is_url(source: str) -> bool:
     return "://" in source and not source.startswith("file://")
 
 
-def catalog_location(source: str | Path) -> str:
+def catalog_location(source: str | os.PathLike[str]) -> str:
     """The catalog.json of a source: a dist-data/<name> folder, a catalog path or URL, or a folder URL."""
-    text = str(source)
+    text = os.fspath(source)
     if text.startswith("file://"):
         text = urllib.parse.urlparse(text).path
     if _is_url(text):
@@ -101,11 +102,44 @@ def read_catalog_at(location: str) -> dict[str, Any]:
         raw = remembered.read_bytes()  # offline: the versions cached from this catalog stay usable
     try:
         data: dict[str, Any] = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise SourceError(f"{location} is not a valid catalog ({err.msg}).") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise SourceError(f"{location} is not a valid catalog ({getattr(err, 'msg', err)}).") from err
+    check_catalog(data, location)
     if _is_url(location):
         write_atomic(remembered, raw)
     return data
+
+
+def check_catalog(catalog: Any, location: str) -> None:
+    """A catalog's structure as `load` and `update` use it; a malformed entry is named, not a traceback."""
+
+    def bad(where: str, what: str) -> SourceError:
+        return SourceError(f"{location} is not a valid catalog: {where} {what}.")
+
+    if not isinstance(catalog, dict):
+        raise bad("the file", "must hold a JSON object with 'versions'")
+    versions = catalog.get("versions")
+    if not isinstance(versions, list):
+        raise bad("'versions'", "must be a list")
+    for number, entry in enumerate(versions):
+        where = f"versions[{number}]"
+        if not isinstance(entry, dict):
+            raise bad(where, "must be an object")
+        version = entry.get("version")
+        if not isinstance(version, str) or not VERSION.match(version):
+            raise bad(f"{where}.version", f"must be a version such as 1.0.0, not {version!r}")
+        files = entry.get("files")
+        if not isinstance(files, list):
+            raise bad(f"{where} (version {version}).files", "must be a list")
+        for index, item in enumerate(files):
+            place = f"{where}.files[{index}]"
+            if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+                raise bad(place, "must be an object with a 'path'")
+            if not isinstance(item.get("sha256"), str) or not re.fullmatch(r"[0-9a-f]{64}", item["sha256"]):
+                raise bad(f"{place}.sha256", f"must be 64 hex digits, not {item.get('sha256')!r}")
+    latest = catalog.get("latest")
+    if latest is not None and latest not in {v["version"] for v in versions}:
+        raise bad("'latest'", f"names {latest!r}, which is not among its versions")
 
 
 def version_entry(catalog: dict[str, Any], version: str) -> dict[str, Any]:
@@ -145,7 +179,7 @@ def _file(catalog_at: str, entry: dict[str, Any], name: str) -> Path:
     raise SourceError(f"Version {entry['version']} lists no file {name}.")
 
 
-def load_table(source: str | Path, version: str = "latest") -> pa.Table:
+def load_table(source: str | os.PathLike[str], version: str = "latest") -> pa.Table:
     """The events of a version as an Arrow table, verified against the catalog."""
     location = catalog_location(source)
     entry = version_entry(read_catalog_at(location), version)
@@ -157,7 +191,7 @@ def _descriptor(location: str, entry: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def load(source: str | Path, version: str = "latest") -> pd.DataFrame:
+def load(source: str | os.PathLike[str], version: str = "latest") -> pd.DataFrame:
     """The events of a version as a pandas frame (dates as datetime64, vocabularies as categoricals).
 
     Categoricals hold the codebook's whole vocabulary in codebook order, so frames of two versions concatenate.
@@ -170,14 +204,24 @@ def load(source: str | Path, version: str = "latest") -> pd.DataFrame:
 
 def parquet_version(path: Path) -> tuple[str, str]:
     """(dataset name, version) recorded in an events.parquet written by eventdata."""
-    metadata = pq.read_schema(path).metadata or {}
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (pa.ArrowInvalid, OSError) as err:
+        size = path.stat().st_size if path.is_file() else 0
+        raise SourceError(
+            f"{path} ({size} bytes) is not a readable Parquet file: it is truncated or in another format. "
+            "Download the version again with eventdata.load(source, version)."
+        ) from err
     raw = metadata.get(b"eventdata")
     if raw is None:
         raise SourceError(
             f"{path} carries no eventdata version; only events.parquet files of a release can be updated."
         )
-    info = json.loads(raw)
-    return str(info["name"]), str(info["version"])
+    try:
+        info = json.loads(raw)
+        return str(info["name"]), str(info["version"])
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+        raise SourceError(f"{path}: its eventdata metadata is malformed; it was not written by a release.") from err
 
 
 def _read_changes(location: str, entry: dict[str, Any], schema: pa.Schema) -> tuple[pa.Table, pd.DataFrame, list[str]]:
@@ -193,19 +237,24 @@ def _read_changes(location: str, entry: dict[str, Any], schema: pa.Schema) -> tu
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
         ),
-    ).to_pandas()
+    )
+    if int(_descriptor(location, entry).get(FORMAT_KEY, 1)) >= 2:  # format 1 wrote formula-like cells as they were
+        added = pa.table({name: restore_formulas(added.column(name)) for name in added.column_names})
+        modified = modified.set_column(2, "old_value", restore_formulas(modified.column("old_value")))
+        modified = modified.set_column(3, "new_value", restore_formulas(modified.column("new_value")))
     deleted = pa_csv.read_csv(
         _file(location, entry, "changes/deleted.csv"),
         convert_options=pa_csv.ConvertOptions(column_types={"event_id_cnty": pa.string()}),
     )
-    return added, modified, deleted.column("event_id_cnty").to_pylist()
+    return added, modified.to_pandas(), deleted.column("event_id_cnty").to_pylist()
 
 
-def update_parquet(local: Path, source: str | Path, to: str = "latest") -> str:
+def update_parquet(local: str | os.PathLike[str], source: str | os.PathLike[str], to: str = "latest") -> str:
     """Bring a local events.parquet to a newer version by applying each release's delta; return the version.
 
     The result is verified: its sha256 must equal the catalog's events.parquet of that version.
     """
+    local = Path(local)
     name, current = parquet_version(local)
     location = catalog_location(source)
     catalog = read_catalog_at(location)
@@ -217,7 +266,9 @@ def update_parquet(local: Path, source: str | Path, to: str = "latest") -> str:
     steps = [v for v in catalog["versions"] if version_key(current) < version_key(v["version"]) <= version_key(target)]
     table = pq.read_table(local)
     for entry in steps:
-        expected = next(i for i in entry["files"] if i["path"] == f"{entry['version']}/data/events.parquet")
+        expected = next((i for i in entry["files"] if i["path"] == f"{entry['version']}/data/events.parquet"), None)
+        if expected is None:
+            raise SourceError(f"{location}: version {entry['version']} lists no data/events.parquet.")
         added, modified, deleted = _read_changes(location, entry, table.schema)
         text = apply_changes(table, added, modified, deleted)
         typed = from_text(text.select([f.name for f in table.schema]), table.schema)

@@ -182,12 +182,56 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, compression="zstd", use_dictionary=True, write_statistics=True, store_schema=True)
 
 
-def write_csv(table: pa.Table, path: Path) -> None:
-    """RFC 4180 CSV: header, CRLF, strings quoted, empty cell for missing values, ISO dates."""
-    plain = pa.Table.from_arrays(
-        [pc.cast(c, c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns],
-        names=table.column_names,
-    )
+#: A text cell a spreadsheet would run as a formula: it starts (after any apostrophes) with = + - @, tab or
+#: carriage return (OWASP, "CSV Injection"). Plain numbers (-3, +2.5) are numbers, not formulas.
+FORMULA_START = r"^'*[=+\-@\t\r]"
+PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def _formula_like(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    starts = pc.match_substring_regex(column, FORMULA_START)
+    return pc.fill_null(pc.and_(starts, pc.invert(pc.match_substring_regex(column, PLAIN_NUMBER))), False)
+
+
+def neutralise_formulas(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Text cells a spreadsheet would run as formulas, prefixed with an apostrophe (OWASP); others as given.
+
+    Reversible (restore_formulas): a cell that already starts with apostrophes before such a character
+    gets one more.
+    """
+    return pc.if_else(_formula_like(column), pc.binary_join_element_wise("'", column, ""), column)
+
+
+def restore_formulas(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """The exact text of cells written by neutralise_formulas: one leading apostrophe removed where added."""
+    rest = pc.utf8_slice_codeunits(column, 1)
+    added = pc.and_(pc.fill_null(pc.starts_with(column, "'"), False), _formula_like(rest))
+    return pc.if_else(added, rest, column)
+
+
+def write_csv(table: pa.Table, path: Path, *, neutralise: bool = True) -> None:
+    """RFC 4180 CSV: header, CRLF, strings quoted, empty cell for missing values, ISO dates.
+
+    The one CSV writer of a package. Text cells that a spreadsheet would run as a formula are written with
+    a leading apostrophe (neutralise_formulas; packages of format 1 wrote them as they were, so verify
+    rebuilds those with neutralise=False); Parquet keeps the exact values. A NUL byte is refused.
+    """
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_dictionary(column.type):
+            column = pc.cast(column, column.type.value_type)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            nul = pc.fill_null(pc.match_substring(column, "\x00"), False)
+            if pc.any(nul).as_py():
+                row = pc.index(nul, True).as_py()
+                raise SourceError(
+                    f"Cannot write {path.name}: column {name} of row {row + 1} holds a NUL byte, which CSV tools "
+                    "cut strings at; remove it from the input (schemas/ or seeds/) and build again."
+                )
+            if neutralise:
+                column = neutralise_formulas(column)
+        columns.append(column)
+    plain = pa.Table.from_arrays(columns, names=table.column_names)
     pa_csv.write_csv(plain, path, pa_csv.WriteOptions(quoting_header="none", eol=CSV_EOL, include_header=True))
 
 

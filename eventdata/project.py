@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ class Project:
     """Paths of one dataset folder."""
 
     root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))  # Project("folder") works too
 
     @property
     def schemas_dir(self) -> Path:
@@ -57,8 +61,20 @@ class Project:
             return []
         return sorted(self.sheets_dir.glob("*.csv"))
 
+    def unread_sheet_files(self) -> list[Path]:
+        """What seeds/sheets/ holds that is not read as a sheet (x.CSV, x.xlsx, subfolders); hidden files aside."""
+        if not self.sheets_dir.is_dir():
+            return []
+        read = set(self.sheet_paths())
+        return sorted(p for p in self.sheets_dir.iterdir() if not p.name.startswith(".") and p not in read)
 
-def load_project(root: Path | str | None = None) -> Project:
+
+def as_project(project: Project | str | os.PathLike[str]) -> Project:
+    """A Project, or the dataset folder at a path (checked like load_project)."""
+    return project if isinstance(project, Project) else load_project(project)
+
+
+def load_project(root: str | os.PathLike[str] | None = None) -> Project:
     """The dataset folder at root (default: the current directory), checked for its layout."""
     path = Path(root) if root is not None else Path.cwd()
     if not path.is_dir():
@@ -84,7 +100,7 @@ def default_codebook_dir() -> Path:
     raise SourceError("The default codebook is missing from this installation of eventdata; reinstall the package.")
 
 
-def init_project(root: Path | str, *, name: str | None = None, title: str | None = None) -> Project:
+def init_project(root: str | os.PathLike[str], *, name: str | None = None, title: str | None = None) -> Project:
     """Create a dataset folder with the default codebook, an empty article index and an empty sheet."""
     path = Path(root)
     if path.exists() and any(path.iterdir()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from eventdata.errors import SourceError
 from eventdata.package import categories
 
 
-def _descriptor_path(source: Path | str) -> Path:
+def _descriptor_path(source: str | os.PathLike[str]) -> Path:
     path = Path(source)
     if path.is_dir():
         return path / "datapackage.json"
@@ -30,7 +31,7 @@ def _read_descriptor(descriptor: Path) -> dict[str, Any]:
     return package
 
 
-def package_parquet(source: Path | str) -> Path:
+def package_parquet(source: str | os.PathLike[str]) -> Path:
     """events.parquet of a package folder or of the package a datapackage.json describes."""
     path = Path(source)
     descriptor = path / "datapackage.json" if path.is_dir() else path
@@ -67,7 +68,7 @@ def with_vocabularies(frame: pd.DataFrame, table_schema: dict[str, Any]) -> pd.D
     return frame
 
 
-def read_events(source: Path | str) -> pd.DataFrame:
+def read_events(source: str | os.PathLike[str]) -> pd.DataFrame:
     """Events of a package: dates as datetime64, codes as integers, vocabularies as categoricals.
 
     The categories are the codebook's whole vocabulary in codebook order, in every version.

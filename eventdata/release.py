@@ -21,13 +21,14 @@ from eventdata import __version__
 from eventdata.build import (
     DATA_CHANGELOG,
     SOURCES_DIR,
+    commit_new_ids,
     commit_package,
     dataset_dir,
     package_hashes,
-    record_new_ids,
     release_schema,
     release_table,
     released_dataset_json,
+    remove_leftovers,
     sheets_without_id_column,
     stage,
     write_package,
@@ -98,9 +99,11 @@ def release_files(release: Release) -> dict[str, tuple[int, str]]:
     }
 
 
-def write_catalog(directory: Path, name: str) -> dict[str, Any]:
-    """Regenerate catalog.json and the top-level data changelog from the version folders."""
-    releases = list_releases(directory, name)
+def catalog_files(directory: Path, name: str, new: Release | None = None) -> dict[Path, str]:
+    """catalog.json and the top-level data changelog as the version folders (and `new`, not yet in place) give them."""
+    releases = [r for r in list_releases(directory, name) if new is None or r.version != new.version]
+    if new is not None:
+        releases = sorted([*releases, new], key=lambda r: version_key(r.version))
     catalog = read_catalog(directory / CATALOG_FILE)
     catalog = dict(catalog, name=name, versions=[])
     for release in releases:
@@ -108,12 +111,19 @@ def write_catalog(directory: Path, name: str) -> dict[str, Any]:
         catalog = with_entry(
             catalog, catalog_entry(release, descriptor, release_files(release)), descriptor.get("title")
         )
+    files: dict[Path, str] = {}
     if releases:
-        write_atomic(directory / CATALOG_FILE, catalog_json(catalog))
+        files[directory / CATALOG_FILE] = catalog_json(catalog)
         latest = releases[-1].path / DATA_CHANGELOG
         if latest.is_file():
-            write_atomic(directory / DATA_CHANGELOG, latest.read_text(encoding="utf-8"))
-    return catalog
+            files[directory / DATA_CHANGELOG] = latest.read_text(encoding="utf-8")
+    return files
+
+
+def write_catalog(directory: Path, name: str) -> None:
+    """Regenerate catalog.json and the top-level data changelog from the version folders."""
+    for path, text in catalog_files(directory, name).items():
+        write_atomic(path, text)
 
 
 def _update_dataset_json(project: Project, version: str, released: date) -> None:
@@ -171,6 +181,7 @@ def release_version(
     codebook = load_codebook(project.schemas_dir)
     name = str(codebook.dataset["name"])
     directory = dataset_dir(project, codebook)
+    remove_leftovers(project, directory)
     releases = list_releases(directory, name)
     latest = releases[-1] if releases else None
     if latest is not None:
@@ -185,7 +196,7 @@ def release_version(
     counts = staged.changes.counts()
     needed = required_bump(list(staged.schema_changes), counts)
     if latest and needed is None:
-        record_new_ids(staged, project)  # rows of a release interrupted before its ids were written back
+        commit_new_ids(staged, project, directory)  # rows of a release stopped before its ids were written back
         return ReleaseResult(
             "nothing-to-release", latest.version, latest.version, staged.validation.report, None, counts
         )
@@ -194,9 +205,16 @@ def release_version(
     if target.exists():
         raise ReleaseError(f"Version {version} already exists in {target}; a released version is never rewritten.")
     lacking = tuple(sheets_without_id_column(staged.validation))
-    commit_package(staged, project, target, version=version, created=created)
-    write_catalog(directory, name)
-    _update_dataset_json(project, version, released)
+
+    def bookkeeping(package: Path) -> dict[Path, str]:
+        files = catalog_files(directory, name, Release(name, version, package))
+        dataset_json = project.schemas_dir / "dataset.json"
+        updated = released_dataset_json(dataset_json, version, released)
+        if updated is not None:
+            files[dataset_json] = updated
+        return files
+
+    commit_package(staged, project, target, version=version, created=created, bookkeeping=bookkeeping)
     return ReleaseResult(
         "released",
         version,

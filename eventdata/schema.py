@@ -20,6 +20,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 
 from eventdata.errors import SchemaFileError
+from eventdata.sources.sheets import read_records
 
 SCHEMA_FILE = "events.schema.json"
 DATASET_FILE = "dataset.json"
@@ -121,15 +122,17 @@ def _read_json(path: Path) -> Any:
         raise SchemaFileError(f"{path}: not UTF-8 (byte {err.start}).") from err
 
 
-def read_vocabularies(directory: Path) -> dict[str, pd.DataFrame]:
-    """Every vocabulary CSV in schemas/vocabularies/ as a frame of strings."""
+def read_vocabularies(directory: Path, label: str = "Vocabulary") -> dict[str, pd.DataFrame]:
+    """Every CSV in a folder (schemas/vocabularies/, or schemas/ for its lists) as a frame of strings.
+
+    A malformed file is reported with its name and the real line (header = line 1).
+    """
     vocabularies: dict[str, pd.DataFrame] = {}
     for path in sorted(directory.glob("*.csv")):
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            raise SchemaFileError(f"Vocabulary {path} cannot be read: {err}") from err
-        vocabularies[path.stem] = frame
+        header, rows = read_records(path, SchemaFileError, label)
+        vocabularies[path.stem] = pd.DataFrame(
+            {c: pd.Series([r[i] for _, r in rows], dtype=object) for i, c in enumerate(header)}
+        )
     return vocabularies
 
 
@@ -203,7 +206,7 @@ def load_codebook(schemas_dir: Path | str) -> Codebook:
             raise SchemaFileError(f"{schema_path}: primaryKey names unknown field {key!r}.")
     expanded = copy.deepcopy(raw)
     expanded["fields"] = fields
-    return Codebook(directory, expanded, vocabularies, dataset, read_vocabularies(directory))
+    return Codebook(directory, expanded, vocabularies, dataset, read_vocabularies(directory, label=""))
 
 
 def published_table_schema(codebook: Codebook) -> dict[str, Any]:

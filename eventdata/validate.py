@@ -6,6 +6,7 @@ at file, line and column.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,17 +20,21 @@ import pandera.pandas as pa
 
 from eventdata import reference
 from eventdata.actors import ACTORS_FILE, ActorList, load_actors, resolve_actors
+from eventdata.catalog import Release
+from eventdata.deletions import deletion_file_problems, latest_release, undeclared_deletion_problems
 from eventdata.derive import DERIVERS, country_iso3
 from eventdata.errors import Problem, Report, SourceError
 from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, PLACES_FILE, Gazetteer, load_places, resolve_places
-from eventdata.ids import DELETIONS_FILE, assign_ids, read_deletions, read_registry, unregistered
-from eventdata.project import Project
+from eventdata.ids import DELETIONS_FILE, assign_ids, read_deletion_rows, read_registry, unregistered
+from eventdata.project import Project, as_project
 from eventdata.schema import PANDAS_DTYPES, Codebook, load_codebook, to_pandera
-from eventdata.sources.articles import Article, read_articles
+from eventdata.sources.articles import Article, listed_article_ids, read_articles
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, closest, display_path, read_sheet
 from eventdata.terms import terms_vocabulary
 
 INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+TOO_LONG_INTEGER = re.compile(r"^[+-]?\d{19,}$")
+LATEST = "latest"
 NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EVIDENCE_SEPARATOR = re.compile(r"\s*(?:\.\.\.|…)\s*")
@@ -53,6 +58,7 @@ class References:
     gazetteer: Gazetteer | None = None
     registry: pd.DataFrame | None = None
     deleted: dict[str, str] = field(default_factory=dict)  # id → reason (seeds/deletions.csv)
+    listed_articles: frozenset[str] = frozenset()  # ids in the article index, usable or not
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,21 @@ def parse_types(raw: pd.DataFrame, codebook: Codebook, findings: Findings) -> pd
             parsed = pd.to_datetime(column.where(ok), format="%Y-%m-%d", errors="coerce").astype(PANDAS_DTYPES["date"])
             ok &= parsed.notna()
         bad = present & ~ok
+        if type_ == "integer":
+            long = bad & column.str.fullmatch(TOO_LONG_INTEGER.pattern).fillna(False).astype(bool)
+            if long.any():
+                maximum = spec.get("constraints", {}).get("maximum")
+                limit = f"; {name} is at most {maximum}" if maximum is not None else ""
+                findings.add_rows(
+                    long,
+                    "type-error",
+                    name,
+                    lambda row, n=name, m=limit: (  # type: ignore[misc]  # defaults bind the loop variables
+                        f"the number has {len(str(row[n]).lstrip('+-'))} digits, too big for a whole number "
+                        f"(at most 18 digits{m})."
+                    ),
+                )
+                bad &= ~long
         if bad.any():
             findings.add_rows(bad, "type-error", name, f"{TYPE_HINTS[type_]}.")
         typed[name] = parsed
@@ -626,8 +647,18 @@ class TextIndex:
         return passage in self.text  # a passage that starts inside a word
 
 
-def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings: Findings, today: date) -> None:
-    """Each event cites known articles, quotes them, and is not dated after them or in the future (check 12)."""
+def check_articles(
+    events: pd.DataFrame,
+    articles: dict[str, Article],
+    findings: Findings,
+    today: date,
+    listed: frozenset[str] = frozenset(),
+) -> None:
+    """Each event cites known articles, quotes them, and is not dated after them or in the future (check 12).
+
+    An article the index lists but that cannot be used (its text is missing, its date unreadable) is
+    reported once, at the index; rows citing it get no second problem.
+    """
     texts = {key: TextIndex(" ".join(a.text.split())) for key, a in articles.items()}
     published = {key: pd.Timestamp(a.published) for key, a in articles.items()}
     future = (events["event_date"] > pd.Timestamp(today)).fillna(False).astype(bool)
@@ -635,7 +666,7 @@ def check_articles(events: pd.DataFrame, articles: dict[str, Article], findings:
     cited = events["article_id"].str.split("; ").explode()
     cited = cited[cited.notna() & (cited != "")]
     missing = ~cited.isin(set(articles))
-    for index, article_id in cited[missing].items():
+    for index, article_id in cited[missing & ~cited.isin(set(listed))].items():
         hint = closest(str(article_id), list(articles))
         findings.add(
             int(index),  # type: ignore[call-overload]  # an int label
@@ -732,31 +763,63 @@ def validate_events(
     check_with_pandera(typed, codebook, findings)
     for check in CROSS_FIELD_CHECKS:
         check(typed, codebook, findings)
-    check_articles(typed, references.articles, findings, today or datetime.now(UTC).date())
+    check_articles(typed, references.articles, findings, today or datetime.now(UTC).date(), references.listed_articles)
     return typed, findings.problems, new_ids
 
 
 def validate_project(
-    project: Project,
-    paths: Sequence[Path] | None = None,
+    project: Project | str | os.PathLike[str],
+    paths: Sequence[str | os.PathLike[str]] | None = None,
     *,
     today: date | None = None,
     timestamp: int = 0,
+    previous: Release | None | str = LATEST,
 ) -> Validation:
-    """Validate the article index and the given sheets (default: every sheet of the project)."""
+    """Validate the article index and the given sheets (default: every sheet of the project).
+
+    When every sheet is validated, events of the previous release (default: the latest) that no sheet
+    holds must be listed in seeds/deletions.csv (`undeclared-deletion`).
+    """
+    project = as_project(project)
     codebook = load_codebook(project.schemas_dir)
-    sheet_paths = list(_expand(paths)) if paths else project.sheet_paths()
+    if paths:
+        sheet_paths = list(_expand(Path(p) for p in paths))
+    elif not project.sheets_dir.is_dir():
+        raise SourceError(
+            f"{display_path(project.sheets_dir)} does not exist: coding sheets are read from "
+            f"{display_path(project.sheets_dir)}/*.csv. Create the folder (it may be empty) or restore it."
+        )
+    else:
+        sheet_paths = project.sheet_paths()
     articles, problems = read_articles(project.articles_index, project.articles_dir, terms_vocabulary(codebook))
     countries = codebook.vocabulary_values("countries.country")
     gazetteer, place_problems = load_places(project.schemas_dir, codebook.vocabulary("countries"))
     problems.extend(place_problems)
+    registry = read_registry(project.id_registry)
+    deletions_path = project.seeds_dir / DELETIONS_FILE
+    deletions = read_deletion_rows(deletions_path)
+    problems.extend(deletion_file_problems(deletions, set(registry["event_id_cnty"].str.strip()), deletions_path))
+    deleted = dict(zip(deletions["event_id_cnty"].str.strip(), deletions["reason"].str.strip(), strict=True))
     references = References(
         articles=articles,
         actors=load_actors(project.schemas_dir, countries) if (project.schemas_dir / ACTORS_FILE).is_file() else None,
         gazetteer=gazetteer if (project.schemas_dir / PLACES_FILE).is_file() else None,
-        registry=read_registry(project.id_registry),
-        deleted=read_deletions(project.seeds_dir / DELETIONS_FILE),
+        registry=registry,
+        deleted=deleted,
+        listed_articles=frozenset(listed_article_ids(project.articles_index)),
     )
+    if not paths:
+        for unread in project.unread_sheet_files():
+            kind = "folder" if unread.is_dir() else "file"
+            problems.append(
+                Problem(
+                    "not-a-sheet",
+                    f"this {kind} is not read: coding sheets are the files in {display_path(project.sheets_dir)} "
+                    f"whose name ends in .csv (lower case), not in subfolders. Rename it to "
+                    f"{unread.stem}.csv if it is a sheet, or move it out of the folder.",
+                    display_path(unread),
+                )
+            )
     frames = []
     sheets: dict[str, Path] = {}
     written_back = [f["name"] for f in codebook.fields if f.get("eventdata", {}).get("derived") == "event_id"]
@@ -779,6 +842,11 @@ def validate_project(
         raw, codebook, references, today=today, timestamp=timestamp, absent=absent
     )
     problems.extend(row_problems)
+    if not paths:
+        against = latest_release(project, codebook) if previous == LATEST else previous
+        if isinstance(against, Release):
+            current = [str(i) for i in events["event_id_cnty"].dropna()]
+            problems.extend(undeclared_deletion_problems(project, against, current, set(deleted), registry))
     report = Report(
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         files=tuple(display_path(p) for p in sheet_paths),

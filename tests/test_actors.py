@@ -423,3 +423,23 @@ def test_validate_without_an_actor_list_skips_actor_checks(
         "US forces",
         23,
     ]
+
+
+def test_a_malformed_actor_list_names_the_file_and_its_real_line(project: Project) -> None:
+    from click.testing import CliRunner
+
+    from eventdata.cli import cli
+
+    path = project.schemas_dir / "actors.csv"
+    lines = path.read_text(encoding="utf-8").count("\n")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('Militia X,"3,\n')
+
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "validate"])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: schemas/actors.csv:{lines + 1}: malformed CSV in the record starting on this line "
+        "(unexpected end of data); check for an unbalanced double quote.\n"
+    )
+    assert "Vocabulary" not in result.output

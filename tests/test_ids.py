@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
 from eventdata.build import BuildResult, build_package
+from eventdata.cli import cli
 from eventdata.errors import Report, SourceError
 from eventdata.ids import (
     assign_ids,
@@ -341,7 +343,8 @@ def test_sheet_with_only_coder_columns_builds_a_complete_acled_release(
     coder_columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
     sheet = project.sheets_dir / f"{SEED_ARTICLE}.csv"
     write_rows(sheet, [seed_rows[0], new_event(seed_rows, 11)], header=coder_columns)
-    project.id_registry.unlink()  # a dataset's first build: nothing assigned yet
+    project.id_registry.unlink()  # a dataset's first build: nothing assigned yet, so nothing deleted either
+    (project.seeds_dir / "deletions.csv").unlink()
 
     result = built(project)
 
@@ -386,6 +389,8 @@ def test_recode_move_delete_and_add_keeps_every_surviving_id(project: Project, s
     kept = [recoded, *(r for r in rows[1:] if r["event_id_cnty"] not in {"SYR5", "SYR13"})]
     write_rows(seed_sheet, [*kept, new_event(seed_rows, 1, event_date="2022-01-18", notes="Second new row.")])
     write_rows(project.sheets_dir / "002_moved.csv", [moved])
+    with (project.seeds_dir / "deletions.csv").open("a", encoding="utf-8", newline="") as handle:
+        handle.write("SYR13,Coded twice.\n")  # a deletion is asked for (README: deletion policy)
 
     second = released(project, date(2026, 11, 26))
 
@@ -421,6 +426,8 @@ def test_release_after_deleting_the_newest_event_does_not_reuse_its_id(
 
     rows = [r for r in read_rows(seed_sheet) if r["event_id_cnty"] != "SYR14"]
     write_rows(seed_sheet, [*rows, new_event(seed_rows, 1, event_date="2022-01-18", notes="Replacement row.")])
+    with (project.seeds_dir / "deletions.csv").open("a", encoding="utf-8", newline="") as handle:
+        handle.write("SYR14,Replaced by a better-sourced row.\n")
     second = release_version(project, bump="minor", release_date=date(2026, 11, 26), today=TODAY)
 
     assert (second.status, second.version, second.previous) == ("released", "1.1.0", "1.0.0")
@@ -442,3 +449,17 @@ def test_invalid_build_assigns_nothing(project: Project, seed_rows: list[dict[st
     assert result.status == "invalid"
     assert located(result.report) == [(14, "location", "unknown-location")]
     assert (seed_sheet.read_bytes(), project.id_registry.read_bytes()) == before
+
+
+def test_a_malformed_registry_names_the_file_and_its_real_line(project: Project) -> None:
+    lines = project.id_registry.read_text(encoding="utf-8").count("\n")
+    with project.id_registry.open("a", encoding="utf-8") as handle:
+        handle.write('SYR99,"unclosed\n')
+
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "validate"])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: The id registry seeds/event_ids.csv:{lines + 1}: malformed CSV in the record starting on this "
+        "line (unexpected end of data); check for an unbalanced double quote.\n"
+    )

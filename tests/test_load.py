@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -295,3 +297,91 @@ def test_update_parquet_across_package_formats(tmp_path: Path) -> None:
     categories = pd.read_parquet(local)["event_type"].cat.categories
     assert list(categories) == list(read_events(dataset / "1.2.0")["event_type"].cat.categories)
     assert len(categories) == 6
+
+
+# --- bad local files and catalogs: a message, never a traceback --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("truncated", (SEEDS / "1.0.0" / PARQUET).read_bytes()[:1000]), ("not parquet", b"event_id_cnty,notes\n")],
+)
+def test_update_of_a_truncated_or_non_parquet_file_exits_2_and_leaves_it(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    local = tmp_path / "events.parquet"
+    local.write_bytes(content)
+
+    result = run("update", local, "--from", SEEDS)
+
+    assert result.exit_code == 2, name
+    assert result.stderr == (
+        f"Error: {local} ({len(content)} bytes) is not a readable Parquet file: it is truncated or in another "
+        "format. Download the version again with eventdata.load(source, version).\n"
+    )
+    assert local.read_bytes() == content
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda c: c.update(versions={"1.0.0": {}}), "'versions' must be a list"),
+        (lambda c: c["versions"][1].pop("version"), "versions[1].version must be a version such as 1.0.0, not None"),
+        (lambda c: c["versions"][0].update(files="all"), "versions[0] (version 1.0.0).files must be a list"),
+        (lambda c: c["versions"][1]["files"][0].pop("path"), "versions[1].files[0] must be an object with a 'path'"),
+        (lambda c: c["versions"][0]["files"][2].update(sha256=7), "versions[0].files[2].sha256 must be 64 hex digits"),
+        (lambda c: c.update(latest="2.0.0"), "'latest' names '2.0.0', which is not among its versions"),
+    ],
+)
+def test_update_from_a_catalog_with_malformed_entries_names_the_entry(
+    local_1_0_0: Path, tmp_path: Path, edit: Any, named: str
+) -> None:
+    dataset = tmp_path / "published"
+    shutil.copytree(SEEDS, dataset)
+    catalog = json.loads((dataset / "catalog.json").read_text(encoding="utf-8"))
+    edit(catalog)
+    (dataset / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    content = local_1_0_0.read_bytes()
+
+    result = run("update", local_1_0_0, "--from", dataset)
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {dataset / 'catalog.json'} is not a valid catalog: {named}")
+    assert local_1_0_0.read_bytes() == content
+
+
+# --- str and os.PathLike at the API boundary ------------------------------------------------------------------
+
+
+class Location:
+    """An os.PathLike that is neither str nor pathlib.Path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+def test_update_parquet_takes_the_readme_s_str_paths(local_1_0_0: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(local_1_0_0.parent)
+    shutil.copytree(SEEDS, local_1_0_0.parent / "dist-data" / "eventdata-seeds")
+
+    assert eventdata.update_parquet("events.parquet", "dist-data/eventdata-seeds") == "1.1.0"  # as in the README
+    assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.0" / PARQUET)
+
+
+def test_every_public_function_takes_str_and_pathlike(tmp_path: Path) -> None:
+    local = tmp_path / "events.parquet"
+    shutil.copyfile(SEEDS / "1.0.0" / PARQUET, local)
+    assert eventdata.update_parquet(Location(local), Location(SEEDS)) == "1.1.0"
+    pd.testing.assert_frame_equal(eventdata.load(Location(SEEDS)), read_events(SEEDS / "1.1.0"))
+    pd.testing.assert_frame_equal(eventdata.read_events(Location(SEEDS / "1.1.0")), read_events(SEEDS / "1.1.0"))
+    created = eventdata.init_project(Location(tmp_path / "new"))
+    assert eventdata.load_project(Location(created.root)).root == created.root
+    assert eventdata.load_project(str(created.root)).root == created.root
+    assert eventdata.validate_project(str(created.root)).report.valid
+    assert eventdata.validate_project(Location(created.root), [Location(created.sheets_dir)]).report.valid
+    result = eventdata.build_package(str(created.root), Location(tmp_path / "package"))
+    assert (result.status, result.package_dir) == ("built", tmp_path / "package")
+    assert eventdata.Project(str(created.root)).sheets_dir == created.root / "seeds" / "sheets"

@@ -452,13 +452,14 @@ def test_ids_stable_when_rows_move_and_others_are_deleted_and_never_reused(
     # Delete the newest event and add another: the new one gets the next number, never a deleted id again.
     third_added = new_event(seed_rows, "Third added event (moved sheet).")
     write_rows(moved_sheet, [rows["SYR5"], third_added])
+    append_deletion(project, new_id(1), "Coded twice.")
     third = release_version(project, release_date=THIRD)
 
     assert (third.version, third.counts["added"], third.counts["deleted"]) == ("1.2.0", 1, 1)
     assert read_rows(moved_sheet) == [rows["SYR5"], dict(third_added, event_id_cnty=new_id(2))]
     assert event_ids(dataset_dir(project) / "1.2.0") == ids_without("SYR4", added=(new_id(0), new_id(2)))
     assert text(dataset_dir(project) / "1.2.0" / "changes" / "deleted.csv") == (
-        CHANGES_HEADERS["deleted"] + f'"{new_id(1)}",2026-03-01,\r\n'
+        CHANGES_HEADERS["deleted"] + f'"{new_id(1)}",2026-03-01,"Coded twice."\r\n'
     )
     assert text(project.id_registry) == registry_before + "".join(
         f"{event_id},{sheet}\n" for event_id, sheet in ((new_id(0), SHEET), (new_id(1), MOVED), (new_id(2), MOVED))
@@ -812,6 +813,8 @@ def test_release_killed_midway_leaves_no_release_then_succeeds(tmp_path: Path) -
     result = release_version(project, release_date=SECOND)
 
     assert (result.status, result.version, result.counts["added"]) == ("released", "1.1.0", BULK_ROWS)
+    hidden = [p for p in project.root.rglob(".*") if ".building-" in p.name]
+    assert hidden == []  # the killed runs' staging folders (partial data files) are gone
     assert [r.version for r in list_releases(directory, NAME)] == ["1.0.0", "1.1.0"]
     catalog = read_json(directory / "catalog.json")
     assert (catalog["latest"], [v["version"] for v in catalog["versions"]]) == ("1.1.0", ["1.0.0", "1.1.0"])
@@ -861,3 +864,24 @@ def test_build_after_release_reports_the_release_unchanged(project: Project) -> 
     assert released.status == "released"
     rebuilt = build_package(project)
     assert (rebuilt.status, rebuilt.version) == ("unchanged", released.version)
+
+
+def test_the_first_release_of_an_init_dataset_passes_verify(tmp_path: Path) -> None:
+    """`eventdata init`, an article and a sheet, `release`, `verify`: the registry the release creates is listed."""
+    root = tmp_path / "my-dataset"
+    assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0
+    project = Project(root)
+    assert not project.id_registry.exists()
+    shutil.copyfile(REPO / "seeds" / "articles" / f"{SEED_ARTICLE}.txt", project.articles_dir / f"{SEED_ARTICLE}.txt")
+    index = read_rows(REPO / "seeds" / "articles.csv")
+    write_rows(project.articles_index, [r for r in index if r["article_id"] == SEED_ARTICLE])
+    write_rows(project.sheets_dir / SHEET, [dict(r, event_id_cnty="") for r in read_rows(SEED_SHEET)])
+
+    released = run(project, "release", "--date", FIRST.isoformat())
+    assert released.exit_code == 0, released.output
+
+    sources = read_json(project.dist_dir / "my-dataset" / "1.0.0" / "datapackage.json")["eventdata:sources"]
+    assert "sources/seeds/event_ids.csv" in [s["path"] for s in sources]
+    verified = run(project, "verify")
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.endswith("files match their hashes, rebuilt identically.\n")

@@ -817,3 +817,26 @@ def test_validate_valid_report_to_dict(project: Project) -> None:
         "valid": True, "files": [SHEET], "rows": 12, "problem_count": 0, "counts": {}, "problems": [],
         "warnings": [],
     }  # fmt: skip
+
+
+# --- one problem per mistake, and messages that say what is wrong (issue 15) --------------------------------
+
+
+def test_a_missing_article_text_is_one_problem_not_one_per_citing_row(project: Project) -> None:
+    (project.articles_dir / f"{SEED_ARTICLE}.txt").unlink()
+    rows = len(read_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv"))
+    assert rows > 1
+
+    report = validate_project(project, today=TODAY).report
+
+    assert [(p.file, p.code, p.value) for p in report.problems] == [
+        ("seeds/articles.csv", "article-missing-text", SEED_ARTICLE)
+    ]
+
+
+def test_a_whole_number_too_big_is_told_the_limit(check: Callable[..., Report]) -> None:
+    report = check({0: {"fatalities": "12345678901234567890"}})
+
+    assert [(p.line, p.column, p.code, p.message) for p in report.problems] == [
+        (2, "fatalities", "type-error", "the number has 20 digits, too big for a whole number (at most 18 digits).")
+    ]

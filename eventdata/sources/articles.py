@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eventdata.errors import Problem, SourceError
-from eventdata.sources.sheets import display_path
+from eventdata.sources.sheets import CONTROL_CHARACTER, control_message, display_path
 
 if TYPE_CHECKING:
     from eventdata.terms import TermsVocabulary
@@ -47,6 +47,17 @@ def is_safe_article_id(article_id: str) -> bool:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def listed_article_ids(index_path: Path) -> set[str]:
+    """Every article id the index lists, whether or not its entry is usable (empty when unreadable)."""
+    try:
+        reader = csv.reader(io.StringIO(index_path.read_bytes().decode("utf-8-sig"), newline=""))
+        header = [h.strip() for h in next(reader, [])]
+        column = header.index("article_id")
+        return {cells[column].strip() for cells in reader if len(cells) > column and cells[column].strip()}
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error):
+        return set()
 
 
 def read_articles(
@@ -85,6 +96,11 @@ def read_articles(
             problems.append(Problem(code, f"the row has {len(cells)} cells, the header {len(header)}.", name, start))
             continue
         row = {k: v.strip() for k, v in zip(header, cells, strict=True)}
+        controls = [(k, v) for k, v in row.items() if CONTROL_CHARACTER.search(v)]
+        for column, value in controls:
+            problems.append(Problem("control-character", control_message(value), name, start, column, value))
+        if controls:
+            continue
         article = _read_article(row, start, name, articles_dir, problems, terms)
         if article is None:
             continue

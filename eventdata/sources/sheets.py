@@ -6,6 +6,7 @@ import csv
 import difflib
 import io
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ SHEET_COLUMN = "_sheet"
 LINE_COLUMN = "_line"
 STRING_DTYPE = pd.StringDtype("pyarrow")
 OTHER_DELIMITERS = (";", "\t", "|")
+#: NUL and the other C0 control characters but tab, line feed and carriage return: invisible in editors,
+#: cut strings short in C tools and spreadsheets; refused in every cell.
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -43,17 +47,109 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def read_list(path: Path, columns: Sequence[str], error: type[Exception], label: str = "") -> pd.DataFrame:
-    """A list the dataset keeps as CSV (place list, id registry, deletions) as strings, its columns checked."""
-    what = f"{label} {path}" if label else str(path)
+def read_records(path: Path, error: type[Exception], label: str = "") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the records (with the line each starts on, header = line 1) of a CSV file.
+
+    An unreadable file, a byte that is not UTF-8 or a malformed record raises `error` with the file's
+    name and the real line.
+    """
+    what = f"{label} {display_path(path)}" if label else display_path(path)
     try:
-        frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise error(f"{what} cannot be read: {err}") from err
-    missing = [c for c in columns if c not in frame.columns]
+        data = path.read_bytes()
+    except OSError as err:
+        raise error(f"{what} cannot be read: {err.strerror}.") from err
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise error(f"{what}:{line}: byte 0x{data[err.start]:02x} is not UTF-8; save the file as UTF-8.") from err
+    try:
+        records = list(_records(text))
+    except MalformedCSV as err:
+        raise error(
+            f"{what}:{err.line}: malformed CSV in the record starting on this line ({err.reason}); "
+            "check for an unbalanced double quote."
+        ) from err
+    if not records:
+        raise error(f"{what} is empty; it needs a header row.")
+    (_, header), rows = records[0], records[1:]
+    header = [h.strip() for h in header]
+    for line, cells in rows:
+        if len(cells) != len(header):
+            raise error(
+                f"{what}:{line}: the row has {len(cells)} cells but the header has {len(header)}; "
+                "check for a stray or missing comma or quote."
+            )
+    return header, rows
+
+
+def read_list(
+    path: Path, columns: Sequence[str], error: type[Exception], label: str = "", *, lines: bool = False
+) -> pd.DataFrame:
+    """A list the dataset keeps as CSV (place list, id registry, deletions) as strings, its columns checked.
+
+    With lines=True the frame has a _line column: the line each row starts on (header = line 1).
+    """
+    what = f"{label} {display_path(path)}" if label else display_path(path)
+    fast = None if lines else _fast_list(path)  # a registry of a million ids: pyarrow, when the file is sound
+    if fast is not None:
+        header, frame = list(fast.columns), fast
+    else:
+        header, rows = read_records(path, error, label)
+        frame = pd.DataFrame({c: pd.Series([r[i] for _, r in rows], dtype="string") for i, c in enumerate(header)})
+        if lines:
+            frame[LINE_COLUMN] = pd.Series([line for line, _ in rows], dtype="int64")
+    missing = [c for c in columns if c not in header]
     if missing:
         raise error(f"{what} lacks column(s) {missing}; expected {list(columns)}.")
     return frame
+
+
+def _fast_list(path: Path) -> pd.DataFrame | None:
+    """A list CSV as strings read by pyarrow, or None when it needs the careful reader (which locates errors)."""
+    try:
+        data = path.read_bytes()
+        if data.count(b'"') % 2:
+            return None  # an unbalanced quote, which pyarrow would read leniently
+        first = data.split(b"\n", 1)[0].decode("utf-8-sig")
+        header = next(csv.reader([first]), [])
+        if not header or '"' in first:
+            return None
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=[h.strip() for h in header], skip_rows=1),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={h.strip(): pa.string() for h in header}, strings_can_be_null=False
+            ),
+        )
+    except (OSError, UnicodeDecodeError, csv.Error, pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    frame: pd.DataFrame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    return frame
+
+
+def control_message(value: str) -> str:
+    """Which control character a cell holds, and where."""
+    match = CONTROL_CHARACTER.search(value)
+    position = match.start() + 1 if match else 0
+    code = ord(value[position - 1]) if match else 0
+    label = " (NUL)" if code == 0 else ""
+    return (
+        f"the cell holds the invisible control character U+{code:04X}{label} at character {position}; "
+        "delete it (it often comes from copying out of a PDF or a database export)."
+    )
+
+
+def control_character_problems(frame: pd.DataFrame, columns: Sequence[str], name: str) -> list[Problem]:
+    """One problem per cell holding a control character (NUL included)."""
+    problems = []
+    for column in columns:
+        values = frame[column]
+        hits = values.str.contains(CONTROL_CHARACTER.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+        for value, line in zip(values[hits], frame[LINE_COLUMN][hits], strict=True):
+            problems.append(Problem("control-character", control_message(str(value)), name, int(line), column, value))
+    return problems
 
 
 def closest(value: str, choices: Sequence[str]) -> str:
@@ -177,6 +273,7 @@ def read_sheet(
         message = f"malformed CSV in the record starting here ({err.reason}); check for an unbalanced double quote."
         return Sheet(path, _empty_frame(known_columns), (Problem("source-error", message, name, err.line),), False)
     frame = _to_frame(columns, lines, header, known_columns)
+    problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
     return Sheet(path, frame, tuple(problems), True)
 
 
