@@ -500,6 +500,7 @@ def commit_package(
     version: str,
     created: datetime,
     bookkeeping: Callable[[Path], dict[Path, str]] | None = None,
+    clean_inputs: bool = True,
 ) -> tuple[str, dict[str, str]]:
     """Write the package and make it visible as `target` in one commit step, the last thing a command does.
 
@@ -511,11 +512,13 @@ def commit_package(
     steps before it, so a command that fails leaves no version and the inputs as they were. A kill before
     the rename leaves no version (and possibly the ids, registered: the next build gives the same rows the
     same ids); a kill after it leaves a complete version whose bookkeeping the next `release` regenerates.
-    Stale staging folders of killed runs are removed first. Returns ('built' | 'unchanged', file hashes).
+    Stale staging folders of killed runs are removed first (and their prepared inputs, unless not
+    clean_inputs: a commit nested in another staging folder). Returns ('built' | 'unchanged', file hashes).
     A target with other content is never overwritten.
     """
     _refuse_symlink(target)
-    with staging_folder(target.parent, f".{target.name}{STAGING_MARK}", clean=_input_dirs(project)) as staging:
+    clean = _input_dirs(project) if clean_inputs else ()
+    with staging_folder(target.parent, f".{target.name}{STAGING_MARK}", clean=clean) as staging:
         checkpoint("staging")
         token = staging_token(staging)
         package = staging / "package"
@@ -617,7 +620,8 @@ def commit_draft(
     _refuse_symlink(target)
     with staging_folder(target.parent, f".{target.name}{STAGING_MARK}") as work:
         fresh = work / "package"
-        _, files = commit_package(staged, project, fresh, version=version, created=created)
+        # Inside this staging folder: the prepared files of the inputs belong to the dataset folder's runs.
+        _, files = commit_package(staged, project, fresh, version=version, created=created, clean_inputs=False)
         if target.exists():
             if package_hashes(target) == files:
                 return "unchanged", files

@@ -442,6 +442,7 @@ def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
         project.sheets_dir / f"{SEED_ARTICLE}.csv", [{**r, "event_id_cnty": ""} for r in seed_rows[:2]], columns
     )
     project.id_registry.unlink()
+    (project.seeds_dir / "deletions.csv").unlink()  # a first build: nothing assigned, so nothing deleted
     first = run("--project", "dataset", "build")
     assert first.exit_code == 0, first.output
     assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in first.stderr
@@ -465,6 +466,7 @@ def test_cli_release_says_it_added_the_id_column(
     columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
     write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", seed_rows[:1], columns)
     project.id_registry.unlink()
+    (project.seeds_dir / "deletions.csv").unlink()  # a first build: nothing assigned, so nothing deleted
     released = run("--project", "dataset", "release", "--date", "2026-12-01")
     assert released.exit_code == 0, released.output
     assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in released.stderr
