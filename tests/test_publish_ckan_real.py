@@ -230,6 +230,30 @@ def test_real_ckan_refuses_an_upload_above_max_resource_size(real_ckan: CkanSite
     assert site.result("package_show", {"id": "premise-size"}, token=site.editor_token)["resources"] == []
 
 
+def test_real_ckan_searches_through_the_solr_stand_in(real_ckan: CkanSite) -> None:
+    """package_search's words, filters, facets, sort and paging reach the stand-in and come back as CKAN's."""
+    site, token = real_ckan, real_ckan.editor_token
+    for name, title, tags, private in (
+        ("search-river-floods", "River floods in the north", ["floods", "water"], False),
+        ("search-coastal-floods", "Coastal floods", ["floods"], False),
+        ("search-hidden-floods", "Hidden floods", ["floods"], True),
+    ):
+        dataset = {"name": name, "title": title, "tags": [{"name": t} for t in tags], "private": private}
+        site.result("package_create", {**dataset, "owner_org": site.organization}, token=token)
+    words = site.result("package_search", {"q": "floods north"})
+    assert [p["name"] for p in words["results"]] == ["search-river-floods"]
+    tagged = site.result(
+        "package_search", {"fq": 'tags:"floods"', "facet.field": '["tags"]', "sort": "name asc", "rows": 1}
+    )
+    assert tagged["count"] == 2  # the private one is not for visitors
+    assert [p["name"] for p in tagged["results"]] == ["search-coastal-floods"]
+    assert tagged["facets"]["tags"] == {"floods": 2, "water": 1}
+    second = site.result("package_search", {"fq": 'tags:"floods"', "sort": "name asc", "rows": 1, "start": 1})
+    assert [p["name"] for p in second["results"]] == ["search-river-floods"]
+    editor = site.result("package_search", {"fq": 'tags:"floods"', "include_private": True}, token=token)
+    assert editor["count"] == 3
+
+
 # --- eventdata publish --to ckan -----------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@
 # Prints how long the install took; a second run finds it installed and returns at once.
 set -euo pipefail
 version=2.12.0
-home="${EVENTDATA_CKAN_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/eventdata/ckan-$version}"
+home="${EVENTDATA_CKAN_HOME:-${XDG_CACHE_HOME:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache}/eventdata/ckan-$version}"
 venv="$home/venv"
 start=$(date +%s)
 
