@@ -82,6 +82,7 @@ def command(dataset: Path, version: str, site: CkanSite, proxy: StallingProxy) -
         **os.environ,
         "EVENTDATA_CKAN_TOKEN": site.editor_token,
         "EVENTDATA_CACHE_DIR": str(dataset / ".cache"),
+        "TMPDIR": str(dataset.parent),  # where a killed publisher leaves its scratch folder
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     args = [sys.executable, "-m", "eventdata", "--project", str(dataset), "publish", version, "--to", "ckan"]

@@ -3,7 +3,7 @@
 The CKAN install is a virtualenv that tests/servers/real_ckan_setup.sh makes once (`pip install
 "ckan[requirements]==2.12.0"`) at $EVENTDATA_CKAN_HOME (default ~/.cache/eventdata/ckan-2.12.0).
 start() then, in a temporary folder:
-- starts a throwaway PostgreSQL cluster from Debian's binaries (initdb, pg_ctl) on a free loopback port;
+- starts a throwaway PostgreSQL cluster from Debian's binaries (initdb, postgres) on a free loopback port;
   postgres refuses to run as root, so as root the cluster runs as the `postgres` user;
 - serves the Solr stand-in (tests/servers/solr.py) with the schema.xml of this CKAN;
 - writes ckan.ini with `ckan generate config` and `ckan config-tool` (storage path for uploads, a small
@@ -19,7 +19,7 @@ Run `python -m tests.servers.real_ckan` to start one by hand (Ctrl-C stops it).
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
 import json
 import os
 import pwd
@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,7 @@ class RealCkan:
         self.root: Path | None = None
         self.solr: FakeServer | None = None
         self.server: subprocess.Popen[bytes] | None = None
+        self.postgres: subprocess.Popen[bytes] | None = None
         self.timings: dict[str, float] = {}
         self._pg_data: Path | None = None
         self._pg_user: pwd.struct_passwd | None = None
@@ -127,8 +129,9 @@ class RealCkan:
                 f"CKAN {CKAN_VERSION} is not installed at {self.venv}: run tests/servers/real_ckan_setup.sh"
             )
         started = time.monotonic()
-        self.root = Path(tempfile.mkdtemp(prefix="eventdata-ckan-"))
-        os.chmod(self.root, 0o755)  # the postgres user reaches its cluster inside
+        # as root, PostgreSQL runs as the postgres user, which must reach its cluster: /tmp, not a private TMPDIR
+        self.root = Path(tempfile.mkdtemp(prefix="eventdata-real-ckan-", dir="/tmp" if os.geteuid() == 0 else None))
+        os.chmod(self.root, 0o755)
         try:
             return self._start(ckan, started)
         except BaseException:
@@ -181,6 +184,7 @@ class RealCkan:
                 stderr=subprocess.STDOUT,
                 cwd=self.root,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(signal.SIGTERM),
             )
         # While CKAN starts: the sysadmin and its token, as CKAN's docs make the first one.
         self._ckan(
@@ -227,13 +231,26 @@ class RealCkan:
             bindir / "initdb", "-D", str(self._pg_data), "-U", "ckan", "--auth=trust", "-E", "UTF8", "--no-locale",
             "--no-sync",
         )  # fmt: skip
-        options = (
-            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={pg} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._as_postgres(
-            bindir / "pg_ctl", "-D", str(self._pg_data), "-l", str(pg / "log"), "-o", options, "-w", "start"
-        )
+        settings = ["listen_addresses=127.0.0.1", f"unix_socket_directories={pg}", "fsync=off"]
+        settings += ["synchronous_commit=off", "full_page_writes=off"]
+        user = self._pg_user
+        with (pg / "log").open("wb") as log:  # a child of ours, not pg_ctl's daemon: it ends with the tests
+            self.postgres = subprocess.Popen(
+                [str(bindir / "postgres"), "-D", str(self._pg_data), "-p", str(port)]
+                + [a for setting in settings for a in ("-c", setting)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=pg,
+                user=user.pw_uid if user else None,
+                group=user.pw_gid if user else None,
+                extra_groups=[] if user else None,
+                preexec_fn=_die_with_parent(signal.SIGQUIT),  # SIGQUIT: PostgreSQL's immediate shutdown
+            )
+        deadline = time.monotonic() + 60
+        while subprocess.run([bindir / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)], check=False).returncode:
+            if self.postgres.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL did not start: {(pg / 'log').read_text(errors='replace')[-2000:]}")
+            time.sleep(0.1)
         self._as_postgres(bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "ckan", "ckan")
         return port
 
@@ -290,9 +307,14 @@ class RealCkan:
                 os.killpg(self.server.pid, signal.SIGKILL)
                 self.server.wait()
         self.server = None
-        if self._pg_data is not None and (self._pg_data / "postmaster.pid").exists():
-            with contextlib.suppress(RuntimeError):  # already gone
-                self._as_postgres(postgres_bin() / "pg_ctl", "-D", self._pg_data, "-m", "immediate", "-w", "stop")
+        if self.postgres is not None and self.postgres.poll() is None:
+            self.postgres.send_signal(signal.SIGQUIT)  # immediate shutdown: the data is thrown away anyway
+            try:
+                self.postgres.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.postgres.kill()
+                self.postgres.wait()
+        self.postgres = None
         self._pg_data = None
         if self.solr is not None:
             self.solr.stop()
@@ -300,6 +322,16 @@ class RealCkan:
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+
+
+def _die_with_parent(signum: int) -> Callable[[], None]:
+    """For preexec_fn: the child gets signum if the test process dies first (Linux's PR_SET_PDEATHSIG)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(1, int(signum))  # 1 is PR_SET_PDEATHSIG
+
+    return arm
 
 
 def _secret() -> str:
