@@ -470,16 +470,24 @@ def test_publish_hdx_check_flags_exactly_what_hdx_refuses(
     assert action(hdx, "package_create", HDX_TOKEN, **{**fields, "owner_org": organization, "private": False}).ok
 
 
-def test_publish_hdx_check_flags_a_licence_and_countries_outside_hdx_lists(dataset: Path) -> None:
+def test_publish_hdx_licence_ids_and_locations_follow_hdx_lists(dataset: Path, hdx: FakeServer) -> None:
     release = hdx_ready(dataset)[0]
-    publisher = get_publisher("hdx", organization="acme")
+    publisher = get_publisher("hdx", base_url=hdx.url, organization="acme")
+    assert isinstance(publisher, HdxPublisher)
     edit_descriptor(release, licenses=[{"name": "CC-BY-NC-4.0"}])
     (licence,) = publisher.check(release).problems
     assert (licence.column, licence.value) == ("licenses", "CC-BY-NC-4.0")
     assert "HDX has no licence id" in licence.message
     edit_descriptor(release, licenses=[{"name": "ODbL-1.0"}])
-    assert publisher.dataset_fields(release)["license_id"] == "hdx-odc-odbl"
-    assert publisher.dataset_fields(release)["groups"] == [{"name": "syr"}]
+    fields = publisher.dataset_fields(release)
+    assert fields["license_id"] == "hdx-odc-odbl"
+    assert fields["license_id"] in {lic["id"] for lic in action(hdx, "license_list").json()["result"]}
+    assert fields["groups"] == [{"name": "syr"}] == [{"name": c} for c in publisher.locations(release)[0]]
+    public = {**fields, "owner_org": "acme", "private": False}
+    for groups, message in (([], "Missing value"), ([{"name": "SYR"}], "Wrong country code or id")):
+        refused = action(hdx, "package_create", HDX_TOKEN, **{**public, "groups": groups})
+        assert (refused.status_code, refused.json()["error"]["groups_list"]) == (409, [message])
+    assert action(hdx, "package_create", HDX_TOKEN, **public).ok
 
 
 def test_publish_hdx_seeds_1_0_then_1_1_and_a_rerun_sends_nothing(dataset: Path, hdx: FakeServer) -> None:

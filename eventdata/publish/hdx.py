@@ -167,6 +167,9 @@ class HdxPublisher(CkanPublisher):
         section = descriptor.get("hdx")
         explicit = section.get("tags") if isinstance(section, dict) else None
         if explicit is not None:
+            tags = explicit if isinstance(explicit, list) else [explicit]
+            if not tags:
+                return [problem(release, "hdx.tags", f"HDX needs at least one tag; hdx.tags is empty. {hint}")]
             return [
                 problem(
                     release,
@@ -175,13 +178,9 @@ class HdxPublisher(CkanPublisher):
                     code="enum-error",
                     value=tag,
                 )
-                for tag in (explicit if isinstance(explicit, list) else [explicit])
+                for tag in tags
                 if str(tag) not in approved_tags()
-            ] or (
-                [problem(release, "hdx.tags", f"HDX needs at least one tag; hdx.tags is empty. {hint}")]
-                if not explicit
-                else []
-            )
+            ]
         problems = [
             problem(
                 release,
@@ -214,7 +213,7 @@ class HdxPublisher(CkanPublisher):
         section = descriptor.get("hdx")
         explicit = section.get("tags") if isinstance(section, dict) else None
         if explicit is not None:
-            return [str(t) for t in explicit]
+            return [str(t) for t in (explicit if isinstance(explicit, list) else [explicit])]
         found: list[str] = []
         for keyword in descriptor.get("keywords", []):
             found += [t for t in mapped_tag(str(keyword)) if t not in found]
