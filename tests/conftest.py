@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from eventdata.project import Project
+from tests.servers.real_ckan import CkanSite, CkanUnavailable, RealCkan
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_ARTICLE = "000_d3eca66359643406"
@@ -65,3 +67,23 @@ def edit_sheet(project: Project, seed_rows: list[dict[str, str]]) -> Callable[..
 def in_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def real_ckan() -> Iterator[CkanSite]:
+    """A real CKAN 2.12 for the whole session (tests/servers/real_ckan.py): an organization, an editor, a token.
+
+    Skipped with the reason when this machine lacks it; under EVENTDATA_REQUIRE_CKAN=1 (set by .ci/run)
+    that fails instead. A CKAN that is installed but does not start is always an error.
+    """
+    server = RealCkan()
+    try:
+        site = server.start()
+    except CkanUnavailable as err:
+        if os.environ.get("EVENTDATA_REQUIRE_CKAN") == "1":
+            pytest.fail(f"EVENTDATA_REQUIRE_CKAN=1 but the real CKAN cannot run here: {err}")
+        pytest.skip(f"no real CKAN here: {err}")
+    try:
+        yield site
+    finally:
+        server.stop()
