@@ -319,6 +319,9 @@ def write_package(
         "eventdata:sources": sources,
         "eventdata:built_with": f"eventdata {__version__}",
     }
+    warnings = staged.validation.report.counts("warning")
+    if warnings:  # problems schemas/rules.csv makes warnings: reported, counted, not blocking
+        extra["eventdata:warnings"] = warnings
     descriptor = datapackage_descriptor(
         codebook,
         version=version,

@@ -64,7 +64,7 @@ PROBLEM_CODES: dict[str, str] = {
     "future-date": "The event date is in the future.",
     "missing-article": "The article is not in the article index.",
     "evidence-not-found": "The evidence does not occur in the article text.",
-    "id-country-prefix": "The event id does not start with the country's ISO3 code.",
+    "id-country-prefix": "The event id does not start with the country's ACLED code (ISO3 where ACLED uses it).",
     "article-hash-mismatch": "The article text does not match the sha256 in the index.",
     "article-missing-text": "The article index names a text file that does not exist.",
     "invalid-article-id": "The article id could escape the articles folder or is malformed.",
@@ -81,7 +81,13 @@ PROBLEM_CODES: dict[str, str] = {
     "unmapped-event-type": "An ACLED event type (older, or without a sub-event type) has no single equivalent.",
     "registered-id": "The export's event id is already in the id registry: the event was imported or coded before.",
     "actor-type-conflict": "ACLED's actor types for one actor cannot be written as one actor with validity periods.",
+    "ambiguous-date": "The export's dates can be read in more than one order (day-month-year, month-day-year, ...).",
+    "duplicate-event": "Rows repeat an event id but differ in more than the actor columns.",
 }
+
+#: How much a problem weighs (schemas/rules.csv gives each code its severity): an error blocks
+#: validate, build, release and import; a warning is reported and counted but does not block.
+SEVERITIES = ("error", "warning")
 
 
 @dataclass(frozen=True)
@@ -94,10 +100,13 @@ class Problem:
     line: int | None = None
     column: str | None = None
     value: str | None = None
+    severity: str = "error"
 
     def __post_init__(self) -> None:
         if self.code not in PROBLEM_CODES:
             raise ValueError(f"unknown problem code {self.code!r}")  # a bug, not bad data
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
 
     def format(self) -> str:
         """One line: file:line: column=value [code] message."""
@@ -107,7 +116,8 @@ class Problem:
             cell = f" {self.column}"
             if self.value is not None:
                 cell += f"={self.value!r}"
-        return f"{where}:{cell} [{self.code}] {self.message}"
+        weight = " warning:" if self.severity == "warning" else ""
+        return f"{where}:{cell} [{self.code}]{weight} {self.message}"
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.file, self.line or 0, self.column or "", self.code)
@@ -115,7 +125,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class Report:
-    """All findings of one validation run. Valid when it holds no problem."""
+    """All findings of one validation run. Valid when it holds no error (warnings do not block)."""
 
     problems: tuple[Problem, ...] = ()
     files: tuple[str, ...] = ()
@@ -124,11 +134,20 @@ class Report:
 
     @property
     def valid(self) -> bool:
-        return not self.problems
+        return not self.errors
 
-    def counts(self) -> dict[str, int]:
-        """Number of problems per code, most frequent first."""
-        return dict(Counter(p.code for p in self.problems).most_common())
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    def counts(self, severity: str | None = None) -> dict[str, int]:
+        """Number of problems (of one severity, if given) per code, most frequent first."""
+        chosen = (p.code for p in self.problems if severity is None or p.severity == severity)
+        return dict(Counter(chosen).most_common())
 
     def to_dict(self) -> dict[str, Any]:
         """The full report as JSON-ready data."""
@@ -137,6 +156,8 @@ class Report:
             "files": list(self.files),
             "rows": self.rows,
             "problem_count": len(self.problems),
+            "error_count": len(self.errors),
+            "warning_count": len(self.warnings),
             "counts": self.counts(),
             "problems": [asdict(p) for p in self.problems],
         }

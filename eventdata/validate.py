@@ -19,11 +19,12 @@ import pandera.pandas as pa
 
 from eventdata import reference
 from eventdata.actors import ACTORS_FILE, ActorList, load_actors, resolve_actors
-from eventdata.derive import DERIVERS, country_iso3
+from eventdata.derive import DERIVERS, country_id_prefix, country_iso3
 from eventdata.errors import Problem, Report, SourceError
 from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, PLACES_FILE, Gazetteer, load_places, resolve_places
 from eventdata.ids import DELETIONS_FILE, assign_ids, read_deletions, read_registry, unregistered
 from eventdata.project import Project
+from eventdata.rules import load_severities, with_severities
 from eventdata.schema import PANDAS_DTYPES, Codebook, load_codebook, to_pandera
 from eventdata.sources.articles import Article, read_articles
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, closest, display_path, read_sheet
@@ -347,7 +348,7 @@ def apply_ids(
         "ids are assigned by the tool: leave event_id_cnty empty for a new event (an id from an ACLED export "
         "is registered by `eventdata import acled`).",
     )
-    assignment = assign_ids(events, registry, country_iso3(codebook))
+    assignment = assign_ids(events, registry, country_id_prefix(codebook))
     out = events.copy()
     out["event_id_cnty"] = assignment.ids.astype(events["event_id_cnty"].dtype)
     return out, assignment.new
@@ -556,12 +557,16 @@ def check_time_precision_date(events: pd.DataFrame, codebook: Codebook, findings
 
 
 def check_id_country_prefix(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
-    """An event id starts with the ISO3 code of its country (check 13)."""
-    expected = events["country"].map(country_iso3(codebook))
-    prefix = events["event_id_cnty"].str.slice(0, 3)
-    bad = expected.notna() & prefix.notna() & (prefix != expected).fillna(False).astype(bool)
+    """An event id starts with its country's ACLED code, or ISO3 if no other country's ids use it (check 13)."""
+    prefixes = country_id_prefix(codebook)
+    taken = set(prefixes.values())
+    iso3 = {c: i for c, i in country_iso3(codebook).items() if i == prefixes[c] or i not in taken}
+    expected = events["country"].map(prefixes)
+    prefix = events["event_id_cnty"].str.extract(r"^([A-Za-z]+)", expand=False)
+    other = events["country"].map(iso3)
+    bad = expected.notna() & prefix.notna() & (prefix != expected).fillna(False) & (prefix != other).fillna(True)
     findings.add_rows(
-        bad,
+        bad.astype(bool),
         "id-country-prefix",
         "event_id_cnty",
         lambda row: f"events in {row['country']} have ids starting with {expected.loc[row.name]}.",  # type: ignore[call-overload]  # row.name is the label
@@ -714,6 +719,7 @@ def validate_project(
 ) -> Validation:
     """Validate the article index and the given sheets (default: every sheet of the project)."""
     codebook = load_codebook(project.schemas_dir)
+    severities = load_severities(project.schemas_dir)
     sheet_paths = list(_expand(paths)) if paths else project.sheet_paths()
     articles, problems = read_articles(project.articles_index, project.articles_dir)
     countries = codebook.vocabulary_values("countries.country")
@@ -746,6 +752,7 @@ def validate_project(
         raw, codebook, references, today=today, timestamp=timestamp, absent=absent
     )
     problems.extend(row_problems)
+    problems = with_severities(problems, severities)
     report = Report(
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         files=tuple(display_path(p) for p in sheet_paths),
