@@ -306,7 +306,7 @@ def import_acled(project: Project, path: Path, *, name: str | None = None, stric
             )
     export, registry, applied = _parse(project, Path(path), codebook)
     summary = {
-        "normalised": tuple(sorted(applied.items(), key=lambda item: (-item[1], item[0].column, item[0].value))),
+        "normalised": tuple(sorted(applied.items(), key=lambda item: -item[1])),  # ties: in the table's order
         "absent_columns": tuple(export.absent),
         "merged": len(export.merged),
     }

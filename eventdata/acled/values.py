@@ -13,7 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from eventdata.acled.export import Export, ExportRow
@@ -130,6 +130,8 @@ def read_dates(export: Export) -> None:
     ('5-Aug-24', '05-08-24', '03/02/2022') have several readings: a reading must give a real date on
     every such row (and the row's ``year`` where the export has one). When exactly one reading fits all
     rows, the file is read that way; when several do, the rows they read differently are ambiguous.
+    A reading fits a row when it gives a real date from 1997 (ACLED's first year) on, in the row's
+    ``year`` and not after the row's ACLED ``timestamp``, where the export has them.
     """
     shaped: dict[str, list[tuple[ExportRow, tuple[str, str, str]]]] = defaultdict(list)
     for row in export.rows:
@@ -153,8 +155,14 @@ def _read_shape(
     export: Export, readings: Mapping[str, DateReading], cases: Sequence[tuple[ExportRow, tuple[str, str, str]]]
 ) -> None:
     def fits(row: ExportRow, day: date | None) -> bool:
-        year = row.cells.get("year", "")
-        return day is not None and (not year.isdigit() or int(year) == day.year)
+        """A real date from 1997 on, in the row's year, and not after ACLED's timestamp of the row."""
+        year, stamp = row.cells.get("year", ""), row.cells.get("timestamp", "")
+        return (
+            day is not None
+            and day.year >= FIRST_YEAR
+            and (not year.isdigit() or int(year) == day.year)
+            and (not stamp.isdigit() or day <= datetime.fromtimestamp(int(stamp), tz=UTC).date())
+        )
 
     read = {name: [reading(groups) for _, groups in cases] for name, reading in readings.items()}
     readable = [any(fits(row, read[n][i]) for n in read) for i, (row, _) in enumerate(cases)]
