@@ -7,8 +7,9 @@ missing columns, rows of the wrong length) are recorded on the `Export`, never r
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -55,11 +56,17 @@ PREAMBLE_LINES = 20
 
 @dataclass(frozen=True)
 class ExportRow:
-    """One event of the export: codebook column → normalised value ('' when empty), and the raw cells."""
+    """One event of the export: codebook column → normalised value ('' when empty), and its cells as read."""
 
     line: int
     cells: dict[str, str]
-    raw: dict[str, str]
+    values: Sequence[str] = ()  # the record's cells as in the file
+    positions: Mapping[str, int] = field(default_factory=dict)  # codebook column → cell (shared by all rows)
+
+    @property
+    def raw(self) -> dict[str, str]:
+        """Codebook column → the cell as the export wrote it (stripped)."""
+        return {c: self.values[i].strip() for c, i in self.positions.items()}
 
 
 @dataclass
@@ -67,7 +74,7 @@ class Export:
     """The parsed export: its rows, the header spelling of each codebook column, and what was wrong."""
 
     path: Path
-    data: bytes
+    sha256: str
     headers: dict[str, str] = field(default_factory=dict)
     rows: list[ExportRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -121,7 +128,7 @@ def read_export(path: Path, codebook: Codebook) -> Export:
         data = path.read_bytes()
     except OSError as err:
         raise SourceError(f"Cannot read the ACLED export {path}: {err.strerror or err}.") from err
-    export = Export(path, data)
+    export = Export(path, hashlib.sha256(data).hexdigest())
     try:
         text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as err:
@@ -153,8 +160,9 @@ def read_export(path: Path, codebook: Codebook) -> Export:
             code = "extra-cell" if len(cells) > len(header) else "missing-cell"
             export.problem(code, f"the row has {len(cells)} cells but the header has {len(header)}.", line)
             continue
-        raw = blank | {c: cells[i].strip() for c, i in positions.items()}
-        export.rows.append(ExportRow(line, dict(raw), raw))
+        export.rows.append(
+            ExportRow(line, blank | {c: cells[i].strip() for c, i in positions.items()}, cells, positions)
+        )
     _drop_empty_columns(export)
     merge_actor_rows(export)
     return export

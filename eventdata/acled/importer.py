@@ -69,7 +69,7 @@ class ImportResult:
 def source_text(export: Export, rows: Sequence[ExportRow]) -> str:
     """The article text standing for the export: a header line, then one line per event with its notes."""
     lines = [
-        f"ACLED export {export.path.name} (sha256 {sha256_bytes(export.data)}), registered by "
+        f"ACLED export {export.path.name} (sha256 {export.sha256}), registered by "
         "`eventdata import acled`: one line per event, '<event_id_cnty> (ACLED timestamp <Unix time>): <notes>'."
     ]
     for row in rows:
