@@ -351,3 +351,16 @@ def test_validate_prints_warnings_and_exits_0_and_json_has_severity(project: Pro
     assert "[place-far-from-admin1] warning:" in run.stderr
     descriptor = json.loads((build_package(project).package_dir / "datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["eventdata:warnings"] == {"place-far-from-admin1": 1}
+
+
+def test_acled_row_of_the_wrong_length_is_left_out(project: Project, tmp_path: Path) -> None:
+    export = write(tmp_path / "short.csv", [protest("KEN1"), protest("KEN2")])
+    text = export.read_text(encoding="utf-8").splitlines()
+    export.write_text("\n".join([*text, "KEN3,2022-03-04"]) + "\n", encoding="utf-8")
+
+    result = import_acled(project, export)
+
+    assert [(p.line, p.code) for p in result.report.problems] == [(4, "missing-cell")]
+    assert result.written
+    assert result.rows == 2
+    assert result.skipped == (4,)

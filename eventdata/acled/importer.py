@@ -324,18 +324,16 @@ def import_acled(project: Project, path: Path, *, name: str | None = None, stric
             (staging / "sheet.csv").write_text(sheet_csv, encoding="utf-8", newline="")
             for problem in check_rows(export, export.good_rows, staging / "sheet.csv", codebook, lists.after):
                 export.add(problem)
-            if lists.shared_names and not _blocking(export.problems):
+            if lists.shared_names and not _blocking(export.problems[len(carried) :]) and not (strict and carried):
                 for problem in existing_rows_problems(project, codebook, lists.before, lists.after):
                     export.add(problem)
         dropped = export.bad_lines - before
-        lines = {r.line for r in export.rows}
-        outside = [
-            p for p in export.problems if p.severity == "error" and (p.file != export.name or p.line not in lines)
-        ]
+        outside = [p for p in export.problems if p.severity == "error" and (p.file != export.name or p.line is None)]
         if strict or outside or not dropped:
             break
         # The rows with errors are not taken; what the others bring is inferred and checked again without them.
-        carried += [p for p in export.problems if p.line in dropped and p.severity == "error" and p not in carried]
+        kept = set(carried)
+        carried += [p for p in export.problems if p.line in dropped and p.severity == "error" and p not in kept]
         export.bad_lines = before | dropped
     if _blocking(export.problems) and (strict or outside):
         return _result(export, sheet, article_id, **summary)
