@@ -31,7 +31,7 @@ def set_rule(project: Project, code: str, severity: str, reason: str) -> None:
 
 def test_codebook_gives_every_rule_a_severity() -> None:
     rows = list(csv.DictReader((REPO / "schemas" / RULES_FILE).read_text(encoding="utf-8").splitlines()))
-    assert [r["code"] for r in rows] == list(PROBLEM_CODES)
+    assert sorted(r["code"] for r in rows) == sorted(PROBLEM_CODES)  # a new problem code needs its row
     warnings = {r["code"] for r in rows if r["severity"] == "warning"}
     assert {"place-far-from-admin1", "place-outside-country"} <= warnings
     assert all(r["reason"] for r in rows if r["severity"] == "warning")
