@@ -107,7 +107,7 @@ def init(directory: Path, name: str | None, title: str | None) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_all: bool) -> None:
-    """Check coding sheets against the codebook; exit 1 if any problem.
+    """Check coding sheets against the codebook; exit 1 if any error (warnings are printed, exit 0).
 
     PATHS are sheets or folders of sheets (default: every sheet in seeds/sheets/).
 
