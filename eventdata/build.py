@@ -406,6 +406,9 @@ def write_package(
         extra[RECORD_KEY] = terms
     if package_format >= 2:
         extra[FORMAT_KEY] = package_format
+    warnings = staged.validation.report.counts("warning")
+    if warnings:  # problems schemas/rules.csv makes warnings: reported, counted, not blocking
+        extra["eventdata:warnings"] = warnings
     descriptor = datapackage_descriptor(
         codebook,
         version=version,

@@ -59,23 +59,24 @@ def _print_report(report: Report, *, limit: int | None) -> None:
     hidden = len(report.problems) - len(shown)
     if hidden > 0:
         click.echo(f"... and {hidden} more (use --all to see every problem, --json for the full report).", err=True)
-    if report.problems:
-        counts = ", ".join(f"{n} {code}" for code, n in report.counts().items())
+    if report.errors:
+        counts = ", ".join(f"{n} {code}" for code, n in report.counts("error").items())
         click.echo(
-            f"{len(report.problems)} problem(s) in {len(report.files)} sheet(s), {report.rows} row(s): {counts}.",
+            f"{len(report.errors)} problem(s) in {len(report.files)} sheet(s), {report.rows} row(s): {counts}.",
             err=True,
         )
+    if report.warnings:
+        counts = ", ".join(f"{n} {code}" for code, n in report.counts("warning").items())
+        click.echo(f"{len(report.warnings)} warning(s) (schemas/rules.csv; they do not block): {counts}.", err=True)
 
 
 def _print_warnings(report: Report) -> None:
-    """Warnings on stderr, after the problems; they never change the exit code."""
+    """The warnings of a report that passed, on stderr; they never change the exit code."""
     for warning in report.warnings:
-        click.echo(f"warning: {warning.format()}", err=True)
+        click.echo(warning.format(), err=True)
     if report.warnings:
-        click.echo(
-            f"{len(report.warnings)} warning(s): the data is valid, but `eventdata publish` will ask for these.",
-            err=True,
-        )
+        counts = ", ".join(f"{n} {code}" for code, n in report.counts("warning").items())
+        click.echo(f"{len(report.warnings)} warning(s), which do not block: {counts}.", err=True)
 
 
 @click.group(cls=EventdataGroup)
@@ -201,7 +202,7 @@ def new_sheet_command(ctx: click.Context, article_id: str, coder: str | None, na
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_all: bool) -> None:
-    """Check coding sheets against the codebook; exit 1 if any problem.
+    """Check coding sheets against the codebook; exit 1 if any error (warnings are printed, exit 0).
 
     PATHS are sheets or folders of sheets (default: every sheet in seeds/sheets/).
 
@@ -215,7 +216,6 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_al
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     _print_report(report, limit=None if show_all else 100)
-    _print_warnings(report)
     if not report.valid:
         ctx.exit(EXIT_INVALID)
     click.echo(f"{report.rows} event(s) in {len(report.files)} sheet(s): valid.", err=True)
@@ -254,7 +254,6 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
     result = build_package(_project(ctx), out_dir)
     if result.status == "invalid":
         _print_report(result.report, limit=None if show_all else 100)
-        _print_warnings(result.report)
         click.echo("Nothing was written: fix the problems above and build again.", err=True)
         ctx.exit(EXIT_INVALID)
     _print_new_id_columns(result.new_id_column)
@@ -587,23 +586,38 @@ def import_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name", default=None, help="Name of the import: sheet acled-NAME.csv (default: from the file name).")
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
+@click.option(
+    "--strict", is_flag=True, help="Refuse the whole export if any row has an error (default: skip those rows)."
+)
 @click.pass_context
-def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_all: bool) -> None:
+def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_all: bool, strict: bool) -> None:
     """Import an ACLED export: a coding sheet keeping ACLED's ids, plus its actors, places and source.
 
-    Current and older ACLED layouts are read (see "Importing ACLED exports" in the README). Writes
-    nothing when any row would not validate (exit 1). Prints the new sheet.
+    Current and older ACLED layouts are read (see "Importing ACLED exports" in the README). Rows are
+    taken as ACLED coded them, with the documented corrections (schemas/acled_normalisations.csv);
+    rows with errors are listed and not taken (exit 1), and --strict refuses the whole export instead.
+    Warnings are listed and do not block. Prints the new sheet.
 
     \b
     Example:
         eventdata import acled 2024-01-01-2024-12-31-Syria.csv
-        eventdata import acled acled-export.csv --name syria-2024
+        eventdata import acled acled-export.csv --name syria-2024 --strict
     """
     from eventdata.acled import import_acled
 
-    result = import_acled(_project(ctx), file, name=name)
-    if not result.report.valid:
-        _print_report(result.report, limit=None if show_all else 100)
+    result = import_acled(_project(ctx), file, name=name, strict=strict)
+    _print_report(result.report, limit=None if show_all else 100)
+    for item, count in result.normalised:
+        click.echo(
+            f"Corrected {item.column} {item.value!r} to {item.correct!r} on {count} row(s)"
+            f"{f' ({item.sub_event_type})' if item.sub_event_type else ''}: schemas/acled_normalisations.csv.",
+            err=True,
+        )
+    for column in result.absent_columns:
+        click.echo(f"Column {column!r} is empty on every row: taken as absent.", err=True)
+    if result.merged:
+        click.echo(f"Merged {result.merged} event(s) given as one row per actor.", err=True)
+    if not result.written:
         click.echo("Nothing was written: fix the export (or the lists in schemas/) and import again.", err=True)
         ctx.exit(EXIT_INVALID)
     click.echo(
@@ -612,6 +626,9 @@ def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_
         err=True,
     )
     click.echo(str(result.sheet))
+    if result.skipped:
+        click.echo(f"{len(result.skipped)} line(s) of the export were not imported (problems above).", err=True)
+        ctx.exit(EXIT_INVALID)
 
 
 def main() -> None:

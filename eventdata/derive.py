@@ -70,3 +70,10 @@ def country_iso3(codebook: Codebook) -> dict[str, str]:
     """Country name → ISO3 code."""
     table = codebook.vocabulary("countries")
     return dict(zip(table["country"], table["iso3"], strict=True))
+
+
+def country_id_prefix(codebook: Codebook) -> dict[str, str]:
+    """Country name → the prefix of its event ids: ACLED's country code (countries.csv acled_code), else ISO3."""
+    table = codebook.vocabulary("countries")
+    acled = table["acled_code"] if "acled_code" in table.columns else table["iso3"]
+    return {c: a or i for c, i, a in zip(table["country"], table["iso3"], acled, strict=True)}

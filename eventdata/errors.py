@@ -97,7 +97,7 @@ PROBLEM_CODES: dict[str, str] = {
     "future-date": "The event date is in the future.",
     "missing-article": "The article is not in the article index.",
     "evidence-not-found": "The evidence does not occur in the article text.",
-    "id-country-prefix": "The event id does not start with the country's ISO3 code.",
+    "id-country-prefix": "The event id does not start with the country's ACLED code (ISO3 where ACLED uses it).",
     "article-hash-mismatch": "The article text does not match the sha256 in the index.",
     "article-missing-text": "The article index names a text file that does not exist.",
     "invalid-article-id": "The article id could escape the articles folder or is malformed.",
@@ -119,7 +119,13 @@ PROBLEM_CODES: dict[str, str] = {
     "redistribution-not-allowed": "The release holds rows whose terms do not allow publishing them on a public target.",
     # warnings: reported, never a reason to fail
     "metadata-missing": "schemas/dataset.json lacks metadata that publishing needs (description, licence, creator).",
+    "ambiguous-date": "The export's dates can be read in more than one order (day-month-year, month-day-year, ...).",
+    "duplicate-event": "Rows repeat an event id but differ in more than the actor columns.",
 }
+
+#: How much a problem weighs (schemas/rules.csv gives each code its severity): an error blocks
+#: validate, build, release and import; a warning is reported and counted but does not block.
+SEVERITIES = ("error", "warning")
 
 
 @dataclass(frozen=True)
@@ -132,10 +138,13 @@ class Problem:
     line: int | None = None
     column: str | None = None
     value: str | None = None
+    severity: str = "error"
 
     def __post_init__(self) -> None:
         if self.code not in PROBLEM_CODES:
             raise ValueError(f"unknown problem code {self.code!r}")  # a bug, not bad data
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
 
     def format(self) -> str:
         """One line: file:line: column=value [code] message."""
@@ -145,7 +154,8 @@ class Problem:
             cell = f" {self.column}"
             if self.value is not None:
                 cell += f"={self.value!r}"
-        return f"{where}:{cell} [{self.code}] {self.message}"
+        weight = " warning:" if self.severity == "warning" else ""
+        return f"{where}:{cell} [{self.code}]{weight} {self.message}"
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.file, self.line or 0, self.column or "", self.code)
@@ -153,21 +163,29 @@ class Problem:
 
 @dataclass(frozen=True)
 class Report:
-    """All findings of one validation run. Valid when it holds no problem."""
+    """All findings of one validation run. Valid when it holds no error (warnings do not block)."""
 
     problems: tuple[Problem, ...] = ()
     files: tuple[str, ...] = ()
     rows: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
-    warnings: tuple[Problem, ...] = ()  # worth fixing, but the data is valid without
 
     @property
     def valid(self) -> bool:
-        return not self.problems
+        return not self.errors
 
-    def counts(self) -> dict[str, int]:
-        """Number of problems per code, most frequent first."""
-        return dict(Counter(p.code for p in self.problems).most_common())
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    def counts(self, severity: str | None = None) -> dict[str, int]:
+        """Number of problems (of one severity, if given) per code, most frequent first."""
+        chosen = (p.code for p in self.problems if severity is None or p.severity == severity)
+        return dict(Counter(chosen).most_common())
 
     def to_dict(self) -> dict[str, Any]:
         """The full report as JSON-ready data."""
@@ -176,7 +194,8 @@ class Report:
             "files": list(self.files),
             "rows": self.rows,
             "problem_count": len(self.problems),
+            "error_count": len(self.errors),
+            "warning_count": len(self.warnings),
             "counts": self.counts(),
             "problems": [asdict(p) for p in self.problems],
-            "warnings": [asdict(p) for p in self.warnings],
         }

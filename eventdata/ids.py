@@ -59,7 +59,7 @@ def read_deletions(path: Path) -> dict[str, str]:
 
 
 def next_numbers(registry_ids: pd.Series, present_ids: pd.Series) -> dict[str, int]:
-    """The highest number used so far for each ISO3 prefix, in the registry or in the sheets."""
+    """The highest number used so far for each id prefix (country code), in the registry or in the sheets."""
     every = pd.concat([registry_ids.astype("string"), present_ids.astype("string")]).dropna()
     parts = every.str.extract(ID_PARTS).dropna()
     if parts.empty:

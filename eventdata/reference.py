@@ -157,28 +157,38 @@ def check_admin1(iso2: pd.Series, admin1: pd.Series, latitude: pd.Series, longit
     far = np.zeros(size, dtype=bool)
     nearest = [""] * size
     chord = 2 * np.sin(ADMIN1_RADIUS_KM / EARTH_RADIUS_KM / 2)
+    similar: dict[tuple[str, str], bool] = {}  # many rows share an admin1: compare each pair of names once
+
+    def alike(a: str, b: str) -> bool:
+        if (a, b) not in similar:
+            similar[(a, b)] = SequenceMatcher(None, a, b).ratio() >= 0.85
+        return similar[(a, b)]
+
     for code in pd.unique(iso2.dropna()):
         known = reference[reference["iso2"] == code]
         rows = np.flatnonzero((iso2 == code).to_numpy() & admin1.notna().to_numpy())
         if known.empty or not len(rows):
             continue
         keys = {admin_key(a) for a in known["admin1"].dropna().unique()}
+        known_names = [str(v) for v in known["name"].tolist()]
+        known_admin1 = [str(v) for v in known["admin1"].tolist()]
+        known_keys = [admin_key(a) for a in known_admin1]
         tree = cKDTree(_unit_vectors(known["latitude"].to_numpy(), known["longitude"].to_numpy()))
         points = _unit_vectors(latitude.to_numpy(dtype="float64")[rows], longitude.to_numpy(dtype="float64")[rows])
         distances, indices = tree.query(points, k=min(5, len(known)), distance_upper_bound=chord)
         distances, indices = np.atleast_2d(distances), np.atleast_2d(indices)
+        listed_keys = [admin_key(str(v)) for v in admin1.to_numpy()[rows]]
         for position, row in enumerate(rows):
-            listed = admin_key(str(admin1.iloc[row]))
-            if not any(SequenceMatcher(None, listed, k).ratio() >= 0.85 for k in keys):
+            listed = listed_keys[position]
+            if not any(alike(listed, k) for k in keys):
                 continue  # an admin1 spelling the reference does not know: nothing to compare
             hits = [i for i, d in zip(indices[position], distances[position], strict=True) if np.isfinite(d)]
             if not hits:
                 continue
-            names = [admin_key(str(known["admin1"].iloc[i])) for i in hits]
-            if all(SequenceMatcher(None, listed, n).ratio() < 0.85 for n in names):
+            if not any(alike(listed, known_keys[i]) for i in hits):
                 far[row] = True
                 nearest[row] = "; ".join(
-                    f"{known['name'].iloc[i]} ({known['admin1'].iloc[i]}, {d * EARTH_RADIUS_KM:.0f} km)"
+                    f"{known_names[i]} ({known_admin1[i]}, {d * EARTH_RADIUS_KM:.0f} km)"
                     for i, d in zip(indices[position], distances[position], strict=True)
                     if np.isfinite(d)
                 )

@@ -22,11 +22,12 @@ from eventdata import reference
 from eventdata.actors import ACTORS_FILE, ActorList, load_actors, resolve_actors
 from eventdata.catalog import Release
 from eventdata.deletions import deletion_file_problems, latest_release, undeclared_deletion_problems
-from eventdata.derive import DERIVERS, country_iso3
+from eventdata.derive import DERIVERS, country_id_prefix, country_iso3
 from eventdata.errors import Problem, Report, SourceError
 from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, PLACES_FILE, Gazetteer, load_places, resolve_places
 from eventdata.ids import DELETIONS_FILE, assign_ids, read_deletion_rows, read_registry, unregistered
 from eventdata.project import Project, as_project
+from eventdata.rules import load_severities, with_severities
 from eventdata.schema import PANDAS_DTYPES, Codebook, load_codebook, to_pandera
 from eventdata.sources.articles import Article, listed_article_ids, read_articles
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, closest, display_path, read_sheet
@@ -378,7 +379,7 @@ def apply_ids(
         "ids are assigned by the tool: leave event_id_cnty empty for a new event (an id from an ACLED export "
         "is registered by `eventdata import acled`).",
     )
-    assignment = assign_ids(events, registry, country_iso3(codebook))
+    assignment = assign_ids(events, registry, country_id_prefix(codebook))
     out = events.copy()
     out["event_id_cnty"] = assignment.ids.astype(events["event_id_cnty"].dtype)
     return out, assignment.new
@@ -608,12 +609,16 @@ def check_time_precision_date(events: pd.DataFrame, codebook: Codebook, findings
 
 
 def check_id_country_prefix(events: pd.DataFrame, codebook: Codebook, findings: Findings) -> None:
-    """An event id starts with the ISO3 code of its country (check 13)."""
-    expected = events["country"].map(country_iso3(codebook))
-    prefix = events["event_id_cnty"].str.slice(0, 3)
-    bad = expected.notna() & prefix.notna() & (prefix != expected).fillna(False).astype(bool)
+    """An event id starts with its country's ACLED code, or ISO3 if no other country's ids use it (check 13)."""
+    prefixes = country_id_prefix(codebook)
+    taken = set(prefixes.values())
+    iso3 = {c: i for c, i in country_iso3(codebook).items() if i == prefixes[c] or i not in taken}
+    expected = events["country"].map(prefixes)
+    prefix = events["event_id_cnty"].str.extract(r"^([A-Za-z]+)", expand=False)
+    other = events["country"].map(iso3)
+    bad = expected.notna() & prefix.notna() & (prefix != expected).fillna(False) & (prefix != other).fillna(True)
     findings.add_rows(
-        bad,
+        bad.astype(bool),
         "id-country-prefix",
         "event_id_cnty",
         lambda row: f"events in {row['country']} have ids starting with {expected.loc[row.name]}.",  # type: ignore[call-overload]  # row.name is the label
@@ -621,28 +626,48 @@ def check_id_country_prefix(events: pd.DataFrame, codebook: Codebook, findings: 
 
 
 class TextIndex:
-    """Fast 'passage in text' for long articles: candidate positions by the first characters of each word."""
+    """Fast 'passage in text' for long articles: candidate positions by the first bytes of each word.
 
-    KEY = 12
+    The word starts of the UTF-8 text are sorted by their first 8 bytes (numpy), so a passage is
+    looked up by binary search and compared only where a word starts with the same bytes.
+    """
+
+    KEY = 8
     SMALL = 20_000  # below this many characters a plain search is as fast
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._starts: dict[str, list[int]] | None = None
+        self._data = b""
+        self._keys: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
 
-    def _index(self) -> dict[str, list[int]]:
-        if self._starts is None:
-            starts: dict[str, list[int]] = {}
-            for position in [0, *(m.end() for m in re.finditer(" ", self.text))]:
-                starts.setdefault(self.text[position : position + self.KEY], []).append(position)
-            self._starts = starts
-        return self._starts
+    @staticmethod
+    def _key(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        keys = np.zeros(len(starts), dtype=np.uint64)
+        for i in range(TextIndex.KEY):
+            keys |= data[starts + i].astype(np.uint64) << np.uint64(8 * (TextIndex.KEY - 1 - i))
+        return keys
+
+    def _index(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._keys is None or self._starts is None:
+            self._data = self.text.encode("utf-8")
+            data = np.frombuffer(self._data, dtype=np.uint8)
+            starts = np.concatenate([np.zeros(1, dtype=np.int64), np.flatnonzero(data == 0x20) + 1])
+            starts = starts[starts + self.KEY <= len(data)]
+            keys = self._key(data, starts)
+            order = np.argsort(keys, kind="stable")
+            self._keys, self._starts = keys[order], starts[order]
+        return self._keys, self._starts
 
     def __contains__(self, passage: str) -> bool:
-        if len(self.text) < self.SMALL or len(passage) < self.KEY:
+        wanted = passage.encode("utf-8")
+        if len(self.text) < self.SMALL or len(wanted) < self.KEY:
             return passage in self.text
-        for position in self._index().get(passage[: self.KEY], ()):
-            if self.text.startswith(passage, position):
+        keys, starts = self._index()
+        key = self._key(np.frombuffer(wanted, dtype=np.uint8), np.zeros(1, dtype=np.int64))[0]
+        low, high = np.searchsorted(keys, key, side="left"), np.searchsorted(keys, key, side="right")
+        for position in starts[low:high].tolist():
+            if self._data.startswith(wanted, position):
                 return True
         return passage in self.text  # a passage that starts inside a word
 
@@ -782,6 +807,7 @@ def validate_project(
     """
     project = as_project(project)
     codebook = load_codebook(project.schemas_dir)
+    severities = load_severities(project.schemas_dir)
     if paths:
         sheet_paths = list(_expand(Path(p) for p in paths))
     elif not project.sheets_dir.is_dir():
@@ -847,11 +873,12 @@ def validate_project(
         if isinstance(against, Release):
             current = [str(i) for i in events["event_id_cnty"].dropna()]
             problems.extend(undeclared_deletion_problems(project, against, current, set(deleted), registry))
+    problems.extend(metadata_warnings(codebook))
+    problems = with_severities(problems, severities)
     report = Report(
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         files=tuple(display_path(p) for p in sheet_paths),
         rows=len(events),
-        warnings=tuple(metadata_warnings(codebook)),
     )
     return Validation(report, events, articles, codebook, new_ids, sheets)
 

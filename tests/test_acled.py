@@ -621,7 +621,7 @@ def test_acled_older_event_types_without_one_equivalent_are_refused(project: Pro
     export = write_export(tmp_path / "older.csv", older, OLDER_HEADER)
     before = snapshot(project)
 
-    result = import_acled(project, export)
+    result = import_acled(project, export, strict=True)
 
     assert [(p.line, p.column, p.code, p.value) for p in result.report.problems] == [
         (3, "EVENT_TYPE", "unmapped-event-type", "Riots/Protests"),
@@ -629,7 +629,18 @@ def test_acled_older_event_types_without_one_equivalent_are_refused(project: Pro
     ]
     assert "Protests or Riots" in result.report.problems[0].message
     assert all(p.file.endswith("older.csv") for p in result.report.problems)
+    assert not result.written
     assert snapshot(project) == before
+    # Without --strict the export is its own authority: the row that maps is taken, the others are listed.
+    taken = import_acled(project, export)
+    assert taken.written
+    assert taken.rows == 1
+    assert taken.skipped == (3, 4)
+    assert [(p.line, p.code) for p in taken.report.problems] == [(3, "unmapped-event-type"), (4, "unmapped-event-type")]
+    registered = [r["event_id_cnty"] for r in read_rows(project.id_registry)]
+    assert rows[0]["event_id_cnty"] in registered
+    assert rows[1]["event_id_cnty"] not in registered
+    assert validate_project(project).report.valid
 
 
 # --- malformed exports --------------------------------------------------------------------------------
@@ -647,7 +658,7 @@ def test_acled_missing_column_is_located_in_the_header(project: Project, tmp_pat
 def test_acled_bad_cells_are_located_at_line_and_column(project: Project, tmp_path: Path) -> None:
     rows = [r | {"notes": "On 1 May 2024, a clash.\nSecond line."} for r in acled_export(1, seed=5)[:5]]  # 2 lines each
     rows[0] |= {"event_date": "2022-02-30"}
-    rows[1] |= {"event_date": "03/02/2022"}
+    rows[1] |= {"event_date": "03/02/2022", "year": "2022"}
     rows[2] |= {"event_type": "Battle"}
     rows[3] |= {"inter1": "Militia"}
     rows[4] |= {"year": "1999"}
@@ -658,12 +669,12 @@ def test_acled_bad_cells_are_located_at_line_and_column(project: Project, tmp_pa
 
     assert [(p.line, p.column, p.code, p.value) for p in result.report.problems] == [
         (2, "event_date", "type-error", "2022-02-30"),
-        (4, "event_date", "type-error", "03/02/2022"),
+        (4, "event_date", "ambiguous-date", "03/02/2022"),
         (6, "event_type", "enum-error", "Battle"),
         (8, "inter1", "enum-error", "Militia"),
         (10, "year", "derived-mismatch", "1999"),
     ]
-    assert "day/month or month/day" in result.report.problems[1].message
+    assert "2022-02-03 (day-month-year); 2022-03-02 (month-day-year)" in result.report.problems[1].message
     assert "Did you mean 'Battles'?" in result.report.problems[2].message
     assert (
         result.report.problems[0]

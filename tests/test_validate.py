@@ -807,15 +807,17 @@ def test_validate_report_to_dict_is_json_and_counts_match(check: Callable[..., R
         (3, "event_type", "enum-error", "Battle"),
         (4, "fatalities", "minimum-error", "-5"),
     ]
-    assert set(data["problems"][0]) == {"code", "message", "file", "line", "column", "value"}
+    assert set(data["problems"][0]) == {"code", "message", "file", "line", "column", "value", "severity"}
+    assert data["error_count"] == 3
+    assert data["warning_count"] == 0
     assert all(p["code"] in PROBLEM_CODES for p in data["problems"])
 
 
 def test_validate_valid_report_to_dict(project: Project) -> None:
     data = validate_project(project, today=TODAY).report.to_dict()
     assert json.loads(json.dumps(data)) == {
-        "valid": True, "files": [SHEET], "rows": 12, "problem_count": 0, "counts": {}, "problems": [],
-        "warnings": [],
+        "valid": True, "files": [SHEET], "rows": 12, "problem_count": 0, "error_count": 0, "warning_count": 0,
+        "counts": {}, "problems": [],
     }  # fmt: skip
 
 

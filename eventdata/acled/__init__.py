@@ -3,9 +3,18 @@
 An ACLED export is its own authority for the event ids, actors (with their types) and
 places it uses, so the import keeps ACLED's `event_id_cnty`, registers those ids, adds
 unknown actors to schemas/actors.csv and unknown places to schemas/places.csv, and
-registers the export itself as the source article of every row. Nothing is written
-unless the whole export would validate; every problem is located at the export's
-file, line (the header is line 1), column (as spelled in its header) and value.
+registers the export itself as the source article of every row. Its rows are taken as
+ACLED coded them, with only the documented normalisations (below, and the table
+schemas/acled_normalisations.csv); a row with an error (schemas/rules.csv) is left out and
+its problems reported, and ``strict`` refuses the whole export instead. Every file is
+written at once or none is. Every problem is located at the export's file, line (counted
+from the top of the file), column (as spelled in its header) and value.
+
+Files: the header is the first record naming ``event_id_cnty`` (after a preamble such as
+``(Sample)``); an optional column empty on every row is taken as absent; ``actor2``,
+``assoc_actor_2`` and ``inter2`` may be absent; rows repeating an event id that differ only
+in the actor columns (one row per actor) are merged into one event, other repeats are
+refused (``duplicate-event``).
 
 Column layouts (ACLED changed them over the years; headers match case-insensitively):
 
@@ -27,8 +36,10 @@ any other column                      refused (``unknown-column``)
 Values:
 
 - ``event_date``: ``2022-02-03``, ``03 February 2022`` (export tool), ``3-February-2022``
-  or ``01-Jan-2015`` (older files) become ISO dates. Slash dates (``03/02/2022``) are
-  refused: old ACLED files wrote day/month, spreadsheets rewrite them month/day.
+  or ``01-Jan-2015`` (older files) become ISO dates. Dates a spreadsheet rewrote
+  (``05-08-24``, ``03/02/2022``, ``5-Aug-24``) are read in the one order (day-month-year,
+  month-day-year, year-month-day) that fits every such row of the file, else reported
+  (``ambiguous-date``): see `eventdata.acled.values.read_dates`.
 - ``inter1``/``inter2``: codes 0-8 or ACLED's labels (``State forces``, ``Rebel group``,
   ``Political militia``, ``Identity militia``, ``Rioters``, ``Protesters``, ``Civilians``,
   ``External/Other forces``; plural forms too), any case; an empty ``inter2`` with no
@@ -81,7 +92,16 @@ place list additions; `eventdata.acled.checks` checks the result before anything
 """
 
 from eventdata.acled.checks import check_rows, existing_rows_problems, locate
-from eventdata.acled.export import CHECKED_ONLY, DROPPED, RENAMED, REQUIRED, Export, ExportRow, read_export
+from eventdata.acled.export import (
+    CHECKED_ONLY,
+    DROPPED,
+    RENAMED,
+    REQUIRED,
+    Export,
+    ExportRow,
+    merge_actor_rows,
+    read_export,
+)
 from eventdata.acled.importer import (
     ACTOR_COLUMNS,
     CODER,
@@ -113,10 +133,13 @@ from eventdata.acled.values import (
     OLDER_EVENT_TYPES,
     SLASH_DATE,
     VIOLENCE_AGAINST_CIVILIANS,
+    Normalisation,
     Taxonomy,
+    load_normalisations,
     parse_date,
     parse_inter,
     parse_interaction,
+    read_dates,
 )
 
 __all__ = [
@@ -143,6 +166,10 @@ __all__ = [
     "ExportRow",
     "Export",
     "read_export",
+    "merge_actor_rows",
+    "read_dates",
+    "Normalisation",
+    "load_normalisations",
     "parse_date",
     "parse_inter",
     "parse_interaction",

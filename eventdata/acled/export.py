@@ -7,9 +7,10 @@ missing columns, rows of the wrong length) are recorded on the `Export`, never r
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eventdata.errors import Problem, SourceError
@@ -36,8 +37,6 @@ REQUIRED = (
     "event_type",
     "actor1",
     "inter1",
-    "actor2",
-    "inter2",
     "country",
     "location",
     "latitude",
@@ -49,15 +48,25 @@ REQUIRED = (
 )
 #: Derived columns checked against the export but not written to the sheet (the tool fills them).
 CHECKED_ONLY = ("year", "disorder_type", "interaction", "iso", "region")
+#: The columns that name an event's actors: rows of one event id that differ only here are one event.
+ACTOR_CELLS = ("actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction")
+#: How far down a file the header row is looked for (exports saved with a preamble, such as '(Sample)').
+PREAMBLE_LINES = 20
 
 
 @dataclass(frozen=True)
 class ExportRow:
-    """One event of the export: codebook column → normalised value ('' when empty), and the raw cells."""
+    """One event of the export: codebook column → normalised value ('' when empty), and its cells as read."""
 
     line: int
     cells: dict[str, str]
-    raw: dict[str, str]
+    values: Sequence[str] = ()  # the record's cells as in the file
+    positions: Mapping[str, int] = field(default_factory=dict)  # codebook column → cell (shared by all rows)
+
+    @property
+    def raw(self) -> dict[str, str]:
+        """Codebook column → the cell as the export wrote it (stripped)."""
+        return {c: self.values[i].strip() for c, i in self.positions.items()}
 
 
 @dataclass
@@ -65,11 +74,15 @@ class Export:
     """The parsed export: its rows, the header spelling of each codebook column, and what was wrong."""
 
     path: Path
-    data: bytes
+    sha256: str
     headers: dict[str, str] = field(default_factory=dict)
     rows: list[ExportRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     bad_lines: set[int] = field(default_factory=set)
+    header_line: int = 1
+    absent: list[str] = field(default_factory=list)  # optional columns empty on every row, taken as absent
+    merged: dict[int, list[int]] = field(default_factory=dict)  # line of a merged event → its other lines
+    severities: dict[str, str] = field(default_factory=dict)  # code → severity (schemas/rules.csv)
 
     @property
     def name(self) -> str:
@@ -78,11 +91,18 @@ class Export:
     def problem(
         self, code: str, message: str, line: int | None = None, column: str | None = None, value: str | None = None
     ) -> None:
-        """Record a problem at a line and codebook column (shown as the export spells it)."""
+        """Record a problem at a line and codebook column (shown as the export spells it); an error drops the line."""
         shown = self.headers.get(column, column) if column else None
-        self.problems.append(Problem(code, message, self.name, line, shown, value))
-        if line is not None:
-            self.bad_lines.add(line)
+        self.add(Problem(code, message, self.name, line, shown, value))
+
+    def add(self, problem: Problem) -> None:
+        """Record a problem with its rule's severity; an error at a line of the export drops that line."""
+        severity = self.severities.get(problem.code, "error")
+        if severity != problem.severity:
+            problem = replace(problem, severity=severity)
+        self.problems.append(problem)
+        if problem.line is not None and severity == "error" and problem.file == self.name:
+            self.bad_lines.add(problem.line)
 
     @property
     def good_rows(self) -> list[ExportRow]:
@@ -108,7 +128,7 @@ def read_export(path: Path, codebook: Codebook) -> Export:
         data = path.read_bytes()
     except OSError as err:
         raise SourceError(f"Cannot read the ACLED export {path}: {err.strerror or err}.") from err
-    export = Export(path, data)
+    export = Export(path, hashlib.sha256(data).hexdigest())
     try:
         text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as err:
@@ -128,18 +148,95 @@ def read_export(path: Path, codebook: Codebook) -> Export:
     if not records:
         export.problem("empty-file", "the file is empty; an ACLED export starts with a header row.")
         return export
-    (header_line, header), body = records[0], records[1:]
+    start = _header_index(records)
+    (header_line, header), body = records[start], records[start + 1 :]
+    export.header_line = header_line
     positions = _map_header(export, header, header_line, codebook.acled_field_names)
     if export.problems:
         return export
+    blank = dict.fromkeys(codebook.acled_field_names, "")
     for line, cells in body:
         if len(cells) != len(header):
             code = "extra-cell" if len(cells) > len(header) else "missing-cell"
             export.problem(code, f"the row has {len(cells)} cells but the header has {len(header)}.", line)
             continue
-        raw = dict.fromkeys(codebook.acled_field_names, "") | {c: cells[i].strip() for c, i in positions.items()}
-        export.rows.append(ExportRow(line, dict(raw), raw))
+        export.rows.append(
+            ExportRow(line, blank | {c: cells[i].strip() for c, i in positions.items()}, cells, positions)
+        )
+    _drop_empty_columns(export)
+    merge_actor_rows(export)
     return export
+
+
+def _header_index(records: Sequence[tuple[int, list[str]]]) -> int:
+    """The record that is the header: the first naming event_id_cnty (after a preamble), else the first."""
+    for index, (_, cells) in enumerate(records[:PREAMBLE_LINES]):
+        if any(c.strip().removeprefix("\ufeff").casefold() == "event_id_cnty" for c in cells):
+            return index
+    return 0
+
+
+def _drop_empty_columns(export: Export) -> None:
+    """An optional column empty on every row says nothing (the data predates it): take it as absent."""
+    if not export.rows:
+        return
+    for column in [c for c in export.headers if c not in REQUIRED]:
+        if all(not row.cells[column] for row in export.rows):
+            export.absent.append(export.headers.pop(column))
+
+
+def merge_actor_rows(export: Export) -> None:
+    """Rows repeating an event id (one row per actor) become one event when they differ only in actor columns.
+
+    The actors of the rows, in order of appearance, become actor1 and actor2; rows that differ in any
+    other column, or name more than two actors, are refused at every line of the event.
+    """
+    by_id: dict[str, list[ExportRow]] = {}
+    for row in export.rows:
+        if row.cells["event_id_cnty"]:
+            by_id.setdefault(row.cells["event_id_cnty"], []).append(row)
+    merged_away: set[int] = set()
+    for event_id, rows in by_id.items():
+        if len(rows) < 2:
+            continue
+        first, lines = rows[0], [r.line for r in rows]
+        differing = [
+            c for c in first.cells if c not in ACTOR_CELLS and any(r.cells[c] != first.cells[c] for r in rows[1:])
+        ]
+        actors: dict[str, tuple[str, str, str]] = {}
+        for row in rows:
+            for actor, assoc, inter in (("actor1", "assoc_actor_1", "inter1"), ("actor2", "assoc_actor_2", "inter2")):
+                name = row.cells[actor]
+                if name and name.casefold() not in actors:
+                    actors[name.casefold()] = (name, row.cells[assoc], row.cells[inter])
+        if differing or len(actors) > 2:
+            reason = (
+                f"they differ in {', '.join(export.headers.get(c, c) for c in differing)}"
+                if differing
+                else f"they name {len(actors)} actors and an event has two (actor1, actor2)"
+            )
+            for row in rows:
+                column = differing[0] if differing else "actor1"
+                export.problem(
+                    "duplicate-event",
+                    f"lines {', '.join(map(str, lines))} repeat the event id {event_id}, but {reason}: only rows "
+                    "that differ in the actor columns alone (one row per actor) are merged into one event.",
+                    row.line,
+                    column,
+                    row.cells[column],
+                )
+            continue
+        (name1, assoc1, inter1), *rest = actors.values()
+        name2, assoc2, inter2 = rest[0] if rest else ("", "", "")
+        interactions = {r.cells["interaction"] for r in rows}
+        first.cells.update(
+            actor1=name1, assoc_actor_1=assoc1, inter1=inter1, actor2=name2, assoc_actor_2=assoc2, inter2=inter2
+        )
+        first.cells["interaction"] = interactions.pop() if len(interactions) == 1 else ""
+        export.merged[first.line] = lines[1:]
+        merged_away.update(lines[1:])
+    if merged_away:
+        export.rows = [r for r in export.rows if r.line not in merged_away]
 
 
 def _map_header(export: Export, header: list[str], line: int, acled_columns: Sequence[str]) -> dict[str, int]:

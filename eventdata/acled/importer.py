@@ -10,6 +10,7 @@ import io
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,7 +21,7 @@ import pandas as pd
 from eventdata.acled.checks import _check_registered, _check_values, check_rows, existing_rows_problems
 from eventdata.acled.export import CHECKED_ONLY, Export, ExportRow, read_export
 from eventdata.acled.lists import _keys, infer_actors, infer_places
-from eventdata.acled.values import Taxonomy, _normalise_row
+from eventdata.acled.values import Normalisation, Taxonomy, _normalise_row, load_normalisations, read_dates
 from eventdata.actors import COLUMNS as ACTOR_LIST_COLUMNS
 from eventdata.actors import load_actors
 from eventdata.errors import Problem, Report, SourceError
@@ -28,6 +29,7 @@ from eventdata.gazetteer import COLUMNS as PLACES_HEADER
 from eventdata.gazetteer import load_places
 from eventdata.ids import read_registry
 from eventdata.project import Project
+from eventdata.rules import load_severities
 from eventdata.schema import Codebook, load_codebook
 from eventdata.sources.articles import Article, read_articles, sha256_bytes
 from eventdata.sources.sheets import display_path
@@ -43,7 +45,11 @@ NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,150}$")
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did (or, when the report has problems, would have done: nothing was written)."""
+    """What an import did: the rows it took, what it added, and the problems of the rows it did not take.
+
+    ``written`` is False when nothing was written (an error and --strict, no row left, or a problem
+    outside the export); ``skipped`` are the export lines it did not take (their problems are in the report).
+    """
 
     sheet: Path
     rows: int
@@ -52,6 +58,11 @@ class ImportResult:
     registered_ids: tuple[str, ...]
     report: Report
     article_id: str = ""
+    written: bool = False
+    skipped: tuple[int, ...] = ()
+    normalised: tuple[tuple[Normalisation, int], ...] = ()  # each documented correction and how often
+    absent_columns: tuple[str, ...] = ()  # optional columns empty on every row, taken as absent
+    merged: int = 0  # events merged from one row per actor
 
 
 # --- provenance ------------------------------------------------------------------------------------
@@ -60,7 +71,7 @@ class ImportResult:
 def source_text(export: Export, rows: Sequence[ExportRow]) -> str:
     """The article text standing for the export: a header line, then one line per event with its notes."""
     lines = [
-        f"ACLED export {export.path.name} (sha256 {sha256_bytes(export.data)}), registered by "
+        f"ACLED export {export.path.name} (sha256 {export.sha256}), registered by "
         "`eventdata import acled`: one line per event, '<event_id_cnty> (ACLED timestamp <Unix time>): <notes>'."
     ]
     for row in rows:
@@ -206,19 +217,24 @@ class Lists:
     shared_names: bool  # a new place shares its name with a listed one: existing rows may become ambiguous
 
 
-def _parse(project: Project, path: Path, codebook: Codebook) -> tuple[Export, pd.DataFrame]:
+def _parse(project: Project, path: Path, codebook: Codebook) -> tuple[Export, pd.DataFrame, Counter[Normalisation]]:
     """Read and normalise the export and check its ids against the registry."""
+    severities = load_severities(project.schemas_dir)
+    table = load_normalisations(project.schemas_dir, codebook)
     export = read_export(path, codebook)
+    export.severities = severities
+    applied: Counter[Normalisation] = Counter()
     if not export.problems and not export.rows:
-        export.problem("empty-file", "the export has a header but no events.", 1)
+        export.problem("empty-file", "the export has a header but no events.", export.header_line)
     countries = set(codebook.vocabulary_values("countries.country"))
     taxonomy = Taxonomy.of(codebook)
+    read_dates(export)
     for row in export.rows:
-        _normalise_row(export, row, taxonomy)
+        _normalise_row(export, row, taxonomy, table, applied)
         _check_values(export, row, countries)
     registry = read_registry(project.id_registry)
     _check_registered(export, registry)
-    return export, registry
+    return export, registry, applied
 
 
 def _data_rows(path: Path) -> int:
@@ -285,7 +301,7 @@ def outputs(
 ) -> dict[Path, str]:
     """Every file the import writes, with its full new text."""
     entry = article_entry(export, article.article_id, article.text, article.published)
-    ids = [{"event_id_cnty": r.cells["event_id_cnty"], "first_sheet": sheet.name} for r in export.rows]
+    ids = [{"event_id_cnty": r.cells["event_id_cnty"], "first_sheet": sheet.name} for r in export.good_rows]
     return dict(lists.texts) | {
         sheet: sheet_csv,
         article.path: article.text,
@@ -294,10 +310,13 @@ def outputs(
     }
 
 
-def import_acled(project: Project, path: Path, *, name: str | None = None) -> ImportResult:
+def import_acled(project: Project, path: Path, *, name: str | None = None, strict: bool = False) -> ImportResult:
     """Turn an ACLED export into a coding sheet and register its ids, actors, places and source.
 
-    Writes nothing and returns the problems when the export (or the dataset with it) would not validate.
+    The export is its own authority: its rows are taken as ACLED coded them, with only the documented
+    normalisations. A row with an error is not taken and its problems are reported; with ``strict``, any
+    error refuses the whole export. Warnings (schemas/rules.csv) are reported and do not block. Every file
+    is written at once, or none.
     """
     codebook = load_codebook(project.schemas_dir)
     vocabulary = terms_vocabulary(codebook)
@@ -315,35 +334,74 @@ def import_acled(project: Project, path: Path, *, name: str | None = None) -> Im
                 f"{display_path(existing)} exists: this export was imported before, and importing it again "
                 "would duplicate its events. Choose another name (--name) only for another export."
             )
-    export, registry = _parse(project, Path(path), codebook)
-    if export.problems and not export.rows:
-        return _result(export, sheet, article_id)
-    article = source_article(export, article_id, text_path)
-    with tempfile.TemporaryDirectory(prefix="eventdata-acled-") as tmp:
-        staging = Path(tmp)
-        lists = _candidate_lists(project, export, codebook, registry, staging, article)
-        sheet_csv = sheet_text(export.good_rows, sheet_columns(codebook), article_id)
-        (staging / "sheet.csv").write_text(sheet_csv, encoding="utf-8", newline="")
-        export.problems += check_rows(export, export.good_rows, staging / "sheet.csv", codebook, lists.after)
-        if lists.shared_names and not export.problems:
-            export.problems += existing_rows_problems(project, codebook, lists.before, lists.after)
-    if export.problems:
-        return _result(export, sheet, article_id)
+    export, registry, applied = _parse(project, Path(path), codebook)
+    summary = {
+        "normalised": tuple(sorted(applied.items(), key=lambda item: -item[1])),  # ties: in the table's order
+        "absent_columns": tuple(export.absent),
+        "merged": len(export.merged),
+    }
+    carried = list(export.problems)
+    while True:
+        if not export.good_rows:
+            return _result(export, sheet, article_id, **summary)
+        export.problems = list(carried)
+        before = set(export.bad_lines)
+        article = source_article(export, article_id, text_path)
+        with tempfile.TemporaryDirectory(prefix="eventdata-acled-") as tmp:
+            staging = Path(tmp)
+            lists = _candidate_lists(project, export, codebook, registry, staging, article)
+            sheet_csv = sheet_text(export.good_rows, sheet_columns(codebook), article_id)
+            (staging / "sheet.csv").write_text(sheet_csv, encoding="utf-8", newline="")
+            for problem in check_rows(export, export.good_rows, staging / "sheet.csv", codebook, lists.after):
+                export.add(problem)
+            if lists.shared_names and not _blocking(export.problems[len(carried) :]) and not (strict and carried):
+                for problem in existing_rows_problems(project, codebook, lists.before, lists.after):
+                    export.add(problem)
+        dropped = export.bad_lines - before
+        outside = [p for p in export.problems if p.severity == "error" and (p.file != export.name or p.line is None)]
+        if strict or outside or not dropped:
+            break
+        # The rows with errors are not taken; what the others bring is inferred and checked again without them.
+        kept = set(carried)
+        carried += [p for p in export.problems if p.line in dropped and p.severity == "error" and p not in kept]
+        export.bad_lines = before | dropped
+    if _blocking(export.problems) and (strict or outside):
+        return _result(export, sheet, article_id, **summary)
     write_all(outputs(project, export, lists, sheet, sheet_csv, article))
+    rows = export.good_rows
     return ImportResult(
         sheet=sheet,
-        rows=len(export.rows),
+        rows=len(rows),
         new_actors=tuple(dict.fromkeys(a["actor"] for a in lists.actors)),
         new_places=tuple(f"{p['location']} ({p['country']})" for _, p in lists.places),
-        registered_ids=tuple(r.cells["event_id_cnty"] for r in export.rows),
+        registered_ids=tuple(r.cells["event_id_cnty"] for r in rows),
         report=_report(export),
         article_id=article_id,
+        written=True,
+        skipped=_skipped(export),
+        **summary,  # type: ignore[arg-type]  # the summary's values have the fields' types
     )
+
+
+def _blocking(problems: Sequence[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
+
+
+def _skipped(export: Export) -> tuple[int, ...]:
+    """Export lines not taken: rows with errors, and the lines merged into them."""
+    lines = set(export.bad_lines)
+    for first, others in export.merged.items():
+        if first in lines:
+            lines.update(others)
+    return tuple(sorted(lines))
 
 
 def _report(export: Export) -> Report:
     return Report(tuple(sorted(export.problems, key=Problem.sort_key)), (export.name,), len(export.rows))
 
 
-def _result(export: Export, sheet: Path, article_id: str) -> ImportResult:
-    return ImportResult(sheet, len(export.rows), (), (), (), _report(export), article_id)
+def _result(export: Export, sheet: Path, article_id: str, **summary: object) -> ImportResult:
+    return ImportResult(
+        sheet, len(export.good_rows), (), (), (), _report(export), article_id, False, _skipped(export),
+        **summary,  # type: ignore[arg-type]  # the summary's values have the fields' types
+    )  # fmt: skip

@@ -7,13 +7,17 @@ civilian targeting and the combined disorder type; an unreadable cell becomes a 
 from __future__ import annotations
 
 import calendar
+import csv
+import io
 import re
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from eventdata.acled.export import Export, ExportRow
+from eventdata.errors import SchemaFileError
 from eventdata.schema import Codebook
 
 INTER_LABELS = {
@@ -51,6 +55,14 @@ MONTHS = {name.casefold(): number for number, name in enumerate(calendar.month_n
 NAMED_MONTH_DATE = re.compile(r"^(\d{1,2})[ -]([A-Za-z]+)[ -](\d{4})$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SLASH_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$")
+#: Dates a spreadsheet rewrote: three numbers ('05-08-24', '03/02/2022') or a day, a month name and a
+#: two-digit year ('5-Aug-24'). Each has several readings; a file is read only in a reading that fits all its rows.
+NUMERIC_DATE = re.compile(r"^(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})$")
+SHORT_NAMED_DATE = re.compile(r"^(\d{1,2})[ -]([A-Za-z]+)[ -](\d{2})$")
+#: ACLED's data starts in 1997: a two-digit year 97-99 is 19xx, any other 20xx.
+FIRST_YEAR = 1997
+NORMALISATIONS_FILE = "acled_normalisations.csv"
+NORMALISATION_COLUMNS = ("column", "value", "correct", "sub_event_type", "source")
 
 
 # --- values ----------------------------------------------------------------------------------------
@@ -71,6 +83,167 @@ def parse_date(text: str) -> str | None:
         return date(int(match.group(3)), month, int(match.group(1))).isoformat()
     except ValueError:
         return None
+
+
+def _year(text: str) -> int | None:
+    if len(text) == 4:
+        return int(text)
+    if len(text) == 2:
+        return (1900 if 1900 + int(text) >= FIRST_YEAR else 2000) + int(text)
+    return None
+
+
+def _day(year: int | None, month: int | None, day: int) -> date | None:
+    if year is None or month is None:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+#: The readings of each spreadsheet date shape: name → (pattern, groups → date or None).
+DateReading = Callable[[tuple[str, str, str]], date | None]
+READINGS: dict[str, tuple[re.Pattern[str], dict[str, DateReading]]] = {
+    "numeric": (
+        NUMERIC_DATE,
+        {
+            "day-month-year": lambda g: _day(_year(g[2]) if len(g[0]) <= 2 else None, int(g[1]), int(g[0])),
+            "month-day-year": lambda g: _day(_year(g[2]) if len(g[0]) <= 2 else None, int(g[0]), int(g[1])),
+            "year-month-day": lambda g: _day(_year(g[0]) if len(g[2]) <= 2 else None, int(g[1]), int(g[2])),
+        },
+    ),
+    "named": (
+        SHORT_NAMED_DATE,
+        {
+            "day-month-year": lambda g: _day(_year(g[2]), MONTHS.get(g[1].casefold()), int(g[0])),
+            "year-month-day": lambda g: _day(_year(g[0]), MONTHS.get(g[1].casefold()), int(g[2])),
+        },
+    ),
+}
+
+
+def read_dates(export: Export) -> None:
+    """Rewrite every row's event_date as ISO, reading spreadsheet dates in the one order that fits the file.
+
+    ISO and named-month dates with a four-digit year read alone. Dates a spreadsheet rewrote
+    ('5-Aug-24', '05-08-24', '03/02/2022') have several readings: a reading must give a real date on
+    every such row (and the row's ``year`` where the export has one). When exactly one reading fits all
+    rows, the file is read that way; when several do, the rows they read differently are ambiguous.
+    A reading fits a row when it gives a real date from 1997 (ACLED's first year) on, in the row's
+    ``year`` and not after the row's ACLED ``timestamp``, where the export has them.
+    """
+    shaped: dict[str, list[tuple[ExportRow, tuple[str, str, str]]]] = defaultdict(list)
+    for row in export.rows:
+        text = row.cells["event_date"]
+        iso = parse_date(text)
+        if iso is not None:
+            row.cells["event_date"] = iso
+            continue
+        for shape, (pattern, _) in READINGS.items():
+            match = pattern.match(text)
+            if match:
+                shaped[shape].append((row, (match.group(1), match.group(2), match.group(3))))
+                break
+        else:
+            _date_problem(export, row)
+    for shape, cases in shaped.items():
+        _read_shape(export, READINGS[shape][1], cases)
+
+
+def _read_shape(
+    export: Export, readings: Mapping[str, DateReading], cases: Sequence[tuple[ExportRow, tuple[str, str, str]]]
+) -> None:
+    def fits(row: ExportRow, day: date | None) -> bool:
+        """A real date from 1997 on, in the row's year, and not after ACLED's timestamp of the row."""
+        year, stamp = row.cells.get("year", ""), row.cells.get("timestamp", "")
+        return (
+            day is not None
+            and day.year >= FIRST_YEAR
+            and (not year.isdigit() or int(year) == day.year)
+            and (not stamp.isdigit() or day <= datetime.fromtimestamp(int(stamp), tz=UTC).date())
+        )
+
+    read = {name: [reading(groups) for _, groups in cases] for name, reading in readings.items()}
+    readable = [any(fits(row, read[n][i]) for n in read) for i, (row, _) in enumerate(cases)]
+    fitting = [n for n in read if all(fits(row, read[n][i]) or not readable[i] for i, (row, _) in enumerate(cases))]
+    for i, (row, _) in enumerate(cases):
+        text = row.cells["event_date"]
+        if not readable[i]:
+            _date_problem(export, row)
+            continue
+        options = {n: read[n][i] for n in (fitting or read) if fits(row, read[n][i])}
+        if len(set(options.values())) == 1 and fitting:
+            row.cells["event_date"] = next(iter(options.values())).isoformat()  # type: ignore[union-attr]  # fits() excludes None
+            continue
+        shown = "; ".join(f"{d.isoformat()} ({n})" for n, d in options.items() if d is not None)
+        reason = (
+            "no single order reads every such date in the export"
+            if not fitting
+            else f"the export's other dates do not settle the order ({', '.join(fitting)} fit them all)"
+        )
+        export.problem(
+            "ambiguous-date",
+            f"{text!r} reads as {shown}, and {reason}; write the dates as YYYY-MM-DD "
+            "(download the export again, or format the column as a date before saving).",
+            row.line,
+            "event_date",
+            text,
+        )
+
+
+def _date_problem(export: Export, row: ExportRow) -> None:
+    text = row.cells["event_date"]
+    export.problem(
+        "type-error",
+        "not a date ACLED writes (2022-02-03, 03 February 2022, 3-February-2022) or a spreadsheet's "
+        "rewriting of one (5-Aug-24, 05-08-24).",
+        row.line,
+        "event_date",
+        text,
+    )
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """A known ACLED vocabulary error (schemas/acled_normalisations.csv): value → correct value, and why."""
+
+    column: str
+    value: str
+    correct: str
+    sub_event_type: str  # '' for every row
+    source: str
+
+
+def load_normalisations(schemas_dir: Path, codebook: Codebook) -> list[Normalisation]:
+    """The codebook's table of ACLED vocabulary errors and their corrections (none when the file is absent)."""
+    path = schemas_dir / NORMALISATIONS_FILE
+    if not path.is_file():
+        return []
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
+    if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != list(NORMALISATION_COLUMNS):
+        raise SchemaFileError(f"{path}: the header must be {','.join(NORMALISATION_COLUMNS)}.")
+    table = []
+    for line, record in enumerate(reader, start=2):
+        item = Normalisation(*((record.get(c) or "").strip() for c in NORMALISATION_COLUMNS))
+        if item.column not in codebook.acled_field_names:
+            raise SchemaFileError(f"{path}:{line}: {item.column!r} is not an ACLED column.")
+        if not item.value or not item.source:
+            raise SchemaFileError(f"{path}:{line}: a normalisation needs a value and a source.")
+        table.append(item)
+    return table
+
+
+def apply_normalisations(row: ExportRow, table: Sequence[Normalisation], applied: Counter[Normalisation]) -> None:
+    """Correct the row's cells by the table, in its order (case-insensitively), counting each correction."""
+    for item in table:
+        cell = row.cells.get(item.column, "")
+        if cell.casefold() != item.value.casefold():
+            continue
+        if item.sub_event_type and row.cells.get("sub_event_type") != item.sub_event_type:
+            continue
+        row.cells[item.column] = item.correct
+        applied[item] += 1
 
 
 def parse_inter(text: str) -> int | None:
@@ -114,25 +287,15 @@ class Taxonomy:
         return cls(dict(subs_by_type), dict(zip(table["sub_event_type"], table["disorder_type"], strict=True)))
 
 
-def _normalise_row(export: Export, row: ExportRow, taxonomy: Taxonomy) -> None:
-    """Rewrite one row's values the documented way; unreadable cells become located problems."""
+def _normalise_row(
+    export: Export,
+    row: ExportRow,
+    taxonomy: Taxonomy,
+    table: Sequence[Normalisation] = (),
+    applied: Counter[Normalisation] | None = None,
+) -> None:
+    """Rewrite one row's values the documented way (dates: `read_dates`); unreadable cells become problems."""
     values, line = row.cells, row.line
-    iso_date = parse_date(values["event_date"])
-    if iso_date is None:
-        hint = (
-            " Slash dates are ambiguous (day/month or month/day): write YYYY-MM-DD."
-            if SLASH_DATE.match(values["event_date"])
-            else ""
-        )
-        export.problem(
-            "type-error",
-            f"not a date ACLED writes (2022-02-03, 03 February 2022, 3-February-2022).{hint}",
-            line,
-            "event_date",
-            values["event_date"],
-        )
-    else:
-        values["event_date"] = iso_date
     for column in ("inter1", "inter2"):
         _normalise_inter(export, row, column)
     if values.get("interaction"):
@@ -149,6 +312,7 @@ def _normalise_row(export: Export, row: ExportRow, taxonomy: Taxonomy) -> None:
         else:
             values["interaction"] = str(code)
     _map_event_type(export, row, taxonomy)
+    apply_normalisations(row, table, applied if applied is not None else Counter())
     _normalise_civilian_targeting(export, row)
     _normalise_disorder_type(row, taxonomy)
     timestamp = values.get("timestamp", "")
