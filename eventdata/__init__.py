@@ -14,7 +14,7 @@ Example::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from eventdata.build import BuildResult, build_package  # noqa: E402  # __version__ first: build imports it
 from eventdata.errors import EventdataError, Problem, Report  # noqa: E402

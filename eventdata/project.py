@@ -113,11 +113,6 @@ def init_project(root: str | os.PathLike[str], *, name: str | None = None, title
     source = default_codebook_dir()
     path.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, path / "schemas", ignore=shutil.ignore_patterns("dataset.json", "__pycache__"))
-    from eventdata.terms import BUILTIN_TERMS  # here: eventdata.terms imports the codebook reader
-
-    terms = path / "schemas" / "vocabularies" / BUILTIN_TERMS.name
-    if not terms.exists():  # the dataset's own copy, listed in its codebook and free to edit
-        shutil.copyfile(BUILTIN_TERMS, terms)
     dataset = {
         "name": dataset_name,
         "title": title or dataset_name,

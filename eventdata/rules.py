@@ -2,8 +2,10 @@
 
 schemas/rules.csv has the columns ``code,severity,reason``: one row per problem code
 (`eventdata.errors.PROBLEM_CODES`), severity ``error`` or ``warning``, and why. A dataset raises or
-lowers a rule by editing its row; a warning needs a reason. Codes the file does not list are errors;
-a code the tool does not know is a codebook error, and so is a warning for a rule whose rows cannot
+lowers a rule by editing its row; a warning needs a reason. Codes the file does not list (and every
+code, when a dataset has no rules.csv) take their severity from the default codebook eventdata ships,
+so a rule added in a later version of the tool behaves there as its own codebook says; a code the
+tool does not know is a codebook error, and so is a warning for a rule whose rows cannot
 be built (a value that does not read as its type, an unknown actor or place, a malformed file).
 """
 
@@ -38,16 +40,28 @@ MAY_BE_WARNINGS = frozenset(
         "id-country-prefix",
         "place-outside-country",
         "place-far-from-admin1",
+        "metadata-missing",
     }
 )
 
 
 def load_severities(schemas_dir: Path) -> dict[str, str]:
-    """Problem code → severity from schemas/rules.csv (every code is an error when the file is absent)."""
-    path = schemas_dir / RULES_FILE
+    """Problem code → severity from schemas/rules.csv, else from the default codebook's, else error."""
+    from eventdata.project import default_codebook_dir  # the shipped codebook (project imports the tool's modules)
+
+    default = default_codebook_dir() / RULES_FILE
     severities = dict.fromkeys(PROBLEM_CODES, "error")
-    if not path.is_file():
-        return severities
+    if default.is_file() and default.resolve() != (schemas_dir / RULES_FILE).resolve():
+        severities.update(_read_severities(default))
+    path = schemas_dir / RULES_FILE
+    if path.is_file():
+        severities.update(_read_severities(path))
+    return severities
+
+
+def _read_severities(path: Path) -> dict[str, str]:
+    """The severities one rules.csv gives, checked."""
+    severities: dict[str, str] = {}
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:

@@ -3,9 +3,9 @@
 The vocabulary has one row per terms (``terms``), whether rows coded from a source under them may be
 published to a public repository (``redistribute``: yes/no), the publishers whose articles take them
 by default (``publishers``, ';'-separated; ``*`` marks the terms of every other article), a title, a
-URL and a description. It ships with eventdata (eventdata/terms.csv); a dataset's own
-schemas/vocabularies/terms.csv replaces it (and, like every vocabulary there, is listed in its
-codebook). `eventdata init` copies it there. An article's terms are its ``terms`` cell in
+URL and a description. It is part of the default codebook (schemas/vocabularies/terms.csv, listed
+in the codebook like every vocabulary), so `eventdata init` copies it into new datasets; a dataset
+made before it existed uses the default codebook's. An article's terms are its ``terms`` cell in
 seeds/articles.csv; an empty cell, or an index without the column, takes the default for its publisher.
 
 schemas/dataset.json may declare rights the holders granted: ``"redistribution": {"<terms>":
@@ -26,7 +26,6 @@ from eventdata.errors import SchemaFileError
 from eventdata.schema import VOCABULARY_DIR, Codebook
 
 TERMS_TABLE = "terms"
-BUILTIN_TERMS = Path(__file__).resolve().parent / f"{TERMS_TABLE}.csv"  # when a dataset has no terms.csv
 TERMS_COLUMNS = ("terms", "redistribute", "publishers", "title", "url", "description")
 EVERY_PUBLISHER = "*"
 GRANTS_KEY = "redistribution"
@@ -69,11 +68,19 @@ def terms_vocabulary(codebook: Codebook) -> TermsVocabulary:
     frame = codebook.vocabularies.get(TERMS_TABLE)
     if frame is not None:
         return _parse_vocabulary(frame, str(codebook.path / VOCABULARY_DIR / f"{TERMS_TABLE}.csv"))
+    builtin = default_terms_path()
     try:
-        frame = pd.read_csv(BUILTIN_TERMS, dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = pd.read_csv(builtin, dtype=str, keep_default_na=False, encoding="utf-8")
     except FileNotFoundError as err:
-        raise SchemaFileError(f"{BUILTIN_TERMS} is missing from this installation of eventdata; reinstall it.") from err
-    return _parse_vocabulary(frame, str(BUILTIN_TERMS))
+        raise SchemaFileError(f"{builtin} is missing from this installation of eventdata; reinstall it.") from err
+    return _parse_vocabulary(frame, str(builtin))
+
+
+def default_terms_path() -> Path:
+    """The terms vocabulary of the default codebook eventdata ships (for datasets made before terms.csv)."""
+    from eventdata.project import default_codebook_dir
+
+    return default_codebook_dir() / VOCABULARY_DIR / f"{TERMS_TABLE}.csv"
 
 
 def _parse_vocabulary(frame: pd.DataFrame, source: str) -> TermsVocabulary:

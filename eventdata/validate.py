@@ -897,6 +897,7 @@ def metadata_warnings(codebook: Codebook) -> list[Problem]:
                 "or two; it becomes the description of every release.",
                 where,
                 column="description",
+                severity="warning",
             )
         )
     licences = [lic for lic in dataset.get("licenses") or [] if isinstance(lic, dict) and lic.get("name")]
@@ -909,6 +910,7 @@ def metadata_warnings(codebook: Codebook) -> list[Problem]:
                 '"title": "Creative Commons Attribution 4.0"}].',
                 where,
                 column="licenses",
+                severity="warning",
             )
         )
     contributors = [c for c in dataset.get("contributors") or [] if isinstance(c, dict)]
@@ -923,6 +925,7 @@ def metadata_warnings(codebook: Codebook) -> list[Problem]:
                 '[{"title": "Your name or organisation", "roles": ["creator"]}].',
                 where,
                 column="contributors",
+                severity="warning",
             )
         )
     return found

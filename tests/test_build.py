@@ -459,14 +459,14 @@ def test_read_events_of_an_empty_dataset_keeps_the_vocabulary(project: Project) 
 
 
 def test_build_of_the_repository_is_its_configured_release_in_its_own_format(tmp_path: Path) -> None:
-    """The seeds releases were written in package format 1: the sheets still reproduce 1.1.0, byte for byte."""
+    """The sheets reproduce the seeds release 1.1.0 (package format 2) byte for byte: build is that release."""
     from tests.conftest import REPO
 
     root = tmp_path / "repository"
     for folder in ("schemas", "seeds", "dist-data"):
         shutil.copytree(REPO / folder, root / folder)
     release = root / "dist-data" / "eventdata-seeds" / "1.1.0"
-    assert "eventdata:package_format" not in descriptor(release)
+    assert descriptor(release)["eventdata:package_format"] == 2
     result = build_package(Project(root))
     assert (result.status, result.package_dir, result.version, result.draft) == ("unchanged", release, "1.1.0", False)
     copied = build_package(Project(root), tmp_path / "copy")

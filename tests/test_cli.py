@@ -403,22 +403,25 @@ def test_cli_validate_and_build_warn_about_empty_metadata(in_dir: Path) -> None:
     assert run("init", "ds").exit_code == 0
     validated = run("--project", "ds", "validate")
     assert validated.exit_code == 0, validated.output
-    warnings = [line for line in validated.stderr.splitlines() if line.startswith("warning: ")]
+    warnings = [line for line in validated.stderr.splitlines() if "[metadata-missing] warning: " in line]
     assert [w.split(" [")[0] for w in warnings] == [
-        "warning: ds/schemas/dataset.json: description",
-        "warning: ds/schemas/dataset.json: licenses",
-        "warning: ds/schemas/dataset.json: contributors",
+        "ds/schemas/dataset.json: contributors",
+        "ds/schemas/dataset.json: description",
+        "ds/schemas/dataset.json: licenses",
     ]
-    assert all("[metadata-missing]" in w for w in warnings)
-    assert '"roles": ["creator"]' in warnings[2]
+    assert '"roles": ["creator"]' in warnings[0]
     as_json = run("--project", "ds", "validate", "--json")
     assert as_json.exit_code == 0
     report = json.loads(as_json.stdout)
-    assert (report["valid"], report["problems"], report["counts"]) == (True, [], {})
-    assert [w["column"] for w in report["warnings"]] == ["description", "licenses", "contributors"]
+    assert (report["valid"], report["error_count"], report["warning_count"]) == (True, 0, 3)
+    assert [(w["column"], w["severity"]) for w in report["problems"]] == [
+        ("contributors", "warning"),
+        ("description", "warning"),
+        ("licenses", "warning"),
+    ]
     built = run("--project", "ds", "build")
     assert built.exit_code == 0
-    assert sum(line.startswith("warning: ") for line in built.stderr.splitlines()) == 3
+    assert sum("] warning: " in line for line in built.stderr.splitlines()) == 3
     # Filled in as the warnings say, they are gone.
     dataset_path = in_dir / "ds" / "schemas" / "dataset.json"
     dataset = json.loads(dataset_path.read_text(encoding="utf-8"))

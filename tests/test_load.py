@@ -269,7 +269,7 @@ def test_update_keeps_the_file_permissions(local_1_0_0: Path) -> None:
 
 
 def test_update_parquet_across_package_formats(tmp_path: Path) -> None:
-    """1.0.0 → 1.1.0 (format 1, dictionaries of the values present) → 1.2.0 (format 2, whole vocabularies)."""
+    """1.0.0 → 1.1.0 → 1.2.0 (the committed releases, then one the test makes): every step byte for byte."""
     import json
     from datetime import date
 

@@ -610,13 +610,13 @@ def test_release_bookkeeping_files_are_as_readable_as_the_package_files(seeds: P
 
 def test_verify_hashes_of_the_repository_releases(repository: Project) -> None:
     assert verify_release(repository, rebuild=False) == [
-        Verification("1.0.0", (), 27, False),
-        Verification("1.1.0", (), 28, False),
+        Verification("1.0.0", (), 28, False),
+        Verification("1.1.0", (), 32, False),
     ]
     result = run(repository, "verify", "--no-rebuild")
     assert (result.exit_code, result.stderr) == (
         0,
-        "1.0.0: 27 files match their hashes.\n1.1.0: 28 files match their hashes.\n",
+        "1.0.0: 28 files match their hashes.\n1.1.0: 32 files match their hashes.\n",
     )
 
 
@@ -624,8 +624,8 @@ def test_verify_rebuilds_the_repository_releases(repository: Project) -> None:
     result = run(repository, "verify")
     assert (result.exit_code, result.stderr) == (
         0,
-        "1.0.0: 27 files match their hashes, rebuilt identically.\n"
-        "1.1.0: 28 files match their hashes, rebuilt identically.\n",
+        "1.0.0: 28 files match their hashes, rebuilt identically.\n"
+        "1.1.0: 32 files match their hashes, rebuilt identically.\n",
     )
 
 
@@ -637,11 +637,11 @@ def test_verify_names_a_tampered_file(repository: Project) -> None:
     events.write_bytes(events.read_bytes().replace(b"Atmeh", b"Atmah", 1))
     problem = f"data/events.csv: sha256 is {sha256(events)}, expected {expected}."
 
-    assert verify_release(repository, "1.1.0") == [Verification("1.1.0", (problem,), 28, False)]
+    assert verify_release(repository, "1.1.0") == [Verification("1.1.0", (problem,), 32, False)]
     result = run(repository, "verify", "1.1.0")
     assert (result.exit_code, result.stderr) == (1, f"1.1.0: {problem}\n")
     result = run(repository, "verify", "--no-rebuild")
-    assert (result.exit_code, result.stderr) == (1, f"1.0.0: 27 files match their hashes.\n1.1.0: {problem}\n")
+    assert (result.exit_code, result.stderr) == (1, f"1.0.0: 28 files match their hashes.\n1.1.0: {problem}\n")
     assert text(dataset_dir(repository) / "catalog.json") == catalog_before
 
 
@@ -885,3 +885,41 @@ def test_the_first_release_of_an_init_dataset_passes_verify(tmp_path: Path) -> N
     verified = run(project, "verify")
     assert verified.exit_code == 0, verified.output
     assert verified.output.endswith("files match their hashes, rebuilt identically.\n")
+
+
+# --- releases of an earlier package format ---------------------------------------------------------------
+
+
+def test_a_release_written_in_package_format_1_still_verifies_and_reads_with_the_whole_vocabulary(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release an earlier eventdata wrote (format 1: no report, dictionaries of the values present, formula-like
+    cells as typed) is rebuilt in its own format by verify, and read with the codebook's categories."""
+    import functools
+
+    import pandas as pd
+
+    from eventdata import build
+    from eventdata.package import FORMAT_KEY
+    from eventdata.read import read_events
+
+    with monkeypatch.context() as patch:
+        patch.setattr(build, "write_package", functools.partial(build.write_package, package_format=1))
+        result = release_version(project, release_date=date(2026, 11, 25))
+    assert (result.status, result.version) == ("released", "1.0.0")
+    assert result.path is not None
+    descriptor = json.loads((result.path / "datapackage.json").read_text(encoding="utf-8"))
+    assert FORMAT_KEY not in descriptor
+    assert not (result.path / "report.html").exists()
+    stored = pq.read_table(result.path / "data" / "events.parquet").column("event_type").type
+    assert str(stored.value_type) == "string"
+    assert pq.read_table(result.path / "data" / "events.parquet").column("event_type").unique().to_pylist() == sorted(
+        {r["event_type"] for r in read_rows(SEED_SHEET)}
+    )
+
+    (verification,) = verify_release(project)
+
+    assert (verification.problems, verification.rebuilt) == ((), True)
+    categories = read_events(result.path)["event_type"].dtype
+    assert isinstance(categories, pd.CategoricalDtype)
+    assert len(categories.categories) == 6  # the codebook's event types, not the values present

@@ -39,8 +39,6 @@ from tests.conftest import REPO
 NAME = "eventdata-seeds"
 COMMITTED = REPO / "dist-data" / NAME
 RELEASED = date.fromisoformat(json.loads((COMMITTED / "1.1.0" / "datapackage.json").read_text())["created"][:10])
-#: Files a report changes in a release: the report itself, and the two files that list it.
-LISTING_FILES = {REPORT_FILE, "datapackage.json", "README.md"}
 BROWSER_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -169,10 +167,8 @@ def test_report_is_a_resource_with_its_hash_in_datapackage_and_catalog(seeds: Se
 def test_the_recut_seeds_releases_differ_from_the_committed_ones_only_by_the_report(seeds: Seeds, version: str) -> None:
     fresh, committed = tree(seeds.path(version)), tree(COMMITTED / version)
     differing = {p for p in set(fresh) | set(committed) if fresh.get(p) != committed.get(p)}
-    if REPORT_FILE in committed:  # the committed releases were cut again with the report
-        assert differing == set()
-    else:
-        assert differing == LISTING_FILES | {"data/events.parquet"}  # and the codebook's vocabularies (#16)
+    assert REPORT_FILE in committed
+    assert differing == set()
 
 
 def test_verify_checks_the_report_like_every_other_file(seeds: Seeds, tmp_path: Path) -> None:
