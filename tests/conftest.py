@@ -33,15 +33,24 @@ def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None 
     return path
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """A copy of the flagship dataset (codebook, articles, sheets) without its releases."""
-    root = tmp_path / "dataset"
-    root.mkdir()
+def copy_dataset(root: Path, *, seed_sheet_only: bool = False) -> Project:
+    """A copy of the flagship dataset (codebook, articles, sheets) without its releases; with only the seed sheet."""
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "seeds", root / "seeds")
     (root / "dist-data").mkdir()
-    return Project(root)
+    project = Project(root)
+    if seed_sheet_only:
+        for sheet in project.sheet_paths():
+            if sheet.name != SEED_SHEET.name:
+                sheet.unlink()
+    return project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A copy of the flagship dataset (codebook, articles, sheets) without its releases."""
+    return copy_dataset(tmp_path / "dataset")
 
 
 @pytest.fixture

@@ -33,23 +33,10 @@ from eventdata.cli import cli
 from eventdata.files import STAGING_LOCK
 from eventdata.project import Project
 from eventdata.release import release_version, verify_release
-from tests.conftest import REPO, SEED_SHEET, read_rows, write_rows
+from tests.conftest import SEED_SHEET, copy_dataset, read_rows, write_rows
 
 NAME = "eventdata-seeds"
 FIRST, SECOND = date(2026, 1, 10), date(2026, 2, 1)
-
-
-def copy_dataset(root: Path) -> Project:
-    """The flagship dataset's inputs with only the seed sheet, no releases."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(REPO / "schemas", root / "schemas")
-    shutil.copytree(REPO / "seeds", root / "seeds")
-    (root / "dist-data").mkdir()
-    project = Project(root)
-    for sheet in project.sheet_paths():
-        if sheet.name != SEED_SHEET.name:
-            sheet.unlink()
-    return project
 
 
 def add_row_needing_an_id(project: Project) -> None:
@@ -83,7 +70,7 @@ def _no_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    return copy_dataset(tmp_path / "dataset")
+    return copy_dataset(tmp_path / "dataset", seed_sheet_only=True)
 
 
 #: As root, file permissions bind only a process without these capabilities (setpriv, util-linux).

@@ -20,7 +20,7 @@ from eventdata.cli import cli
 from eventdata.project import Project
 from eventdata.release import release_version
 from eventdata.validate import validate_project
-from tests.conftest import REPO, SEED_SHEET, read_rows, write_rows
+from tests.conftest import SEED_SHEET, copy_dataset, read_rows, write_rows
 
 NAME = "eventdata-seeds"
 FIRST, SECOND = date(2026, 1, 10), date(2026, 2, 1)
@@ -45,14 +45,7 @@ def _no_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
 def released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     """The seed sheet alone, released once as 1.0.0; the current folder is the dataset (paths as shown)."""
     root = tmp_path / "dataset"
-    root.mkdir()
-    shutil.copytree(REPO / "schemas", root / "schemas")
-    shutil.copytree(REPO / "seeds", root / "seeds")
-    (root / "dist-data").mkdir()
-    project = Project(root)
-    for sheet in project.sheet_paths():
-        if sheet.name != SEED_SHEET.name:
-            sheet.unlink()
+    project = copy_dataset(root, seed_sheet_only=True)
     monkeypatch.chdir(root)
     assert release_version(project, release_date=FIRST).version == "1.0.0"
     return project

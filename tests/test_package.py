@@ -24,7 +24,7 @@ from eventdata.build import build_package
 from eventdata.package import neutralise_formulas, restore_formulas
 from eventdata.project import Project
 from eventdata.release import release_version
-from tests.conftest import REPO, SEED_SHEET, read_rows, write_rows
+from tests.conftest import SEED_SHEET, copy_dataset, read_rows, write_rows
 
 FORMULAS = {
     "SYR1": '=HYPERLINK("https://example.org/x","click")',
@@ -52,15 +52,7 @@ def _no_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     root = tmp_path / "dataset"
-    root.mkdir()
-    shutil.copytree(REPO / "schemas", root / "schemas")
-    shutil.copytree(REPO / "seeds", root / "seeds")
-    (root / "dist-data").mkdir()
-    project = Project(root)
-    for sheet in project.sheet_paths():
-        if sheet.name != SEED_SHEET.name:
-            sheet.unlink()
-    return project
+    return copy_dataset(root, seed_sheet_only=True)
 
 
 def with_notes(project: Project, notes: dict[str, str]) -> None:
