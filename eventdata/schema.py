@@ -20,7 +20,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 
 from eventdata.errors import SchemaFileError
-from eventdata.sources.sheets import read_records
+from eventdata.sources.sheets import display_path, read_records
 
 SCHEMA_FILE = "events.schema.json"
 DATASET_FILE = "dataset.json"
@@ -32,6 +32,7 @@ SUPPORTED_FIELD_KEYS = ("name", "type", "format", "title", "description", "const
 DERIVATIONS = ("event_id", "year", "disorder_type", "interaction", "iso", "region", "timestamp", "actor_type", "place")
 #: Derivations whose value the tool writes back into the coding sheet (ids), so a sheet keeps their column.
 WRITTEN_BACK = ("event_id",)
+DATASET_NAME_PATTERN = r"[a-z0-9][a-z0-9._-]*"
 
 #: pandas dtype of each Table Schema type once a sheet has been parsed.
 PANDAS_DTYPES: dict[str, Any] = {
@@ -122,14 +123,76 @@ def _read_json(path: Path) -> Any:
         raise SchemaFileError(f"{path}: not UTF-8 (byte {err.start}).") from err
 
 
+#: The vocabulary columns eventdata's checks and derivations read, and what each cell must hold:
+#: "text", "integer", "integer or empty" or "integers" (codes joined by ';'). Other columns are free.
+VOCABULARY_COLUMNS: dict[str, dict[str, str]] = {
+    "event_types": {"event_type": "text", "actor2": "text", "inter1": "integers", "inter2": "integers"},
+    "sub_event_types": {
+        "event_type": "text",
+        "sub_event_type": "text",
+        "disorder_type": "text",
+        "civilian_targeting": "text",
+        "max_fatalities": "integer or empty",
+    },
+    "countries": {"country": "text", "iso3": "text", "iso": "integer", "region": "text"},
+    "actor_types": {"inter": "integer"},
+}
+_CELL_RULES = {
+    "integer": (r"-?[0-9]+", "a whole number"),
+    "integer or empty": (r"(?:-?[0-9]+)?", "a whole number, or empty"),
+    "integers": (r"(?:-?[0-9]+)?(?:\s*;\s*-?[0-9]+)*", "whole numbers joined by ';' (or empty)"),
+}
+
+
+def _check_vocabulary_columns(path: Path, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
+    """The columns eventdata reads are in the header, and their cells hold what it reads them as."""
+    what = f"Vocabulary {display_path(path)}"
+    wanted = VOCABULARY_COLUMNS.get(path.stem, {})
+    missing = [c for c in wanted if c not in header]
+    if missing:
+        raise SchemaFileError(
+            f"{what}:1: column(s) {missing} are missing from the header ({', '.join(header)}); "
+            f"eventdata reads {list(wanted)}: add the missing column(s)."
+        )
+    for column, kind in wanted.items():
+        if kind not in _CELL_RULES:
+            continue
+        pattern, text = _CELL_RULES[kind]
+        index = header.index(column)
+        for line, cells in rows:
+            value = cells[index].strip()
+            if not re.fullmatch(pattern, value):
+                raise SchemaFileError(
+                    f"{what}:{line}: {column}={value!r} cannot be read: column {column!r} holds {text}; "
+                    "correct the value."
+                )
+
+
+def _check_dataset(path: Path, dataset: dict[str, Any]) -> None:
+    """The keys of dataset.json every command reads: the name names the dataset's folder in dist-data/."""
+    name = dataset.get("name")
+    if name is None:
+        raise SchemaFileError(f'{path}: "name" is missing; add the dataset\'s name, such as "name": "my-events".')
+    if not isinstance(name, str) or not re.fullmatch(DATASET_NAME_PATTERN, name):
+        raise SchemaFileError(f"{path}: name {name!r} must be lower case letters, digits, '.', '_' or '-'.")
+    for key in ("title", "description", "version", "created"):
+        if key in dataset and not isinstance(dataset[key], str):
+            raise SchemaFileError(f"{path}: {key}={dataset[key]!r} must be a string (text in double quotes).")
+    for key in ("licenses", "contributors", "keywords"):
+        if key in dataset and not isinstance(dataset[key], list):
+            raise SchemaFileError(f"{path}: {key} must be a list ([...]), not {type(dataset[key]).__name__}.")
+
+
 def read_vocabularies(directory: Path, label: str = "Vocabulary") -> dict[str, pd.DataFrame]:
     """Every CSV in a folder (schemas/vocabularies/, or schemas/ for its lists) as a frame of strings.
 
-    A malformed file is reported with its name and the real line (header = line 1).
+    A malformed file is reported with its name and the real line (header = line 1); so is a vocabulary
+    that lacks a column eventdata reads (VOCABULARY_COLUMNS) or holds a value it cannot read.
     """
     vocabularies: dict[str, pd.DataFrame] = {}
     for path in sorted(directory.glob("*.csv")):
         header, rows = read_records(path, SchemaFileError, label)
+        _check_vocabulary_columns(path, header, rows)
         vocabularies[path.stem] = pd.DataFrame(
             {c: pd.Series([r[i] for _, r in rows], dtype=object) for i, c in enumerate(header)}
         )
@@ -194,6 +257,7 @@ def load_codebook(schemas_dir: Path | str) -> Codebook:
     dataset = _read_json(directory / DATASET_FILE)
     if not isinstance(dataset, dict):
         raise SchemaFileError(f"{directory / DATASET_FILE}: expected a JSON object.")
+    _check_dataset(directory / DATASET_FILE, dataset)
     vocabularies = read_vocabularies(directory / VOCABULARY_DIR)
     codebook = Codebook(directory, copy.deepcopy(raw), vocabularies, dataset)
     fields = [_expand_field(f, codebook, schema_path) for f in raw["fields"]]
