@@ -199,12 +199,58 @@ def read_vocabularies(directory: Path, label: str = "Vocabulary") -> dict[str, p
     return vocabularies
 
 
-def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path) -> dict[str, Any]:
+def _field_line(text: str, name: str) -> int | None:
+    """The line of a field's "name" in events.schema.json (header of the JSON = line 1), if it can be found."""
+    found = re.search(r'"name"\s*:\s*' + re.escape(json.dumps(name)), text)
+    return None if found is None else text.count("\n", 0, found.start()) + 1
+
+
+def _check_constraint_values(constraints: dict[str, Any], type_: str, where: str) -> None:
+    """Each constraint value has the JSON type Table Schema gives it, so the checks built from it can run."""
+
+    def bad(key: str, what: str) -> SchemaFileError:
+        return SchemaFileError(f"{where}: constraint {key}={constraints[key]!r} must be {what}.")
+
+    for key in ("required", "unique"):
+        if key in constraints and not isinstance(constraints[key], bool):
+            raise bad(key, "true or false")
+    for key in ("minimum", "maximum"):
+        if key in constraints:
+            value = constraints[key]
+            if type_ not in ("integer", "number"):
+                raise bad(key, f"left out: eventdata checks {key} only on integer and number fields")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise bad(key, "a number (without quotes)")
+    for key in ("minLength", "maxLength"):
+        value = constraints.get(key)
+        if key in constraints and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise bad(key, "a whole number of 0 or more")
+    if "pattern" in constraints:
+        if not isinstance(constraints["pattern"], str):
+            raise bad("pattern", "a regular expression in a string")
+        try:
+            re.compile(constraints["pattern"])
+        except re.error as err:
+            raise bad("pattern", f"a valid regular expression ({err})") from err
+    if "enum" in constraints and not isinstance(constraints["enum"], list):
+        raise bad("enum", "a list of values")
+
+
+def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path, text: str = "") -> dict[str, Any]:
     """Check one field against what the tool supports and fill enums from its vocabulary."""
+    if not isinstance(field, dict):
+        raise SchemaFileError(f"{path}: every entry of 'fields' must be an object, not {field!r}.")
     name = field.get("name")
-    where = f"{path}: field {name!r}"
+    line = _field_line(text, name) if isinstance(name, str) else None
+    where = f"{path}{'' if line is None else f':{line}'}: field {name!r}"
     if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise SchemaFileError(f"{path}: field name {name!r} must be snake_case.")
+    for key in ("title", "description", "format"):
+        if key in field and not isinstance(field[key], str):
+            raise SchemaFileError(f"{where}: {key}={field[key]!r} must be a string.")
+    for key in ("constraints", "eventdata"):
+        if not isinstance(field.get(key, {}), dict):
+            raise SchemaFileError(f"{where}: {key} must be an object ({{...}}), not {field[key]!r}.")
     unknown_keys = sorted(set(field) - set(SUPPORTED_FIELD_KEYS))
     if unknown_keys:
         raise SchemaFileError(f"{where}: unsupported key(s) {unknown_keys}; supported: {list(SUPPORTED_FIELD_KEYS)}.")
@@ -220,7 +266,15 @@ def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path) -> dict
             f"{where}: constraint(s) {unsupported} cannot be checked by eventdata; "
             f"supported: {list(SUPPORTED_CONSTRAINTS)}. Remove them or add support in eventdata/schema.py."
         )
+    _check_constraint_values(constraints, type_, where)
     extra = dict(field.get("eventdata", {}))
+    for key in ("vocabulary", "separator", "derived", "role"):
+        if key in extra and not isinstance(extra[key], str):
+            raise SchemaFileError(f"{where}: eventdata.{key}={extra[key]!r} must be a string.")
+    if extra.get("vocabulary") and "." not in extra["vocabulary"]:
+        raise SchemaFileError(
+            f"{where}: eventdata.vocabulary={extra['vocabulary']!r} must name a vocabulary column as 'table.column'."
+        )
     derived = extra.get("derived")
     if derived is not None and derived not in DERIVATIONS:
         raise SchemaFileError(f"{where}: unknown derivation {derived!r}; known: {list(DERIVATIONS)}.")
@@ -260,12 +314,16 @@ def load_codebook(schemas_dir: Path | str) -> Codebook:
     _check_dataset(directory / DATASET_FILE, dataset)
     vocabularies = read_vocabularies(directory / VOCABULARY_DIR)
     codebook = Codebook(directory, copy.deepcopy(raw), vocabularies, dataset)
-    fields = [_expand_field(f, codebook, schema_path) for f in raw["fields"]]
+    text = schema_path.read_text(encoding="utf-8")
+    fields = [_expand_field(f, codebook, schema_path, text) for f in raw["fields"]]
     names = [f["name"] for f in fields]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise SchemaFileError(f"{schema_path}: field(s) {duplicates} are defined twice.")
-    for key in raw.get("primaryKey", []):
+    primary_key = raw.get("primaryKey", [])
+    if not isinstance(primary_key, list):
+        raise SchemaFileError(f"{schema_path}: primaryKey must be a list of field names, not {primary_key!r}.")
+    for key in primary_key:
         if key not in names:
             raise SchemaFileError(f"{schema_path}: primaryKey names unknown field {key!r}.")
     expanded = copy.deepcopy(raw)

@@ -143,3 +143,57 @@ def test_places_problem_reported_at_its_real_line_after_blank_lines(project: Pro
     result = run(project, "validate")
     assert result.exit_code == 1, result.output
     assert "schemas/places.csv:5: latitude='abc' [type-error]" in result.output
+
+
+def edit_schema_field(project: Project, name: str, **changes: object) -> int:
+    """Change one field of events.schema.json (kept indented); return the line of its "name"."""
+    path = project.schemas_dir / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    for field in schema["fields"]:
+        if field["name"] == name:
+            for key, value in changes.items():
+                if key == "constraint":
+                    assert isinstance(value, tuple)
+                    field.setdefault("constraints", {})[value[0]] = value[1]
+                else:
+                    field[key] = value
+    text = json.dumps(schema, indent=2)
+    path.write_text(text, encoding="utf-8")
+    return text.split("\n").index(next(line for line in text.split("\n") if f'"name": "{name}"' in line)) + 1
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "message"),
+    [
+        ("fatalities", {"constraint": ("minimum", "x")}, "constraint minimum='x' must be a number"),
+        ("fatalities", {"constraint": ("maximum", "many")}, "constraint maximum='many' must be a number"),
+        ("notes", {"constraint": ("maxLength", "x")}, "constraint maxLength='x' must be a whole number"),
+        ("notes", {"constraint": ("pattern", "(")}, "constraint pattern='(' must be a valid regular expression"),
+        ("notes", {"constraint": ("required", "yes")}, "constraint required='yes' must be true or false"),
+        ("notes", {"constraint": ("enum", "abc")}, "constraint enum='abc' must be a list"),
+        ("fatalities", {"constraints": ["required"]}, "constraints must be an object"),
+        ("fatalities", {"eventdata": []}, "eventdata must be an object"),
+        ("event_type", {"eventdata": {"vocabulary": 3}}, "eventdata.vocabulary=3 must be a string"),
+        (
+            "source_scale",
+            {"eventdata": {"vocabulary": "source_scales"}},
+            "eventdata.vocabulary='source_scales' must name",
+        ),
+        ("fatalities", {"description": 5}, "description=5 must be a string"),
+    ],
+)
+def test_events_schema_value_of_the_wrong_type_exit_2_at_its_field(
+    project: Project, name: str, changes: dict[str, object], message: str
+) -> None:
+    line = edit_schema_field(project, name, **changes)
+    result = run(project, "validate")
+    assert_cannot_run(result, f"events.schema.json:{line}: field {name!r}: {message}")
+
+
+def test_events_schema_field_not_an_object_exit_2(project: Project) -> None:
+    path = project.schemas_dir / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["fields"][0] = "event_id_cnty"
+    schema["primaryKey"] = "event_id_cnty"
+    path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+    assert_cannot_run(run(project, "validate"), "every entry of 'fields' must be an object, not 'event_id_cnty'")
