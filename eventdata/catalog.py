@@ -41,7 +41,46 @@ class Release:
             raise ReleaseError(f"{self.descriptor_path} is missing: {self.path} is not a complete release.") from err
         except json.JSONDecodeError as err:
             raise ReleaseError(f"{self.descriptor_path} is not valid JSON ({err.msg}, line {err.lineno}).") from err
+        except UnicodeDecodeError as err:
+            raise ReleaseError(f"{self.descriptor_path} is not UTF-8 (byte {err.start}).") from err
+        check_descriptor(data, self.descriptor_path)
         return data
+
+
+def check_descriptor(descriptor: Any, path: Path) -> None:
+    """The parts of a release's datapackage.json that verify, diff and release read, so a damaged one is named."""
+
+    def bad(where: str, what: str) -> ReleaseError:
+        return ReleaseError(
+            f"{path}: {where} {what}; the release is damaged: restore it from a backup or the published copy."
+        )
+
+    if not isinstance(descriptor, dict):
+        raise bad("the file", "must hold a JSON object")
+    created = descriptor.get("created")
+    if not isinstance(created, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", created):
+        raise bad("'created'", f"must be the release time as YYYY-MM-DDTHH:MM:SSZ, not {created!r}")
+    package_format = descriptor.get("eventdata:package_format", 1)
+    if isinstance(package_format, bool) or not isinstance(package_format, int):
+        raise bad("'eventdata:package_format'", f"must be a whole number, not {package_format!r}")
+    resources = descriptor.get("resources", [])
+    if not isinstance(resources, list):
+        raise bad("'resources'", "must be a list")
+    for number, resource in enumerate(resources):
+        where = f"resources[{number}]"
+        if not isinstance(resource, dict) or not isinstance(resource.get("path"), str):
+            raise bad(where, "must be an object with a 'path'")
+        if not isinstance(resource.get("hash", ""), str):
+            raise bad(f"{where}.hash", f"must be a string, not {resource['hash']!r}")
+        if resource.get("name") == "events" and not isinstance(resource.get("schema"), dict):
+            raise bad(f"{where} (events).schema", "must be the events' Table Schema (an object)")
+    sources = descriptor.get("eventdata:sources", [])
+    if not isinstance(sources, list):
+        raise bad("'eventdata:sources'", "must be a list")
+    for number, source in enumerate(sources):
+        fine = isinstance(source, dict) and all(isinstance(source.get(k), str) for k in ("path", "sha256"))
+        if not fine:
+            raise bad(f"eventdata:sources[{number}]", "must be an object with a 'path' and a 'sha256'")
 
 
 def version_key(version: str) -> tuple[int, int, int]:

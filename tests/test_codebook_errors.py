@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -197,3 +199,39 @@ def test_events_schema_field_not_an_object_exit_2(project: Project) -> None:
     schema["primaryKey"] = "event_id_cnty"
     path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
     assert_cannot_run(run(project, "validate"), "every entry of 'fields' must be an object, not 'event_id_cnty'")
+
+
+def _without_created(descriptor: dict[str, object]) -> None:
+    del descriptor["created"]
+
+
+def _resources_text(descriptor: dict[str, object]) -> None:
+    descriptor["resources"] = "data/events.csv"
+
+
+def _source_without_sha256(descriptor: dict[str, Any]) -> None:
+    del descriptor["eventdata:sources"][0]["sha256"]
+
+
+def _events_without_schema(descriptor: dict[str, Any]) -> None:
+    del next(r for r in descriptor["resources"] if r["name"] == "events")["schema"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_without_created, "'created' must be the release time"),
+        (_resources_text, "'resources' must be a list"),
+        (_source_without_sha256, "eventdata:sources[0] must be an object with a 'path' and a 'sha256'"),
+        (_events_without_schema, "(events).schema must be the events' Table Schema"),
+    ],
+)
+@pytest.mark.parametrize("command", [["verify", "--no-rebuild"], ["diff", "1.0.0", "1.1.0"], ["release"]])
+def test_damaged_release_datapackage_json_exit_2(
+    releases: Project, damage: Callable[[dict[str, Any]], None], message: str, command: list[str]
+) -> None:
+    path = releases.root / SEEDS / "1.1.0" / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    damage(descriptor)
+    path.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    assert_cannot_run(run(releases, *command), "1.1.0/datapackage.json:", message, "restore it")
