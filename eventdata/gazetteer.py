@@ -68,9 +68,9 @@ def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, 
     if not path.is_file():
         return Gazetteer(path, empty.assign(_line=pd.Series([], dtype="int64")), _empty_names()), []
     raw = read_list(path, COLUMNS, SchemaFileError, lines=True)  # the real lines, blank lines counted
-    lines = raw.pop(LINE_COLUMN)
+    line_numbers = raw.pop(LINE_COLUMN)
     raw = raw.apply(lambda c: c.str.strip())
-    raw["_line"] = lines.to_numpy()
+    raw["_line"] = line_numbers.to_numpy()
     problems: list[Problem] = []
     name = display_path(path)
     latitude = pd.to_numeric(raw["latitude"], errors="coerce")
