@@ -20,10 +20,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from eventdata import __version__
-from eventdata.catalog import Release, list_releases, version_key
+from eventdata.catalog import Release, list_releases, read_release_table, version_key
 from eventdata.changes import (
     Changes,
     SchemaChange,
@@ -112,9 +111,6 @@ def dataset_version(codebook: Codebook) -> tuple[str, date]:
         release_date = date.fromisoformat(created)
     except ValueError as err:
         raise SchemaFileError(f"{where}: created {created!r} must be the release date as YYYY-MM-DD.") from err
-    name = str(codebook.dataset.get("name", ""))
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
-        raise SchemaFileError(f"{where}: name {name!r} must be lower case letters, digits, '.', '_' or '-'.")
     return version, release_date
 
 
@@ -134,7 +130,7 @@ def previous_release(project: Project, codebook: Codebook, version: str) -> Rele
 
 def release_table(release: Release) -> pa.Table:
     """The events table of a release, as written."""
-    return pq.read_table(release.path / "data" / "events.parquet")
+    return read_release_table(release)
 
 
 def release_schema(release: Release) -> dict[str, Any]:

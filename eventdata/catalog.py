@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eventdata.errors import ReleaseError
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from eventdata.errors import ReleaseError, SourceError
 
 CATALOG_FILE = "catalog.json"
 CATALOG_PROFILE = "eventdata-catalog/1"
@@ -38,7 +41,46 @@ class Release:
             raise ReleaseError(f"{self.descriptor_path} is missing: {self.path} is not a complete release.") from err
         except json.JSONDecodeError as err:
             raise ReleaseError(f"{self.descriptor_path} is not valid JSON ({err.msg}, line {err.lineno}).") from err
+        except UnicodeDecodeError as err:
+            raise ReleaseError(f"{self.descriptor_path} is not UTF-8 (byte {err.start}).") from err
+        check_descriptor(data, self.descriptor_path)
         return data
+
+
+def check_descriptor(descriptor: Any, path: Path) -> None:
+    """The parts of a release's datapackage.json that verify, diff and release read, so a damaged one is named."""
+
+    def bad(where: str, what: str) -> ReleaseError:
+        return ReleaseError(
+            f"{path}: {where} {what}; the release is damaged: restore it from a backup or the published copy."
+        )
+
+    if not isinstance(descriptor, dict):
+        raise bad("the file", "must hold a JSON object")
+    created = descriptor.get("created")
+    if not isinstance(created, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", created):
+        raise bad("'created'", f"must be the release time as YYYY-MM-DDTHH:MM:SSZ, not {created!r}")
+    package_format = descriptor.get("eventdata:package_format", 1)
+    if isinstance(package_format, bool) or not isinstance(package_format, int):
+        raise bad("'eventdata:package_format'", f"must be a whole number, not {package_format!r}")
+    resources = descriptor.get("resources", [])
+    if not isinstance(resources, list):
+        raise bad("'resources'", "must be a list")
+    for number, resource in enumerate(resources):
+        where = f"resources[{number}]"
+        if not isinstance(resource, dict) or not isinstance(resource.get("path"), str):
+            raise bad(where, "must be an object with a 'path'")
+        if not isinstance(resource.get("hash", ""), str):
+            raise bad(f"{where}.hash", f"must be a string, not {resource['hash']!r}")
+        if resource.get("name") == "events" and not isinstance(resource.get("schema"), dict):
+            raise bad(f"{where} (events).schema", "must be the events' Table Schema (an object)")
+    sources = descriptor.get("eventdata:sources", [])
+    if not isinstance(sources, list):
+        raise bad("'eventdata:sources'", "must be a list")
+    for number, source in enumerate(sources):
+        fine = isinstance(source, dict) and all(isinstance(source.get(k), str) for k in ("path", "sha256"))
+        if not fine:
+            raise bad(f"eventdata:sources[{number}]", "must be an object with a 'path' and a 'sha256'")
 
 
 def version_key(version: str) -> tuple[int, int, int]:
@@ -70,7 +112,59 @@ def read_catalog(path: Path) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise ReleaseError(f"{path} is not valid JSON ({err.msg}, line {err.lineno}).") from err
+    except UnicodeDecodeError as err:
+        raise ReleaseError(f"{path} is not UTF-8 (byte {err.start}); restore it from a backup.") from err
+    check_catalog(data, str(path))
     return data
+
+
+def check_catalog(catalog: Any, location: str) -> None:
+    """A catalog's structure as `load` and `update` use it; a malformed entry is named, not a traceback."""
+
+    def bad(where: str, what: str) -> SourceError:
+        return SourceError(f"{location} is not a valid catalog: {where} {what}.")
+
+    if not isinstance(catalog, dict):
+        raise bad("the file", "must hold a JSON object with 'versions'")
+    versions = catalog.get("versions")
+    if not isinstance(versions, list):
+        raise bad("'versions'", "must be a list")
+    for number, entry in enumerate(versions):
+        where = f"versions[{number}]"
+        if not isinstance(entry, dict):
+            raise bad(where, "must be an object")
+        version = entry.get("version")
+        if not isinstance(version, str) or not VERSION.match(version):
+            raise bad(f"{where}.version", f"must be a version such as 1.0.0, not {version!r}")
+        files = entry.get("files")
+        if not isinstance(files, list):
+            raise bad(f"{where} (version {version}).files", "must be a list")
+        for index, item in enumerate(files):
+            place = f"{where}.files[{index}]"
+            if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+                raise bad(place, "must be an object with a 'path'")
+            if not isinstance(item.get("sha256"), str) or not re.fullmatch(r"[0-9a-f]{64}", item["sha256"]):
+                raise bad(f"{place}.sha256", f"must be 64 hex digits, not {item.get('sha256')!r}")
+    latest = catalog.get("latest")
+    if latest is not None and latest not in {v["version"] for v in versions}:
+        raise bad("'latest'", f"names {latest!r}, which is not among its versions")
+
+
+def read_release_table(release: Release, columns: list[str] | None = None) -> pa.Table:
+    """The events table of a release (data/events.parquet); a missing or damaged file is named, not a traceback."""
+    path = release.path / "data" / "events.parquet"
+    if not path.is_file():
+        raise ReleaseError(
+            f"{path} is missing: release {release.version} of {release.name} is incomplete; "
+            "restore the file from a backup or the published copy (eventdata verify lists what differs)."
+        )
+    try:
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowException, OSError) as err:
+        raise ReleaseError(
+            f"{path} ({path.stat().st_size} bytes) is not a readable Parquet file ({err}); release "
+            f"{release.version} of {release.name} is damaged: restore the file from a backup or the published copy."
+        ) from err
 
 
 def catalog_entry(

@@ -12,9 +12,8 @@ import io
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from eventdata.catalog import Release, list_releases
+from eventdata.catalog import Release, list_releases, read_release_table
 from eventdata.changes import undeclared_deletions
 from eventdata.errors import Problem
 from eventdata.ids import DELETIONS_FILE
@@ -110,10 +109,7 @@ def undeclared_deletion_problems(
 ) -> list[Problem]:
     """One problem per event of `release` that no sheet holds and seeds/deletions.csv does not list."""
     previous_ids = [
-        str(i)
-        for i in pq.read_table(release.path / "data" / "events.parquet", columns=["event_id_cnty"])
-        .column("event_id_cnty")
-        .to_pylist()
+        str(i) for i in read_release_table(release, columns=["event_id_cnty"]).column("event_id_cnty").to_pylist()
     ]
     gone = undeclared_deletions(previous_ids, current_ids, declared)
     if not gone:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from eventdata import reference
 from eventdata.errors import Problem, SchemaFileError
-from eventdata.sources.sheets import display_path, read_list
+from eventdata.sources.sheets import LINE_COLUMN, display_path, read_list
 
 PLACES_FILE = "places.csv"
 COLUMNS = (
@@ -67,9 +67,10 @@ def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, 
     empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in COLUMNS})
     if not path.is_file():
         return Gazetteer(path, empty.assign(_line=pd.Series([], dtype="int64")), _empty_names()), []
-    raw = read_list(path, COLUMNS, SchemaFileError)
+    raw = read_list(path, COLUMNS, SchemaFileError, lines=True)  # the real lines, blank lines counted
+    line_numbers = raw.pop(LINE_COLUMN)
     raw = raw.apply(lambda c: c.str.strip())
-    raw["_line"] = np.arange(2, len(raw) + 2)
+    raw["_line"] = line_numbers.to_numpy()
     problems: list[Problem] = []
     name = display_path(path)
     latitude = pd.to_numeric(raw["latitude"], errors="coerce")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import urllib.parse
@@ -22,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from eventdata.catalog import CATALOG_FILE, VERSION, version_key
+from eventdata.catalog import CATALOG_FILE, check_catalog, version_key
 from eventdata.changes import apply_changes, from_text
 from eventdata.errors import SourceError
 from eventdata.files import replace_atomically, sha256_file, write_atomic
@@ -108,38 +107,6 @@ def read_catalog_at(location: str) -> dict[str, Any]:
     if _is_url(location):
         write_atomic(remembered, raw)
     return data
-
-
-def check_catalog(catalog: Any, location: str) -> None:
-    """A catalog's structure as `load` and `update` use it; a malformed entry is named, not a traceback."""
-
-    def bad(where: str, what: str) -> SourceError:
-        return SourceError(f"{location} is not a valid catalog: {where} {what}.")
-
-    if not isinstance(catalog, dict):
-        raise bad("the file", "must hold a JSON object with 'versions'")
-    versions = catalog.get("versions")
-    if not isinstance(versions, list):
-        raise bad("'versions'", "must be a list")
-    for number, entry in enumerate(versions):
-        where = f"versions[{number}]"
-        if not isinstance(entry, dict):
-            raise bad(where, "must be an object")
-        version = entry.get("version")
-        if not isinstance(version, str) or not VERSION.match(version):
-            raise bad(f"{where}.version", f"must be a version such as 1.0.0, not {version!r}")
-        files = entry.get("files")
-        if not isinstance(files, list):
-            raise bad(f"{where} (version {version}).files", "must be a list")
-        for index, item in enumerate(files):
-            place = f"{where}.files[{index}]"
-            if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-                raise bad(place, "must be an object with a 'path'")
-            if not isinstance(item.get("sha256"), str) or not re.fullmatch(r"[0-9a-f]{64}", item["sha256"]):
-                raise bad(f"{place}.sha256", f"must be 64 hex digits, not {item.get('sha256')!r}")
-    latest = catalog.get("latest")
-    if latest is not None and latest not in {v["version"] for v in versions}:
-        raise bad("'latest'", f"names {latest!r}, which is not among its versions")
 
 
 def version_entry(catalog: dict[str, Any], version: str) -> dict[str, Any]:

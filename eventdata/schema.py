@@ -20,7 +20,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 
 from eventdata.errors import SchemaFileError
-from eventdata.sources.sheets import read_records
+from eventdata.sources.sheets import display_path, read_records
 
 SCHEMA_FILE = "events.schema.json"
 DATASET_FILE = "dataset.json"
@@ -32,6 +32,7 @@ SUPPORTED_FIELD_KEYS = ("name", "type", "format", "title", "description", "const
 DERIVATIONS = ("event_id", "year", "disorder_type", "interaction", "iso", "region", "timestamp", "actor_type", "place")
 #: Derivations whose value the tool writes back into the coding sheet (ids), so a sheet keeps their column.
 WRITTEN_BACK = ("event_id",)
+DATASET_NAME_PATTERN = r"[a-z0-9][a-z0-9._-]*"
 
 #: pandas dtype of each Table Schema type once a sheet has been parsed.
 PANDAS_DTYPES: dict[str, Any] = {
@@ -122,26 +123,134 @@ def _read_json(path: Path) -> Any:
         raise SchemaFileError(f"{path}: not UTF-8 (byte {err.start}).") from err
 
 
+#: The vocabulary columns eventdata's checks and derivations read, and what each cell must hold:
+#: "text", "integer", "integer or empty" or "integers" (codes joined by ';'). Other columns are free.
+VOCABULARY_COLUMNS: dict[str, dict[str, str]] = {
+    "event_types": {"event_type": "text", "actor2": "text", "inter1": "integers", "inter2": "integers"},
+    "sub_event_types": {
+        "event_type": "text",
+        "sub_event_type": "text",
+        "disorder_type": "text",
+        "civilian_targeting": "text",
+        "max_fatalities": "integer or empty",
+    },
+    "countries": {"country": "text", "iso3": "text", "iso": "integer", "region": "text"},
+    "actor_types": {"inter": "integer"},
+}
+_CELL_RULES = {
+    "integer": (r"-?[0-9]+", "a whole number"),
+    "integer or empty": (r"(?:-?[0-9]+)?", "a whole number, or empty"),
+    "integers": (r"(?:-?[0-9]+)?(?:\s*;\s*-?[0-9]+)*", "whole numbers joined by ';' (or empty)"),
+}
+
+
+def _check_vocabulary_columns(path: Path, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
+    """The columns eventdata reads are in the header, and their cells hold what it reads them as."""
+    what = f"Vocabulary {display_path(path)}"
+    wanted = VOCABULARY_COLUMNS.get(path.stem, {})
+    missing = [c for c in wanted if c not in header]
+    if missing:
+        raise SchemaFileError(
+            f"{what}:1: column(s) {missing} are missing from the header ({', '.join(header)}); "
+            f"eventdata reads {list(wanted)}: add the missing column(s)."
+        )
+    for column, kind in wanted.items():
+        if kind not in _CELL_RULES:
+            continue
+        pattern, text = _CELL_RULES[kind]
+        index = header.index(column)
+        for line, cells in rows:
+            value = cells[index].strip()
+            if not re.fullmatch(pattern, value):
+                raise SchemaFileError(
+                    f"{what}:{line}: {column}={value!r} cannot be read: column {column!r} holds {text}; "
+                    "correct the value."
+                )
+
+
+def _check_dataset(path: Path, dataset: dict[str, Any]) -> None:
+    """The keys of dataset.json every command reads: the name names the dataset's folder in dist-data/."""
+    name = dataset.get("name")
+    if name is None:
+        raise SchemaFileError(f'{path}: "name" is missing; add the dataset\'s name, such as "name": "my-events".')
+    if not isinstance(name, str) or not re.fullmatch(DATASET_NAME_PATTERN, name):
+        raise SchemaFileError(f"{path}: name {name!r} must be lower case letters, digits, '.', '_' or '-'.")
+    for key in ("title", "description", "version", "created"):
+        if key in dataset and not isinstance(dataset[key], str):
+            raise SchemaFileError(f"{path}: {key}={dataset[key]!r} must be a string (text in double quotes).")
+    for key in ("licenses", "contributors", "keywords"):
+        if key in dataset and not isinstance(dataset[key], list):
+            raise SchemaFileError(f"{path}: {key} must be a list ([...]), not {type(dataset[key]).__name__}.")
+
+
 def read_vocabularies(directory: Path, label: str = "Vocabulary") -> dict[str, pd.DataFrame]:
     """Every CSV in a folder (schemas/vocabularies/, or schemas/ for its lists) as a frame of strings.
 
-    A malformed file is reported with its name and the real line (header = line 1).
+    A malformed file is reported with its name and the real line (header = line 1); so is a vocabulary
+    that lacks a column eventdata reads (VOCABULARY_COLUMNS) or holds a value it cannot read.
     """
     vocabularies: dict[str, pd.DataFrame] = {}
     for path in sorted(directory.glob("*.csv")):
         header, rows = read_records(path, SchemaFileError, label)
+        _check_vocabulary_columns(path, header, rows)
         vocabularies[path.stem] = pd.DataFrame(
             {c: pd.Series([r[i] for _, r in rows], dtype=object) for i, c in enumerate(header)}
         )
     return vocabularies
 
 
-def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path) -> dict[str, Any]:
+def _field_line(text: str, name: str) -> int | None:
+    """The line of a field's "name" in events.schema.json (header of the JSON = line 1), if it can be found."""
+    found = re.search(r'"name"\s*:\s*' + re.escape(json.dumps(name)), text)
+    return None if found is None else text.count("\n", 0, found.start()) + 1
+
+
+def _check_constraint_values(constraints: dict[str, Any], type_: str, where: str) -> None:
+    """Each constraint value has the JSON type Table Schema gives it, so the checks built from it can run."""
+
+    def bad(key: str, what: str) -> SchemaFileError:
+        return SchemaFileError(f"{where}: constraint {key}={constraints[key]!r} must be {what}.")
+
+    for key in ("required", "unique"):
+        if key in constraints and not isinstance(constraints[key], bool):
+            raise bad(key, "true or false")
+    for key in ("minimum", "maximum"):
+        if key in constraints:
+            value = constraints[key]
+            if type_ not in ("integer", "number"):
+                raise bad(key, f"left out: eventdata checks {key} only on integer and number fields")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise bad(key, "a number (without quotes)")
+    for key in ("minLength", "maxLength"):
+        value = constraints.get(key)
+        if key in constraints and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise bad(key, "a whole number of 0 or more")
+    if "pattern" in constraints:
+        if not isinstance(constraints["pattern"], str):
+            raise bad("pattern", "a regular expression in a string")
+        try:
+            re.compile(constraints["pattern"])
+        except re.error as err:
+            raise bad("pattern", f"a valid regular expression ({err})") from err
+    if "enum" in constraints and not isinstance(constraints["enum"], list):
+        raise bad("enum", "a list of values")
+
+
+def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path, text: str = "") -> dict[str, Any]:
     """Check one field against what the tool supports and fill enums from its vocabulary."""
+    if not isinstance(field, dict):
+        raise SchemaFileError(f"{path}: every entry of 'fields' must be an object, not {field!r}.")
     name = field.get("name")
-    where = f"{path}: field {name!r}"
+    line = _field_line(text, name) if isinstance(name, str) else None
+    where = f"{path}{'' if line is None else f':{line}'}: field {name!r}"
     if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise SchemaFileError(f"{path}: field name {name!r} must be snake_case.")
+    for key in ("title", "description", "format"):
+        if key in field and not isinstance(field[key], str):
+            raise SchemaFileError(f"{where}: {key}={field[key]!r} must be a string.")
+    for key in ("constraints", "eventdata"):
+        if not isinstance(field.get(key, {}), dict):
+            raise SchemaFileError(f"{where}: {key} must be an object ({{...}}), not {field[key]!r}.")
     unknown_keys = sorted(set(field) - set(SUPPORTED_FIELD_KEYS))
     if unknown_keys:
         raise SchemaFileError(f"{where}: unsupported key(s) {unknown_keys}; supported: {list(SUPPORTED_FIELD_KEYS)}.")
@@ -157,7 +266,15 @@ def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path) -> dict
             f"{where}: constraint(s) {unsupported} cannot be checked by eventdata; "
             f"supported: {list(SUPPORTED_CONSTRAINTS)}. Remove them or add support in eventdata/schema.py."
         )
+    _check_constraint_values(constraints, type_, where)
     extra = dict(field.get("eventdata", {}))
+    for key in ("vocabulary", "separator", "derived", "role"):
+        if key in extra and not isinstance(extra[key], str):
+            raise SchemaFileError(f"{where}: eventdata.{key}={extra[key]!r} must be a string.")
+    if extra.get("vocabulary") and "." not in extra["vocabulary"]:
+        raise SchemaFileError(
+            f"{where}: eventdata.vocabulary={extra['vocabulary']!r} must name a vocabulary column as 'table.column'."
+        )
     derived = extra.get("derived")
     if derived is not None and derived not in DERIVATIONS:
         raise SchemaFileError(f"{where}: unknown derivation {derived!r}; known: {list(DERIVATIONS)}.")
@@ -194,14 +311,19 @@ def load_codebook(schemas_dir: Path | str) -> Codebook:
     dataset = _read_json(directory / DATASET_FILE)
     if not isinstance(dataset, dict):
         raise SchemaFileError(f"{directory / DATASET_FILE}: expected a JSON object.")
+    _check_dataset(directory / DATASET_FILE, dataset)
     vocabularies = read_vocabularies(directory / VOCABULARY_DIR)
     codebook = Codebook(directory, copy.deepcopy(raw), vocabularies, dataset)
-    fields = [_expand_field(f, codebook, schema_path) for f in raw["fields"]]
+    text = schema_path.read_text(encoding="utf-8")
+    fields = [_expand_field(f, codebook, schema_path, text) for f in raw["fields"]]
     names = [f["name"] for f in fields]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise SchemaFileError(f"{schema_path}: field(s) {duplicates} are defined twice.")
-    for key in raw.get("primaryKey", []):
+    primary_key = raw.get("primaryKey", [])
+    if not isinstance(primary_key, list):
+        raise SchemaFileError(f"{schema_path}: primaryKey must be a list of field names, not {primary_key!r}.")
+    for key in primary_key:
         if key not in names:
             raise SchemaFileError(f"{schema_path}: primaryKey names unknown field {key!r}.")
     expanded = copy.deepcopy(raw)
