@@ -489,3 +489,38 @@ def test_browser_renders_the_charts_and_the_map_of_the_seeds_release(
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 50_000
     browser.find_element("id", "chart-map").screenshot(str(screenshots / "report-1.1.0-map.png"))
+
+
+def _repo_copy(root: Path) -> Project:
+    """A copy of the repository's dataset with its committed releases."""
+    for part in ("schemas", "seeds", "dist-data"):
+        shutil.copytree(REPO / part, root / part)
+    return Project(root)
+
+
+def _drop_event_type(path: Path) -> None:
+    pq.write_table(pq.read_table(path).drop(["event_type"]), path)
+
+
+@pytest.mark.parametrize(
+    ("damaged", "damage", "said"),
+    [
+        ("data/events.parquet", lambda p: p.write_bytes(b"garbage\n"), "cannot be read (Parquet magic bytes"),
+        ("data/events.parquet", _drop_event_type, "lacks the column(s) event_type"),
+        ("changes/modified.csv", lambda p: p.write_text('x\n"a\n'), "Column 'event_id_cnty'"),
+        ("data/articles.csv", lambda p: p.write_text("foo\n1\n"), "Column 'article_id'"),
+    ],
+)
+def test_report_of_a_damaged_release_names_the_file_exit_2(
+    tmp_path: Path, damaged: str, damage: Any, said: str
+) -> None:
+    project = _repo_copy(tmp_path / "ds")
+    path = project.dist_dir / "eventdata-seeds" / "1.1.0" / damaged
+    damage(path)
+    out = tmp_path / "report.html"
+    result = run(project, "report", "1.1.0", "-o", str(out))
+    assert result.exit_code == 2, result.output
+    assert str(path) in result.output
+    assert said in result.output
+    assert "damaged" in result.output
+    assert not out.exists()

@@ -132,7 +132,10 @@ def read_events(package_dir: Path, codebook: Codebook) -> tuple[pa.Table, dict[s
     path = package_dir / "data" / "events.parquet"
     if not path.is_file():
         raise ReleaseError(f"{path} is missing: {package_dir} is not a complete release.")
-    metadata = pq.ParquetFile(path).metadata
+    try:
+        metadata = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError) as err:
+        raise _damaged(path, err) from err
     positions = {metadata.schema.column(i).name: i for i in range(metadata.num_columns)}
     nulls: dict[str, int] = {}
     columns = []
@@ -148,7 +151,32 @@ def read_events(package_dir: Path, codebook: Codebook) -> tuple[pa.Table, dict[s
             nulls[name] = sum(st.null_count for st in stats if st is not None)
         else:
             columns.append(name)
-    return pq.read_table(path, columns=columns), nulls
+    lacking = [name for name in SHOWN_COLUMNS if name not in positions]
+    if lacking:
+        raise ReleaseError(
+            f"{path} lacks the column(s) {', '.join(lacking)} that every release has: {package_dir} is damaged; "
+            "restore the file from a backup or the published copy (eventdata verify lists what differs)."
+        )
+    try:
+        return pq.read_table(path, columns=columns), nulls
+    except (pa.ArrowException, OSError) as err:
+        raise _damaged(path, err) from err
+
+
+def _damaged(path: Path, err: Exception) -> ReleaseError:
+    """A release file that pyarrow cannot read, named with its size and the cause."""
+    return ReleaseError(
+        f"{path} ({path.stat().st_size} bytes) cannot be read ({err}); the release is damaged: "
+        "restore the file from a backup or the published copy (eventdata verify lists what differs)."
+    )
+
+
+def _read_release_csv(path: Path, convert_options: pa_csv.ConvertOptions) -> pa.Table:
+    """A CSV file of a release, read by pyarrow; a damaged one or one without the columns asked for is named."""
+    try:
+        return pa_csv.read_csv(path, convert_options=convert_options)
+    except (pa.ArrowException, OSError) as err:
+        raise _damaged(path, err) from err
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
@@ -250,9 +278,9 @@ def _points(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _read_text_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if not path.is_file():
         raise ReleaseError(f"{path} is missing: the release has no complete changes/ folder.")
-    table = pa_csv.read_csv(
+    table = _read_release_csv(
         path,
-        convert_options=pa_csv.ConvertOptions(
+        pa_csv.ConvertOptions(
             column_types={c: pa.string() for c in columns},
             include_columns=list(columns),
             strings_can_be_null=True,
@@ -346,7 +374,7 @@ def _agreement(package_dir: Path) -> pd.DataFrame | None:
     path = package_dir / AGREEMENT_FILE
     if not path.is_file():
         return None
-    frame: pd.DataFrame = pa_csv.read_csv(path).to_pandas()
+    frame: pd.DataFrame = _read_release_csv(path, pa_csv.ConvertOptions()).to_pandas()
     return frame
 
 
@@ -354,7 +382,7 @@ def _articles(package_dir: Path) -> int:
     path = package_dir / "data" / "articles.csv"
     if not path.is_file():
         return 0
-    table = pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(include_columns=["article_id"]))
+    table = _read_release_csv(path, pa_csv.ConvertOptions(include_columns=["article_id"]))
     return int(table.num_rows)
 
 
