@@ -48,17 +48,26 @@ def _index_rows(index: Path) -> tuple[list[str], list[IndexRow], str]:
         raise SourceError(f"{display_path(index)} is not UTF-8 (byte {err.start}); save it as UTF-8.") from err
     first_break = text.find("\n")
     newline = "\r\n" if first_break > 0 and text[first_break - 1] == "\r" else "\n"
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
-    missing = [c for c in ("article_id", "sha256") if c not in header]
-    if missing:
-        raise SourceError(f"{display_path(index)}:1: the header lacks {missing}; expected {','.join(INDEX_COLUMNS)}.")
+    # strict: a quote left open would swallow every line after it, the row appended too
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows = []
     line = 2
-    for cells in reader:
-        start, line = line, reader.line_num + 1
-        if any(c.strip() for c in cells):
-            rows.append(IndexRow(start, {k: v.strip() for k, v in zip(header, cells, strict=False)}))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in ("article_id", "sha256") if c not in header]
+        if missing:
+            raise SourceError(
+                f"{display_path(index)}:1: the header lacks {missing}; expected {','.join(INDEX_COLUMNS)}."
+            )
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            if any(c.strip() for c in cells):
+                rows.append(IndexRow(start, {k: v.strip() for k, v in zip(header, cells, strict=False)}))
+    except csv.Error as err:
+        raise SourceError(
+            f"{display_path(index)}:{line}: not a well-formed CSV row ({err}); a quote opened in a cell must be "
+            'closed, and a quote inside a quoted cell is written twice (""). Fix the line, then run the command again.'
+        ) from err
     return header, rows, newline
 
 
@@ -172,6 +181,7 @@ def new_sheet(project: Project, article_id: str, *, coder: str | None = None, na
         hint = closest(article_id, known) or " Add it first with `eventdata add-article FILE …`."
         raise SourceError(f"Article {article_id!r} is not in {display_path(project.articles_index)}.{hint}")
     sheet_name = name or article_id
+    sheet_name = sheet_name[: -len(".csv")] if sheet_name.endswith(".csv") else sheet_name  # --name x.csv: x.csv
     if not is_safe_article_id(sheet_name):
         raise SourceError(f"Sheet name {sheet_name!r} must be a file name: letters, digits, '_', '.', '-'.")
     path = project.sheets_dir / f"{sheet_name}.csv"

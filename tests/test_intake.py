@@ -157,3 +157,29 @@ def test_cli_add_article_and_new_sheet(tmp_path: Path, article: Path, monkeypatc
     bad_date = run("add-article", article, "--title", "x", "--publisher", "y", "--published", "3 Feb 2022")
     assert bad_date.exit_code == 2
     assert "YYYY-MM-DD" in bad_date.stderr or "%Y-%m-%d" in bad_date.stderr
+
+
+@pytest.mark.parametrize(
+    ("index_text", "line"),
+    [
+        ('article_id,sha256\n"a,b\n', 2),  # a quote left open would swallow the appended row
+        ('article_id,sha256\nx1,abc\n"a"b,c\n', 3),
+    ],
+)
+def test_a_malformed_index_is_named_at_its_line_and_nothing_is_written(
+    fresh: Project, article: Path, index_text: str, line: int
+) -> None:
+    fresh.articles_index.write_text(index_text, encoding="utf-8")
+    with pytest.raises(SourceError, match=rf"articles\.csv:{line}: not a well-formed CSV row"):
+        add_article(fresh, article, title="T", publisher="P", published=date(2022, 2, 3))
+    assert fresh.articles_index.read_text(encoding="utf-8") == index_text
+    assert list(fresh.articles_dir.iterdir()) == []
+    result = run("--project", fresh.root, "new-sheet", "x1")
+    assert result.exit_code == 2
+    assert f"articles.csv:{line}: not a well-formed CSV row" in result.output
+
+
+def test_new_sheet_name_given_with_its_csv_suffix_is_not_doubled(fresh: Project, article: Path) -> None:
+    added = add_article(fresh, article, title="T", publisher="P", published=date(2022, 2, 3))
+    path = new_sheet(fresh, added.article_id, name="raid.csv")
+    assert path == fresh.sheets_dir / "raid.csv"
