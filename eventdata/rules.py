@@ -66,12 +66,17 @@ def _read_severities(path: Path) -> dict[str, str]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise SchemaFileError(f"{path}: cannot read the rule severities ({err}).") from err
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != list(COLUMNS):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None or [c.strip() for c in header] != list(COLUMNS):
         raise SchemaFileError(f"{path}: the header must be {','.join(COLUMNS)}.")
     seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
-        code, severity, reason = ((row.get(c) or "").strip() for c in COLUMNS)
+    end = reader.line_num
+    for cells in reader:
+        line, end = end + 1, reader.line_num  # the row's first line, counted past blank lines
+        if not any(c.strip() for c in cells):
+            continue
+        code, severity, reason = ((cells[i] if i < len(cells) else "").strip() for i in range(len(COLUMNS)))
         where = f"{path}:{line}"
         if code not in PROBLEM_CODES:
             raise SchemaFileError(f"{where}: {code!r} is not a rule of eventdata (see `eventdata codebook`).")

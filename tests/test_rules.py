@@ -69,3 +69,13 @@ def test_a_dataset_raises_a_warning_to_an_error(project: Project) -> None:
     (project.schemas_dir / RULES_FILE).unlink()  # an older dataset without the file: the default codebook's rules
     assert load_severities(project.schemas_dir) == load_severities(default_codebook_dir())
     assert load_severities(project.schemas_dir)["place-far-from-admin1"] == "warning"
+
+
+def test_a_rules_problem_is_named_at_its_line_past_blank_lines(project: Project) -> None:
+    path = project.schemas_dir / RULES_FILE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    text = "\n".join([lines[0], lines[1], "", "", *lines[2:], lines[1]]) + "\n"
+    path.write_text(text, encoding="utf-8")
+    duplicate = len(text.splitlines())  # the last line repeats the first rule
+    with pytest.raises(SchemaFileError, match=rf"rules\.csv:{duplicate}: '{lines[1].split(',')[0]}' is listed twice"):
+        load_severities(project.schemas_dir)
