@@ -896,3 +896,32 @@ def test_acled_cli_exit_codes(project: Project, in_dir: Path) -> None:
     missing = run("missing.csv")
     assert missing.exit_code == 2
     assert "Cannot read the ACLED export" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("added", "message"),
+    [
+        ("disorder_type,Protests,,,ACLED sample", r":4: a normalisation needs a value, its correct value and a source"),
+        (
+            "disorder_type,Protests,Demonstrations,Armed clsh,ACLED sample",
+            r":4: sub_event_type='Armed clsh' is not a sub-event type .* Did you mean 'Armed clash'",
+        ),
+        ("\n\nnot_a_column,a,b,,ACLED sample", r":6: 'not_a_column' is not an ACLED column"),  # past blank lines
+    ],
+)
+def test_a_bad_normalisation_is_a_codebook_error_at_its_line(
+    project: Project, tmp_path: Path, added: str, message: str
+) -> None:
+    from eventdata.acled.values import NORMALISATIONS_FILE, load_normalisations
+    from eventdata.errors import SchemaFileError
+
+    path = project.schemas_dir / NORMALISATIONS_FILE
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3  # the shipped table: header and two rows
+    path.write_text(path.read_text(encoding="utf-8") + added + "\n", encoding="utf-8")
+    with pytest.raises(SchemaFileError, match=message):
+        load_normalisations(project.schemas_dir, load_codebook(project.schemas_dir))
+    export = write_export(tmp_path / "export.csv", acled_export(1, 3))
+    before = snapshot(project)
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "import", "acled", str(export)])
+    assert result.exit_code == 2, result.output
+    assert snapshot(project) == before

@@ -19,6 +19,7 @@ from pathlib import Path
 from eventdata.acled.export import Export, ExportRow
 from eventdata.errors import SchemaFileError
 from eventdata.schema import Codebook
+from eventdata.sources.sheets import closest
 
 INTER_LABELS = {
     "state forces": 1,
@@ -220,16 +221,29 @@ def load_normalisations(schemas_dir: Path, codebook: Codebook) -> list[Normalisa
     path = schemas_dir / NORMALISATIONS_FILE
     if not path.is_file():
         return []
-    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
-    if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != list(NORMALISATION_COLUMNS):
+    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
+    header = next(reader, None)
+    if header is None or [c.strip() for c in header] != list(NORMALISATION_COLUMNS):
         raise SchemaFileError(f"{path}: the header must be {','.join(NORMALISATION_COLUMNS)}.")
+    reference = codebook.field("sub_event_type").get("eventdata", {}).get("vocabulary")
+    sub_event_types = set(codebook.vocabulary_values(str(reference))) if reference else set()
     table = []
-    for line, record in enumerate(reader, start=2):
-        item = Normalisation(*((record.get(c) or "").strip() for c in NORMALISATION_COLUMNS))
+    end = reader.line_num
+    for cells in reader:
+        line, end = end + 1, reader.line_num  # the row's first line, counted past blank lines
+        if not any(c.strip() for c in cells):
+            continue
+        item = Normalisation(*((cells[i] if i < len(cells) else "").strip() for i in range(len(NORMALISATION_COLUMNS))))
         if item.column not in codebook.acled_field_names:
             raise SchemaFileError(f"{path}:{line}: {item.column!r} is not an ACLED column.")
-        if not item.value or not item.source:
-            raise SchemaFileError(f"{path}:{line}: a normalisation needs a value and a source.")
+        if not item.value or not item.correct or not item.source:
+            raise SchemaFileError(f"{path}:{line}: a normalisation needs a value, its correct value and a source.")
+        if item.sub_event_type and sub_event_types and item.sub_event_type not in sub_event_types:
+            hint = closest(item.sub_event_type, sorted(sub_event_types))
+            raise SchemaFileError(
+                f"{path}:{line}: sub_event_type={item.sub_event_type!r} is not a sub-event type of the codebook, "
+                f"so the correction would never apply.{hint}"
+            )
         table.append(item)
     return table
 
