@@ -24,6 +24,7 @@ import pandas as pd
 
 from eventdata.errors import SchemaFileError
 from eventdata.schema import VOCABULARY_DIR, Codebook
+from eventdata.sources.sheets import read_records
 
 TERMS_TABLE = "terms"
 TERMS_COLUMNS = ("terms", "redistribute", "publishers", "title", "url", "description")
@@ -67,7 +68,9 @@ def terms_vocabulary(codebook: Codebook) -> TermsVocabulary:
     """The dataset's terms vocabulary (schemas/vocabularies/terms.csv), or the one eventdata ships."""
     frame = codebook.vocabularies.get(TERMS_TABLE)
     if frame is not None:
-        return _parse_vocabulary(frame, str(codebook.path / VOCABULARY_DIR / f"{TERMS_TABLE}.csv"))
+        path = codebook.path / VOCABULARY_DIR / f"{TERMS_TABLE}.csv"
+        _, records = read_records(path, SchemaFileError, "Vocabulary")  # the frame's rows, with their lines
+        return _parse_vocabulary(frame, str(path), [line for line, _ in records])
     builtin = default_terms_path()
     try:
         frame = pd.read_csv(builtin, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -83,13 +86,15 @@ def default_terms_path() -> Path:
     return default_codebook_dir() / VOCABULARY_DIR / f"{TERMS_TABLE}.csv"
 
 
-def _parse_vocabulary(frame: pd.DataFrame, source: str) -> TermsVocabulary:
+def _parse_vocabulary(frame: pd.DataFrame, source: str, lines: list[int] | None = None) -> TermsVocabulary:
+    """The terms of a vocabulary frame; lines: the line of each row (default: header = 1, no blank lines)."""
     missing = [c for c in TERMS_COLUMNS if c not in frame.columns]
     if missing:
         raise SchemaFileError(f"{source}: add the column(s) {', '.join(missing)} to the header.")
     terms: dict[str, Terms] = {}
     defaults = []
-    for line, row in enumerate(frame.to_dict("records"), start=2):
+    rows = frame.to_dict("records")
+    for line, row in zip(lines or range(2, len(rows) + 2), rows, strict=True):
         name, flag = row["terms"].strip(), row["redistribute"].strip().lower()
         if not name or name in terms:
             raise SchemaFileError(f"{source}:{line}: terms {name!r} must be given and listed once.")

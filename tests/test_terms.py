@@ -299,3 +299,16 @@ def test_terms_init_writes_the_terms_column(tmp_path: Path) -> None:
     assert header.split(",")[-1] == "terms"
     own = tmp_path / "new" / "schemas" / "vocabularies" / "terms.csv"
     assert own.read_bytes() == BUILTIN_TERMS.read_bytes()  # the dataset's own copy, listed in its codebook
+
+
+def test_a_bad_terms_row_is_named_at_its_line_past_blank_lines(project: Project) -> None:
+    path = project.schemas_dir / "vocabularies" / "terms.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    text = "\n".join([lines[0], "", "", *lines[1:], "shared,maybe,,Shared,,Rows of a shared source"]) + "\n"
+    path.write_text(text, encoding="utf-8")
+    last = len(text.splitlines())
+    with pytest.raises(SchemaFileError, match=rf"terms\.csv:{last}: redistribute='maybe' must be yes or no"):
+        terms_vocabulary(load_codebook(project.schemas_dir))
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "validate"])
+    assert result.exit_code == 2
+    assert f"terms.csv:{last}: redistribute='maybe'" in result.output
