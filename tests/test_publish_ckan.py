@@ -558,3 +558,25 @@ def test_publish_hdx_dry_run_lists_the_private_first_plan_and_sends_nothing(data
     )
     assert sum("resource_create" in line for line in lines) == len(local_files(release)) + 1
     assert hdx.requests == []
+
+
+@pytest.mark.parametrize(
+    ("section", "flagged", "said"),
+    [
+        ([1, 2], "hdx", "hdx must be an object ({...})"),
+        ({**HDX_SECTION, "dataset_source": ["eventdata"]}, "hdx.dataset_source", "must be text"),
+        ({**HDX_SECTION, "maintainer": {"name": "publisher"}}, "hdx.maintainer", "must be text"),
+    ],
+)
+def test_publish_hdx_check_names_an_hdx_section_of_the_wrong_shape(
+    dataset: Path, hdx: FakeServer, section: Any, flagged: str, said: str
+) -> None:
+    release = hdx_ready(dataset)[0]
+    edit_descriptor(release, hdx=section)
+    problems = get_publisher("hdx", base_url=hdx.url, organization="acme", **FAST).check(release).problems
+    assert [p.code for p in problems if p.column == flagged] == ["type-error"]
+    assert any(said in p.message for p in problems if p.column == flagged)
+    result = cli_publish(dataset, hdx, release.version, "hdx", "--dry-run")
+    assert result.exit_code == 1
+    assert said in result.stderr
+    assert hdx.requests == []

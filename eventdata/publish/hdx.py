@@ -112,11 +112,33 @@ class HdxPublisher(CkanPublisher):
         hint = fix_hint(release)
         section = descriptor.get("hdx")
         hdx = section if isinstance(section, dict) else {}
+        if section is not None and not isinstance(section, dict):
+            problems.append(
+                problem(
+                    release,
+                    "hdx",
+                    f"hdx must be an object ({{...}}) with dataset_source, maintainer, data_update_frequency and "
+                    f"tags, not {type(section).__name__}. {hint}",
+                    code="type-error",
+                    value=json.dumps(section),
+                )
+            )
         for key, what in (
             ("dataset_source", "the source of the data as HDX shows it (e.g. the organisations that coded it)"),
             ("maintainer", "the HDX user name or id of the maintainer, a member of the organization"),
         ):
-            if not str(hdx.get(key) or "").strip():
+            value = hdx.get(key)
+            if value is not None and not isinstance(value, str):
+                problems.append(
+                    problem(
+                        release,
+                        f"hdx.{key}",
+                        f"hdx.{key} must be text (in double quotes), not {type(value).__name__}: {what}. {hint}",
+                        code="type-error",
+                        value=json.dumps(value),
+                    )
+                )
+            elif not str(value or "").strip():
                 problems.append(problem(release, f"hdx.{key}", f"HDX needs hdx.{key}: {what}. {hint}"))
         frequency = hdx.get("data_update_frequency")
         if frequency in (None, ""):
