@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -396,3 +397,31 @@ def test_publish_dry_run_prints_requests_files_sizes_hashes_and_sends_nothing(
     assert result.stderr.startswith("Dry run:")
     assert "nothing was sent" in result.stderr
     assert zenodo.requests == []
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        ([1], "the record must be a JSON object ({...}), not a list"),
+        (None, "the record must be a JSON object ({...}), not null"),
+        ({"publications": {}, "pending": {}}, "publications must be a list ([...]), not an object"),
+        ({"publications": [1], "pending": {}}, "publications[0] must be an object ({...}), not a number (1)"),
+        ({"publications": [], "pending": []}, "pending must be an object ({...}), not a list"),
+        ({"publications": [], "pending": {"zenodo": 1}}, 'pending["zenodo"] must be an object'),
+    ],
+)
+def test_a_publication_record_of_the_wrong_shape_is_named_and_kept(
+    dataset: Path, tmp_path: Path, record: Any, said: str
+) -> None:
+    release = releases(dataset)[-1]
+    path = publications_path(release)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(PublishError, match=re.escape(said)):
+        read_record(release)
+    target = tmp_path / "published"
+    result = run("--project", dataset, "publish", release.version, "--to", str(target))
+    assert result.exit_code == 2
+    assert f"{path}: {said}" in result.output
+    assert json.loads(path.read_text(encoding="utf-8")) == record  # kept for the maintainer to restore
+    assert not target.exists()

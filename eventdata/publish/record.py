@@ -37,9 +37,43 @@ def read_record(release: Release) -> dict[str, Any]:
             f"{path} is not valid JSON ({err}). It records where version {release.version} was published: "
             "restore it from version control rather than deleting it, or publishing could create a duplicate."
         ) from err
+    _check_shape(path, data, release)
     data.setdefault("publications", [])
     data.setdefault("pending", {})
     return data
+
+
+def _check_shape(path: Path, data: Any, release: Release) -> None:
+    """A record is an object whose publications are a list of objects and whose pending is an object of objects."""
+    restore = (
+        f"It records where version {release.version} was published: restore it from version control rather than "
+        "deleting it, or publishing could create a duplicate."
+    )
+    if not isinstance(data, dict):
+        raise PublishError(f"{path}: the record must be a JSON object ({{...}}), not {_kind(data)}. {restore}")
+    publications, pending_state = data.get("publications", []), data.get("pending", {})
+    if not isinstance(publications, list):
+        raise PublishError(f"{path}: publications must be a list ([...]), not {_kind(publications)}. {restore}")
+    for index, entry in enumerate(publications):
+        if not isinstance(entry, dict):
+            raise PublishError(
+                f"{path}: publications[{index}] must be an object ({{...}}), not {_kind(entry)} "
+                f"({json.dumps(entry)}). {restore}"
+            )
+    if not isinstance(pending_state, dict):
+        raise PublishError(f"{path}: pending must be an object ({{...}}), not {_kind(pending_state)}. {restore}")
+    for key, state in pending_state.items():
+        if not isinstance(state, dict):
+            raise PublishError(
+                f"{path}: pending[{json.dumps(key)}] must be an object ({{...}}), not {_kind(state)} "
+                f"({json.dumps(state)}). {restore}"
+            )
+
+
+def _kind(value: Any) -> str:
+    """The JSON name of a value's type."""
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
 
 
 def published(release: Release, key: str) -> dict[str, Any] | None:
