@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -181,3 +182,31 @@ def test_rights_an_uncited_restricted_article_still_keeps_its_text_off_public_ta
         "The source texts of acled-notes (ACLED, 0 rows) in sources/ are under ACLED Terms of Use"
     )
     assert get_publisher(str(project.root / "share")).check(release).problems == ()
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (lambda record: [record], "eventdata:terms must be an object ({...}), not list"),
+        (lambda record: {**record, "terms": {"acled-terms": record["terms"]}}, "eventdata:terms.terms must be a list"),
+        (  # a flag written as text would have let ACLED's rows through
+            lambda record: {**record, "terms": [{**e, "redistribute": "no"} for e in record["terms"]]},
+            "eventdata:terms.terms[0].redistribute must be true or false, not 'no'",
+        ),
+    ],
+)
+def test_rights_a_damaged_terms_record_is_refused_not_passed(
+    project: Project, tmp_path: Path, zenodo: FakeServer, damage: Any, said: str
+) -> None:
+    release = build_with_acled(project, tmp_path)
+    descriptor = release.descriptor()
+    descriptor["eventdata:terms"] = damage(descriptor["eventdata:terms"])
+    release.descriptor_path.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+
+    for mode in ((), ("--check",), ("--dry-run",)):
+        result = publish(project, release, "--to", "zenodo", "--base-url", zenodo.url, *mode)
+        assert result.exit_code == 2, result.output
+        assert f"{release.descriptor_path}: {said}" in result.stderr
+        assert "nothing is published" in result.stderr
+    assert zenodo.requests == []
+    assert not publications_path(release).exists()

@@ -32,9 +32,38 @@ def is_public(publisher: Publisher) -> bool:
 
 def restricted_terms(release: Release) -> list[dict[str, Any]]:
     """The release's terms entries that forbid redistribution and carry no grant, with rows or sources."""
-    record = release.descriptor().get(RECORD_KEY) or {}
-    entries: list[dict[str, Any]] = record.get("terms", [])
+    record = release.descriptor().get(RECORD_KEY)
+    if record is None:
+        return []
+    entries = _checked_entries(release, record)
     return [e for e in entries if e.get("redistribute") is False and not e.get("granted") and e.get("articles")]
+
+
+def _checked_entries(release: Release, record: Any) -> list[dict[str, Any]]:
+    """The terms entries of a release's record, refused when damaged: the guardrail never passes what it cannot read."""
+
+    def damaged(what: str) -> PublishError:
+        return PublishError(
+            f"{release.descriptor_path}: {RECORD_KEY}{what}, so the rows' redistribution terms cannot be read and "
+            f"nothing is published; restore datapackage.json of release {release.version} from a backup or the "
+            "published copy (eventdata verify lists what differs)."
+        )
+
+    if not isinstance(record, dict):
+        raise damaged(f" must be an object ({{...}}), not {type(record).__name__}")
+    entries = record.get("terms", [])
+    if not isinstance(entries, list):
+        raise damaged(f".terms must be a list ([...]), not {type(entries).__name__}")
+    for index, entry in enumerate(entries):
+        where = f".terms[{index}]"
+        if not isinstance(entry, dict):
+            raise damaged(f"{where} must be an object ({{...}}), not {type(entry).__name__}")
+        if not isinstance(entry.get("redistribute"), bool):
+            raise damaged(f"{where}.redistribute must be true or false, not {entry.get('redistribute')!r}")
+        articles = entry.get("articles", [])
+        if not isinstance(articles, list) or not all(isinstance(a, dict) for a in articles):
+            raise damaged(f"{where}.articles must be a list of objects, not {articles!r}")
+    return entries
 
 
 def restriction_problems(release: Release, target: str) -> list[Problem]:
