@@ -164,7 +164,7 @@ def test_get_publisher_refuses_options_of_other_targets() -> None:
 
 def test_find_release_names_the_fix_for_an_unknown_version(dataset: Path) -> None:
     assert find_release(dataset / "dist-data", RELEASES[0].version).version == RELEASES[0].version
-    with pytest.raises(ReleaseError, match=r"No built release 9\.9\.9 .*eventdata build"):
+    with pytest.raises(ReleaseError, match=r"No release 9\.9\.9 .*eventdata release"):
         find_release(dataset / "dist-data", "9.9.9")
 
 
@@ -425,3 +425,16 @@ def test_a_publication_record_of_the_wrong_shape_is_named_and_kept(
     assert f"{path}: {said}" in result.output
     assert json.loads(path.read_text(encoding="utf-8")) == record  # kept for the maintainer to restore
     assert not target.exists()
+
+
+@pytest.mark.parametrize("url", ["s3://", "s3:///", "file://"])
+def test_publish_to_a_url_without_bucket_or_folder_is_refused_and_writes_nothing(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # s3:// was written to the local folder "s3:"
+    release = releases(dataset)[-1]
+    result = run("--project", dataset, "publish", release.version, "--to", url)
+    assert result.exit_code == 2
+    assert f"{url} names no bucket or folder" in result.output
+    assert list(tmp_path.iterdir()) == [dataset]
+    assert not publications_path(release).exists()

@@ -151,8 +151,8 @@ def find_release(dist_dir: Path, version: str, name: str | None = None) -> Relea
     if not found:
         where = dist_dir / (name or "<name>") / version
         raise ReleaseError(
-            f"No built release {version} in {where}: build it first with `eventdata build`, "
-            "or check the version (folders in dist-data/<name>/ are versions)."
+            f"No release {version} in {where}: make it with `eventdata release` (a draft of `eventdata build` "
+            "is never published), or check the version (folders in dist-data/<name>/ are versions)."
         )
     names = ", ".join(r.name for r in found)
     raise ReleaseError(f"Version {version} exists for several datasets ({names}); choose one with --name.")

@@ -54,6 +54,10 @@ class DirectoryPublisher:
     ) -> None:
         if "://" not in url:  # a plain path: record and compare it as an absolute one
             url = str(Path(url).expanduser().resolve())
+        elif not url.partition("://")[2].strip("/"):  # s3:// alone would become the local folder "s3:"
+            raise PublishError(
+                f"{url} names no bucket or folder; give one after the scheme, e.g. s3://bucket/eventdata-seeds."
+            )
         self.url = url.rstrip("/") or url
         self.options = dict(storage_options or {})
         if endpoint_url is not None:
