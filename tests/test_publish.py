@@ -438,3 +438,16 @@ def test_publish_to_a_url_without_bucket_or_folder_is_refused_and_writes_nothing
     assert f"{url} names no bucket or folder" in result.output
     assert list(tmp_path.iterdir()) == [dataset]
     assert not publications_path(release).exists()
+
+
+@pytest.mark.parametrize(("target", "url"), [("ckan", "notaurl"), ("zenodo", "ftp://x"), ("hdx", "https://")])
+def test_publish_base_url_that_is_not_a_server_address_is_refused_before_any_request(
+    dataset: Path, target: str, url: str
+) -> None:
+    release = releases(dataset)[-1]
+    result = run(
+        "--project", dataset, "publish", release.version, "--to", target, "--organization", "acme", "--base-url", url
+    )
+    assert result.exit_code == 2
+    assert f"--base-url {url!r} is not the address of a {target} server" in result.output
+    assert not publications_path(release).exists()

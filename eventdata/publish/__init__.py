@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from eventdata.catalog import Release, list_releases
 from eventdata.errors import PublishError, ReleaseError, Report
@@ -104,6 +105,8 @@ def _target_publisher(target: str, **options: Any) -> Publisher:
     """
     given = {k: v for k, v in options.items() if v is not None}
     common = {k: given.pop(k) for k in ("progress",) if k in given}
+    if target in ("zenodo", "ckan", "hdx") and "base_url" in given:
+        _check_base_url(str(given["base_url"]), target)
     if target == "zenodo":
         from eventdata.publish.zenodo import ZenodoPublisher
 
@@ -133,6 +136,16 @@ def _target_publisher(target: str, **options: Any) -> Publisher:
 
     _refuse(given, {"endpoint_url", "storage_options"}, "a folder or fsspec URL")
     return DirectoryPublisher(target, **given, **common)
+
+
+def _check_base_url(url: str, target: str) -> None:
+    """A server's address is an http(s) URL with a host: anything else fails only at the first request."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PublishError(
+            f"--base-url {url!r} is not the address of a {target} server: give an http:// or https:// URL "
+            "with a host, e.g. https://sandbox.zenodo.org or https://data.example.org."
+        )
 
 
 def _refuse(given: dict[str, Any], allowed: set[str], target: str) -> None:
