@@ -14,7 +14,7 @@ from eventdata.files import sha256_file, write_atomic
 from eventdata.project import Project
 from eventdata.schema import load_codebook
 from eventdata.sources.articles import INDEX_COLUMNS, is_safe_article_id, sha256_bytes
-from eventdata.sources.sheets import closest, display_path
+from eventdata.sources.sheets import CONTROL_CHARACTER, closest, control_message, display_path
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 NUMBERED_ID = re.compile(r"^(\d{3,})_")
@@ -107,6 +107,9 @@ def add_article(
     for name, value in (("title", title), ("publisher", publisher)):
         if not value.strip():
             raise SourceError(f"--{name} is required; write 'unknown' if it is not known.")
+    for name, value in (("title", title), ("publisher", publisher), ("url", url), ("notes", notes)):
+        if CONTROL_CHARACTER.search(value):  # validate refuses the index row it would make
+            raise SourceError(f"--{name} {value!r}: {control_message(value)}")
     if not LANGUAGE.match(language):
         raise SourceError(f"--language {language!r} must be an ISO 639-1 code such as en, ar or fr.")
     if published > date.today():

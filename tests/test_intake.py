@@ -183,3 +183,15 @@ def test_new_sheet_name_given_with_its_csv_suffix_is_not_doubled(fresh: Project,
     added = add_article(fresh, article, title="T", publisher="P", published=date(2022, 2, 3))
     path = new_sheet(fresh, added.article_id, name="raid.csv")
     assert path == fresh.sheets_dir / "raid.csv"
+
+
+@pytest.mark.parametrize("option", ["title", "publisher", "url", "notes"])
+def test_add_article_refuses_a_control_character_validate_would_refuse(
+    fresh: Project, article: Path, option: str
+) -> None:
+    before = fresh.articles_index.read_bytes()
+    metadata = {"title": "T", "publisher": "P", "url": "", "notes": ""} | {option: "a\x07b"}
+    with pytest.raises(SourceError, match=rf"--{option} 'a\\x07b': .*control character U\+0007 at character 2"):
+        add_article(fresh, article, published=date(2022, 2, 3), **metadata)
+    assert fresh.articles_index.read_bytes() == before
+    assert list(fresh.articles_dir.iterdir()) == []
