@@ -477,7 +477,7 @@ def report(ctx: click.Context, version: str | None, output: Path | None) -> None
     if output is None:
         click.echo(text, nl=False)
         return
-    save_report(text, output)
+    save_report(text, output, dataset_dir=release.path.parent)
     click.echo(f"Wrote the report of {release.name} {release.version} to {output}.", err=True)
 
 

@@ -524,3 +524,14 @@ def test_report_of_a_damaged_release_names_the_file_exit_2(
     assert said in result.output
     assert "damaged" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("target", ["1.1.0/report.html", "catalog.json", "1.0.0/data/report.html"])
+def test_report_is_never_written_into_the_releases(tmp_path: Path, target: str) -> None:
+    project = _repo_copy(tmp_path / "ds")
+    dataset = project.dist_dir / "eventdata-seeds"
+    before = tree(dataset)
+    result = run(project, "report", "1.0.0", "-o", str(dataset / target))
+    assert result.exit_code == 2, result.output
+    assert "whose releases are never changed" in result.output
+    assert tree(dataset) == before

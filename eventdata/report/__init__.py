@@ -79,8 +79,17 @@ def release_report(release: Release, fallback: Codebook | None = None) -> str:
     return report_html(release.path, codebook, version=release.version, released=released, previous=previous)
 
 
-def save_report(text: str, output: Path) -> Path:
-    """Write a report to a file atomically (its folder must exist)."""
+def save_report(text: str, output: Path, *, dataset_dir: Path | None = None) -> Path:
+    """Write a report to a file atomically (its folder must exist), never inside dataset_dir (dist-data/<name>/).
+
+    The releases there are immutable and their files hashed: a report written over report.html of another
+    version, or over catalog.json, would change a released version.
+    """
+    if dataset_dir is not None and output.resolve().is_relative_to(dataset_dir.resolve()):
+        raise ReleaseError(
+            f"Cannot write {output}: it is inside {dataset_dir}, whose releases are never changed (each has its "
+            "own report.html). Write the report elsewhere, e.g. -o report.html."
+        )
     if not output.parent.is_dir():
         raise ReleaseError(f"Cannot write {output}: the folder {output.parent} does not exist.")
     write_atomic(output, text)
