@@ -111,7 +111,25 @@ def init_project(root: str | os.PathLike[str], *, name: str | None = None, title
             f"Dataset name {dataset_name!r} must match {NAME_PATTERN.pattern} (lower case, digits, . _ -)."
         )
     source = default_codebook_dir()
+    existed = path.exists()
     path.mkdir(parents=True, exist_ok=True)
+    try:
+        _write_new_project(path, source, dataset_name, title)
+    except BaseException:  # a full disk or a killed command: no half dataset folder that init then refuses
+        if existed:
+            for child in path.iterdir():  # the folder was empty: everything in it is ours
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    return Project(path)
+
+
+def _write_new_project(path: Path, source: Path, dataset_name: str, title: str | None) -> None:
+    """The files of a new dataset folder, into the empty folder path."""
     shutil.copytree(source, path / "schemas", ignore=shutil.ignore_patterns("dataset.json", "__pycache__"))
     dataset = {
         "name": dataset_name,
@@ -131,4 +149,3 @@ def init_project(root: str | os.PathLike[str], *, name: str | None = None, title
         "article_id,title,publisher,url,published,language,sha256,notes,terms\n", encoding="utf-8"
     )
     (path / "dist-data").mkdir()
-    return Project(path)
