@@ -451,3 +451,21 @@ def test_publish_base_url_that_is_not_a_server_address_is_refused_before_any_req
     assert result.exit_code == 2
     assert f"--base-url {url!r} is not the address of a {target} server" in result.output
     assert not publications_path(release).exists()
+
+
+@pytest.mark.parametrize("blocked", ["publications", "publications/{version}.json"])
+def test_publish_refuses_before_sending_when_its_record_cannot_be_written(
+    dataset: Path, tmp_path: Path, blocked: str
+) -> None:
+    release = releases(dataset)[-1]
+    where = release.path.parent / blocked.format(version=release.version)
+    if blocked == "publications":
+        where.write_text("", encoding="utf-8")
+    else:
+        where.mkdir(parents=True)
+    target = tmp_path / "published"
+    result = run("--project", dataset, "publish", release.version, "--to", str(target))
+    assert result.exit_code == 2
+    assert f"{where} is a" in result.output
+    assert "Move it away" in result.output
+    assert not target.exists()  # nothing sent that could not be recorded

@@ -28,6 +28,17 @@ def publications_path(release: Release) -> Path:
 def read_record(release: Release) -> dict[str, Any]:
     """The publication record of a version (empty when it was never published)."""
     path = publications_path(release)
+    # checked before anything is sent: a publication that cannot be recorded would be sent again
+    if path.parent.exists() and not path.parent.is_dir():
+        raise PublishError(
+            f"{path.parent} is a file where the folder of publication records belongs. "
+            "Move it away, then publish again."
+        )
+    if path.is_dir():
+        raise PublishError(
+            f"{path} is a folder where the record of version {release.version} belongs. "
+            "Move it away, then publish again."
+        )
     if not path.is_file():
         return {"name": release.name, "version": release.version, "publications": [], "pending": {}}
     try:
