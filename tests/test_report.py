@@ -535,3 +535,15 @@ def test_report_is_never_written_into_the_releases(tmp_path: Path, target: str) 
     assert result.exit_code == 2, result.output
     assert "whose releases are never changed" in result.output
     assert tree(dataset) == before
+
+
+@pytest.mark.parametrize("changes", [5, [1], {"previous": 5}])
+def test_report_of_a_release_with_a_damaged_changes_record_names_it(tmp_path: Path, changes: Any) -> None:
+    project = _repo_copy(tmp_path / "ds")
+    path = project.dist_dir / "eventdata-seeds" / "1.1.0" / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["eventdata:changes"] = changes
+    path.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    result = run(project, "report", "1.1.0")
+    assert result.exit_code == 2, result.output
+    assert f"{path}: 'eventdata:changes' must be an object" in result.output

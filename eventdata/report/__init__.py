@@ -75,7 +75,14 @@ def release_report(release: Release, fallback: Codebook | None = None) -> str:
         released = date.fromisoformat(created)
     except ValueError as err:
         raise ReleaseError(f"{release.descriptor_path}: created {created!r} is not a date.") from err
-    previous = descriptor.get("eventdata:changes", {}).get("previous")
+    changes = descriptor.get("eventdata:changes", {})
+    previous = changes.get("previous") if isinstance(changes, dict) else None
+    if not isinstance(changes, dict) or not isinstance(previous, str | None):
+        shown = changes if not isinstance(changes, dict) else {"previous": previous}
+        raise ReleaseError(
+            f"{release.descriptor_path}: 'eventdata:changes' must be an object whose 'previous' is the version before "
+            f"(text) or null, not {shown!r}; the release is damaged: restore it from a backup or the published copy."
+        )
     return report_html(release.path, codebook, version=release.version, released=released, previous=previous)
 
 
