@@ -74,6 +74,16 @@ def check_descriptor(descriptor: Any, path: Path) -> None:
             raise bad(f"{where}.hash", f"must be a string, not {resource['hash']!r}")
         if resource.get("name") == "events" and not isinstance(resource.get("schema"), dict):
             raise bad(f"{where} (events).schema", "must be the events' Table Schema (an object)")
+    for key, item, kind in (
+        ("licenses", dict, "objects"),
+        ("contributors", dict, "objects"),
+        ("keywords", str, "strings"),
+    ):  # the metadata publishers read
+        value = descriptor.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, item) for v in value):
+            raise bad(f"{key!r}", f"must be a list of {kind}, not {value!r}")
+    if not isinstance(descriptor.get("eventdata:changes", {}), dict):
+        raise bad("'eventdata:changes'", f"must be an object, not {descriptor['eventdata:changes']!r}")
     sources = descriptor.get("eventdata:sources", [])
     if not isinstance(sources, list):
         raise bad("'eventdata:sources'", "must be a list")

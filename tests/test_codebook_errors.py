@@ -235,3 +235,28 @@ def test_damaged_release_datapackage_json_exit_2(
     damage(descriptor)
     path.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
     assert_cannot_run(run(releases, *command), "1.1.0/datapackage.json:", message, "restore it")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("licenses", 5, "'licenses' must be a list of objects, not 5"),
+        ("licenses", [5], "'licenses' must be a list of objects, not [5]"),
+        ("contributors", [5], "'contributors' must be a list of objects, not [5]"),
+        ("keywords", "conflict", "'keywords' must be a list of strings, not 'conflict'"),
+        ("eventdata:changes", [1], "'eventdata:changes' must be an object, not [1]"),
+    ],
+)
+@pytest.mark.parametrize("target", ["zenodo", "ckan"])
+def test_publish_check_of_a_release_with_metadata_of_the_wrong_shape_exit_2(
+    releases: Project, key: str, value: Any, said: str, target: str
+) -> None:
+    path = releases.dist_dir / "eventdata-seeds" / "1.1.0" / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor[key] = value
+    path.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    organization = ["--organization", "acme"] if target == "ckan" else []
+    result = run(
+        releases, "publish", "1.1.0", "--to", target, "--base-url", "http://127.0.0.1:9", *organization, "--check"
+    )
+    assert_cannot_run(result, str(path), said, "the release is damaged")
