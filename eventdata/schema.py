@@ -181,6 +181,9 @@ def _check_dataset(path: Path, dataset: dict[str, Any]) -> None:
     for key in ("licenses", "contributors", "keywords"):
         if key in dataset and not isinstance(dataset[key], list):
             raise SchemaFileError(f"{path}: {key} must be a list ([...]), not {type(dataset[key]).__name__}.")
+    for key in ("hdx", "redistribution"):  # copied into every release, where publish reads them
+        if key in dataset and not isinstance(dataset[key], dict):
+            raise SchemaFileError(f"{path}: {key} must be an object ({{...}}), not {type(dataset[key]).__name__}.")
 
 
 def read_vocabularies(directory: Path, label: str = "Vocabulary") -> dict[str, pd.DataFrame]:

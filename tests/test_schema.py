@@ -165,3 +165,16 @@ def test_codebook_markdown_lists_every_column_and_vocabulary() -> None:
     for vocabulary in codebook.vocabularies:
         assert f"## {vocabulary}" in text
     assert "Excessive force against protesters" in text
+
+
+@pytest.mark.parametrize(("key", "value"), [("hdx", [1, 2]), ("hdx", "weekly"), ("redistribution", 5)])
+def test_dataset_json_hdx_or_redistribution_not_an_object_is_a_codebook_error(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    schemas = tmp_path / "schemas"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "schemas", schemas)
+    path = schemas / "dataset.json"
+    dataset = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**dataset, key: value}), encoding="utf-8")
+    with pytest.raises(SchemaFileError, match=rf"dataset\.json: {key} must be an object \(\{{\.\.\.\}}\), not "):
+        load_codebook(schemas)
