@@ -5,12 +5,11 @@ request (the fake servers receive none), in --check and --dry-run too, and is pu
 a grant declared in schemas/dataset.json lets it through.
 """
 
+# ruff: noqa: F811  # fixtures imported from tests/test_publish.py are test parameters of the same name
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,28 +25,16 @@ from eventdata.publish import get_publisher
 from eventdata.publish.record import publications_path
 from eventdata.publish.rights import GuardedPublisher
 from eventdata.release import release_version
-from tests.servers.base import FakeServer, serving
-from tests.servers.ckan import FakeCkan
-from tests.servers.zenodo import SCOPES, FakeZenodo
+from tests.servers.base import FakeServer
+from tests.test_publish import (  # noqa: F401  # the fake servers' fixtures, found by name
+    CKAN_TOKEN,
+    ZENODO_TOKEN,
+    ckan,
+    zenodo,
+)
 from tests.test_terms import import_export
 
-ZENODO_TOKEN = "zenodo-token-" + os.urandom(12).hex()
-CKAN_TOKEN = "ckan-token-" + os.urandom(12).hex()
 GRANT = {"granted_by": "ACLED", "reference": "Data sharing agreement 2026-117 of 2026-10-01"}
-
-
-@pytest.fixture
-def zenodo(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
-    with serving(FakeZenodo({ZENODO_TOKEN: SCOPES})) as server:
-        monkeypatch.setenv("EVENTDATA_ZENODO_TOKEN", ZENODO_TOKEN)
-        yield server
-
-
-@pytest.fixture
-def ckan(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
-    with serving(FakeCkan({CKAN_TOKEN: "publisher"}, {"acme": ["publisher"]})) as server:
-        monkeypatch.setenv("EVENTDATA_CKAN_TOKEN", CKAN_TOKEN)
-        yield server
 
 
 def build_with_acled(project: Project, tmp_path: Path, *, grant: bool = False) -> Release:
