@@ -675,7 +675,7 @@ def serve_command(ctx: click.Context, port: int, host: str) -> None:
     except OSError as err:
         raise CommandFailed(f"Cannot listen on {host}:{port}: {err.strerror or err}; choose another --port.") from err
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{server.server_port}/"
+    url = f"http://{shown}:{server.server_address[1]}/"
     reach = (
         "loopback only: reachable from this machine, not from the network"
         if is_loopback(host)

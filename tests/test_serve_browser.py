@@ -62,7 +62,7 @@ class Server:
 
     def start(self) -> None:
         self.server = make_workbench_server(Workbench(Dataset.open(self.root)), "127.0.0.1", self.port)
-        self.port = self.server.server_port
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

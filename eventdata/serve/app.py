@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request, send_from_directory
+from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -48,11 +48,11 @@ def create_app(workbench: Workbench, *, local_only: bool = True) -> Flask:
 
     @app.get("/")
     def page() -> Response:
-        return send_from_directory(STATIC, "index.html", max_age=0)
+        return _static("index.html")
 
-    @app.get("/static/<path:name>")
+    @app.get("/static/<name>")
     def static_file(name: str) -> Response:
-        return send_from_directory(STATIC, name, max_age=0)
+        return _static(name)
 
     @app.get("/api/form")
     def form() -> Response:
@@ -120,6 +120,19 @@ def create_app(workbench: Workbench, *, local_only: bool = True) -> Flask:
     return app
 
 
+MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+
+
+def _static(name: str) -> Response:
+    """A file of the page, shipped in the package (read whole: small, and never left open)."""
+    path = STATIC / name
+    if path.parent != STATIC or path.suffix not in MEDIA_TYPES or not path.is_file():
+        abort(404)
+    response = Response(path.read_bytes(), mimetype=MEDIA_TYPES[path.suffix])
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 def _error(status: int, message: str) -> Response:
     response = jsonify({"error": message, "problems": []})
     response.status_code = status
@@ -175,7 +188,15 @@ class _QuietHandler(WSGIRequestHandler):
 def make_workbench_server(workbench: Workbench, host: str = "127.0.0.1", port: int = 8765) -> BaseWSGIServer:
     """A threaded HTTP server for the workbench, bound but not yet serving (call serve_forever)."""
     app = create_app(workbench, local_only=is_loopback(host))
-    return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    # Bound here, so that a port in use is an OSError for the caller (werkzeug would print and exit).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as listening:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(128)
+        return make_server(
+            host, port, app, threaded=True, request_handler=_QuietHandler, fd=listening.fileno()
+        )
 
 
 def is_loopback(host: str) -> bool:

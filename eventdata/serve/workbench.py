@@ -113,10 +113,10 @@ class Workbench:
             constraints = spec.get("constraints", {})
             derived = extra.get("derived")
             options = None
-            if "enum" in constraints:
-                options = [{"value": str(v), "label": str(v)} for v in constraints["enum"]]
-            elif extra.get("vocabulary") and not derived:
+            if extra.get("vocabulary") and not derived:
                 options = self._options(str(extra["vocabulary"]))
+            elif "enum" in constraints:
+                options = [{"value": str(v), "label": str(v)} for v in constraints["enum"]]
             kind = "text"
             if extra.get("actors"):
                 kind = "actor"
