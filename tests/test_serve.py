@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,13 +38,13 @@ def opened(dataset_root: Path) -> Dataset:
 
 
 @pytest.fixture
-def bench(opened: Dataset) -> Iterator[Workbench]:
+def bench(opened: Dataset) -> Workbench:
     """A workbench over the module's dataset, its sheets folder reset to the seed sheet alone."""
     sheets = opened.project.sheets_dir
     for path in sheets.iterdir():
         path.unlink()
     shutil.copy(SEED_SHEET, sheets / SHEET)
-    yield Workbench(opened)
+    return Workbench(opened)
 
 
 def atmeh(**changes: str) -> dict[str, str]:
@@ -106,10 +105,9 @@ def test_the_form_follows_the_codebook(bench: Workbench) -> None:
     assert [f["name"] for f in form["fields"]] == codebook.field_names
     assert {n for n, f in fields.items() if f["derived"]} == set(codebook.derived_fields) - {"event_id_cnty"}
     assert fields["event_id_cnty"]["written_by_tool"] is True
-    assert fields["actor1"]["kind"] == "actor" and fields["location"]["kind"] == "place"
-    assert [o["value"] for o in fields["event_type"]["options"]] == codebook.vocabulary_values(
-        "event_types.event_type"
-    )
+    assert fields["actor1"]["kind"] == "actor"
+    assert fields["location"]["kind"] == "place"
+    assert [o["value"] for o in fields["event_type"]["options"]] == codebook.vocabulary_values("event_types.event_type")
     assert fields["time_precision"]["options"][0] == {"value": "1", "label": "1 – Day"}
     subs = codebook.vocabulary("sub_event_types")
     for event_type, children in form["sub_event_types"].items():
@@ -117,10 +115,13 @@ def test_the_form_follows_the_codebook(bench: Workbench) -> None:
 
 
 def test_actors_and_places_are_looked_up_by_alias_date_and_country(bench: Workbench) -> None:
-    assert bench.lookup("actor", "US forces", "2019-10-27")["known"] == ["Military Forces of the United States (2017-2021)"]
+    assert bench.lookup("actor", "US forces", "2019-10-27")["known"] == [
+        "Military Forces of the United States (2017-2021)"
+    ]
     assert bench.lookup("actor", "US forces", "2022-02-03")["known"] == ["Military Forces of the United States (2021-)"]
     inactive = bench.lookup("actor", "Military Forces of Syria (2024-)", "2022-02-03")
-    assert inactive["known"] == [] and inactive["elsewhere"] == ["Military Forces of Syria (2024-)"]
+    assert inactive["known"] == []
+    assert inactive["elsewhere"] == ["Military Forces of Syria (2024-)"]
     assert bench.lookup("actor", "Islamic Stat (Syria)", "2022-02-03")["did_you_mean"][0] == "Islamic State (Syria)"
     assert bench.lookup("place", "Atma", country="Syria")["known"] == ["Atmeh"]
     assert bench.lookup("place", "Atmeh", country="Iraq")["elsewhere"] == ["Atmeh"]
@@ -153,12 +154,15 @@ def test_a_saved_row_passes_validate_and_keeps_the_other_rows_byte_identical(ben
     after = path.read_bytes()
     assert after.startswith(before)
     assert after[len(before) :].count(b"\n") == 1
-    assert saved.hash == content_hash(after) and saved.line == 14 and not saved.with_errors
+    assert saved.hash == content_hash(after)
+    assert saved.line == 14
+    assert not saved.with_errors
     assert validate_project(bench.dataset.root).report.valid
 
     edited = bench.save(SHEET, 14, atmeh(fatalities="12"), base_hash=saved.hash, coder="maintainers")
     rows = read_rows(path)
-    assert rows[-1]["fatalities"] == "12" and len(rows) == 13
+    assert rows[-1]["fatalities"] == "12"
+    assert len(rows) == 13
     assert path.read_bytes()[: len(before)] == before
     assert edited.line == 14
 
@@ -235,7 +239,8 @@ def test_a_sheet_belongs_to_one_coder(bench: Workbench) -> None:
     with pytest.raises(WorkbenchError, match="say who is coding"):
         bench.save(SHEET, None, atmeh(), base_hash=state["hash"], coder=" ")
     own = bench.coder_sheet(SEED_ARTICLE, "A. Coder")
-    assert own["name"] == f"{SEED_ARTICLE}.a-coder.csv" and own["hash"] is None
+    assert own["name"] == f"{SEED_ARTICLE}.a-coder.csv"
+    assert own["hash"] is None
     saved = bench.save(own["name"], None, atmeh(coder="someone else"), base_hash=None, coder="A. Coder")
     assert read_rows(bench.sheets_dir / own["name"])[0]["coder"] == "A. Coder"  # the coder is who codes
     assert bench.coder_sheet(SEED_ARTICLE, "A. Coder")["hash"] == saved.hash
@@ -267,20 +272,25 @@ def test_the_api_checks_saves_and_refuses_with_status_codes(bench: Workbench) ->
     client = create_app(bench).test_client()
     headers = {REQUEST_HEADER: "1"}
     article = client.get(f"/api/articles/{SEED_ARTICLE}?coder=maintainers").get_json()
-    assert len(article["events"]) == 12 and article["sheet"]["name"] == SHEET
+    assert len(article["events"]) == 12
+    assert article["sheet"]["name"] == SHEET
     assert "Atmeh" in article["text"]
 
-    checked = client.post("/api/check", json={"sheet": SHEET, "line": None, "values": atmeh(fatalities="-1")}, headers=headers)
+    checked = client.post(
+        "/api/check", json={"sheet": SHEET, "line": None, "values": atmeh(fatalities="-1")}, headers=headers
+    )
     assert checked.status_code == 200
     assert [(p["column"], p["code"]) for p in checked.get_json()["problems"]] == [("fatalities", "minimum-error")]
 
     body = {"sheet": SHEET, "line": None, "values": atmeh(), "coder": "maintainers", "base_hash": "0" * 64}
     assert client.post("/api/save", json=body).status_code == 403  # not from the page
     refused = client.post("/api/save", json=body, headers=headers)
-    assert refused.status_code == 409 and "changed on disk" in refused.get_json()["error"]
+    assert refused.status_code == 409
+    assert "changed on disk" in refused.get_json()["error"]
     body["base_hash"] = article["sheet"]["hash"]
     saved = client.post("/api/save", json=body, headers=headers)
-    assert saved.status_code == 200 and saved.get_json()["line"] == 14
+    assert saved.status_code == 200
+    assert saved.get_json()["line"] == 14
     assert client.get("/api/form", headers={"Host": "attacker.example:8765"}).status_code == 403
     assert client.post("/api/check", json={"sheet": "../x.csv", "values": {}}, headers=headers).status_code == 400
     assert client.get("/api/articles/nope").status_code == 404
@@ -292,10 +302,12 @@ def test_eventdata_serve_listens_on_loopback_and_says_so(dataset_root: Path) -> 
     command = [sys.executable, "-m", "eventdata", "--project", str(dataset_root), "serve", "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         try:
-            assert process.stdout is not None and process.stderr is not None
+            assert process.stdout is not None
+            assert process.stderr is not None
             url = process.stdout.readline().strip()
             note = process.stderr.readline()
-            assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+            assert url.startswith("http://127.0.0.1:")
+            assert url.endswith("/")
             assert "loopback only" in note
             with urllib.request.urlopen(url + "api/articles", timeout=30) as response:
                 assert SEED_ARTICLE in response.read().decode()
@@ -319,3 +331,29 @@ def test_serve_names_a_port_in_use(dataset_root: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"Cannot listen on 127.0.0.1:{port}" in result.output
 
+
+def test_a_double_coded_article_is_coded_blind_in_the_double_coding_layout(bench: Workbench) -> None:
+    seeds = bench.dataset.project.seeds_dir
+    (seeds / "assignments.csv").write_text(
+        f"article_id,coder\n{SEED_ARTICLE},A. Coder\n{SEED_ARTICLE},B. Coder\n", encoding="utf-8"
+    )
+    try:
+        assert bench.double_coded(SEED_ARTICLE)
+        article = bench.article(SEED_ARTICLE, "A. Coder")
+        assert article["double_coded"] is True
+        assert article["sheet"]["name"] == f"double/{SEED_ARTICLE}/A.-Coder.csv"
+        assert article["events"] == []  # the seed sheet's events are not shown to a double coder
+        saved = bench.save(article["sheet"]["name"], None, atmeh(), base_hash=None, coder="A. Coder")
+        path = seeds / "double" / SEED_ARTICLE / "A.-Coder.csv"
+        assert read_rows(path)[0]["coder"] == "A. Coder"
+        assert saved.line == 2
+        other = bench.article(SEED_ARTICLE, "B. Coder")
+        assert other["events"] == []  # blind: B does not see A's event
+        assert [e["sheet"] for e in bench.article(SEED_ARTICLE, "A. Coder")["events"]] == [saved.sheet]
+        with pytest.raises(NotYourSheet):
+            bench.save(saved.sheet, None, atmeh(), base_hash=saved.hash, coder="B. Coder")
+        with pytest.raises(WorkbenchError, match="is not a sheet name"):
+            bench.sheet_path("double/../../x.csv")
+    finally:
+        (seeds / "assignments.csv").unlink()
+        shutil.rmtree(seeds / "double", ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -28,8 +29,10 @@ from tests.conftest import REPO, SEED_ARTICLE, read_rows
 
 BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1100")
 PASSAGES = (
-    "Abu Ibrahim al-Hashimi al-Qurayshi was targeted and killed in an overnight US raid, during the evening following 2 February",
-    "The raid took place in Atmeh, a densely populated town in the rebel-held Idlib province near the Syrian-Turkish border.",
+    "Abu Ibrahim al-Hashimi al-Qurayshi was targeted and killed in an overnight US raid, "
+    "during the evening following 2 February",
+    "The raid took place in Atmeh, a densely populated town in the rebel-held Idlib province "
+    "near the Syrian-Turkish border.",
     "said that the raid left 13 people dead, including six children and four women.",
 )
 #: Selects a passage of the article as a person does with the mouse: a DOM range over the shown text, then mouseup.
@@ -213,7 +216,9 @@ def test_a_coder_codes_the_atmeh_event_from_scratch_in_chromium(fresh: Project, 
         assert not (fresh.sheets_dir / f"{SEED_ARTICLE}.csv").exists()
 
         type_into("actor2", "Islamic State (Syria)")
-        wait_for(lambda: problem_codes("actor2") == [] and by_id("derived-inter2").get_attribute("value") == "2", "the fix")
+        wait_for(
+            lambda: problem_codes("actor2") == [] and by_id("derived-inter2").get_attribute("value") == "2", "the fix"
+        )
         assert by_id("derived-inter1").get_attribute("value") == "8"  # US forces outside the United States
         assert by_id("derived-admin1").get_attribute("value") == "Idlib"
         assert by_id("derived-latitude").get_attribute("value") == "36.2119"
@@ -235,17 +240,20 @@ def test_a_coder_codes_the_atmeh_event_from_scratch_in_chromium(fresh: Project, 
         by_id("save").click()
         wait_for(lambda: "Saved to seeds/sheets/" in by_id("status").text, "the save after the restart")
     finally:
-        try:
+        with contextlib.suppress(Exception):  # already stopped where the test stops it
             server.stop()
-        except Exception:  # noqa: BLE001  # already stopped by the test
-            pass
 
     rows = read_rows(fresh.sheets_dir / f"{SEED_ARTICLE}.csv")
     assert len(rows) == 1
     row = rows[0]
     assert row["evidence"] == " ... ".join(PASSAGES)
     assert row["notes"].endswith("The White Helmets gave the figure.")
-    assert (row["coder"], row["fatalities"], row["location"], row["event_date"]) == ("A. Coder", "13", "Atmeh", "2022-02-03")
+    assert (row["coder"], row["fatalities"], row["location"], row["event_date"]) == (
+        "A. Coder",
+        "13",
+        "Atmeh",
+        "2022-02-03",
+    )
 
     result = CliRunner().invoke(cli, ["--project", str(fresh.root), "validate"])
     assert result.exit_code == 0, result.output

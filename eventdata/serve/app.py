@@ -66,7 +66,9 @@ def create_app(workbench: Workbench, *, local_only: bool = True) -> Flask:
     def lookup() -> Response:
         args = request.args
         return jsonify(
-            workbench.lookup(args.get("kind", "actor"), args.get("name", ""), args.get("date", ""), args.get("country", ""))
+            workbench.lookup(
+                args.get("kind", "actor"), args.get("name", ""), args.get("date", ""), args.get("country", "")
+            )
         )
 
     @app.get("/api/articles")
@@ -77,7 +79,7 @@ def create_app(workbench: Workbench, *, local_only: bool = True) -> Flask:
     def article(article_id: str) -> Response:
         return jsonify(workbench.article(article_id, request.args.get("coder", "")))
 
-    @app.get("/api/sheets/<name>")
+    @app.get("/api/sheets/<path:name>")
     def sheet(name: str) -> Response:
         return jsonify(workbench.sheet_state(name))
 
@@ -194,9 +196,7 @@ def make_workbench_server(workbench: Workbench, host: str = "127.0.0.1", port: i
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listening.bind((host, port))
         listening.listen(128)
-        return make_server(
-            host, port, app, threaded=True, request_handler=_QuietHandler, fd=listening.fileno()
-        )
+        return make_server(host, port, app, threaded=True, request_handler=_QuietHandler, fd=listening.fileno())
 
 
 def is_loopback(host: str) -> bool:

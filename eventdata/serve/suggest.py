@@ -16,7 +16,7 @@ from eventdata.dataset import Dataset
 
 #: Spelled-out numbers a fatality figure may be written in.
 NUMBER_WORDS = {
-    "no": 0, "none": 0, "zero": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "no": 0, "none": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "a dozen": 12,
@@ -34,22 +34,26 @@ _COUNT = (
     + "|".join(sorted((re.escape(w) for w in [*NUMBER_WORDS, *VAGUE_FATALITIES]), key=len, reverse=True))
     + r")"
 )
-_WHO = (
-    r"(?:(?:more than|at least|over|about|around|some|nearly|almost|up to)\s+)?"
-    + _COUNT
-    + r"(?:\s+(?:[\w-]+\s+){0,2}?(?:people|persons|civilians|fighters|soldiers|militants|protesters|"
-    r"children|women|men|members|policemen|officers|troops|residents|villagers|worshippers|others))?"
+_WHO = r"(?:(?:more than|at least|over|about|around|some|nearly|almost|up to)\s+)?" + _COUNT
+_NOUNS = r"(?:\s+[A-Za-z-]+){0,3}?"  # 'people', 'of their fighters', 'civilians and soldiers'
+_ONE = (
+    r"(?:(?:its|the|their|his|her|a|an)\s+(?:[\w-]+\s+){0,2}?(?:leader|commander|chief|head|emir|spokesman|official)"
+    r"|(?:a|an)\s+(?:[\w-]+\s+)?(?:civilian|man|woman|child|boy|girl|soldier|fighter|policeman|person|journalist))"
 )
 DEATH_PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
-        r"\b(?:left|leaving)\s+" + _WHO + r"\s+(?:dead|killed)\b",
+        r"\b(?:left|leaving)\s+" + _WHO + _NOUNS + r"\s+(?:dead|killed)\b",
+        r"\b" + _WHO + _NOUNS + r"\s+(?:(?:were|was|have been|had been|are|being)\s+)?(?:killed|dead|died|slain)\b",
         r"\b(?:killing|killed|kills|kill)\s+" + _WHO + r"\b",
-        r"\b" + _WHO + r"\s+(?:were|was|have been|had been|are|being)?\s*(?:killed|dead|died|slain|murdered)\b",
-        r"\b(?:death toll|toll)\s+(?:\w+\s+){0,3}?(?:of|to|at|reached|rose to|stands at)\s+" + _COUNT + r"\b",
-        r"\b" + _COUNT + r"\s+(?:deaths|fatalities|dead)\b",
+        r"\b(?:death toll|toll)\s+(?:[\w-]+\s+){0,8}?(?:of|to|at|reached|stands at)\s+" + _COUNT + r"\b",
+        r"\b" + _COUNT + r"\s+(?:deaths|fatalities)\b",
     )
 ]
+#: 'killed the ISIS leader and 12 others' is 13; 'killing its leader' is 1.
+ONE_AND_OTHERS = re.compile(
+    r"\b(?:killing|killed|kills|kill)\s+" + _ONE + r"(?:\s+and\s+" + _COUNT + r"\s+others)?\b", re.IGNORECASE
+)
 NO_DEATHS = re.compile(
     r"\b(?:no (?:one|casualties|fatalities|deaths|injuries)|nobody (?:was|were) (?:killed|hurt|injured)|"
     r"without (?:casualties|injuries)|no (?:\w+ )?casualties)\b",
@@ -68,6 +72,7 @@ RELATIVE_DAYS = [
         (r"\bthis\s+(?:morning|afternoon|evening)\b", 0),
     )
 ]
+WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
 
 
@@ -107,8 +112,8 @@ def suggest_dates(text: str, published: date, language: str = "en") -> list[Sugg
     for passage, when in matches:
         at = _find(text, passage, position)
         position = max(position, at + 1)
-        if not re.search(r"\d", passage) or when.date() > published:
-            continue  # 'this year', 'Monday' alone: no day to code
+        if not (re.search(r"\d", passage) or WEEKDAY.search(passage)) or when.date() > published:
+            continue  # 'this year', 'in August': no day to code
         found.append(Suggestion("event_date", when.date().isoformat(), passage, at, "named in the text"))
     explicit = sorted(found, key=lambda s: s.start)
     for pattern, days in RELATIVE_DAYS:
@@ -119,7 +124,9 @@ def suggest_dates(text: str, published: date, language: str = "en") -> list[Sugg
             told = f"the day before {anchor.isoformat()}" if days else anchor.isoformat()
             why = f"{told} ({'a date in the same sentence' if earlier else 'the publication date'})"
             found.append(
-                Suggestion("event_date", (anchor + timedelta(days=days)).isoformat(), match.group(0), match.start(), why)
+                Suggestion(
+                    "event_date", (anchor + timedelta(days=days)).isoformat(), match.group(0), match.start(), why
+                )
             )
     return _by_position(found)
 
@@ -150,6 +157,12 @@ def suggest_fatalities(text: str) -> list[Suggestion]:
                 else "a figure of dead in the text"
             )
             found.append(Suggestion("fatalities", str(count), match.group(0), match.start(), why))
+    for match in ONE_AND_OTHERS.finditer(text):
+        others = _count(match.group("count")) if match.group("count") else 0
+        if others is not None and match.start() not in seen:
+            seen.add(match.start())
+            why = "one named person killed" + (f" and {others} others" if others else "")
+            found.append(Suggestion("fatalities", str(1 + others), match.group(0), match.start(), why))
     for match in NO_DEATHS.finditer(text):
         found.append(Suggestion("fatalities", "0", match.group(0), match.start(), "the text reports no one killed"))
     found = _by_position(found)
@@ -221,8 +234,15 @@ def suggest(
     """
     article = dataset.articles[article_id]
     text = " ".join(context.split()) if context.strip() else article.text
-    dates = suggest_dates(text, article.published, article.language or "en")
-    when = _day(event_date) or (date.fromisoformat(dates[0].value) if dates else article.published)
+    return suggest_text(dataset, text, article.published, article.language or "en", event_date)
+
+
+def suggest_text(
+    dataset: Dataset, text: str, published: date, language: str = "en", event_date: str = ""
+) -> dict[str, list[dict[str, Any]]]:
+    """Every suggestion for a text published on a date (see suggest)."""
+    dates = suggest_dates(text, published, language)
+    when = _day(event_date) or (date.fromisoformat(dates[0].value) if dates else published)
     places = suggest_places(text, dataset)
     actors = suggest_actors(text, dataset, when)
     distinct: list[Suggestion] = []

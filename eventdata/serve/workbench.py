@@ -8,6 +8,7 @@ as it would be saved, and written into the coder's sheet atomically, every other
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
 import os
 import re
@@ -31,6 +32,11 @@ from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, display_path, re
 from eventdata.validate import References, validate_events
 
 SHEET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.csv$")
+#: The double-coding layout (issue 11, eventdata/agreement.py): seeds/double/<article_id>/<coder>.csv, one sheet
+#: per coder of a double-coded article, and seeds/assignments.csv (article_id,coder) naming who codes what.
+DOUBLE_DIR = "double"
+ASSIGNMENTS_FILE = "assignments.csv"
+DOUBLE_SHEET = re.compile(r"^double/(?P<article>[A-Za-z0-9][A-Za-z0-9_.-]*)/[A-Za-z0-9._-]+\.csv$")
 #: Text fields written as paragraphs rather than one line.
 LONG_TEXT = ("notes", "evidence")
 #: How passages of the evidence are joined (eventdata.validate splits evidence on "..." or "…").
@@ -249,7 +255,15 @@ class Workbench:
         article = self.dataset.articles.get(article_id)
         if article is None:
             raise NotFound(f"article {article_id!r} is not in {display_path(self.dataset.project.articles_index)}.")
-        events = [e for e in self._events() if article_id in e["article_ids"]]
+        sheet = self.coder_sheet(article_id, coder) if coder.strip() else None
+        if self.double_coded(article_id):
+            # Double coding is blind: a coder sees only the events of their own sheet of the article.
+            own = [self.sheet_path(sheet["name"])] if sheet else []
+            events = [
+                e for e in self._events(own, prefix=f"{DOUBLE_DIR}/{article_id}/") if article_id in e["article_ids"]
+            ]
+        else:
+            events = [e for e in self._events() if article_id in e["article_ids"]]
         for event in events:
             del event["article_ids"]
         return {
@@ -261,12 +275,29 @@ class Workbench:
             "language": article.language,
             "text": article.text,
             "events": events,
-            "sheet": self.coder_sheet(article_id, coder) if coder.strip() else None,
+            "sheet": sheet,
+            "double_coded": self.double_coded(article_id),
         }
 
-    def _events(self) -> list[dict[str, Any]]:
+    def double_coded(self, article_id: str) -> bool:
+        """Whether the article is coded by several coders apart (seeds/double/<article_id>/, or assigned twice)."""
+        seeds = self.dataset.project.seeds_dir
+        if (seeds / DOUBLE_DIR / article_id).is_dir():
+            return True
+        try:
+            with (seeds / ASSIGNMENTS_FILE).open(encoding="utf-8-sig", newline="") as handle:
+                coders = {
+                    (row.get("coder") or "").strip()
+                    for row in csv.DictReader(handle)
+                    if (row.get("article_id") or "").strip() == article_id
+                }
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return False  # `eventdata agreement` names what is wrong with it
+        return len(coders - {""}) >= 2
+
+    def _events(self, paths: list[Path] | None = None, prefix: str = "") -> list[dict[str, Any]]:
         events = []
-        for path in self.dataset.project.sheet_paths():
+        for path in self.dataset.project.sheet_paths() if paths is None else paths:
             data = read_bytes(path)
             if data is None:
                 continue
@@ -281,7 +312,7 @@ class Workbench:
                 values = dict(zip(header, record.cells, strict=False))
                 events.append(
                     {
-                        "sheet": path.name,
+                        "sheet": prefix + path.name,
                         "line": record.line,
                         "values": values,
                         "article_ids": [a for a in values.get("article_id", "").split("; ") if a],
@@ -290,6 +321,10 @@ class Workbench:
         return events
 
     def sheet_path(self, name: str) -> Path:
+        """seeds/sheets/<name>, or seeds/double/<article_id>/<coder>.csv for a name 'double/…'."""
+        double = DOUBLE_SHEET.fullmatch(name)
+        if double and ".." not in name.split("/"):
+            return self.dataset.project.seeds_dir / name
         if not SHEET_NAME.fullmatch(name):
             raise WorkbenchError(f"{name!r} is not a sheet name: letters, digits, '_', '.', '-', ending in .csv.")
         return self.sheets_dir / name
@@ -298,11 +333,14 @@ class Workbench:
         """A sheet as the coder loads it: its hash (None when it does not exist yet), columns and coders."""
         path = self.sheet_path(name)
         data = read_bytes(path)
+        where = path.relative_to(self.dataset.root).as_posix()
         if data is None:
-            return {"name": name, "hash": None, "columns": self.dataset.codebook.sheet_fields, "coders": []}
+            columns = self.dataset.codebook.sheet_fields
+            return {"name": name, "path": where, "hash": None, "columns": columns, "coders": []}
         sheet = self._parse(path, data)
         return {
             "name": name,
+            "path": where,
             "hash": content_hash(data),
             "columns": sheet.header,
             "coders": _coders(sheet),
@@ -317,6 +355,8 @@ class Workbench:
         coder = coder.strip()
         if not coder:
             raise WorkbenchError("say who is coding: the coder's name is written in every row (the coder column).")
+        if self.double_coded(article_id):
+            return self.sheet_state(f"{DOUBLE_DIR}/{article_id}/{coder_slug(coder)}.csv")
         for event in self._events():
             if article_id in event["article_ids"]:
                 state = self.sheet_state(event["sheet"])
@@ -381,8 +421,8 @@ class Workbench:
         problems += [p for p in row_problems if p.line == row_line and p.file == shown]
         problems = with_severities(problems, self.dataset.severities)
         derived: dict[str, str] = {}
-        at = typed.index[typed[LINE_COLUMN] == row_line] if LINE_COLUMN in typed.columns else []
-        if len(at):
+        at = typed.index[typed[LINE_COLUMN] == row_line].tolist() if LINE_COLUMN in typed.columns else []
+        if at:
             row = typed.loc[at[0]]
             for name in codebook.derived_fields:
                 derived[name] = _shown(row.get(name))
@@ -411,7 +451,7 @@ class Workbench:
             raise WorkbenchError("say who is coding before saving: the coder column needs a name.")
         path = self.sheet_path(name)
         shown = display_path(path)
-        with self._lock, _folder_lock(self.sheets_dir):
+        with self._lock, _folder_lock(path.parent):
             data = read_bytes(path)
             current = content_hash(data) if data is not None else None
             if current != base_hash:
@@ -450,6 +490,11 @@ class Workbench:
             payload = edited.text().encode("utf-8")
             write_atomic(path, payload)
         return Saved(name, row_line, content_hash(payload), checked, bool(checked.errors))
+
+
+def coder_slug(coder: str) -> str:
+    """A coder's name as a file name, as eventdata/agreement.py names double-coding sheets."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", coder).strip("-.") or "coder"
 
 
 def _position(sheet: SheetText, line: int, shown: str) -> int:

@@ -497,7 +497,8 @@ function renderEvents() {
     body.append(row);
   }
   const s = state.sheet;
-  $("sheet-info").textContent = s ? `You save into seeds/sheets/${s.name}${s.hash ? "" : " (a new sheet)"}.` : "";
+  const blind = state.article.double_coded ? " Double-coded article: you see only your own events." : "";
+  $("sheet-info").textContent = s ? `You save into ${s.path}${s.hash ? "" : " (a new sheet)"}.${blind}` : "";
 }
 
 function startEvent(line, values) {
@@ -537,7 +538,7 @@ async function save() {
     $("accept-errors").checked = false;
     showProblems(data.problems);
     const note = data.with_errors ? " with blocking problems: `eventdata validate` fails until they are fixed" : "";
-    status(`Saved to seeds/sheets/${data.sheet}, line ${data.line}${note}.`, data.with_errors ? "error" : "ok");
+    status(`Saved to ${state.sheet.path}, line ${data.line}${note}.`, data.with_errors ? "error" : "ok");
     await refreshEvents();
     $("form-title").textContent = `Editing ${state.sheet.name}, line ${state.line}`;
     return;
@@ -560,7 +561,7 @@ async function refreshEvents() {
 }
 
 async function reloadSheet() {
-  const result = await api(`/api/sheets/${encodeURIComponent(state.sheet.name)}`);
+  const result = await api(`/api/sheets/${state.sheet.name.split("/").map(encodeURIComponent).join("/")}`);
   if (!result.ok) { status(result.data.error, "error"); return; }
   const values = formValues();
   const query = new URLSearchParams({coder: state.coder});
