@@ -103,7 +103,7 @@ function buildForm() {
     }
     input.id = `input-${f.name}`;
     input.name = f.name;
-    if (f.written_by_tool) { input.readOnly = true; input.placeholder = "given by the tool at release"; }
+    if (f.written_by_tool) { input.readOnly = true; input.placeholder = "given by the tool (build or release)"; }
     if (f.name === "article_id" || f.name === "coder") input.readOnly = true;
     input.addEventListener("input", () => edited(f.name));
     input.addEventListener("change", () => edited(f.name));
@@ -553,6 +553,8 @@ async function refreshEvents() {
   const result = await api(`/api/articles/${encodeURIComponent(state.article.id)}?${query}`);
   if (!result.ok) return;
   state.article.events = result.data.events;
+  const option = Array.from($("article-choice").options).find((o) => o.value === state.article.id);
+  if (option) option.textContent = `${state.article.id} · ${state.article.published} · ${result.data.events.length} event(s)`;
   const hash = state.sheet.hash;
   state.sheet = result.data.sheet;
   state.sheet.hash = hash;
