@@ -205,6 +205,57 @@ def new_sheet_command(ctx: click.Context, article_id: str, coder: str | None, na
     click.echo(display_path(path))
 
 
+@cli.command("serve")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; the default is reachable from this machine only.",
+)
+@click.pass_context
+def serve_command(ctx: click.Context, port: int, host: str) -> None:
+    """Open the coder's workbench: a local web page to code articles, with live checks and suggestions.
+
+    Needs the serve extra: pip install 'eventdata[serve]'. Stop it with Ctrl+C; unsaved edits stay in the browser.
+
+    \b
+    Example:
+        eventdata serve
+        eventdata --project my-dataset serve --port 8000
+    """
+    try:
+        from eventdata.serve.app import is_loopback, make_workbench_server
+        from eventdata.serve.workbench import Workbench
+    except ImportError as err:
+        raise CommandFailed(
+            f"eventdata serve needs the serve extra ({err.name} is not installed): pip install 'eventdata[serve]'."
+        ) from err
+    dataset = _dataset(ctx)
+    workbench = Workbench(dataset)
+    workbench.form()  # reads the codebook and lists now: a broken codebook stops here, exit 2
+    workbench.dataset.references()
+    try:
+        server = make_workbench_server(workbench, host, port)
+    except OSError as err:
+        raise CommandFailed(f"Cannot listen on {host}:{port}: {err.strerror or err}; choose another --port.") from err
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{server.server_address[1]}/"
+    reach = (
+        "loopback only: reachable from this machine, not from the network"
+        if is_loopback(host)
+        else "WARNING: reachable from other machines; anyone who can reach it can edit the sheets"
+    )
+    click.echo(f"Workbench for {display_path(dataset.root)} at {url} ({reach}). Ctrl+C stops it.", err=True)
+    click.echo(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped; saved rows are in seeds/sheets/.", err=True)
+    finally:
+        server.server_close()
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON on stdout.")
@@ -638,57 +689,6 @@ def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_
     if result.skipped:
         click.echo(f"{len(result.skipped)} line(s) of the export were not imported (problems above).", err=True)
         ctx.exit(EXIT_INVALID)
-
-
-@cli.command("serve")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on; the default is reachable from this machine only.",
-)
-@click.pass_context
-def serve_command(ctx: click.Context, port: int, host: str) -> None:
-    """Open the coder's workbench: a local web page to code articles, with live checks and suggestions.
-
-    Needs the serve extra: pip install 'eventdata[serve]'. Stop it with Ctrl+C; unsaved edits stay in the browser.
-
-    \b
-    Example:
-        eventdata serve
-        eventdata --project my-dataset serve --port 8000
-    """
-    try:
-        from eventdata.serve.app import is_loopback, make_workbench_server
-        from eventdata.serve.workbench import Workbench
-    except ImportError as err:
-        raise CommandFailed(
-            f"eventdata serve needs the serve extra ({err.name} is not installed): pip install 'eventdata[serve]'."
-        ) from err
-    dataset = _dataset(ctx)
-    workbench = Workbench(dataset)
-    workbench.form()  # reads the codebook and lists now: a broken codebook stops here, exit 2
-    workbench.dataset.references()
-    try:
-        server = make_workbench_server(workbench, host, port)
-    except OSError as err:
-        raise CommandFailed(f"Cannot listen on {host}:{port}: {err.strerror or err}; choose another --port.") from err
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{server.server_address[1]}/"
-    reach = (
-        "loopback only: reachable from this machine, not from the network"
-        if is_loopback(host)
-        else "WARNING: reachable from other machines; anyone who can reach it can edit the sheets"
-    )
-    click.echo(f"Workbench for {display_path(dataset.root)} at {url} ({reach}). Ctrl+C stops it.", err=True)
-    click.echo(url)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("Stopped; saved rows are in seeds/sheets/.", err=True)
-    finally:
-        server.server_close()
 
 
 def main() -> None:

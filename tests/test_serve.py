@@ -357,3 +357,16 @@ def test_a_double_coded_article_is_coded_blind_in_the_double_coding_layout(bench
     finally:
         (seeds / "assignments.csv").unlink()
         shutil.rmtree(seeds / "double", ignore_errors=True)
+
+
+def test_serve_without_the_extra_says_how_to_install_it(dataset_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from eventdata.cli import cli
+
+    monkeypatch.delitem(sys.modules, "eventdata.serve.app", raising=False)
+    monkeypatch.setitem(sys.modules, "flask", None)  # as if Flask were not installed
+    result = CliRunner().invoke(cli, ["--project", str(dataset_root), "serve"])
+    assert result.exit_code == 2
+    assert "pip install 'eventdata[serve]'" in result.output
+    assert "flask is not installed" in result.output
