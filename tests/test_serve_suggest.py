@@ -51,6 +51,8 @@ def shown(figures: dict[str, tuple[int, int]]) -> str:
         ("Several civilians were killed in the shelling.", "10"),
         ("Hundreds of people were killed in the fighting.", "100"),
         ("An airstrike killed seven people.", "7"),
+        ("An airstrike on a market on 12 August killed seven people.", "7"),
+        ("Shelling on August 12 killed four people.", "4"),
         ("A sniper shot dead a man; the shelling killed a child.", "1"),
         ("The operation killed the ISIS leader and 12 others.", "13"),
         ("There were no casualties.", "0"),

@@ -140,6 +140,22 @@ def _count(word: str) -> int | None:
     return VAGUE_FATALITIES.get(word)
 
 
+MONTH = re.compile(
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_day_of_month(text: str, start: int, end: int) -> bool:
+    """'on 12 August killed seven': the 12 is a date, not a count."""
+    if not text[start:end].isdigit():
+        return False
+    after = text[end:].lstrip()
+    before = text[:start].rstrip()
+    return bool(MONTH.match(after)) or bool(re.search(r"\b" + MONTH.pattern + r"$", before, re.IGNORECASE))
+
+
 def suggest_fatalities(text: str) -> list[Suggestion]:
     """Fatality figures ('left 13 people dead' → 13; 'dozens killed' → 12, ACLED's conservative reading)."""
     found: list[Suggestion] = []
@@ -147,7 +163,11 @@ def suggest_fatalities(text: str) -> list[Suggestion]:
     for pattern in DEATH_PATTERNS:
         for match in pattern.finditer(text):
             count = _count(match.group("count"))
-            if count is None or match.start() in seen:
+            if (
+                count is None
+                or match.start() in seen
+                or _is_day_of_month(text, match.start("count"), match.end("count"))
+            ):
                 continue
             seen.add(match.start())
             word = match.group("count").lower()
