@@ -204,7 +204,13 @@ def test_a_coder_codes_the_atmeh_event_from_scratch_in_chromium(fresh: Project, 
         type_into("source", "Unknown news outlet")
         type_into("notes", "On 3 February 2022, US forces raided Atmeh (Harim, Idlib); the raid left 13 people dead.")
 
-        wait_for(lambda: "unknown-actor" in problem_codes("actor2"), "the live error on actor2")
+        shows_the_form = "return document.body.dataset.fresh === '1';"
+        wait_for(
+            lambda: browser.execute_script(shows_the_form) and "unknown-actor" in problem_codes("actor2"),
+            "the live error on actor2",
+        )
+        assert problem_codes("notes") == []
+        assert problem_codes("source") == []
         assert "has-error" in by_id("field-actor2").get_attribute("class")
         browser.set_window_size(1400, 1500)
         error_shot = shots / "workbench-live-error.png"
@@ -217,8 +223,14 @@ def test_a_coder_codes_the_atmeh_event_from_scratch_in_chromium(fresh: Project, 
 
         type_into("actor2", "Islamic State (Syria)")
         wait_for(
-            lambda: problem_codes("actor2") == [] and by_id("derived-inter2").get_attribute("value") == "2", "the fix"
+            lambda: (
+                browser.execute_script(shows_the_form)
+                and problem_codes("actor2") == []
+                and by_id("derived-inter2").get_attribute("value") == "2"
+            ),
+            "the fix",
         )
+        assert browser.find_elements("css selector", "#event-form .problem:not(.typing)") == []
         assert by_id("derived-inter1").get_attribute("value") == "8"  # US forces outside the United States
         assert by_id("derived-admin1").get_attribute("value") == "Idlib"
         assert by_id("derived-latitude").get_attribute("value") == "36.2119"

@@ -212,6 +212,7 @@ function edited(name) {
   if (name === "country") refreshPlaceNames();
   if (name === "evidence") renderText();
   keepDraft();
+  document.body.dataset.fresh = "0";
   clearTimeout(checkTimer);
   checkTimer = setTimeout(runCheck, 300);
   if (name === "evidence" || name === "event_date") scheduleSuggest();
@@ -220,14 +221,16 @@ function edited(name) {
 async function runCheck() {
   if (!state.sheet) return;
   const seq = ++state.checkSeq;
+  const sent = JSON.stringify(formValues());
   let result;
   try {
-    result = await api("/api/check", {sheet: state.sheet.name, line: state.line, values: formValues()});
+    result = await api("/api/check", {sheet: state.sheet.name, line: state.line, values: JSON.parse(sent)});
   } catch (err) {
     status("The workbench server does not answer: checks are paused; your edit is kept in this browser.", "error");
     return;
   }
   if (seq !== state.checkSeq) return;  // a newer check is on its way
+  if (JSON.stringify(formValues()) !== sent) return;  // edited meanwhile: the next check shows the row as it is
   if (!result.ok) { status(result.data.error, "error"); return; }
   showProblems(result.data.problems);
   for (const [name, value] of Object.entries(result.data.derived)) {
@@ -235,6 +238,7 @@ async function runCheck() {
     if (el) el.value = value;
   }
   document.body.dataset.checked = String(seq);
+  document.body.dataset.fresh = "1";  // the problems shown are those of the row as it is in the form
 }
 
 function showProblems(problems) {
@@ -249,7 +253,7 @@ function showProblems(problems) {
     const code = document.createElement("code");
     code.textContent = p.code;
     div.append(code, ` ${p.value !== null && p.value !== undefined ? `'${p.value}': ` : ""}${p.message}`);
-    const hint = /Did you mean '([^']+)'\?/i.exec(p.message);
+    const hint = /Did you mean '([^']+)'/i.exec(p.message);
     const place = p.column && $(`problems-${p.column}`);
     if (hint && place && fieldById(p.column)) div.append(fixButton(p.column, hint[1]));
     if (place) {
