@@ -751,7 +751,7 @@ def adjudicate(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
 @click.option("--days", default=3, show_default=True, type=click.IntRange(0, 30), help="Dates at most this far apart.")
-@click.option("--threshold", default=0.6, show_default=True, type=click.FloatRange(-1, 1), help="Lowest score listed.")
+@click.option("--threshold", default=0.65, show_default=True, type=click.FloatRange(-1, 1), help="Lowest score listed.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="Candidates printed.")
 @click.option("--write", is_flag=True, help="Add the new candidates to seeds/duplicates.csv, undecided, for a coder.")
 @click.pass_context

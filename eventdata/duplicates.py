@@ -35,7 +35,7 @@ DUPLICATES_FILE = "duplicates.csv"
 DUPLICATES_COLUMNS = ("event_a", "event_b", "score", "reasons", "decision", "coder", "note")
 DECISIONS = ("duplicate", "distinct")
 DEFAULT_DAYS = 3
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.65
 CELL_DEGREES = 0.25
 CHUNK = 4_000_000  # pairs scored at once
 #: Evidence per feature; the score is the sum over MAX_EVIDENCE.
@@ -44,7 +44,7 @@ WEIGHTS = {
     "within_1km": 3.0, "within_10km": 2.0, "within_25km": 1.0, "beyond_50km": -3.0,
     "same_admin2": 0.5, "other_admin1": -1.0,
     "same_sub_event_type": 2.0, "same_event_type": 0.5, "other_event_type": -2.0,
-    "same_actors": 2.0, "shared_actor": 1.0, "other_actors": -2.0,
+    "same_actors": 2.0, "one_side_lacks_an_actor": 1.0, "conflicting_actor": -1.5, "other_actors": -2.0,
     "same_fatalities": 2.0, "same_no_fatalities": 0.5, "close_fatalities": 0.5, "other_fatalities": -1.0,
 }  # fmt: skip
 MAX_EVIDENCE = 3.0 + 3.0 + 0.5 + 2.0 + 2.0 + 2.0
@@ -205,7 +205,9 @@ def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, 
     size_b = (b1 >= 0).astype(np.int64) + (b2 >= 0)
     union = size_a + size_b - shared
     add((shared > 0) & (shared == union), "same_actors")
-    add((shared > 0) & (shared < union), "shared_actor")
+    subset = (shared > 0) & (shared < union) & ((shared == size_a) | (shared == size_b))
+    add(subset, "one_side_lacks_an_actor")
+    add((shared > 0) & (shared < union) & ~subset, "conflicting_actor")
     add((shared == 0) & (size_a > 0) & (size_b > 0), "other_actors")
     fa, fb = p.fatalities[i], p.fatalities[j]
     known = (fa >= 0) & (fb >= 0)
@@ -260,6 +262,12 @@ def find_candidates(
     j = np.concatenate(found_j) if found_j else np.zeros(0, dtype=np.int64)
     score = np.concatenate(found_s) if found_s else np.zeros(0)
     bits = np.concatenate(found_b) if found_b else np.zeros(0, dtype=np.int64)
+    if len(i):  # one event is reported at most once per article: each side's best match in the other's article
+        pairs = pd.DataFrame({"i": i, "j": j, "s": score, "ai": prepared.article[i], "aj": prepared.article[j]})
+        pairs = pairs.sort_values("s", ascending=False, kind="stable")
+        best = ~pairs.duplicated(["i", "aj"]) & ~pairs.duplicated(["j", "ai"])
+        kept = pairs.index[best.to_numpy()].to_numpy()
+        i, j, score, bits = i[kept], j[kept], score[kept], bits[kept]
     swap = prepared.ids[i].astype(str) > prepared.ids[j].astype(str) if len(i) else np.zeros(0, dtype=bool)
     i, j = np.where(swap, j, i), np.where(swap, i, j)
     frame = pd.DataFrame(
