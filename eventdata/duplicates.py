@@ -45,6 +45,7 @@ WEIGHTS = {
     "same_admin2": 0.5, "other_admin1": -1.0,
     "same_sub_event_type": 2.0, "same_event_type": 0.5, "other_event_type": -2.0,
     "same_actors": 2.0, "one_side_lacks_an_actor": 1.0, "conflicting_actor": -1.5, "other_actors": -2.0,
+    "days_apart_within_daily_series": -2.0,
     "same_fatalities": 2.0, "same_no_fatalities": 0.5, "close_fatalities": 0.5, "other_fatalities": -1.0,
 }  # fmt: skip
 MAX_EVIDENCE = 3.0 + 3.0 + 0.5 + 2.0 + 2.0 + 2.0
@@ -71,22 +72,29 @@ class Prepared:
     actor1: np.ndarray
     actor2: np.ndarray
     fatalities: np.ndarray
+    in_series: np.ndarray  # its article has the same place, actors and sub-event type a day before or after
 
 
 DAY_BITS, CELL_Y_BITS, CELL_X_BITS = 20, 11, 12
 
 
 def _codes(values: pd.Series) -> np.ndarray:
-    codes, _ = pd.factorize(values.astype("string").str.strip().str.casefold(), use_na_sentinel=True)
-    return codes.astype(np.int32)
+    """Integer codes of text compared case-insensitively, stripped (-1: missing); normalised once per value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    keys = pd.Series(uniques, dtype="string").str.strip().str.casefold()
+    merged, _ = pd.factorize(keys, use_na_sentinel=True)
+    merged = np.append(merged, -1)  # code -1 (missing) stays -1
+    return merged[codes].astype(np.int32)
 
 
 def canonical(names: pd.Series, aliases: dict[str, str] | None) -> pd.Series:
-    """Actor names with aliases replaced by the canonical name (casefolded keys)."""
+    """Actor names with aliases replaced by the canonical name (casefolded keys); normalised once per name."""
     if not aliases:
         return names
-    keys = names.astype("string").str.strip().str.casefold()
-    return keys.map(aliases).fillna(names.astype("string"))
+    codes, uniques = pd.factorize(names, use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype="string")
+    resolved = distinct.str.strip().str.casefold().map(aliases).fillna(distinct).to_numpy(dtype=object)
+    return pd.Series(np.append(resolved, np.array([None], dtype=object))[codes], index=names.index, dtype="string")
 
 
 def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prepared:
@@ -105,11 +113,23 @@ def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prep
     key = (((country << CELL_X_BITS | cx) << CELL_Y_BITS | cy) << DAY_BITS) | day
     dated = pd.to_datetime(events["event_date"]).notna().to_numpy()
     key[np.isnan(lat) | np.isnan(lon) | (country == 0) | ~dated] = -1  # no place or country: never blocked with others
-    first_article = events["article_id"].astype("string").str.split(";").str[0].str.strip()
+    cited, citations = pd.factorize(events["article_id"], use_na_sentinel=True)
+    firsts = pd.Series(citations, dtype="string").str.split(";").str[0].str.strip().to_numpy(dtype=object)
+    first_article = pd.Series(np.append(firsts, np.array([None], dtype=object))[cited], dtype="string")
     n = len(events)
+    article = _codes(first_article)
+    sub_event_type = _codes(events["sub_event_type"])
+    a1, a2 = actor_codes[:n].astype(np.int64), actor_codes[n:].astype(np.int64)
+    series_of = pd.DataFrame(
+        {"article": article, "lat": lat, "lon": lon, "low": np.minimum(a1, a2), "high": np.maximum(a1, a2),
+         "sub": sub_event_type}
+    )  # fmt: skip
+    group = series_of.groupby(list(series_of.columns), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
+    series = group << DAY_BITS | day
+    in_series = np.isin(series + 1, series) | np.isin(series - 1, series)
     return Prepared(
-        ids=np.array([None if pd.isna(v) else str(v) for v in events["event_id_cnty"]], dtype=object),
-        article=_codes(first_article),
+        ids=events["event_id_cnty"].astype(object).where(events["event_id_cnty"].notna(), None).to_numpy(),
+        article=article,
         key=key,
         day=day,
         lat=lat,
@@ -117,10 +137,11 @@ def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prep
         admin1=_codes(events["admin1"]),
         admin2=_codes(events["admin2"]),
         event_type=_codes(events["event_type"]),
-        sub_event_type=_codes(events["sub_event_type"]),
+        sub_event_type=sub_event_type,
         actor1=actor_codes[:n],
         actor2=actor_codes[n:],
         fatalities=pd.to_numeric(events["fatalities"]).fillna(-1).to_numpy(dtype=np.int64),
+        in_series=in_series,
     )
 
 
@@ -180,6 +201,7 @@ def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, 
     add(gap == 0, "same_day")
     add(gap == 1, "one_day")
     add(gap == 2, "two_days")
+    add((gap > 0) & p.in_series[i] & p.in_series[j], "days_apart_within_daily_series")
     km = np.asarray(haversine_km(p.lat[i], p.lon[i], p.lat[j], p.lon[j]))
     add(km <= 1, "within_1km")
     add((km > 1) & (km <= 10), "within_10km")
@@ -220,10 +242,8 @@ def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, 
     return evidence / MAX_EVIDENCE, bits
 
 
-def reason_text(bits: int, p: Prepared, i: int, j: int) -> str:
+def reason_text(bits: int, p: Prepared, i: int, j: int, gap: int, km: float) -> str:
     """The reasons of one pair, as a coder reads them."""
-    gap = abs(int(p.day[i] - p.day[j]))
-    km = float(haversine_km(p.lat[i], p.lon[i], p.lat[j], p.lon[j]))
     parts = []
     for k, name in enumerate(WEIGHTS):
         if bits >> k & 1:
@@ -280,7 +300,12 @@ def find_candidates(
         }
     )
     if reasons:
-        frame["reasons"] = [reason_text(int(b), prepared, int(x), int(y)) for b, x, y in zip(bits, i, j, strict=True)]
+        gaps = np.abs(prepared.day[i] - prepared.day[j]).tolist()
+        kms = np.asarray(haversine_km(prepared.lat[i], prepared.lon[i], prepared.lat[j], prepared.lon[j])).tolist()
+        frame["reasons"] = [
+            reason_text(int(b), prepared, int(x), int(y), g, k)
+            for b, x, y, g, k in zip(bits.tolist(), i.tolist(), j.tolist(), gaps, kms, strict=True)
+        ]
     return frame.sort_values(["score", "event_a", "event_b"], ascending=[False, True, True]).reset_index(drop=True)
 
 

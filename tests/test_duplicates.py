@@ -26,10 +26,11 @@ def test_matcher_precision_and_recall_on_planted_re_reports(labelled: tuple) -> 
     found = {frozenset(p) for p in zip(candidates["event_a"], candidates["event_b"], strict=True)}
     hits = len(found & truth)
     precision, recall = hits / len(found), hits / len(truth)
-    # Measured: precision 0.66, recall 0.82 (the goal 0.95 / 0.9 is not reached: a re-report dated a day off
-    # inside a campaign of daily events at one place is indistinguishable from the next day's event).
-    assert precision >= 0.6
-    assert recall >= 0.8
+    # Measured: precision 0.682, recall 0.844 (the goal 0.95 / 0.9 is not reached: a re-report dated a day off
+    # inside a campaign of daily events at one place looks like the next day's event; re-reports dated as the
+    # original are found at recall 0.944).
+    assert precision >= 0.65
+    assert recall >= 0.82
     assert all(a != b for a, b in zip(candidates["event_a"], candidates["event_b"], strict=True))
     assert candidates["reasons"].str.contains("km apart").all()
 
