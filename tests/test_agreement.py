@@ -116,6 +116,7 @@ def _expected(amira: pd.DataFrame, ben: pd.DataFrame, column: str, level: str, p
     return float(krippendorff.alpha(data, level_of_measurement="nominal", value_domain=np.arange(len(domain))))
 
 
+@pytest.mark.slow
 def test_agreement_json_gives_the_package_alpha_per_field(doubled: Project) -> None:
     result = CliRunner().invoke(cli, ["--project", str(doubled.root), "agreement", "--json", "--samples", "200"])
     assert result.exit_code == 0, result.output
@@ -148,6 +149,7 @@ def test_agreement_without_double_coding_says_so(project: Project) -> None:
     assert "No article is coded by two coders" in result.output
 
 
+@pytest.mark.slow
 def test_agreement_names_errors_of_a_coder_sheet(tmp_path: Path) -> None:
     project = double_coded(tmp_path / "dataset")
     sheet = project.seeds_dir / "double" / ARTICLE / "ben-okafor.csv"

@@ -58,6 +58,7 @@ def adjudicated(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
+@pytest.mark.slow
 def test_adjudication_sheet_lists_each_differing_value_with_both_coders(tmp_path: Path) -> None:
     project = double_coded(tmp_path / "dataset")
     code, output = run(project, "validate")
@@ -78,6 +79,7 @@ def test_adjudication_sheet_lists_each_differing_value_with_both_coders(tmp_path
     assert "5 of 8 undecided" in output  # decisions already made are kept
 
 
+@pytest.mark.slow
 def test_adjudicated_values_become_the_rows_and_the_decisions_are_kept(adjudicated: Project) -> None:
     sheet = pd.read_csv(adjudicated.sheets_dir / f"{ARTICLE}.csv", dtype=str, keep_default_na=False)
     assert len(sheet) == 12  # 11 matched, SYR13's event kept, Ben's extra event dropped
@@ -92,6 +94,7 @@ def test_adjudicated_values_become_the_rows_and_the_decisions_are_kept(adjudicat
     assert "adjudication-pending" not in output
 
 
+@pytest.mark.slow
 def test_release_holds_the_agreement_table_and_verifies(tmp_path: Path, adjudicated: Project) -> None:
     project = Project(tmp_path / "copy")
     shutil.copytree(adjudicated.root, project.root)
@@ -125,6 +128,7 @@ def test_release_holds_the_agreement_table_and_verifies(tmp_path: Path, adjudica
     assert f"{ARTICLE}.csv:5: article_id='{ARTICLE}' [unadjudicated-row]" in output
 
 
+@pytest.mark.slow
 def test_gate_below_threshold_refuses_the_release(tmp_path: Path, adjudicated: Project) -> None:
     project = Project(tmp_path / "copy")
     shutil.copytree(adjudicated.root, project.root)
@@ -144,6 +148,7 @@ def test_gate_below_threshold_refuses_the_release(tmp_path: Path, adjudicated: P
     assert code == 0, output
 
 
+@pytest.mark.slow
 def test_gate_naming_an_unknown_field_is_a_codebook_error(tmp_path: Path, adjudicated: Project) -> None:
     project = Project(tmp_path / "copy")
     shutil.copytree(adjudicated.root, project.root)
