@@ -56,8 +56,8 @@ DETECTION_COLUMNS = ("coder_a", "coder_b", "articles", "events_a", "events_b", "
 
 
 def coder_slug(coder: str) -> str:
-    """The file name (without .csv) of a coder's sheet: letters, digits, '.', '_' and '-'."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", coder).strip("-.") or "coder"
+    """The file name (without .csv) of a coder's sheet: letters (any script), digits, ".", "_" and "-"."""
+    return re.sub(r"[^\w.-]+", "-", coder).strip("-.") or "coder"
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,11 @@ class CoderSheet:
 
 def double_dir(project: Project) -> Path:
     return project.seeds_dir / DOUBLE_DIR
+
+
+def coder_sheet_path(project: Project, article_id: str, coder: str) -> Path:
+    """Where a coder's sheet of a double-coded article goes: seeds/double/<article_id>/<coder>.csv."""
+    return double_dir(project) / article_id / f"{coder_slug(coder)}.csv"
 
 
 def coder_sheets(project: Project) -> dict[str, list[CoderSheet]]:

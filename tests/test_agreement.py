@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from eventdata.agreement import field_levels, haversine_km, measure
+from eventdata.agreement import coder_sheet_path, field_levels, haversine_km, measure
 from eventdata.cli import cli
 from eventdata.dataset import Dataset
 from eventdata.project import Project
@@ -159,3 +159,14 @@ def test_agreement_names_errors_of_a_coder_sheet(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--project", str(project.root), "agreement", "--samples", "0"])
     assert result.exit_code == 1
     assert "ben-okafor.csv:4: event_type='Battle' [enum-error]" in result.output
+
+
+@pytest.mark.slow
+def test_assigned_coders_without_a_sheet_are_pending(tmp_path: Path) -> None:
+    project = double_coded(tmp_path / "dataset")
+    (project.seeds_dir / "assignments.csv").write_text(
+        f"article_id,coder\n{ARTICLE},Amira Haddad\n{ARTICLE},Ben Okafor\n{ARTICLE},Chloé Martin\n", encoding="utf-8"
+    )
+    result = measure(project, samples=0)
+    assert result.pending() == [{"article_id": ARTICLE, "sheets": 2, "missing": ["Chloé Martin"]}]
+    assert coder_sheet_path(project, ARTICLE, "Chloé Martin").name == "Chloé-Martin.csv"
