@@ -26,10 +26,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import krippendorff
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from eventdata.dataset import Dataset
 from eventdata.errors import Problem, SchemaFileError
@@ -233,6 +231,8 @@ class Unit:
 
 def match_article(events: pd.DataFrame, article_id: str, coders: Sequence[str]) -> list[Unit]:
     """Units of one article: each next coder's events matched to the units so far (Hungarian algorithm)."""
+    from scipy.optimize import linear_sum_assignment  # imported when matching: every command loads this module
+
     units: list[dict[str, int]] = []
     rows_of = events  # positional rows: Coded.events has a RangeIndex
     for coder in coders:
@@ -290,6 +290,7 @@ class FieldData:
 
 def compute_alpha(data: np.ndarray, measurement: Any, domain_size: int) -> float:
     """krippendorff.alpha, NaN where it is undefined (fewer than two values, or no unit coded twice)."""
+    import krippendorff
     pairable = (~np.isnan(data)).sum(axis=0) >= 2
     if not pairable.any():
         return math.nan
