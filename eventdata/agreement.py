@@ -680,7 +680,7 @@ def gate_problems(dataset: Dataset | Project | str) -> list[Problem]:
     if not minimums:
         return []
     where = display_path(dataset.codebook.path / "dataset.json")
-    result = measure(dataset)
+    result = measure(dataset, samples=0)  # the gate reads alpha itself, not its interval
     found = {f.field: f for f in result.fields} if result.units else {}
     problems = []
     for name, minimum in minimums.items():
