@@ -291,6 +291,7 @@ class FieldData:
 def compute_alpha(data: np.ndarray, measurement: Any, domain_size: int) -> float:
     """krippendorff.alpha, NaN where it is undefined (fewer than two values, or no unit coded twice)."""
     import krippendorff
+
     pairable = (~np.isnan(data)).sum(axis=0) >= 2
     if not pairable.any():
         return math.nan
