@@ -851,6 +851,11 @@ def validate_project(
         raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
         raw[LINE_COLUMN] = pd.Series([], dtype="int64")
         raw[SHEET_COLUMN] = pd.Series([], dtype="string")
+    if not paths:  # a double-coded article's rows are built only as adjudicated (#11)
+        from eventdata.adjudicate import rows_to_build
+
+        raw, double_coding = rows_to_build(raw, dataset)
+        problems.extend(double_coding)
     absent = {(p.file, p.column) for p in problems if p.code == "missing-column" and p.column}
     events, row_problems, new_ids = validate_events(
         raw, codebook, references, today=today, timestamp=timestamp, absent=absent

@@ -84,7 +84,8 @@ def cut_seeds_releases(root: Path) -> Project:
     assert release_version(project, release_date=RELEASED).version == "1.0.0"
     for folder in ("schemas", "seeds"):
         shutil.rmtree(root / folder)
-        shutil.copytree(REPO / folder, root / folder)
+        # the codebook 1.1.0 was built with: the live schemas/ may be ahead of it
+        shutil.copytree((COMMITTED / "1.1.0" / "sources" if folder == "schemas" else REPO) / folder, root / folder)
     assert release_version(project, release_date=RELEASED).version == "1.1.0"
     return project
 
