@@ -24,7 +24,7 @@ from eventdata.project import Project
 from eventdata.schema import load_codebook
 from eventdata.sources.articles import read_articles
 from eventdata.sources.sheets import SHEET_COLUMN, read_sheet
-from eventdata.validate import CROSS_FIELD_CHECKS, References, Validation, validate_events, validate_project
+from eventdata.validate import RULES, References, Validation, validate_events, validate_project
 from tests.conftest import SEED_ARTICLE, read_rows, write_rows
 
 SHEET = f"seeds/sheets/{SEED_ARTICLE}.csv"  # as shown in problems: relative to the dataset folder
@@ -322,7 +322,7 @@ def test_validate_unique_error_across_two_sheets_names_both(
 
 
 def test_validate_cross_field_checks_are_the_named_ones() -> None:
-    assert [c.__name__ for c in CROSS_FIELD_CHECKS] == [
+    assert [c.name for c in RULES] == [
         "check_sub_event_type",
         "check_actor2_inter2",
         "check_actor_types",
@@ -331,8 +331,9 @@ def test_validate_cross_field_checks_are_the_named_ones() -> None:
         "check_fatalities_allowed",
         "check_time_precision_date",
         "check_id_country_prefix",
+        "check_articles",
     ]
-    assert all(c.__doc__ for c in CROSS_FIELD_CHECKS)
+    assert all(c.doc and c.codes and c.messages for c in RULES)
 
 
 def test_validate_sub_event_type_mismatch(check: Callable[..., Report]) -> None:
