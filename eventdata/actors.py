@@ -174,16 +174,16 @@ def resolve_actors(
     name_codes, distinct_names = pd.factorize(pd.Series(names).astype("string"), use_na_sentinel=True)
     date_codes, distinct_dates = pd.factorize(pd.Series(dates), use_na_sentinel=True)
     country_codes, distinct_countries = pd.factorize(pd.Series(countries).astype("string"), use_na_sentinel=True)
-    combined = (
-        (name_codes.astype(np.int64) + 1) * (len(distinct_dates) + 1) + (date_codes.astype(np.int64) + 1)
-    ) * (len(distinct_countries) + 1) + (country_codes.astype(np.int64) + 1)
+    combined = ((name_codes.astype(np.int64) + 1) * (len(distinct_dates) + 1) + (date_codes.astype(np.int64) + 1)) * (
+        len(distinct_countries) + 1
+    ) + (country_codes.astype(np.int64) + 1)
     triple, distinct = pd.factorize(combined)
     order = np.zeros(len(distinct), dtype=np.int64)
     order[triple[::-1]] = np.arange(len(triple))[::-1]  # the first row of each distinct triple
     keys = pd.Series(distinct_names, dtype="string").str.strip().str.casefold()
-    key_of = keys.to_numpy(dtype=object, na_value=None)
+    key_of = keys.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
     unique_names = name_codes[order]
-    country_of = pd.Series(distinct_countries, dtype="string").to_numpy(dtype=object, na_value=None)
+    country_of = pd.Series(distinct_countries, dtype="string").to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
     unique_countries = country_codes[order]
     date_values = pd.Series(distinct_dates).to_numpy()
     unique_dates = date_codes[order]
@@ -227,8 +227,8 @@ def _resolve_rows(
     """resolve_actors for rows given by their casefolded name keys (None where the cell is empty)."""
     frame = pd.DataFrame({"key": keys, "date": dates, "event_country": countries})
     frame["row"] = range(len(frame))
-    present = frame[present]
-    merged = present.merge(actors.names, on="key", how="left")
+    present_frame = frame[present]
+    merged = present_frame.merge(actors.names, on="key", how="left")
     known_rows = set(merged.loc[merged["actor"].notna(), "row"])
     active = merged[merged["actor"].notna() & (merged["start"] <= merged["date"]) & (merged["date"] <= merged["end"])]
     active = active.drop_duplicates(["row", "actor", "inter"])
@@ -242,7 +242,7 @@ def _resolve_rows(
     abroad = (derived == state_forces) & (single["country"] != single["event_country"])
     inter.loc[single.index] = derived.mask(abroad, external_forces).astype("Int64")
     present_rows = pd.Series(False, index=range(size))
-    present_rows.loc[present["row"].to_numpy()] = True
+    present_rows.loc[present_frame["row"].to_numpy()] = True
     is_known = pd.Series(False, index=range(size))
     is_known.loc[list(known_rows)] = True
     resolved = actor.notna()
@@ -389,9 +389,9 @@ def apply_actors(state: State) -> None:
             )
         if joined_by is not None:
             flagged = resolution.inter.isin(civilians).fillna(False).to_numpy(dtype=bool)
-            mask = np.zeros(len(events), dtype=bool)
-            mask[rows[flagged]] = True
-            state.notes[CIVILIAN_ASSOCIATES][column] = mask
+            civilian = np.zeros(len(events), dtype=bool)
+            civilian[rows[flagged]] = True
+            state.notes[CIVILIAN_ASSOCIATES][column] = civilian
             canonical = resolution.actor.fillna(values.astype("string"))
             renamed = canonical.index[(canonical != values.astype("string")).fillna(False).to_numpy(dtype=bool)]
             if len(renamed):  # re-join only the cells in which an alias was replaced by its canonical name

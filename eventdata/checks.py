@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from eventdata.columns import columns, role_code, role_values, vocabulary_column
 from eventdata.derive import country_id_prefix, country_iso3, lookup
-from eventdata.pipeline import RULES, Findings, State, rule, text_of
+from eventdata.pipeline import RULES, Findings, State, rule
 from eventdata.schema import Codebook, to_pandera
 from eventdata.sources.articles import Article
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, closest
@@ -86,7 +86,9 @@ def check_with_pandera(state: State) -> None:
         spec = codebook.field(column)
         values = group["failure_case"].tolist()
         if check == "not_nullable":
-            findings.add(rows, "required-error", column, literal(f"{column} is required. {spec.get('description', '')}".strip()))
+            findings.add(
+                rows, "required-error", column, literal(f"{column} is required. {spec.get('description', '')}".strip())
+            )
         elif check == "field_uniqueness":
             shown = pd.Series(values).astype(str)
             used = events[events[column].astype("string").isin(set(shown))]
@@ -132,7 +134,7 @@ def _left_empty(findings: Findings, row: int, column: str) -> bool:
     """True when the coder typed nothing in the cell (so its value, if any, was derived)."""
     if column not in findings.raw.columns:
         return True
-    cell: Any = findings.raw[column].iat[row]
+    cell: Any = findings.raw[column].iloc[row]
     return cell is None or bool(pd.isna(cell))
 
 
@@ -191,7 +193,8 @@ def _actor_pairs(codebook: Codebook) -> list[str]:
     "actor2-inter2-mismatch",
     _actor_pairs,
     {
-        "actor2-inter2-mismatch": "{inter} must be {none} when {actor} is empty; name {actor} or set {inter} to {none}.",
+        "actor2-inter2-mismatch": "{inter} must be {none} when {actor} is empty; "
+        "name {actor} or set {inter} to {none}.",
         "actor2-inter2-mismatch (named)": "{inter} is {none} but {actor} is named; give {actor}'s actor type (1-8).",
     },
 )
@@ -236,7 +239,7 @@ def check_actor_types(state: State) -> None:
     # event_types.csv names the event columns it constrains: actor2 (required/optional), inter1, inter2, ...
     required_of = [a.name for a in declared.actors if a.name in table.columns]
     allowed_of = [(a.name, a.actor_type) for a in declared.actors if a.actor_type and a.actor_type in table.columns]
-    event_type = events["event_type"].to_numpy(dtype=object, na_value=None)
+    event_type = events["event_type"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
     for row in table.to_dict("records"):
         name = row["event_type"]
         rows = event_type == name
@@ -303,13 +306,16 @@ def check_civilian_targeting(state: State) -> None:
     ):
         if chosen.any():
             shown = events["sub_event_type"][chosen].astype(str).tolist()
-            state.findings.add(chosen, "civilian-targeting-rule", "civilian_targeting", template, {"sub_event_type": shown})
+            state.findings.add(
+                chosen, "civilian-targeting-rule", "civilian_targeting", template, {"sub_event_type": shown}
+            )
 
 
 @rule(
     "civilians-in-battle",
     lambda codebook: ["event_type", *columns(codebook).associates],
-    "civilians are never associated actors in a battle; code their harm as a separate Violence against civilians event.",
+    "civilians are never associated actors in a battle; "
+    "code their harm as a separate Violence against civilians event.",
 )
 def check_civilians_in_battle(state: State) -> None:
     """Civilians are never associated actors in a battle (check 6)."""
@@ -318,7 +324,10 @@ def check_civilians_in_battle(state: State) -> None:
     battles = _mask(state.events["event_type"].isin(role_values(state.codebook, "event_types", "battles")))
     for column, civilians in state.notes.get(CIVILIAN_ASSOCIATES, {}).items():
         state.findings.add(
-            battles & civilians, "civilians-in-battle", column, check_civilians_in_battle.messages["civilians-in-battle"]
+            battles & civilians,
+            "civilians-in-battle",
+            column,
+            check_civilians_in_battle.messages["civilians-in-battle"],
         )
 
 
@@ -341,12 +350,15 @@ def check_fatalities_allowed(state: State) -> None:
             "fatalities-not-allowed",
             "fatalities",
             check_fatalities_allowed.messages["fatalities-not-allowed"],
-            {"sub_event_type": events["sub_event_type"][bad].astype(str).tolist(), "limit": limit[bad].astype(int).tolist()},
+            {
+                "sub_event_type": events["sub_event_type"][bad].astype(str).tolist(),
+                "limit": limit[bad].astype(int).tolist(),
+            },
         )
 
 
 def _date_column(codebook: Codebook) -> str:
-    return next(f["name"] for f in codebook.fields if f["type"] == "date")
+    return str(next(f["name"] for f in codebook.fields if f["type"] == "date"))
 
 
 @rule(
@@ -381,7 +393,7 @@ def check_id_country_prefix(state: State) -> None:
     taken = set(prefixes.values())
     iso3 = {c: i for c, i in country_iso3(codebook).items() if i == prefixes[c] or i not in taken}
     expected = lookup(events["country"], prefixes)
-    ids = pa_arrow.array(events["event_id_cnty"].astype("string").array)  # type: ignore[arg-type]  # Arrow-backed
+    ids = pa_arrow.array(events["event_id_cnty"].astype("string").array)
     matched = pc.extract_regex(ids, r"^(?P<prefix>[A-Za-z]+)").flatten()[0]  # null where no match
     prefix = pd.Series(matched.to_numpy(zero_copy_only=False), index=events.index, dtype=object)
     other = lookup(events["country"], iso3)
@@ -464,7 +476,9 @@ def check_articles(state: State) -> None:
     An article the index lists but that cannot be used (its text is missing, its date unreadable) is
     reported once, at the index; rows citing it get no second problem.
     """
-    _check_articles(state.events, state.references.articles, state.findings, state.today, state.references.listed_articles)
+    _check_articles(
+        state.events, state.references.articles, state.findings, state.today, state.references.listed_articles
+    )
 
 
 def _check_articles(
@@ -473,7 +487,7 @@ def _check_articles(
     dates = events["event_date"]
     future = _mask(dates > pd.Timestamp(today))
     findings.add(future, "future-date", "event_date", ARTICLE_MESSAGES["future-date"], {"today": today.isoformat()})
-    cell_codes, cells = pd.factorize(events["article_id"].to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    cell_codes, cells = pd.factorize(events["article_id"].to_numpy(dtype=object, na_value=None), use_na_sentinel=True)  # type: ignore[call-overload]  # na_value=None is valid
     published = {key: pd.Timestamp(a.published) for key, a in articles.items()}
     known = set(articles)
     earliest_of = np.full(len(cells) + 1, np.datetime64("NaT"), dtype="datetime64[s]")
@@ -482,7 +496,7 @@ def _check_articles(
         cited = [a for a in str(cell).split("; ") if a != ""]
         dated = [published[a] for a in cited if a in known]
         if dated:
-            earliest_of[code] = np.datetime64(min(dated).to_datetime64(), "s")
+            earliest_of[code] = min(dated).to_datetime64().astype("datetime64[s]")
         gone = [a for a in cited if a not in known and a not in listed]
         if gone:
             missing_of[code] = gone
@@ -505,10 +519,19 @@ def _check_articles(
     after = (day > earliest) & ~np.isnat(earliest) & ~np.isnat(day) & ~future
     if after.any():
         shown = pd.Series(earliest[after]).dt.date.astype(str).tolist()
-        findings.add(after, "date-after-publication", "event_date", ARTICLE_MESSAGES["date-after-publication"], {"published": shown})
+        findings.add(
+            after,
+            "date-after-publication",
+            "event_date",
+            ARTICLE_MESSAGES["date-after-publication"],
+            {"published": shown},
+        )
     # Rows repeat the same article and passage often (one article, many events): each pair is searched once.
     texts: dict[str, TextIndex] = {}
-    evidence_codes, evidence = pd.factorize(events["evidence"].to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    evidence_codes, evidence = pd.factorize(
+        events["evidence"].to_numpy(dtype=object, na_value=None),
+        use_na_sentinel=True,  # type: ignore[call-overload]  # na_value=None is valid
+    )
     pairs = np.where(
         (cell_codes < 0) | (evidence_codes < 0), -1, cell_codes.astype(np.int64) * (len(evidence) + 1) + evidence_codes
     )
@@ -540,7 +563,11 @@ def _check_articles(
         for code, passages in failing.items():
             for passage in passages:
                 findings.add(
-                    rows_of[code], "evidence-not-found", "evidence", ARTICLE_MESSAGES["evidence-not-found"], value=passage
+                    rows_of[code],
+                    "evidence-not-found",
+                    "evidence",
+                    ARTICLE_MESSAGES["evidence-not-found"],
+                    value=passage,
                 )
 
 

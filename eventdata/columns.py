@@ -99,9 +99,7 @@ def sections(codebook: Codebook) -> dict[str, dict[str, Any]]:
         return found
     for name, section in _shipped_schema(str(shipped / SCHEMA_FILE)).items():
         if name in found:
-            found[name].update(
-                {k: v for k, v in section.items() if k in ROLE_KEYS and (k == "place" or v in found)}
-            )
+            found[name].update({k: v for k, v in section.items() if k in ROLE_KEYS and (k == "place" or v in found)})
     return found
 
 

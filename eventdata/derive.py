@@ -25,13 +25,13 @@ DERIVED_MISMATCH = (
 
 def lookup(values: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
     """values.map(mapping), looked up once per distinct value."""
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)  # type: ignore[call-overload]  # na_value=None is valid
     mapped = np.array([mapping.get(v) for v in distinct.tolist()] + [None], dtype=object)
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
 def _date_column(codebook: Codebook) -> str:
-    return next(f["name"] for f in codebook.fields if f["type"] == "date")
+    return str(next(f["name"] for f in codebook.fields if f["type"] == "date"))
 
 
 def derive_year(events: pd.DataFrame, codebook: Codebook, timestamp: int) -> pd.Series:

@@ -359,9 +359,7 @@ def apply_places(state: State) -> None:
             # The dataset's own list answers a misspelling; GeoNames is asked only for places the list lacks.
             point = [None if pd.isna(row[c]) else float(row[c]) for c in coordinate_columns[:2]]
             known = (
-                []
-                if found
-                else reference.suggest_places(str(row[location]), iso2.get(str(row[country]), ""), *point)
+                [] if found else reference.suggest_places(str(row[location]), iso2.get(str(row[country]), ""), *point)
             )
             hint[d] = found
             elsewhere[d] = f" GeoNames knows: {'; '.join(known)}." if known else ""
@@ -382,8 +380,8 @@ def apply_places(state: State) -> None:
     if ambiguous.any():
         messages = np.full(len(distinct), "", dtype=object)
         for d in np.flatnonzero(ambiguous).tolist():
-            given = [(c, distinct.at[d, c]) for c in names]
-            messages[d] = _ambiguity(given, resolved.candidates.iloc[d]).replace("{", "{{").replace("}", "}}")
+            typed = [(c, distinct.at[d, c]) for c in names]
+            messages[d] = _ambiguity(typed, resolved.candidates.iloc[d]).replace("{", "{{").replace("}", "}}")
         rows = np.flatnonzero(ambiguous[codes])
         findings.add(rows, "ambiguous-location", location, "{message}", {"message": messages[codes[rows]]})
     # Given and listed values are the same for every row of a distinct combination: compare and fill those.
@@ -399,6 +397,7 @@ def apply_places(state: State) -> None:
     for column, listed_column in declared.places.items():
         values = places[listed_column].to_numpy()[listed_rows]
         given = distinct[column].iloc[chosen]
+        listed: pd.Series
         if column in coordinates:
             listed = pd.Series(values, index=given.index).astype("Float64")
             differs = given.notna() & ((given - listed).abs() > COORDINATE_TOLERANCE).fillna(False)

@@ -200,7 +200,9 @@ def apply_ids(state: State) -> None:
         state.findings.add(
             gone, "deleted-id", "event_id_cnty", DELETED_ID, {"event_id": found, "reason": [deleted[i] for i in found]}
         )
-    state.findings.add(unregistered(ids, registry).to_numpy(dtype=bool), "unregistered-id", "event_id_cnty", UNREGISTERED_ID)
+    state.findings.add(
+        unregistered(ids, registry).to_numpy(dtype=bool), "unregistered-id", "event_id_cnty", UNREGISTERED_ID
+    )
     assignment = assign_ids(events, registry, country_id_prefix(state.codebook))
     out = events.copy(deep=False)
     out["event_id_cnty"] = assignment.ids.astype(ids.dtype)

@@ -28,6 +28,7 @@ TOO_LONG = "the number has {digits} digits, too big for a whole number (at most 
 
 def _parse_distinct(values: pd.Series, type_: str) -> tuple[pd.Series, np.ndarray]:
     """The distinct cells of a column parsed: the typed values and which cells read as the type."""
+    parsed: pd.Series
     if type_ == "integer":
         ok = values.str.fullmatch(INTEGER.pattern).fillna(False).to_numpy(dtype=bool)
         parsed = pd.to_numeric(values.where(ok).astype(object), errors="coerce").astype("Int64")
@@ -53,7 +54,8 @@ def _take(parsed: pd.Series, codes: np.ndarray, type_: str, index: pd.Index) -> 
         values = parsed.to_numpy(dtype="datetime64[s]") if len(parsed) else np.zeros(1, dtype="datetime64[s]")
         out = values[safe]
         out[~valid] = np.datetime64("NaT")
-        return pd.Series(out, index=index, dtype=PANDAS_DTYPES["date"])
+        dates: pd.Series = pd.Series(out, index=index, dtype=PANDAS_DTYPES["date"])
+        return dates
     if type_ == "integer":
         numbers = parsed.to_numpy(dtype="int64", na_value=0) if len(parsed) else np.zeros(1, dtype="int64")
         return pd.Series(pd.arrays.IntegerArray(numbers[safe], ~valid), index=index)
@@ -93,7 +95,9 @@ def no_second_actor(state: State) -> None:
     """An empty actor type whose optional actor column is empty means "no actor": the no-actor type (0)."""
     events, codebook = state.events, state.codebook
     optional = [
-        a for a in columns(codebook).actors if a.actor_type and not codebook.field(a.name).get("constraints", {}).get("required")
+        a
+        for a in columns(codebook).actors
+        if a.actor_type and not codebook.field(a.name).get("constraints", {}).get("required")
     ]
     if not optional:
         return

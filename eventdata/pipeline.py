@@ -125,7 +125,7 @@ class Findings:
         """The cells shown for rows of a column: as typed, else as filled."""
         out = np.full(len(rows), None, dtype=object)
         if column in self.raw.columns:
-            out[:] = self.raw[column].iloc[rows].to_numpy(dtype=object, na_value=None)
+            out[:] = self.raw[column].iloc[rows].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
         missing = np.array([v is None for v in out], dtype=bool) if len(out) else np.zeros(0, dtype=bool)
         if missing.any() and column in self.events.columns:
             out[missing] = self.events[column].iloc[rows[missing]].to_numpy(dtype=object)
@@ -160,15 +160,15 @@ class Findings:
         table = self._table()
         problems: list[Problem] = []
         for seq, chosen in table.groupby("part", sort=True)["position"]:
-            part = self._parts[int(seq)]  # type: ignore[call-overload]  # an int label
+            part = self._parts[int(str(seq))]  # an int label
             positions = chosen.to_numpy()
             rows = part.rows[positions]
             keys = list(part.params)
             columns = [part.params[k][positions].tolist() for k in keys]
             sheets = self._sheets[rows].tolist()
             lines = self._lines[rows].tolist()
-            values = part.values[positions].tolist()
-            for i, (sheet, line, value) in enumerate(zip(sheets, lines, values, strict=True)):
+            shown = part.values[positions].tolist()  # noqa: PD011  # a numpy array, not a frame
+            for i, (sheet, line, value) in enumerate(zip(sheets, lines, shown, strict=True)):
                 message = part.template.format_map({k: c[i] for k, c in zip(keys, columns, strict=True)})
                 problems.append(Problem(part.code, message, str(sheet), int(line), part.column, text_of(value)))
         return problems
@@ -241,7 +241,12 @@ def rule(
 ) -> Callable[[Callable[[State], None]], Rule]:
     """Register a named rule: its code(s), the columns it reads (or a function of the codebook), its message(s)."""
     code_tuple = (codes,) if isinstance(codes, str) else tuple(codes)
-    reads: ColumnsOf = columns if callable(columns) else (lambda codebook, fixed=tuple(columns): fixed)
+    fixed = () if callable(columns) else tuple(columns)
+
+    def listed(codebook: Codebook) -> Sequence[str]:
+        return fixed
+
+    reads: ColumnsOf = columns if callable(columns) else listed
     templates = {code_tuple[0]: messages} if isinstance(messages, str) else dict(messages)
 
     def register(check: Callable[[State], None]) -> Rule:

@@ -843,3 +843,101 @@ def test_a_whole_number_too_big_is_told_the_limit(check: Callable[..., Report]) 
     assert [(p.line, p.column, p.code, p.message) for p in report.problems] == [
         (2, "fatalities", "type-error", "the number has 20 digits, too big for a whole number (at most 18 digits).")
     ]
+
+
+# --- a column added with only a codebook edit ---------------------------------------------------------
+
+
+def add_third_actor(project: Project) -> None:
+    """Declare actor3 and its actor type inter3 in the codebook, as a dataset's maintainers would."""
+    path = project.schemas_dir / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    names = [f["name"] for f in schema["fields"]]
+    at = names.index("inter2") + 1
+    schema["fields"][at:at] = [
+        {
+            "name": "actor3",
+            "type": "string",
+            "description": "A third actor, from the actor list.",
+            "eventdata": {"actors": True},
+        },
+        {
+            "name": "inter3",
+            "type": "integer",
+            "description": "Actor type of actor3; 0 when actor3 is empty.",
+            "constraints": {"required": True, "minimum": 0, "maximum": 8},
+            "eventdata": {"actor_type_of": "actor3", "vocabulary": "actor_types.inter", "derived": "actor_type"},
+        },
+    ]
+    path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+
+
+def test_a_third_actor_column_needs_only_a_codebook_edit(project: Project, edit_sheet: Callable[..., Path]) -> None:
+    from eventdata.package import events_table
+
+    add_third_actor(project)
+    edit_sheet({0: {"actor3": "ISIS"}, 1: {"actor3": "Military Forces of the United States (2021-)"}})
+    validation = validate_project(project, today=TODAY)
+    assert validation.report.problems == ()
+    events = validation.events
+    # resolved (alias → canonical name), its actor type derived (state forces abroad: 8), 0 where it is empty
+    assert events["actor3"].tolist()[:3] == [
+        "Islamic State (Syria)",
+        "Military Forces of the United States (2021-)",
+        pd.NA,
+    ]
+    assert events["inter3"].tolist()[:3] == [2, 8, 0]
+    # and built: the column is in the events table with the codebook's type
+    table = events_table(events, validation.codebook)  # type: ignore[arg-type]  # the validation has its codebook
+    assert table.column("inter3").to_pylist()[:3] == [2, 8, 0]
+    assert str(table.schema.field("inter3").type) == "int8"
+
+
+def test_a_third_actor_column_is_checked_like_the_others(project: Project, edit_sheet: Callable[..., Path]) -> None:
+    add_third_actor(project)
+    edit_sheet({0: {"actor3": "Nobody at all"}, 1: {"actor3": "ISIS", "inter3": "3"}, 2: {"inter3": "2"}})
+    report = validate_project(project, today=TODAY).report
+    assert [(p.line, p.column, p.code) for p in report.problems] == [
+        (2, "actor3", "unknown-actor"),
+        (3, "inter3", "derived-mismatch"),
+        (4, "inter3", "actor2-inter2-mismatch"),
+    ]
+    assert report.problems[1].message.startswith("the actor list gives 'ISIS' actor type 2 on this date")
+    assert report.problems[2].message == "inter3 must be 0 when actor3 is empty; name actor3 or set inter3 to 0."
+
+
+def test_a_declaration_naming_no_actor_column_is_a_located_codebook_error(project: Project) -> None:
+    from eventdata.errors import SchemaFileError
+
+    path = project.schemas_dir / "events.schema.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"actor_type_of": "actor2"', '"actor_type_of": "actor9"'))
+    with pytest.raises(
+        SchemaFileError, match=r"events.schema.json:\d+: field 'inter2': eventdata.actor_type_of='actor9'"
+    ):
+        validate_project(project, today=TODAY)
+
+
+def test_a_vocabulary_without_the_role_eventdata_needs_is_a_located_codebook_error(project: Project) -> None:
+    from eventdata.errors import SchemaFileError
+
+    path = project.schemas_dir / "vocabularies" / "time_precision.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",month\n", ",\n"), encoding="utf-8")
+    with pytest.raises(SchemaFileError, match=r"time_precision.csv: no row has role 'month'"):
+        validate_project(project, today=TODAY)
+
+
+def test_a_codebook_without_column_roles_takes_the_shipped_ones(project: Project, check: Callable[..., Report]) -> None:
+    """The sources of an older release declare no roles: they validate as before (and so rebuild)."""
+    path = project.schemas_dir / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    for spec in schema["fields"]:
+        for key in ("actor_type_of", "associates_of", "place"):
+            spec.get("eventdata", {}).pop(key, None)
+    path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+    for name in ("actor_types", "event_types", "time_precision"):
+        vocabulary = project.schemas_dir / "vocabularies" / f"{name}.csv"
+        with vocabulary.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        write_rows(vocabulary, [dict(zip(rows[0][:-1], r[:-1], strict=True)) for r in rows[1:]], rows[0][:-1])
+    report = check({1: {"assoc_actor_1": "ISIS; Civilians (Syria)"}, 2: {"time_precision": "3"}})
+    assert located(report) == [(3, "assoc_actor_1", "civilians-in-battle"), (4, "event_date", "time-precision-date")]
