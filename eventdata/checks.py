@@ -529,8 +529,8 @@ def _check_articles(
     # Rows repeat the same article and passage often (one article, many events): each pair is searched once.
     texts: dict[str, TextIndex] = {}
     evidence_codes, evidence = pd.factorize(
-        events["evidence"].to_numpy(dtype=object, na_value=None),
-        use_na_sentinel=True,  # type: ignore[call-overload]  # na_value=None is valid
+        events["evidence"].to_numpy(dtype=object, na_value=None),  # type: ignore[call-overload]  # valid
+        use_na_sentinel=True,
     )
     pairs = np.where(
         (cell_codes < 0) | (evidence_codes < 0), -1, cell_codes.astype(np.int64) * (len(evidence) + 1) + evidence_codes
