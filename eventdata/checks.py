@@ -487,7 +487,8 @@ def _check_articles(
     dates = events["event_date"]
     future = _mask(dates > pd.Timestamp(today))
     findings.add(future, "future-date", "event_date", ARTICLE_MESSAGES["future-date"], {"today": today.isoformat()})
-    cell_codes, cells = pd.factorize(events["article_id"].to_numpy(dtype=object, na_value=None), use_na_sentinel=True)  # type: ignore[call-overload]  # na_value=None is valid
+    cell_codes, distinct_cells = pd.factorize(events["article_id"], use_na_sentinel=True)
+    cells = pd.Series(distinct_cells, dtype=object)
     published = {key: pd.Timestamp(a.published) for key, a in articles.items()}
     known = set(articles)
     earliest_of = np.full(len(cells) + 1, np.datetime64("NaT"), dtype="datetime64[s]")
@@ -528,10 +529,8 @@ def _check_articles(
         )
     # Rows repeat the same article and passage often (one article, many events): each pair is searched once.
     texts: dict[str, TextIndex] = {}
-    evidence_codes, evidence = pd.factorize(
-        events["evidence"].to_numpy(dtype=object, na_value=None),  # type: ignore[call-overload]  # valid
-        use_na_sentinel=True,
-    )
+    evidence_codes, distinct_evidence = pd.factorize(events["evidence"], use_na_sentinel=True)
+    evidence = pd.Series(distinct_evidence, dtype=object)
     pairs = np.where(
         (cell_codes < 0) | (evidence_codes < 0), -1, cell_codes.astype(np.int64) * (len(evidence) + 1) + evidence_codes
     )

@@ -25,8 +25,8 @@ DERIVED_MISMATCH = (
 
 def lookup(values: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
     """values.map(mapping), looked up once per distinct value."""
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)  # type: ignore[call-overload]  # na_value=None is valid
-    mapped = np.array([mapping.get(v) for v in distinct.tolist()] + [None], dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([mapping.get(v) for v in pd.Series(distinct).tolist()] + [None], dtype=object)
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 

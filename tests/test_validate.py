@@ -941,3 +941,18 @@ def test_a_codebook_without_column_roles_takes_the_shipped_ones(project: Project
         write_rows(vocabulary, [dict(zip(rows[0][:-1], r[:-1], strict=True)) for r in rows[1:]], rows[0][:-1])
     report = check({1: {"assoc_actor_1": "ISIS; Civilians (Syria)"}, 2: {"time_precision": "3"}})
     assert located(report) == [(3, "assoc_actor_1", "civilians-in-battle"), (4, "event_date", "time-precision-date")]
+
+
+def test_the_codebook_lists_every_registered_rule_with_its_codes_and_severity(project: Project) -> None:
+    from click.testing import CliRunner
+
+    from eventdata.cli import cli
+
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "codebook"])
+    assert result.exit_code == 0, result.output
+    section = result.output.split("## Checks", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| check_")]
+    assert [row.split(" | ")[0].strip("| ") for row in rows] == [r.name for r in RULES]
+    precision = next(row for row in rows if row.startswith("| check_time_precision_date "))
+    assert "| `time-precision-date` | warning | `time_precision`, `event_date` |" in precision
+    assert "| `actor2-required`, `inter-not-allowed` | error |" in section
