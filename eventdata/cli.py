@@ -12,6 +12,7 @@ import click
 
 from eventdata import __version__
 from eventdata.build import build_package
+from eventdata.checks import checks_markdown
 from eventdata.dataset import Dataset
 from eventdata.errors import EventdataError, Report, os_error_message
 from eventdata.intake import add_article, new_sheet
@@ -350,13 +351,14 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
 )
 @click.pass_context
 def codebook(ctx: click.Context, output: Path | None) -> None:
-    """Print the codebook (columns and vocabularies) as Markdown.
+    """Print the codebook (columns, the checks validation runs, vocabularies) as Markdown.
 
     \b
     Example:
         eventdata codebook -o codebook.md
     """
-    text = codebook_markdown(_dataset(ctx).codebook)
+    dataset = _dataset(ctx)
+    text = codebook_markdown(dataset.codebook, checks=checks_markdown(dataset.codebook, dataset.severities))
     if output is None:
         click.echo(text, nl=False)
     else:
