@@ -121,6 +121,11 @@ PROBLEM_CODES: dict[str, str] = {
     "metadata-missing": "schemas/dataset.json lacks metadata that publishing needs (description, licence, creator).",
     "ambiguous-date": "The export's dates can be read in more than one order (day-month-year, month-day-year, ...).",
     "duplicate-event": "Rows repeat an event id but differ in more than the actor columns.",
+    # the codebook's own files against their descriptions (schemas/tables/, schemas/dataset.schema.json)
+    "primary-key-error": "A codebook file lists the same key (its primaryKey) on two rows.",
+    "foreign-key-error": "A codebook value is not a value of the table its column refers to (a foreign key).",
+    "schema-error": "A description in schemas/ (a Table Schema of schemas/tables/) is malformed or unsupported.",
+    "dataset-error": "schemas/dataset.json breaks its JSON Schema (schemas/dataset.schema.json).",
 }
 
 #: How much a problem weighs (schemas/rules.csv gives each code its severity): an error blocks

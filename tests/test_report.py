@@ -84,7 +84,8 @@ def cut_seeds_releases(root: Path) -> Project:
     assert release_version(project, release_date=RELEASED).version == "1.0.0"
     for folder in ("schemas", "seeds"):
         shutil.rmtree(root / folder)
-        shutil.copytree(REPO / folder, root / folder)
+        # schemas/ has changed since 1.1.0: the codebook 1.1.0 recorded (the integrator re-cuts the seeds releases)
+        shutil.copytree((COMMITTED / "1.1.0" / "sources" if folder == "schemas" else REPO) / folder, root / folder)
     assert release_version(project, release_date=RELEASED).version == "1.1.0"
     return project
 
