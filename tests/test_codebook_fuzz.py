@@ -1,9 +1,9 @@
 """Every codebook file kind, damaged every way: located problems and exit 1 or 2, never 3 (#9).
 
 The cases are generated from the Table Schemas in schemas/tables/: a missing column, a value of the wrong
-type, a duplicate key, a dangling foreign key, blank lines, a byte order mark, an empty file and a ragged
-row, for every CSV of the codebook that has a description. Each drives `eventdata validate` on a copy of
-the dataset.
+type, an empty required cell, a duplicate key, a dangling foreign key, blank lines, a byte order mark, an
+empty file and a ragged row, for every CSV of the codebook that has a description. Each drives
+`eventdata validate` on a copy of the dataset.
 """
 
 from __future__ import annotations
@@ -91,6 +91,9 @@ def damages() -> list[Damage]:
         if typed is not None:
             found.append(Damage(name, "wrong-type", typed["name"]))
             found.append(Damage(name, "blank-lines", typed["name"]))
+        needed = next((f for f in fields if f.get("constraints", {}).get("required")), None)
+        if needed is not None and len(fields) > 1:  # a one-column row left empty is a blank line
+            found.append(Damage(name, "blank-required", needed["name"]))
         if schema.get("primaryKey"):
             found.append(Damage(name, "duplicate-key", schema["primaryKey"][0]))
         for key in schema.get("foreignKeys", []):
@@ -130,6 +133,10 @@ def apply(damage: Damage, path: Path) -> tuple[int, str | None, str]:
             return 4, damage.column, code
         write(path, rows)
         return 2, damage.column, code
+    if damage.kind == "blank-required":
+        rows[1][rows[0].index(damage.column)] = ""
+        write(path, rows)
+        return 2, damage.column, "required-error"
     if damage.kind == "duplicate-key":
         write(path, [*rows, rows[1]])
         return len(rows) + 1, damage.column, "primary-key-error"
@@ -168,6 +175,7 @@ def test_damaged_codebook_file_gives_located_problems_never_a_crash(tmp_path: Pa
     data_rows = descriptor(damage.table).get("eventdata", {}).get("rows") == "data" and damage.kind in (
         "wrong-type",
         "blank-lines",
+        "blank-required",
         "dangling-foreign-key",
     )
     if data_rows and damage.kind == "dangling-foreign-key":
