@@ -4,11 +4,11 @@ Example::
 
     import eventdata
 
-    project = eventdata.load_project(".")          # a dataset folder (schemas/, seeds/, dist-data/)
-    validation = eventdata.validate_project(project)
+    dataset = eventdata.Dataset.open(".")          # a dataset folder (schemas/, seeds/, dist-data/)
+    validation = eventdata.validate_project(dataset)
     for problem in validation.report.problems:
         print(problem.format())
-    result = eventdata.build_package(project)        # the released version, or dist-data/<name>/draft/
+    result = eventdata.build_package(dataset)        # the released version, or dist-data/<name>/draft/
     events = eventdata.read_events(result.package_dir)
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 __version__ = "0.2.0"
 
 from eventdata.build import BuildResult, build_package  # noqa: E402  # __version__ first: build imports it
+from eventdata.dataset import Dataset  # noqa: E402
 from eventdata.errors import EventdataError, Problem, Report  # noqa: E402
 from eventdata.load import load, update_parquet  # noqa: E402
 from eventdata.project import Project, init_project, load_project  # noqa: E402
@@ -25,6 +26,7 @@ from eventdata.validate import Validation, validate_project  # noqa: E402
 
 __all__ = [
     "BuildResult",
+    "Dataset",
     "EventdataError",
     "Problem",
     "Project",
