@@ -85,7 +85,7 @@ class CodebookError(SchemaFileError):
     """Files of schemas/ break their descriptions: every problem, located (file, line, column, value, code)."""
 
     def __init__(self, problems: Sequence[Problem], limit: int = 30) -> None:
-        self.problems = tuple(problems)
+        self.problems = tuple(sorted(problems, key=Problem.sort_key))
         shown = [p.format() for p in self.problems[:limit]]
         more = len(self.problems) - len(shown)
         lines = [f"The codebook has {len(self.problems)} problem(s):", *shown]
@@ -183,6 +183,14 @@ def _line_of(text: str, pattern: str) -> int | None:
     return None if found is None else text.count("\n", 0, found.start()) + 1
 
 
+def _name_line(text: str, name: str) -> int | None:
+    """The line of a field's "name" in a descriptor (a plain search first: compiling a pattern per field is slow)."""
+    start = text.find(f'"name": {json.dumps(name)}')
+    if start >= 0:
+        return text.count("\n", 0, start) + 1
+    return _line_of(text, r'"name"\s*:\s*' + re.escape(json.dumps(name)))
+
+
 def load_table_schema(name: str, path: Path) -> tuple[TableSchema | None, list[Problem]]:
     """Read and check one Table Schema: keys, types and constraints eventdata checks; problems are located."""
     where = display_path(path)
@@ -222,9 +230,7 @@ def load_table_schema(name: str, path: Path) -> tuple[TableSchema | None, list[P
             bad("every entry of 'fields' must be an object with a 'name'.", value=field)
             continue
         names.append(field["name"])
-        problems += _field_problems(
-            field, where, _line_of(text, r'"name"\s*:\s*' + re.escape(json.dumps(field["name"])))
-        )
+        problems += _field_problems(field, where, _name_line(text, field["name"]))
     for name_ in sorted({n for n in names if names.count(n) > 1}):
         bad("the field is described twice.", name_)
     schema = TableSchema(name, path, descriptor)
@@ -623,7 +629,7 @@ def foreign_key_problems(
                         continue
                     shown = "; ".join(str(v) for v in candidate)
                     close = get_close_matches(shown, sorted({"; ".join(str(v) for v in k) for k in known}), n=1)
-                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    hint = f"did you mean {close[0]!r}? Else " if close else ""
                     problems.append(
                         Problem(
                             "foreign-key-error",
