@@ -429,3 +429,23 @@ def test_frictionless_finds_what_eventdata_finds(
     paths = sorted((schemas / "vocabularies").glob("*.csv")) + sorted(schemas.glob("*.csv"))
     report = frictionless.Package(codebook_package(schemas, paths), basepath=str(schemas)).validate()
     assert theirs in {error.type for task in report.tasks for error in task.errors}
+
+
+def test_the_human_readable_codebook_describes_the_codebook_files() -> None:
+    text = codebook_markdown(load_codebook(REPO / "schemas"))
+    section = text[text.index("## Codebook files") :]
+    assert "### schemas/vocabularies/sub_event_types.csv" in section
+    assert "`event_type` → `event_types.event_type`" in section
+    assert "| `inter1` | list of integer joined by ';' |" in section
+    assert "its rows are data" in section  # places.csv
+
+
+def test_a_codebook_made_before_the_descriptions_loads_with_the_default_ones() -> None:
+    old = REPO / "dist-data" / "eventdata-seeds" / "1.1.0" / "sources" / "schemas"
+    assert not (old / "tables").exists()
+    codebook = load_codebook(old)
+    assert codebook.tables["actors"].path == REPO / "schemas" / "tables" / "actors.schema.json"
+    assert "role" not in codebook.vocabulary("actor_types").columns
+    assert codebook.role_value("actor_types", "state-forces") == "1"
+    assert codebook.role_value("time_precision", "month") == "3"
+    assert "## Codebook files" not in codebook_markdown(codebook)  # its codebook.md is the one released
