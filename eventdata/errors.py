@@ -125,6 +125,11 @@ PROBLEM_CODES: dict[str, str] = {
     "unadjudicated-row": "A row of a double-coded article is not what its adjudication gives; it is not built.",
     "agreement-below-gate": "Krippendorff's alpha on a field is below the gate set in schemas/dataset.json.",
     "adjudication-pending": "A double-coded article is not adjudicated yet: its events are not built.",
+    # the codebook's own files against their descriptions (schemas/tables/, schemas/dataset.schema.json)
+    "primary-key-error": "A codebook file lists the same key (its primaryKey) on two rows.",
+    "foreign-key-error": "A codebook value is not a value of the table its column refers to (a foreign key).",
+    "schema-error": "A description in schemas/ (a Table Schema of schemas/tables/) is malformed or unsupported.",
+    "dataset-error": "schemas/dataset.json breaks its JSON Schema (schemas/dataset.schema.json).",
 }
 
 #: How much a problem weighs (schemas/rules.csv gives each code its severity): an error blocks

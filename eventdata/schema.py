@@ -19,8 +19,21 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
 
-from eventdata.errors import SchemaFileError
-from eventdata.sources.sheets import display_path, read_records
+from eventdata.errors import Problem, SchemaFileError
+from eventdata.sources.sheets import display_path
+from eventdata.tables import (
+    ROLE_FIELD,
+    TABLES_DIR,
+    CodebookError,
+    Table,
+    TableSchema,
+    dataset_problems,
+    dataset_schema_path,
+    foreign_key_problems,
+    load_table_schema,
+    read_table,
+    table_schema_path,
+)
 
 SCHEMA_FILE = "events.schema.json"
 DATASET_FILE = "dataset.json"
@@ -29,10 +42,11 @@ VOCABULARY_DIR = "vocabularies"
 SUPPORTED_TYPES = ("string", "integer", "number", "date")
 SUPPORTED_CONSTRAINTS = ("required", "unique", "enum", "minimum", "maximum", "pattern", "minLength", "maxLength")
 SUPPORTED_FIELD_KEYS = ("name", "type", "format", "title", "description", "constraints", "eventdata", "example")
+#: Keys of a field's ``eventdata`` section in events.schema.json that the code reads; any other is an error.
+EVENTDATA_KEYS = ("vocabulary", "separator", "derived", "role", "actors", "actor_type_of", "associates_of", "place")
 DERIVATIONS = ("event_id", "year", "disorder_type", "interaction", "iso", "region", "timestamp", "actor_type", "place")
 #: Derivations whose value the tool writes back into the coding sheet (ids), so a sheet keeps their column.
 WRITTEN_BACK = ("event_id",)
-DATASET_NAME_PATTERN = r"[a-z0-9][a-z0-9._-]*"
 
 #: pandas dtype of each Table Schema type once a sheet has been parsed.
 PANDAS_DTYPES: dict[str, Any] = {
@@ -52,6 +66,40 @@ class Codebook:
     vocabularies: dict[str, pd.DataFrame]
     dataset: dict[str, Any]
     lists: dict[str, pd.DataFrame] = dataclass_field(default_factory=dict)  # schemas/*.csv: actors, places
+    #: The Table Schema of each CSV of the codebook (schemas/tables/, else the default codebook's).
+    tables: dict[str, TableSchema] = dataclass_field(default_factory=dict)
+    #: Per table with a role column: role → the key value of the row that has it (actor_types: "state-forces" → "1").
+    roles: dict[str, dict[str, str]] = dataclass_field(default_factory=dict)
+    #: Problems in the rows of lists whose Table Schema says their rows are data (places.csv): `validate` reports them.
+    list_problems: tuple[Problem, ...] = ()
+
+    def role_value(self, table: str, role: str) -> str:
+        """The key value of the row of a vocabulary that has a role: role_value("actor_types", "state-forces") -> "1".
+
+        The roles a table may declare are the enum of its role column (schemas/tables/<table>.schema.json).
+        """
+        schema = self.tables.get(table)
+        field = schema.field(ROLE_FIELD) if schema is not None else None
+        if field is None:
+            raise SchemaFileError(f"The codebook's {table} has no {ROLE_FIELD!r} column in its Table Schema.")
+        known = field.get("constraints", {}).get("enum", [])
+        if role not in known:
+            raise KeyError(f"{table} declares no role {role!r}; its roles are {known}")  # a bug in the caller
+        try:
+            return self.roles.get(table, {})[role]
+        except KeyError:
+            raise SchemaFileError(
+                f"{self._table_path(table)}: no row has {ROLE_FIELD} {role!r}; eventdata needs it. "
+                f"Write {role!r} in the {ROLE_FIELD} column of the row it stands for (roles: {', '.join(known)})."
+            ) from None
+
+    def role_values(self, table: str) -> dict[str, str]:
+        """Every role a vocabulary's rows have: role → key value."""
+        return dict(self.roles.get(table, {}))
+
+    def _table_path(self, table: str) -> str:
+        folder = self.path / VOCABULARY_DIR if table in self.vocabularies else self.path
+        return display_path(folder / f"{table}.csv")
 
     @property
     def fields(self) -> list[dict[str, Any]]:
@@ -123,83 +171,80 @@ def _read_json(path: Path) -> Any:
         raise SchemaFileError(f"{path}: not UTF-8 (byte {err.start}).") from err
 
 
-#: The vocabulary columns eventdata's checks and derivations read, and what each cell must hold:
-#: "text", "integer", "integer or empty" or "integers" (codes joined by ';'). Other columns are free.
-VOCABULARY_COLUMNS: dict[str, dict[str, str]] = {
-    "event_types": {"event_type": "text", "actor2": "text", "inter1": "integers", "inter2": "integers"},
-    "sub_event_types": {
-        "event_type": "text",
-        "sub_event_type": "text",
-        "disorder_type": "text",
-        "civilian_targeting": "text",
-        "max_fatalities": "integer or empty",
-    },
-    "countries": {"country": "text", "iso3": "text", "iso": "integer", "region": "text"},
-    "actor_types": {"inter": "integer"},
-}
-_CELL_RULES = {
-    "integer": (r"-?[0-9]+", "a whole number"),
-    "integer or empty": (r"(?:-?[0-9]+)?", "a whole number, or empty"),
-    "integers": (r"(?:-?[0-9]+)?(?:\s*;\s*-?[0-9]+)*", "whole numbers joined by ';' (or empty)"),
-}
+def _codebook_tables(directory: Path) -> list[tuple[str, Path]]:
+    """Every CSV of a codebook: (table name, path) for schemas/vocabularies/*.csv, then schemas/*.csv."""
+    return [(p.stem, p) for p in sorted((directory / VOCABULARY_DIR).glob("*.csv"))] + [
+        (p.stem, p) for p in sorted(directory.glob("*.csv"))
+    ]
 
 
-def _check_vocabulary_columns(path: Path, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
-    """The columns eventdata reads are in the header, and their cells hold what it reads them as."""
-    what = f"Vocabulary {display_path(path)}"
-    wanted = VOCABULARY_COLUMNS.get(path.stem, {})
-    missing = [c for c in wanted if c not in header]
-    if missing:
-        raise SchemaFileError(
-            f"{what}:1: column(s) {missing} are missing from the header ({', '.join(header)}); "
-            f"eventdata reads {list(wanted)}: add the missing column(s)."
-        )
-    for column, kind in wanted.items():
-        if kind not in _CELL_RULES:
-            continue
-        pattern, text = _CELL_RULES[kind]
-        index = header.index(column)
-        for line, cells in rows:
-            value = cells[index].strip()
-            if not re.fullmatch(pattern, value):
-                raise SchemaFileError(
-                    f"{what}:{line}: {column}={value!r} cannot be read: column {column!r} holds {text}; "
-                    "correct the value."
-                )
+def _read_tables(directory: Path) -> tuple[dict[str, Table], dict[str, TableSchema], list[Problem], set[str]]:
+    """Every CSV of the codebook read and checked against its Table Schema (foreign keys included).
 
-
-def _check_dataset(path: Path, dataset: dict[str, Any]) -> None:
-    """The keys of dataset.json every command reads: the name names the dataset's folder in dist-data/."""
-    name = dataset.get("name")
-    if name is None:
-        raise SchemaFileError(f'{path}: "name" is missing; add the dataset\'s name, such as "name": "my-events".')
-    if not isinstance(name, str) or not re.fullmatch(DATASET_NAME_PATTERN, name):
-        raise SchemaFileError(f"{path}: name {name!r} must be lower case letters, digits, '.', '_' or '-'.")
-    for key in ("title", "description", "version", "created"):
-        if key in dataset and not isinstance(dataset[key], str):
-            raise SchemaFileError(f"{path}: {key}={dataset[key]!r} must be a string (text in double quotes).")
-    for key in ("licenses", "contributors", "keywords"):
-        if key in dataset and not isinstance(dataset[key], list):
-            raise SchemaFileError(f"{path}: {key} must be a list ([...]), not {type(dataset[key]).__name__}.")
-    for key in ("hdx", "redistribution"):  # copied into every release, where publish reads them
-        if key in dataset and not isinstance(dataset[key], dict):
-            raise SchemaFileError(f"{path}: {key} must be an object ({{...}}), not {type(dataset[key]).__name__}.")
-
-
-def read_vocabularies(directory: Path, label: str = "Vocabulary") -> dict[str, pd.DataFrame]:
-    """Every CSV in a folder (schemas/vocabularies/, or schemas/ for its lists) as a frame of strings.
-
-    A malformed file is reported with its name and the real line (header = line 1); so is a vocabulary
-    that lacks a column eventdata reads (VOCABULARY_COLUMNS) or holds a value it cannot read.
+    Returns the tables, their schemas, every problem, and the tables whose rows are data (`validate`
+    reports the problems of their rows; the others stop the command).
     """
-    vocabularies: dict[str, pd.DataFrame] = {}
-    for path in sorted(directory.glob("*.csv")):
-        header, rows = read_records(path, SchemaFileError, label)
-        _check_vocabulary_columns(path, header, rows)
-        vocabularies[path.stem] = pd.DataFrame(
-            {c: pd.Series([r[i] for _, r in rows], dtype=object) for i, c in enumerate(header)}
-        )
-    return vocabularies
+    tables: dict[str, Table] = {}
+    schemas: dict[str, TableSchema] = {}
+    problems: list[Problem] = []
+    files = _codebook_tables(directory)
+    for name, path in files:
+        schema_path = table_schema_path(directory, name)
+        schema = None
+        if schema_path is not None:
+            schema, found = load_table_schema(name, schema_path)
+            problems += found
+        if schema is not None:
+            schemas[name] = schema
+        table, found = read_table(name, path, schema)
+        problems += found
+        if table is not None:
+            tables[name] = table
+    problems += foreign_key_problems(tables, schemas, unreadable={name for name, _ in files} - set(tables))
+    data = {name for name, schema in schemas.items() if schema.rows_are_data}
+    return tables, schemas, problems, data
+
+
+def _is_row_problem(problem: Problem) -> bool:
+    """A problem of one row's cells (not of the header, the file or its description)."""
+    structural = ("encoding-error", "source-error", "empty-file", "extra-cell", "missing-cell")
+    return problem.line not in (None, 1) and problem.code not in structural
+
+
+def _roles(directory: Path, tables: dict[str, Table], schemas: dict[str, TableSchema]) -> dict[str, dict[str, str]]:
+    """Role → key value, per table whose Table Schema has a role column.
+
+    A file without the column (made before roles were declared) takes the default codebook's roles for the
+    key values it has.
+    """
+    from eventdata.project import default_codebook_dir  # project imports the tool's modules
+
+    roles: dict[str, dict[str, str]] = {}
+    for name, schema in schemas.items():
+        if schema.field(ROLE_FIELD) is None or len(schema.primary_key) != 1 or name not in tables:
+            continue
+        key = schema.primary_key[0]
+        table = tables[name]
+        source = table
+        if ROLE_FIELD not in table.header:
+            default = default_codebook_dir() / table.path.relative_to(directory)
+            fallback = read_table(name, default, schema)[0] if default.is_file() and default != table.path else None
+            if fallback is None or ROLE_FIELD not in fallback.header:
+                continue
+            source = fallback
+        own_keys = {row.get(key) for row in table.parsed}
+        roles[name] = {
+            str(row[ROLE_FIELD]): _key_text(source, key, number)
+            for number, row in enumerate(source.parsed)
+            if row.get(ROLE_FIELD) and row.get(key) in own_keys
+        }
+    return roles
+
+
+def _key_text(table: Table, key: str, number: int) -> str:
+    """The key cell of the number-th well-formed row, as written (stripped)."""
+    rows = [cells for _, cells in table.rows if len(cells) == len(table.header)]
+    return rows[number][table.header.index(key)].strip()
 
 
 def _field_line(text: str, name: str) -> int | None:
@@ -278,6 +323,11 @@ def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path, text: s
         raise SchemaFileError(
             f"{where}: eventdata.vocabulary={extra['vocabulary']!r} must name a vocabulary column as 'table.column'."
         )
+    unknown_extra = sorted(set(extra) - set(EVENTDATA_KEYS))
+    if unknown_extra:
+        raise SchemaFileError(
+            f"{where}: unknown key(s) {unknown_extra} in its eventdata section; allowed: {list(EVENTDATA_KEYS)}."
+        )
     derived = extra.get("derived")
     if derived is not None and derived not in DERIVATIONS:
         raise SchemaFileError(f"{where}: unknown derivation {derived!r}; known: {list(DERIVATIONS)}.")
@@ -305,20 +355,41 @@ def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path, text: s
 
 
 def load_codebook(schemas_dir: Path | str) -> Codebook:
-    """Read schemas/ and check that every constraint in it can be enforced."""
+    """Read schemas/ and check every file against its description, and that every constraint can be enforced.
+
+    A file that breaks its description raises CodebookError with every problem located; the problems in
+    the rows of a list whose rows are data (places.csv) are kept in `list_problems` for `validate`.
+    """
     directory = Path(schemas_dir)
     schema_path = directory / SCHEMA_FILE
     raw = _read_json(schema_path)
     if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list) or not raw["fields"]:
         raise SchemaFileError(f"{schema_path}: a Table Schema needs a non-empty 'fields' list.")
-    dataset = _read_json(directory / DATASET_FILE)
-    if not isinstance(dataset, dict):
-        raise SchemaFileError(f"{directory / DATASET_FILE}: expected a JSON object.")
-    _check_dataset(directory / DATASET_FILE, dataset)
-    vocabularies = read_vocabularies(directory / VOCABULARY_DIR)
+    dataset_path = directory / DATASET_FILE
+    dataset = _read_json(dataset_path)
+    problems = dataset_problems(
+        dataset_path, dataset_path.read_text(encoding="utf-8"), dataset, dataset_schema_path(directory)
+    )
+    tables, schemas, table_problems, data = _read_tables(directory)
+    kept = [p for p in table_problems if _is_row_problem(p) and _table_of(p, tables) in data]
+    problems += [p for p in table_problems if p not in kept]
+    if problems:
+        raise CodebookError(problems)
+    if not isinstance(dataset, dict):  # the JSON Schema says so too; this tells mypy
+        raise SchemaFileError(f"{dataset_path}: expected a JSON object.")
+    vocabulary_dir = directory / VOCABULARY_DIR
+    vocabularies = {n: t.frame() for n, t in tables.items() if t.path.parent == vocabulary_dir}
+    lists = {n: t.frame() for n, t in tables.items() if t.path.parent == directory}
     codebook = Codebook(directory, copy.deepcopy(raw), vocabularies, dataset)
     text = schema_path.read_text(encoding="utf-8")
-    fields = [_expand_field(f, codebook, schema_path, text) for f in raw["fields"]]
+    fields, field_problems = [], []
+    for raw_field in raw["fields"]:
+        try:
+            fields.append(_expand_field(raw_field, codebook, schema_path, text))
+        except SchemaFileError as err:
+            field_problems.append(_field_problem(str(err), raw_field, schema_path, text))
+    if field_problems:
+        raise CodebookError(field_problems)
     names = [f["name"] for f in fields]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -331,7 +402,29 @@ def load_codebook(schemas_dir: Path | str) -> Codebook:
             raise SchemaFileError(f"{schema_path}: primaryKey names unknown field {key!r}.")
     expanded = copy.deepcopy(raw)
     expanded["fields"] = fields
-    return Codebook(directory, expanded, vocabularies, dataset, read_vocabularies(directory, label=""))
+    return Codebook(
+        directory,
+        expanded,
+        vocabularies,
+        dataset,
+        lists,
+        tables=schemas,
+        roles=_roles(directory, tables, schemas),
+        list_problems=tuple(kept),
+    )
+
+
+def _field_problem(message: str, field: Any, path: Path, text: str) -> Problem:
+    """A field of events.schema.json that cannot be used, as a located problem (every field is checked)."""
+    name = field.get("name") if isinstance(field, dict) else None
+    line = _field_line(text, name) if isinstance(name, str) else None
+    prefix = f"{path}{'' if line is None else f':{line}'}: "
+    message = message.removeprefix(prefix).removeprefix(f"field {name!r}: ").removeprefix(f"{path}: ")
+    return Problem("schema-error", message, display_path(path), line, name if isinstance(name, str) else None)
+
+
+def _table_of(problem: Problem, tables: dict[str, Table]) -> str | None:
+    return next((n for n, t in tables.items() if display_path(t.path) == problem.file), None)
 
 
 def published_table_schema(codebook: Codebook) -> dict[str, Any]:
@@ -508,4 +601,62 @@ def codebook_markdown(codebook: Codebook, checks: str = "") -> str:
         lines.append("|" + "---|" * len(frame.columns))
         for row in frame.itertuples(index=False):
             lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    lines += codebook_files_markdown(codebook)
     return "\n".join(lines) + "\n"
+
+
+def codebook_files_markdown(codebook: Codebook) -> list[str]:
+    """The section describing the codebook's own files, from the Table Schemas of its schemas/tables/.
+
+    A codebook made before schemas/tables/ existed (its files checked against eventdata's copies) has none.
+    """
+    own = {name: schema for name, schema in codebook.tables.items() if schema.path.parent == codebook.path / TABLES_DIR}
+    if not own:
+        return []
+    lines = [
+        "",
+        "## Codebook files",
+        "",
+        "Each CSV of schemas/ is described by a Table Schema in schemas/tables/ (a dataset without one uses "
+        "eventdata's); a file that breaks it stops every command with the problems located. "
+        "schemas/dataset.json is described by the JSON Schema schemas/dataset.schema.json.",
+    ]
+    for name, schema in sorted(own.items()):
+        folder = f"{VOCABULARY_DIR}/" if name in codebook.vocabularies else ""
+        lines += ["", f"### schemas/{folder}{name}.csv", ""]
+        if schema.descriptor.get("description"):
+            lines += [_cell(schema.descriptor["description"]), ""]
+        facts = []
+        if schema.primary_key:
+            facts.append("key: " + ", ".join(f"`{k}`" for k in schema.primary_key))
+        for key in schema.foreign_keys:
+            fields, reference = key["fields"], key["reference"]
+            facts.append(f"`{_joined(fields)}` → `{reference['resource']}.{_joined(reference['fields'])}`")
+        if schema.rows_are_data:
+            facts.append("its rows are data: `validate` reports their problems")
+        if facts:
+            lines += ["; ".join(facts) + ".", ""]
+        lines += ["| column | type | required | constraints | description |", "|---|---|---|---|---|"]
+        for field in schema.fields:
+            constraints = field.get("constraints", {})
+            extra = field.get("eventdata", {})
+            type_ = field.get("type", "string")
+            if type_ == "list":
+                type_ = f"list of {field.get('itemType', 'string')} joined by '{field.get('delimiter', ',')}'"
+            parts = [f"one of {', '.join(f'`{v}`' for v in constraints['enum'])}"] if "enum" in constraints else []
+            parts += [f"pattern `{constraints['pattern']}`"] if "pattern" in constraints else []
+            if "minimum" in constraints or "maximum" in constraints:
+                parts.append(f"{constraints.get('minimum', '')}..{constraints.get('maximum', '')}")
+            parts += ["unique"] if constraints.get("unique") else []
+            parts += [f"values of `{extra['vocabulary']}`"] if extra.get("vocabulary") else []
+            parts += ["column may be left out"] if extra.get("optional") else []
+            required = "yes" if constraints.get("required") else ""
+            lines.append(
+                f"| `{field['name']}` | {type_} | {required} | {_cell('; '.join(parts))} | "
+                f"{_cell(field.get('description', ''))} |"
+            )
+    return lines
+
+
+def _joined(names: str | list[str]) -> str:
+    return names if isinstance(names, str) else ", ".join(names)

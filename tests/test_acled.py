@@ -901,10 +901,10 @@ def test_acled_cli_exit_codes(project: Project, in_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("added", "message"),
     [
-        ("disorder_type,Protests,,,ACLED sample", r":4: a normalisation needs a value, its correct value and a source"),
+        ("disorder_type,Protests,,,ACLED sample", r":4: correct='' \[required-error\]"),
         (
             "disorder_type,Protests,Demonstrations,Armed clsh,ACLED sample",
-            r":4: sub_event_type='Armed clsh' is not a sub-event type .* Did you mean 'Armed clash'",
+            r":4: sub_event_type='Armed clsh' \[foreign-key-error\] .* did you mean 'Armed clash'",
         ),
         ("\n\nnot_a_column,a,b,,ACLED sample", r":6: 'not_a_column' is not an ACLED column"),  # past blank lines
     ],

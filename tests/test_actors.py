@@ -438,8 +438,8 @@ def test_a_malformed_actor_list_names_the_file_and_its_real_line(project: Projec
     result = CliRunner().invoke(cli, ["--project", str(project.root), "validate"])
 
     assert result.exit_code == 2
-    assert result.output == (
-        f"Error: schemas/actors.csv:{lines + 1}: malformed CSV in the record starting on this line "
+    assert (
+        f"\nschemas/actors.csv:{lines + 1}: [source-error] malformed CSV in the record starting on this line "
         "(unexpected end of data); check for an unbalanced double quote.\n"
-    )
+    ) in result.output
     assert "Vocabulary" not in result.output
