@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from eventdata.errors import SchemaFileError
-from eventdata.schema import SCHEMA_FILE, VOCABULARY_DIR, Codebook, read_vocabularies
+from eventdata.schema import SCHEMA_FILE, VOCABULARY_DIR, Codebook, load_codebook
 from eventdata.sources.sheets import display_path
 
 #: The keys of a field's ``eventdata`` section that this module reads (the loader allows them).
@@ -78,7 +78,8 @@ def _shipped_schema(path: str) -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _shipped_vocabularies(path: str) -> dict[str, pd.DataFrame]:
-    return read_vocabularies(Path(path))
+    """The vocabularies of the codebook eventdata ships (path: its vocabularies/ folder)."""
+    return dict(load_codebook(Path(path).parent).vocabularies)
 
 
 def _shipped_dir(codebook: Codebook) -> Path | None:
@@ -183,6 +184,9 @@ def vocabulary_column(codebook: Codebook, table: str) -> str:
 
 def role_values(codebook: Codebook, vocabulary: str, role: str) -> list[str]:
     """The first-column values of the vocabulary rows with this role (a vocabulary without roles takes the shipped)."""
+    if vocabulary in codebook.roles:  # read with the table's Table Schema (schema.load_codebook)
+        value = codebook.roles[vocabulary].get(role)
+        return [] if value is None else [value]
     frame = codebook.vocabulary(vocabulary)
     path = display_path(codebook.path / VOCABULARY_DIR / f"{vocabulary}.csv")
     if ROLE_COLUMN not in frame.columns:
