@@ -171,11 +171,11 @@ def test_terms_a_broken_vocabulary_is_named_with_its_line(project: Project) -> N
     path = project.schemas_dir / "vocabularies" / "terms.csv"
     path.write_text(BUILTIN_TERMS.read_text(encoding="utf-8").replace("acled-terms,no,", "acled-terms,maybe,"), "utf-8")
 
-    with pytest.raises(SchemaFileError, match=r"terms\.csv:5: redistribute='maybe' must be yes or no"):
+    with pytest.raises(SchemaFileError, match=r"terms\.csv:5: redistribute='maybe' \[enum-error\] must be yes or no"):
         terms_vocabulary(load_codebook(project.schemas_dir))
     result = run(project, "validate")
     assert result.exit_code == 2
-    assert "redistribute='maybe' must be yes or no" in result.stderr
+    assert "redistribute='maybe' [enum-error] must be yes or no" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -268,8 +268,11 @@ def test_terms_declared_grant_is_recorded_and_lifts_the_restriction(project: Pro
     ("redistribution", "message"),
     [
         ({"acled": {"granted_by": "ACLED", "reference": "x"}}, "names terms 'acled', which .*terms.csv lacks"),
-        ({"acled-terms": {"granted_by": "ACLED"}}, "redistribution.acled-terms must give granted_by .* and reference"),
-        (["acled-terms"], "redistribution must be an object"),
+        (
+            {"acled-terms": {"granted_by": "ACLED"}},
+            r'redistribution.acled-terms.reference \[dataset-error\] "reference"',
+        ),
+        (["acled-terms"], r"redistribution=.* \[dataset-error\] must be an object"),
     ],
 )
 def test_terms_a_malformed_grant_is_refused_with_the_fix(
@@ -308,7 +311,7 @@ def test_a_bad_terms_row_is_named_at_its_line_past_blank_lines(project: Project)
     text = "\n".join([lines[0], "", "", *lines[1:], "shared,maybe,,Shared,,Rows of a shared source"]) + "\n"
     path.write_text(text, encoding="utf-8")
     last = len(text.splitlines())
-    with pytest.raises(SchemaFileError, match=rf"terms\.csv:{last}: redistribute='maybe' must be yes or no"):
+    with pytest.raises(SchemaFileError, match=rf"terms\.csv:{last}: redistribute='maybe' \[enum-error\] must be yes"):
         terms_vocabulary(load_codebook(project.schemas_dir))
     result = CliRunner().invoke(cli, ["--project", str(project.root), "validate"])
     assert result.exit_code == 2
