@@ -159,7 +159,8 @@ def run_stages(dataset: Path, package: Path, profiled: set[str]) -> tuple[Stages
     stages = Stages(profiled)
     project = eventdata.load_project(dataset)
     codebook = load_codebook(project.schemas_dir)
-    version, created = "1.0.0-draft", build_module.draft_datetime(None)  # a first build's draft
+    published = [a.published for a in eventdata.Dataset.open(project).articles.values()]
+    version, created = "1.0.0-draft", build_module.draft_datetime(None, published)  # a first build's draft
     timestamp, today = int(created.timestamp()), datetime.now(UTC).date()
 
     # --- validate_project --------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ class Staged:
 #: Keys of schemas/dataset.json that earlier versions of eventdata kept there; the version now lives in the
 #: release folders and the catalog only.
 RETIRED_DATASET_KEYS = ("version", "created")
-#: The time a draft states before the first release, when SOURCE_DATE_EPOCH is not set.
+#: The time a draft states when there is neither a release nor an article, and SOURCE_DATE_EPOCH is not set.
 FIRST_DRAFT_DATE = date(1970, 1, 1)
 
 
@@ -147,13 +147,14 @@ def release_created(release: Release) -> datetime:
     return datetime.strptime(release.descriptor()["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def draft_datetime(latest: Release | None) -> datetime:
-    """The time a draft states: SOURCE_DATE_EPOCH when set, else the latest release's date (or 1970-01-01).
+def draft_datetime(latest: Release | None, published: list[date] | None = None) -> datetime:
+    """The time a draft states: SOURCE_DATE_EPOCH when set, else the later of the latest release's date and the
+    newest article's publication date (1970-01-01 without either).
 
-    Never the clock: building the same sheets twice gives the same draft. `release` dates the version it makes.
+    Never the clock: building the same inputs twice gives the same draft. `release` dates the version it makes.
     """
-    base = release_created(latest).date() if latest is not None else FIRST_DRAFT_DATE
-    return release_datetime(base, os.environ.get("SOURCE_DATE_EPOCH"))
+    dates = [*(published or []), *([release_created(latest).date()] if latest is not None else [])]
+    return release_datetime(max(dates, default=FIRST_DRAFT_DATE), os.environ.get("SOURCE_DATE_EPOCH"))
 
 
 def dataset_dir(project: Project, codebook: Codebook) -> Path:
@@ -715,7 +716,7 @@ def build_package(
     draft_dir = Path(out_dir) if out_dir is not None else directory / DRAFT_DIR
     remove_leftovers(project, directory)
     warnings = retired_key_warnings(codebook)
-    created = draft_datetime(latest)
+    created = draft_datetime(latest, [a.published for a in dataset.articles.values()])
     validation = validate_project(dataset, today=today, timestamp=int(created.timestamp()), previous=latest)
     if not validation.report.valid:
         label = f"{next_release_version(latest.version if latest else None, None)}-draft"

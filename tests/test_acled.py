@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from eventdata.acled import import_acled, parse_date, parse_inter, parse_interaction
 from eventdata.build import build_package, draft_datetime
 from eventdata.cli import cli
+from eventdata.dataset import Dataset
 from eventdata.errors import SourceError
 from eventdata.project import Project
 from eventdata.schema import load_codebook
@@ -427,7 +428,8 @@ def snapshot(project: Project) -> dict[str, str]:
 
 def release_timestamp(project: Project) -> str:
     """The timestamp of rows in a draft of a dataset with no release yet."""
-    return str(int(draft_datetime(None).timestamp()))
+    published = [a.published for a in Dataset.open(project).articles.values()]
+    return str(int(draft_datetime(None, published).timestamp()))
 
 
 def expected_release_row(row: dict[str, str], timestamp: str) -> dict[str, str]:

@@ -258,9 +258,12 @@ def test_build_source_date_epoch_sets_created_and_timestamp(
         return descriptor(result.package_dir)["created"], timestamps, file_hashes(result.package_dir)
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    created, timestamps, release_hashes = build("release-date")  # no release yet: the draft is of 1970-01-01
-    assert created == "1970-01-01T00:00:00Z"
-    assert timestamps == {0}
+    # No release yet: a draft is dated by the newest article it draws on (never by the clock).
+    newest = max(r["published"] for r in read_rows(project.articles_index))
+    created, timestamps, release_hashes = build("release-date")
+    assert created == f"{newest}T00:00:00Z"
+    day = dt.date.fromisoformat(newest)
+    assert timestamps == {int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())}
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     created, timestamps, epoch_hashes = build("epoch")

@@ -437,7 +437,7 @@ def test_cli_validate_and_build_warn_about_empty_metadata(in_dir: Path) -> None:
 # --- a sheet without an id column ----------------------------------------------------------------------
 
 
-def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
+def test_cli_assign_ids_says_it_added_the_id_column_and_accepts_old_layout_rows(
     project: Project, in_dir: Path, seed_rows: list[dict[str, str]]
 ) -> None:
     columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
@@ -446,7 +446,11 @@ def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
     )
     project.id_registry.unlink()
     (project.seeds_dir / "deletions.csv").unlink()  # a first build: nothing assigned, so nothing deleted
-    first = run("--project", "dataset", "build")
+    built = run("--project", "dataset", "build")  # only reads the sheet: the ids are provisional
+    assert built.exit_code == 0, built.output
+    assert "2 row(s) have no id yet: `eventdata assign-ids` gives them one" in built.stderr
+    assert sheet.read_text(encoding="utf-8").splitlines()[0] == ",".join(columns)
+    first = run("--project", "dataset", "assign-ids")
     assert first.exit_code == 0, first.output
     assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in first.stderr
     header = sheet.read_text(encoding="utf-8").splitlines()[0]
@@ -456,7 +460,7 @@ def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
         csv.writer(handle, lineterminator="\n").writerow([seed_rows[2][c] for c in columns])
     validated = run("--project", "dataset", "validate")
     assert validated.exit_code == 0, validated.output
-    second = run("--project", "dataset", "build")
+    second = run("--project", "dataset", "assign-ids")
     assert second.exit_code == 0, second.output
     assert "had no event_id_cnty column" not in second.stderr
     ids = [line.rsplit(",", 1)[1] for line in sheet.read_text(encoding="utf-8").splitlines()[1:]]

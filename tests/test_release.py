@@ -30,7 +30,7 @@ from click.testing import CliRunner, Result
 from eventdata.catalog import list_releases
 from eventdata.changes import SchemaChange
 from eventdata.cli import cli
-from eventdata.errors import ReleaseError
+from eventdata.errors import Problem, ReleaseError
 from eventdata.project import Project
 from eventdata.release import ReleaseResult, Verification, release_version, verify_release
 from tests.conftest import REPO, SEED_ARTICLE, SEED_SHEET, read_rows, write_rows
@@ -187,9 +187,9 @@ def repository(tmp_path: Path) -> Project:
 # --- the first release ---------------------------------------------------------------------------
 
 
-def test_first_release_writes_version_catalog_changelog_and_moves_dataset_json(seeds: Project) -> None:
+def test_first_release_writes_version_catalog_changelog_and_leaves_dataset_json(seeds: Project) -> None:
     project = seeds
-    dataset_before = read_json(project.schemas_dir / "dataset.json")
+    dataset_before = (project.schemas_dir / "dataset.json").read_bytes()
 
     result = release_version(project, release_date=FIRST)
 
@@ -220,9 +220,7 @@ def test_first_release_writes_version_catalog_changelog_and_moves_dataset_json(s
     )
     assert text(dataset_dir(project) / "CHANGELOG.md") == changelog
     assert text(target / "CHANGELOG.md") == changelog
-    assert read_json(project.schemas_dir / "dataset.json") == dict(
-        dataset_before, version="1.0.0", created="2026-01-10"
-    )
+    assert (project.schemas_dir / "dataset.json").read_bytes() == dataset_before  # the version lives in dist-data/
     descriptor = read_json(target / "datapackage.json")
     assert (descriptor["version"], descriptor["created"]) == ("1.0.0", "2026-01-10T00:00:00Z")
     assert set(timestamps(target).values()) == {epoch(FIRST)}
@@ -379,8 +377,7 @@ def test_second_release_catalog_changelog_and_dataset_json(second_release: Secon
     )
     assert text(second_release.second / "CHANGELOG.md") == changelog
     assert text(dataset_dir(project) / "CHANGELOG.md") == changelog
-    dataset = read_json(project.schemas_dir / "dataset.json")
-    assert (dataset["version"], dataset["created"]) == ("1.1.0", "2026-02-01")
+    assert "version" not in read_json(project.schemas_dir / "dataset.json")
 
 
 def test_verify_rebuilds_fresh_releases_identically(second_release: SecondRelease) -> None:
@@ -596,11 +593,7 @@ def test_release_bookkeeping_files_are_as_readable_as_the_package_files(seeds: P
     def mode(path: Path) -> str:
         return oct(stat.S_IMODE(path.stat().st_mode))
 
-    paths = [
-        dataset_dir(project) / "catalog.json",
-        dataset_dir(project) / "CHANGELOG.md",
-        project.schemas_dir / "dataset.json",
-    ]
+    paths = [dataset_dir(project) / "catalog.json", dataset_dir(project) / "CHANGELOG.md"]
     assert {p.name: mode(p) for p in paths} == {p.name: "0o644" for p in paths}
     assert mode(dataset_dir(project) / "1.0.0" / "datapackage.json") == "0o644"
 
@@ -635,13 +628,14 @@ def test_verify_names_a_tampered_file(repository: Project) -> None:
     expected = sha256(events)
     catalog_before = text(dataset_dir(repository) / "catalog.json")
     events.write_bytes(events.read_bytes().replace(b"Atmeh", b"Atmah", 1))
-    problem = f"data/events.csv: sha256 is {sha256(events)}, expected {expected}."
+    problem = Problem("release-hash-mismatch", f"sha256 is {sha256(events)}, expected {expected}.", str(events))
+    line = f"{events}: [release-hash-mismatch] sha256 is {sha256(events)}, expected {expected}."
 
     assert verify_release(repository, "1.1.0") == [Verification("1.1.0", (problem,), 32, False)]
     result = run(repository, "verify", "1.1.0")
-    assert (result.exit_code, result.stderr) == (1, f"1.1.0: {problem}\n")
+    assert (result.exit_code, result.stderr) == (1, f"1.1.0: {line}\n")
     result = run(repository, "verify", "--no-rebuild")
-    assert (result.exit_code, result.stderr) == (1, f"1.0.0: 28 files match their hashes.\n1.1.0: {problem}\n")
+    assert (result.exit_code, result.stderr) == (1, f"1.0.0: 28 files match their hashes.\n1.1.0: {line}\n")
     assert text(dataset_dir(repository) / "catalog.json") == catalog_before
 
 
@@ -852,7 +846,7 @@ def test_release_killed_after_the_version_folder_appears_is_completed_by_the_nex
     assert {p.name: read_rows(p) for p in project.sheet_paths()} == {
         p.name: read_rows(p) for p in sorted((sources / "sheets").glob("*.csv"))
     }
-    assert read_json(project.schemas_dir / "dataset.json")["version"] == "1.1.0"
+    assert "version" not in read_json(project.schemas_dir / "dataset.json")
     assert all(v.ok for v in verify_release(project, rebuild=False))
 
 
