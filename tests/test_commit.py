@@ -1,10 +1,10 @@
 """Committing a version (eventdata/build.py `commit_package`, eventdata/files.py): nothing lost, nothing half-done.
 
 A build only reads its inputs. A release either makes a complete version, with the new ids in the sheets and the
-registry (the assign-ids step) and the catalog beside it, or changes nothing: with seeds/ or dist-data/ read-only (real permissions; as root the command
-runs as `nobody`), a full disk (an injected ENOSPC), a symbolic link to nothing at the version path, an error
-at any named step of the commit, or a SIGKILL at any of them. Staging folders of killed runs are removed by the
-next run, never a running one's.
+registry (the assign-ids step) and the catalog beside it, or changes nothing: with seeds/ or dist-data/ read-only
+(real permissions; as root the command runs as `nobody`), a full disk (an injected ENOSPC), a symbolic link to
+nothing at the version path, an error at any named step of the commit, or a SIGKILL at any of them. Staging
+folders of killed runs are removed by the next run, never a running one's.
 """
 
 from __future__ import annotations

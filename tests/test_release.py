@@ -34,6 +34,7 @@ from eventdata.errors import Problem, ReleaseError
 from eventdata.project import Project
 from eventdata.release import ReleaseResult, Verification, release_version, verify_release
 from tests.conftest import REPO, SEED_ARTICLE, SEED_SHEET, read_rows, write_rows
+from tests.test_dataset import loads  # noqa: F401  (the fixture counting codebook reads)
 
 NAME = "eventdata-seeds"
 SHEET = f"{SEED_ARTICLE}.csv"
@@ -917,3 +918,152 @@ def test_a_release_written_in_package_format_1_still_verifies_and_reads_with_the
     categories = read_events(result.path)["event_type"].dtype
     assert isinstance(categories, pd.CategoricalDtype)
     assert len(categories.categories) == 6  # the codebook's event types, not the values present
+
+
+# --- verify compares content, not the tool's wording ----------------------------------------------------------
+
+
+def test_the_repository_releases_verify_after_a_change_to_the_readme_template(
+    repository: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventdata import build
+
+    real = build.release_readme
+    monkeypatch.setattr(build, "release_readme", lambda *a: real(*a).replace("## Contents", "## What this holds"))
+
+    results = verify_release(repository)
+
+    assert [(r.version, r.problems, r.rebuilt, r.reworded) for r in results] == [
+        ("1.0.0", (), True, ("README.md",)),
+        ("1.1.0", (), True, ("README.md",)),
+    ]
+    result = run(repository, "verify")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("rebuilt identically") == 2
+    assert "1.1.0: README.md read differently when eventdata" in result.stderr
+
+
+def changed_value_rebuild(monkeypatch: pytest.MonkeyPatch, event_id: str, column: str, value: int) -> None:
+    """Make every rebuild write another value of one event's cell, in the Parquet and the CSV."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from eventdata import build
+    from eventdata import release as release_module
+    from eventdata.package import write_csv, write_parquet
+
+    real = build.write_package
+
+    def write_package(*args: Any, **kwargs: Any) -> dict[str, str]:
+        files = real(*args, **kwargs)
+        target: Path = args[2]
+        table = pq.read_table(target / "data" / "events.parquet")
+        position = table.schema.get_field_index(column)
+        hit = pc.equal(table.column("event_id_cnty"), event_id)
+        changed = pc.if_else(hit, pa.scalar(value, table.schema.field(column).type), table.column(column))
+        table = table.set_column(position, table.schema.field(column), changed)
+        write_parquet(table, target / "data" / "events.parquet")
+        write_csv(table, target / "data" / "events.csv")
+        return files
+
+    monkeypatch.setattr(release_module, "write_package", write_package)
+
+
+def test_verify_names_the_event_column_and_both_values_a_rebuild_changes(
+    repository: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed_value_rebuild(monkeypatch, "SYR3", "fatalities", 99)
+    old = pq.read_table(dataset_dir(repository) / "1.1.0" / "data" / "events.parquet").to_pylist()
+    was = next(r["fatalities"] for r in old if r["event_id_cnty"] == "SYR3")
+
+    (verification,) = verify_release(repository, "1.1.0")
+
+    release = dataset_dir(repository) / "1.1.0"
+    assert not verification.ok
+    assert [(p.code, p.file, p.line, p.column, p.value, p.message) for p in verification.problems] == [
+        (
+            "rebuild-value-differs",
+            str(release / "data" / "events.csv"),
+            [r["event_id_cnty"] for r in old].index("SYR3") + 2,
+            "fatalities",
+            str(was),
+            f"event SYR3, column fatalities: the release has '{was}', a rebuild gives '99'.",
+        ),
+        (
+            "rebuild-value-differs",
+            str(release / "data" / "events.parquet"),
+            None,
+            "fatalities",
+            str(was),
+            f"event SYR3, column fatalities: the release has {was}, a rebuild gives 99.",
+        ),
+    ]
+    result = run(repository, "verify", "1.1.0")
+    assert result.exit_code == 1
+    assert f"[rebuild-value-differs] event SYR3, column fatalities: the release has {was}" in result.stderr
+
+
+def test_verify_json_has_the_shape_of_validate_json(repository: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    changed_value_rebuild(monkeypatch, "SYR3", "fatalities", 99)
+
+    result = run(repository, "verify", "1.1.0", "--json")
+
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    validated = json.loads(run(repository, "validate", "--json").stdout)
+    assert set(payload) == set(validated)
+    assert (payload["valid"], payload["error_count"], payload["counts"]) == (False, 2, {"rebuild-value-differs": 2})
+    assert payload["files"] == [str(dataset_dir(repository) / "1.1.0")]
+    assert {p["column"] for p in payload["problems"]} == {"fatalities"}
+    assert set(payload["problems"][0]) == set(validated["problems"][0]) if validated["problems"] else True
+    ok = run(repository, "verify", "1.0.0", "--json", "--no-rebuild")
+    assert (ok.exit_code, json.loads(ok.stdout)["valid"], json.loads(ok.stdout)["problems"]) == (0, True, [])
+
+
+def test_verify_names_a_metadata_field_a_rebuild_changes(repository: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventdata import build
+
+    real = build.datapackage_descriptor
+
+    def reworded(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        descriptor = real(*args, **kwargs)
+        return dict(descriptor, description="Another description.")
+
+    monkeypatch.setattr(build, "datapackage_descriptor", reworded)
+
+    (verification,) = verify_release(repository, "1.0.0")
+
+    codes = {(p.code, p.column) for p in verification.problems}
+    assert codes == {("rebuild-metadata-differs", "description")}
+    (problem,) = verification.problems
+    assert problem.message.startswith("description: the release has 'Political violence and demonstration")
+    assert problem.message.endswith("a rebuild gives 'Another description.'.")
+
+
+def test_verify_ignores_the_tool_version_stamp(repository: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    import eventdata.build
+
+    monkeypatch.setattr(eventdata.build, "__version__", "9.9.9")
+
+    (verification,) = verify_release(repository, "1.1.0")
+
+    assert (verification.ok, verification.problems) == (True, ())  # datapackage.json differs only in its stamp
+
+
+# --- the codebook is read once --------------------------------------------------------------------------------
+
+
+def test_release_reads_the_codebook_once_and_verify_once_plus_once_per_rebuilt_release(
+    seeds: Project,
+    loads: Any,  # noqa: F811  (the fixture imported above)
+) -> None:
+    from eventdata.dataset import Dataset
+
+    assert release_version(Dataset.open(seeds), release_date=FIRST).status == "released"
+    assert dict(loads) == {seeds.schemas_dir.resolve(): 1}
+    loads.clear()
+
+    assert all(v.ok for v in verify_release(Dataset.open(seeds)))
+
+    assert loads[seeds.schemas_dir.resolve()] == 1
+    assert sum(loads.values()) == 2  # and once for the sources/ the release records, which it is rebuilt from
