@@ -191,7 +191,7 @@ def add_article_command(
 def new_sheet_command(ctx: click.Context, article_id: str, coder: str | None, name: str | None) -> None:
     """Start a coding sheet for an article with the columns a coder types (from the codebook); prints its path.
 
-    Leave event_id_cnty empty: the tool assigns ids on the first build or release.
+    Leave event_id_cnty empty: `eventdata assign-ids` or `release` writes the ids (build shows them provisionally).
 
     \b
     Example:

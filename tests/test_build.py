@@ -511,10 +511,12 @@ def git(root: Path, *args: str) -> str:
 
 
 def committed_dataset(tmp_path: Path) -> Project:
-    """A copy of the dataset whose rows all have ids, as a git repository with everything committed."""
-    from tests.conftest import copy_dataset
+    """A copy of the dataset whose rows all have ids, as a git repository (with the repository's .gitignore, which
+    ignores drafts) with everything committed."""
+    from tests.conftest import REPO, copy_dataset
 
     project = copy_dataset(tmp_path / "repo")
+    shutil.copyfile(REPO / ".gitignore", project.root / ".gitignore")
     git(project.root, "init", "-q")
     git(project.root, "add", "-A")
     git(project.root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "dataset")
@@ -524,14 +526,18 @@ def committed_dataset(tmp_path: Path) -> Project:
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_build_leaves_git_status_clean_on_rows_with_ids(tmp_path: Path) -> None:
     project = committed_dataset(tmp_path)
-    (project.root / ".gitignore").write_text("dist-data/\n", encoding="utf-8")  # where a build writes
-    git(project.root, "add", ".gitignore")
-    git(project.root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "ignore dist-data")
 
     result = build_package(project)
 
     assert (result.status, result.unassigned) == ("built", 0)
+    assert (result.package_dir / "datapackage.json").is_file()
     assert git(project.root, "status", "--porcelain", "--untracked-files=all") == ""
+    # and a release afterwards adds only its version folder, catalog and changelog: no input changes
+    from eventdata.release import release_version
+
+    assert release_version(project, release_date=dt.date(2026, 12, 1)).status == "released"
+    changed = git(project.root, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert all(line.startswith("?? dist-data/eventdata-seeds/") for line in changed), changed
 
 
 def test_build_of_rows_without_ids_gives_provisional_ids_and_leaves_the_inputs_unchanged(
