@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -73,7 +72,6 @@ from eventdata.schema import Codebook, codebook_markdown, published_table_schema
 from eventdata.terms import RECORD_KEY, read_grants, terms_record, terms_vocabulary
 from eventdata.validate import Validation, validate_project
 
-VERSION_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 SOURCES_DIR = "sources"
 DATA_CHANGELOG = "CHANGELOG.md"
 #: Where `build` writes the package of working sheets that are not a released version (never a release itself).
@@ -155,20 +153,6 @@ def draft_datetime(latest: Release | None, published: list[date] | None = None) 
     """
     dates = [*(published or []), *([release_created(latest).date()] if latest is not None else [])]
     return release_datetime(max(dates, default=FIRST_DRAFT_DATE), os.environ.get("SOURCE_DATE_EPOCH"))
-
-
-def dataset_dir(project: Project, codebook: Codebook) -> Path:
-    return project.dist_dir / str(codebook.dataset["name"])
-
-
-def previous_release(project: Project, codebook: Codebook, version: str) -> Release | None:
-    """The newest release older than `version`."""
-    older = [
-        r
-        for r in list_releases(dataset_dir(project, codebook), str(codebook.dataset["name"]))
-        if version_key(r.version) < version_key(version)
-    ]
-    return older[-1] if older else None
 
 
 def release_table(release: Release) -> pa.Table:

@@ -27,7 +27,6 @@ from eventdata.build import (
     DATA_CHANGELOG,
     SOURCES_DIR,
     commit_package,
-    dataset_dir,
     release_created,
     release_schema,
     release_table,
@@ -228,14 +227,10 @@ def release_version(
 def find_release(project: Dataset | Project, version: str | None) -> Release:
     """A release of the project's dataset by version (default: the latest)."""
     dataset = Dataset.open(project)
-    project = dataset.project
-    codebook = dataset.codebook
-    name = str(codebook.dataset["name"])
-    releases = list_releases(dataset_dir(project, codebook), name)
+    name = dataset.name
+    releases = dataset.releases
     if not releases:
-        raise ReleaseError(
-            f"No release of {name} in {dataset_dir(project, codebook)}; make one with `eventdata release`."
-        )
+        raise ReleaseError(f"No release of {name} in {dataset.dist_dir}; make one with `eventdata release`.")
     if version is None:
         return releases[-1]
     for release in releases:
@@ -274,7 +269,10 @@ class Verification:
 
 
 def verification_report(results: list[Verification], directory: Path) -> Report:
-    """Every finding of a verify run as one Report (the shape `validate --json` prints)."""
+    """Every finding of a verify run as one Report (the shape `validate --json` prints).
+
+    Its files are the release folders verified, and its rows the number of files checked against their hashes.
+    """
     return Report(
         tuple(p for r in results for p in r.problems),
         tuple(display_path(directory / r.version) for r in results),
