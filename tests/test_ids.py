@@ -301,6 +301,7 @@ def assigned(project: Project) -> IdAssignment:
     return result
 
 
+@pytest.mark.slow
 def test_assign_ids_numbers_new_rows_per_country_and_writes_sheets_and_registry(
     project: Project, seed_rows: list[dict[str, str]]
 ) -> None:

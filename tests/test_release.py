@@ -923,6 +923,7 @@ def test_a_release_written_in_package_format_1_still_verifies_and_reads_with_the
 # --- verify compares content, not the tool's wording ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_repository_releases_verify_after_a_change_to_the_readme_template(
     repository: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
