@@ -127,6 +127,7 @@ def test_build_with_read_only_seeds_and_a_row_needing_an_id_writes_the_draft(
     assert snapshot(project.seeds_dir) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["assign-ids"], ["release", "--date", FIRST.isoformat()]])
 def test_writing_ids_into_read_only_seeds_exits_2_and_changes_nothing(
     project: Project, read_only: Callable[[Path], None], command: list[str]
