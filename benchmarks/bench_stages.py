@@ -162,7 +162,7 @@ def run_stages(dataset: Path, package: Path, profiled: set[str]) -> tuple[Stages
     from eventdata.errors import Problem, Report
     from eventdata.gazetteer import PLACES_FILE, load_places
     from eventdata.ids import DELETIONS_FILE, read_deletions, read_registry
-    from eventdata.package import events_table, release_datetime
+    from eventdata.package import events_table
     from eventdata.schema import load_codebook
     from eventdata.sources.articles import read_articles
     from eventdata.sources.sheets import SHEET_COLUMN, display_path, read_sheet
@@ -170,8 +170,8 @@ def run_stages(dataset: Path, package: Path, profiled: set[str]) -> tuple[Stages
     stages = Stages(profiled)
     project = eventdata.load_project(dataset)
     codebook = load_codebook(project.schemas_dir)
-    version, release_date = build_module.dataset_version(codebook)
-    created = release_datetime(release_date, None)
+    published = [a.published for a in eventdata.Dataset.open(project).articles.values()]
+    version, created = "1.0.0-draft", build_module.draft_datetime(None, published)  # a first build's draft
     timestamp, today = int(created.timestamp()), datetime.now(UTC).date()
 
     # --- validate_project --------------------------------------------------------------------------------

@@ -3,26 +3,32 @@
 A package holds the events (CSV, Parquet, ACLED-column CSV), the article index, the
 codebook, the delta against the previous release (changes/), the data changelog, a
 snapshot of the sources it was built from (sources/) and datapackage.json.
+
+A build only reads its inputs: rows typed without an id get provisional ids in memory (the numbers
+`eventdata assign-ids` and `release` write), and nothing in schemas/ or seeds/ changes. The version of a
+package comes from the releases in dist-data/<name>/, never from schemas/dataset.json.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from eventdata import __version__
 from eventdata.agreement import write_agreement
+from eventdata.assign import id_files, input_dirs, unassigned_count
 from eventdata.catalog import Release, list_releases, read_release_table, version_key
 from eventdata.changes import (
     Changes,
@@ -32,9 +38,10 @@ from eventdata.changes import (
     required_bump,
     schema_changes,
 )
+from eventdata.compare import compare_packages
 from eventdata.dataset import Dataset
 from eventdata.duplicates import duplicate_of_schema, with_duplicate_of
-from eventdata.errors import ReleaseError, Report, SchemaFileError
+from eventdata.errors import Problem, ReleaseError, Report
 from eventdata.files import (
     STAGING_MARK,
     FileSet,
@@ -44,7 +51,7 @@ from eventdata.files import (
     staging_folder,
     staging_token,
 )
-from eventdata.ids import DELETIONS_FILE, assignment_files, header_has_id, read_deletions
+from eventdata.ids import DELETIONS_FILE, read_deletions
 from eventdata.package import (
     FORMAT_KEY,
     PACKAGE_FORMAT,
@@ -56,18 +63,17 @@ from eventdata.package import (
     events_table,
     present_dictionaries,
     release_datetime,
+    restore_formulas,
     write_csv,
     write_json,
     write_parquet,
 )
 from eventdata.project import Project
 from eventdata.report import report_resource, write_report
-from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
-from eventdata.sources.sheets import SHEET_COLUMN
+from eventdata.schema import Codebook, codebook_markdown, published_table_schema
 from eventdata.terms import RECORD_KEY, read_grants, terms_record, terms_vocabulary
 from eventdata.validate import Validation, validate_project
 
-VERSION_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 SOURCES_DIR = "sources"
 DATA_CHANGELOG = "CHANGELOG.md"
 #: Where `build` writes the package of working sheets that are not a released version (never a release itself).
@@ -88,7 +94,7 @@ class BuildResult:
     previous: str | None = None
     draft: bool = False  # a package of the working sheets, not a released version
     next_version: str | None = None  # for a draft: the version `eventdata release` would make of these sheets
-    new_id_column: tuple[str, ...] = ()  # sheets whose header got an event_id_cnty column
+    unassigned: int = 0  # rows without an id: the draft gave them provisional ids (`eventdata assign-ids`)
 
 
 @dataclass(frozen=True)
@@ -101,34 +107,54 @@ class Staged:
     changes: Changes
     schema_changes: tuple[SchemaChange, ...]
     previous: Release | None
+    history: tuple[Release, ...] = ()  # every release up to previous, oldest first: the data changelog's sections
 
 
-def dataset_version(codebook: Codebook) -> tuple[str, date]:
-    """The configured version and release date of the dataset (schemas/dataset.json)."""
-    where = codebook.path / "dataset.json"
-    version = str(codebook.dataset.get("version", ""))
-    if not VERSION_PATTERN.match(version):
-        raise SchemaFileError(f"{where}: version {version!r} must be MAJOR.MINOR.PATCH, such as 1.0.0.")
-    created = str(codebook.dataset.get("created", ""))
-    try:
-        release_date = date.fromisoformat(created)
-    except ValueError as err:
-        raise SchemaFileError(f"{where}: created {created!r} must be the release date as YYYY-MM-DD.") from err
-    return version, release_date
+#: Keys of schemas/dataset.json that earlier versions of eventdata kept there; the version now lives in the
+#: release folders and the catalog only.
+RETIRED_DATASET_KEYS = ("version", "created")
+#: The time a draft states when there is neither a release nor an article, and SOURCE_DATE_EPOCH is not set.
+FIRST_DRAFT_DATE = date(1970, 1, 1)
 
 
-def dataset_dir(project: Project, codebook: Codebook) -> Path:
-    return project.dist_dir / str(codebook.dataset["name"])
-
-
-def previous_release(project: Project, codebook: Codebook, version: str) -> Release | None:
-    """The newest release older than `version`."""
-    older = [
-        r
-        for r in list_releases(dataset_dir(project, codebook), str(codebook.dataset["name"]))
-        if version_key(r.version) < version_key(version)
+def retired_key_warnings(codebook: Codebook) -> list[Problem]:
+    """A warning for each key of schemas/dataset.json that is no longer used (version, created)."""
+    where = str(codebook.path / "dataset.json")
+    return [
+        Problem(
+            "dataset-key-unused",
+            f"{key} is no longer used: the version and date of a release are in dist-data/<name>/ "
+            "(its folder, datapackage.json and catalog.json); `eventdata release` chooses them. Remove the key.",
+            where,
+            column=key,
+            value=str(codebook.dataset[key]),
+            severity="warning",
+        )
+        for key in RETIRED_DATASET_KEYS
+        if key in codebook.dataset
     ]
-    return older[-1] if older else None
+
+
+def with_warnings(report: Report, extra: list[Problem]) -> Report:
+    """The report with more problems added (warnings about the inputs that are not about rows)."""
+    if not extra:
+        return report
+    return Report((*report.problems, *extra), report.files, report.rows, report.stats)
+
+
+def release_created(release: Release) -> datetime:
+    """The time a release states (datapackage.json `created`)."""
+    return datetime.strptime(release.descriptor()["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def draft_datetime(latest: Release | None, published: list[date] | None = None) -> datetime:
+    """The time a draft states: SOURCE_DATE_EPOCH when set, else the later of the latest release's date and the
+    newest article's publication date (1970-01-01 without either).
+
+    Never the clock: building the same inputs twice gives the same draft. `release` dates the version it makes.
+    """
+    dates = [*(published or []), *([release_created(latest).date()] if latest is not None else [])]
+    return release_datetime(max(dates, default=FIRST_DRAFT_DATE), os.environ.get("SOURCE_DATE_EPOCH"))
 
 
 def release_table(release: Release) -> pa.Table:
@@ -144,6 +170,15 @@ def release_schema(release: Release) -> dict[str, Any]:
     raise ReleaseError(f"{release.descriptor_path} has no 'events' resource.")
 
 
+def releases_up_to(release: Release) -> tuple[Release, ...]:
+    """The releases of a dataset folder up to and including release, oldest first."""
+    return tuple(
+        r
+        for r in list_releases(release.path.parent, release.name)
+        if version_key(r.version) <= version_key(release.version)
+    )
+
+
 def stage(
     project: Dataset | Project,
     *,
@@ -151,9 +186,10 @@ def stage(
     previous: Release | None,
     today: date | None = None,
     validation: Validation | None = None,
+    history: tuple[Release, ...] | None = None,
 ) -> Staged | Validation:
     """Validate (unless given a validation made with the same time) and compute the delta against the previous
-    release; the Validation alone if invalid."""
+    release; the Validation alone if invalid. history: the releases up to previous (default: its folder's)."""
     dataset = Dataset.open(project)
     project = dataset.project
     codebook = dataset.codebook
@@ -166,28 +202,38 @@ def stage(
     table = carry_timestamps(previous_table, events_table(validation.events, codebook))
     changes = compute_changes(previous_table, table, created.date(), read_deletions(project.seeds_dir / DELETIONS_FILE))
     schema_diff = schema_changes(release_schema(previous), published_table_schema(codebook)) if previous else []
-    return Staged(validation, codebook, table, changes, tuple(schema_diff), previous)
+    if history is None:
+        history = releases_up_to(previous) if previous else ()
+    return Staged(validation, codebook, table, changes, tuple(schema_diff), previous, history)
 
 
-def _changelog_section(version: str, release_date: date, staged: Staged) -> str:
-    counts = staged.changes.counts()
+def changelog_section(
+    version: str,
+    released: date,
+    events: int,
+    counts: dict[str, int],
+    previous: str | None,
+    schema: list[dict[str, Any]],
+    modified: list[dict[str, Any]],
+    deleted: list[dict[str, Any]],
+) -> str:
+    """One release's section of the data changelog, from its structured changes."""
     lines = [
-        f"## {version} ({release_date.isoformat()})",
+        f"## {version} ({released.isoformat()})",
         "",
-        f"- {staged.table.num_rows} events: {counts['added']} added, {counts['modified']} corrected "
-        f"({counts['modified_cells']} values), {counts['deleted']} deleted"
-        + (f", compared with {staged.previous.version}." if staged.previous else " (first release)."),
+        f"- {events} events: {counts.get('added', 0)} added, {counts.get('modified', 0)} corrected "
+        f"({counts.get('modified_cells', 0)} values), {counts.get('deleted', 0)} deleted"
+        + (f", compared with {previous}." if previous else " (first release)."),
     ]
-    for change in staged.schema_changes:
-        lines.append(f"- Schema ({change.level}): `{change.field}` {change.description}.")
-    modified = staged.changes.modified.to_pylist()
-    notable = [m for m in modified if m["column"] != "timestamp"][:20]
+    for change in schema:
+        lines.append(f"- Schema ({change.get('level')}): `{change.get('field')}` {change.get('change')}.")
+    corrections = [m for m in modified if m["column"] != "timestamp"]
+    notable = corrections[:20]
     if notable:
         lines.append("- Corrections:")
         lines += [f"  - {m['event_id_cnty']} {m['column']}: {m['old_value']!r} → {m['new_value']!r}" for m in notable]
-        if len([m for m in modified if m["column"] != "timestamp"]) > len(notable):
+        if len(corrections) > len(notable):
             lines.append("  - … the full list is in changes/modified.csv.")
-    deleted = staged.changes.deleted.to_pylist()
     if deleted:
         lines.append("- Deleted:")
         lines += [f"  - {d['event_id_cnty']}" + (f": {d['reason']}" if d["reason"] else "") for d in deleted[:50]]
@@ -196,29 +242,64 @@ def _changelog_section(version: str, release_date: date, staged: Staged) -> str:
     return "\n".join(lines) + "\n"
 
 
+def read_changes_csv(release: Release, name: str) -> list[dict[str, Any]]:
+    """changes/<name>.csv of a release as text values (missing stays missing; formula guards removed)."""
+    path = release.path / "changes" / f"{name}.csv"
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        table = pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.string() for c in header}, strings_can_be_null=True
+            ),
+        )
+    except (OSError, UnicodeDecodeError, pa.ArrowException) as err:
+        raise ReleaseError(
+            f"{path} cannot be read ({err}); release {release.version} is damaged: restore it from a backup "
+            "or the published copy."
+        ) from err
+    if int(release.descriptor().get(FORMAT_KEY, 1)) >= 2:
+        table = pa.table({c: restore_formulas(table.column(c)) for c in table.column_names})
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
+
+
+def release_changelog_section(release: Release) -> str:
+    """A release's section of the data changelog, from its eventdata:changes record and changes/*.csv."""
+    descriptor = release.descriptor()
+    record = descriptor.get("eventdata:changes", {})
+    counts = record.get("counts", {}) if isinstance(record.get("counts"), dict) else {}
+    events = sum(int(counts.get(k, 0)) for k in ("added", "modified", "unchanged"))
+    schema = [c for c in record.get("schema", []) if isinstance(c, dict)]
+    return changelog_section(
+        release.version,
+        release_created(release).date(),
+        events,
+        counts,
+        record.get("previous"),
+        schema,
+        read_changes_csv(release, "modified"),
+        read_changes_csv(release, "deleted"),
+    )
+
+
 def data_changelog(staged: Staged, version: str, release_date: date, title: str) -> str:
-    """The data changelog: this release's section on top of the previous release's changelog."""
-    previous_text = ""
-    if staged.previous and (staged.previous.path / DATA_CHANGELOG).is_file():
-        previous_text = (staged.previous.path / DATA_CHANGELOG).read_text(encoding="utf-8")
-        previous_text = previous_text.split("\n## ", 1)[1] if "\n## " in previous_text else ""
-        previous_text = "\n## " + previous_text if previous_text else ""
+    """The data changelog: this release's section, then every earlier release's, from their recorded changes."""
     header = f"# Data changelog: {title}\n\nWhat changed in the data, newest release first. Generated by eventdata.\n\n"
-    return header + _changelog_section(version, release_date, staged) + previous_text
-
-
-def dataset_json_text(data: dict[str, Any]) -> str:
-    """schemas/dataset.json as the tool writes it."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def released_dataset_json(path: Path, version: str, released: date) -> str | None:
-    """dataset.json as it reads once this version is released; None when it already does."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("version") == version and data.get("created") == released.isoformat():
-        return None
-    data["version"], data["created"] = version, released.isoformat()
-    return dataset_json_text(data)
+    current = changelog_section(
+        version,
+        release_date,
+        staged.table.num_rows,
+        staged.changes.counts(),
+        staged.previous.version if staged.previous else None,
+        [{"level": c.level, "field": c.field, "change": c.description} for c in staged.schema_changes],
+        staged.changes.modified.to_pylist(),
+        staged.changes.deleted.to_pylist(),
+    )
+    earlier = [release_changelog_section(r) for r in reversed(staged.history)]
+    return header + "\n".join([current, *earlier])
 
 
 def snapshot_sources(
@@ -226,8 +307,8 @@ def snapshot_sources(
 ) -> list[dict[str, Any]]:
     """Copy the inputs (schemas/, seeds/) into the package, to rebuild it from itself.
 
-    The copy is the inputs as they stand once the version is released: new ids filled in, and
-    schemas/dataset.json naming this version and its date.
+    The copy is the inputs as they stand once the version is released: the ids of rows that had none
+    filled in (a release has written them into the inputs too; a draft's are provisional).
     """
     for folder in ("schemas", "seeds"):
         source = project.root / folder
@@ -237,11 +318,8 @@ def snapshot_sources(
             destination = target / path.relative_to(project.root)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)
-    record_new_ids(staged, project, root=target)  # may create seeds/event_ids.csv: listed below like the rest
-    dataset = target / "schemas" / "dataset.json"
-    updated = released_dataset_json(dataset, version, released)
-    if updated is not None:
-        dataset.write_text(updated, encoding="utf-8", newline="\n")
+    for path, text in id_files(staged.validation, project, root=target).items():  # may create event_ids.csv
+        path.write_text(text, encoding="utf-8", newline="")
     copied = sorted(p for folder in ("schemas", "seeds") for p in (target / folder).rglob("*") if p.is_file())
     return [
         {
@@ -387,7 +465,7 @@ def write_package(
     if package_format >= 2:
         write_report(
             package_dir,
-            load_codebook(package_dir / SOURCES_DIR / "schemas"),  # as `eventdata report` reads it back
+            codebook,  # the codebook of sources/schemas/, which is a copy of schemas/
             version=version,
             released=release_date,
             previous=staged.previous.version if staged.previous else None,
@@ -439,40 +517,6 @@ def package_hashes(package_dir: Path) -> dict[str, str]:
     }
 
 
-def _id_files(staged: Staged, project: Project, root: Path | None = None) -> tuple[dict[Path, str], Path]:
-    """New text of the sheets and registry that get the ids given to new rows, and the registry path."""
-    new_ids = staged.validation.new_ids
-    sheets = staged.validation.sheets
-    registry = project.id_registry
-    if root is not None:
-        sheets = {k: root / v.resolve().relative_to(project.root.resolve()) for k, v in sheets.items()}
-        registry = root / registry.resolve().relative_to(project.root.resolve())
-    if new_ids is None or new_ids.empty:
-        return {}, registry
-    return assignment_files(registry, sheets, new_ids), registry
-
-
-def record_new_ids(staged: Staged, project: Project, root: Path) -> None:
-    """Write ids given to new rows into the sheets and registry of a copy of the project at root."""
-    for path, text in _id_files(staged, project, root)[0].items():
-        path.write_text(text, encoding="utf-8", newline="")
-
-
-def commit_new_ids(staged: Staged, project: Project, directory: Path) -> None:
-    """Write ids given to new rows into the project's sheets and registry, all or none (staging in directory)."""
-    files, _ = _id_files(staged, project)
-    if not files:
-        return
-    with staging_folder(directory, f".ids{STAGING_MARK}", clean=_input_dirs(project)) as staging:
-        changes = FileSet(staging_token(staging))
-        try:
-            for path, text in files.items():
-                changes.prepare(path, text)
-            changes.commit()
-        finally:
-            changes.discard()
-
-
 #: The named steps of committing a version, in order. `checkpoint` is called at each; it does nothing,
 #: and tests replace it to stop a run there (an exception, or a real SIGKILL of a subprocess).
 COMMIT_STEPS = ("staging", "package-written", "prepared", "ids-written", "version-visible", "bookkeeping-written")
@@ -489,14 +533,9 @@ def _refuse_symlink(target: Path) -> None:
         raise ReleaseError(f"{target} is a symbolic link to {pointee}, {state}; remove the link (nothing was written).")
 
 
-def _input_dirs(project: Project) -> tuple[Path, ...]:
-    """Where a commit prepares files beside their targets: the sheets, the registry, dataset.json."""
-    return (project.seeds_dir, project.sheets_dir, project.schemas_dir)
-
-
 def remove_leftovers(project: Project, directory: Path) -> list[Path]:
     """Staging folders and prepared files of killed builds and releases (never of a running one)."""
-    return remove_stale(directory, (*_input_dirs(project), directory))
+    return remove_stale(directory, (*input_dirs(project), directory))
 
 
 def commit_package(
@@ -508,23 +547,25 @@ def commit_package(
     created: datetime,
     bookkeeping: Callable[[Path], dict[Path, str]] | None = None,
     clean_inputs: bool = True,
+    assign_ids: bool = False,
 ) -> tuple[str, dict[str, str]]:
     """Write the package and make it visible as `target` in one commit step, the last thing a command does.
 
     Every file is written before anything the user sees changes: the package into a locked staging folder
-    beside target, and the new text of the sheets and registry (ids of new rows) and of the files
-    `bookkeeping(package folder)` returns (a release's catalog, changelog, dataset.json) beside their
-    targets. Then the ids are renamed into place, the package is renamed to target (the commit point; if
-    that fails the ids are put back), and the bookkeeping files follow. An error at any step undoes the
-    steps before it, so a command that fails leaves no version and the inputs as they were. A kill before
-    the rename leaves no version (and possibly the ids, registered: the next build gives the same rows the
-    same ids); a kill after it leaves a complete version whose bookkeeping the next `release` regenerates.
+    beside target, with assign_ids (a release) the new text of the sheets and registry (the assign-ids
+    step: ids of rows that had none), and the files `bookkeeping(package folder)` returns (a release's
+    catalog and changelog) beside their targets. Then the ids are renamed into place, the package is
+    renamed to target (the commit point; if that fails the ids are put back), and the bookkeeping files
+    follow. An error at any step undoes the steps before it, so a command that fails leaves no version and
+    the inputs as they were. A kill before the rename leaves no version (and possibly the ids, registered:
+    the next run gives the same rows the same ids); a kill after it leaves a complete version whose
+    bookkeeping the next `release` regenerates. Without assign_ids (a build) the inputs are only read.
     Stale staging folders of killed runs are removed first (and their prepared inputs, unless not
     clean_inputs: a commit nested in another staging folder). Returns ('built' | 'unchanged', file hashes).
     A target with other content is never overwritten.
     """
     _refuse_symlink(target)
-    clean = _input_dirs(project) if clean_inputs else ()
+    clean = input_dirs(project) if clean_inputs else ()
     with staging_folder(target.parent, f".{target.name}{STAGING_MARK}", clean=clean) as staging:
         checkpoint("staging")
         token = staging_token(staging)
@@ -533,7 +574,7 @@ def commit_package(
         checkpoint("package-written")
         ids, after = FileSet(token), FileSet(token)
         try:
-            for path, text in _id_files(staged, project)[0].items():
+            for path, text in (id_files(staged.validation, project) if assign_ids else {}).items():
                 ids.prepare(path, text)
             _refuse_symlink(target)
             if target.is_dir() and not any(target.iterdir()):
@@ -589,9 +630,13 @@ def release_format(release: Release) -> int:
 
 
 def reproduces(staged: Staged, project: Project, release: Release, *, created: datetime) -> bool:
-    """True when the working sheets build exactly the files of a released version (in its own package format)."""
+    """True when the working sheets build the data and metadata of a released version (in its package format).
+
+    Documents whose wording a newer eventdata changed (README.md, the data changelog, …) do not count: see
+    eventdata.compare.
+    """
     with tempfile.TemporaryDirectory(prefix="eventdata-compare-") as scratch:
-        files = write_package(
+        write_package(
             staged,
             project,
             Path(scratch) / "package",
@@ -599,7 +644,7 @@ def reproduces(staged: Staged, project: Project, release: Release, *, created: d
             created=created,
             package_format=release_format(release),
         )
-    return files == package_hashes(release.path)
+        return compare_packages(release.path, Path(scratch) / "package").same
 
 
 def copy_release(release: Release, target: Path) -> tuple[str, dict[str, str]]:
@@ -637,59 +682,53 @@ def commit_draft(
         return "built", files
 
 
-def sheets_without_id_column(validation: Validation) -> list[str]:
-    """Sheets that get new ids but have no event_id_cnty column: writing the ids adds it to their header."""
-    new_ids = validation.new_ids
-    if new_ids is None or new_ids.empty:
-        return []
-    lacking = []
-    for name in sorted({str(s) for s in new_ids[SHEET_COLUMN]}):
-        path = validation.sheets.get(name)
-        if path is not None and not header_has_id(path):
-            lacking.append(name)
-    return lacking
-
-
 def build_package(
     project: Dataset | Project | str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
     *,
     today: date | None = None,
 ) -> BuildResult:
-    """Validate every sheet, then write a package atomically: the configured version, or a draft.
+    """Validate every sheet, then write a package atomically: the latest release, or a draft. Only reads the inputs.
 
-    When the sheets hold the version configured in schemas/dataset.json and it is released, that release is the
-    package (status 'unchanged'; with out_dir, it is written there again). Otherwise the package of the working
-    sheets is a draft, labelled '<next version>-draft', written to dist-data/<name>/draft/ (or out_dir) and
-    replaced by the next build: only `eventdata release` makes a version.
+    When the sheets hold the data and metadata of the latest release, that release is the package (status
+    'unchanged'; with out_dir, it is copied there). Otherwise the package of the working sheets is a draft,
+    labelled '<next version>-draft', written to dist-data/<name>/draft/ (or out_dir) and replaced by the next
+    build: only `eventdata release` makes a version. Rows without an id get provisional ids in the draft (the
+    numbers `eventdata assign-ids` would write); schemas/ and seeds/ are never written.
     """
     dataset = Dataset.open(project)
     project = dataset.project
     codebook = dataset.codebook
-    configured, release_date = dataset_version(codebook)
-    directory = dataset_dir(project, codebook)
-    created = release_datetime(release_date, os.environ.get("SOURCE_DATE_EPOCH"))
-    releases = list_releases(directory, str(codebook.dataset["name"]))
+    directory = dataset.dist_dir
+    releases = dataset.releases
     latest = releases[-1] if releases else None
     draft_dir = Path(out_dir) if out_dir is not None else directory / DRAFT_DIR
     remove_leftovers(project, directory)
+    warnings = retired_key_warnings(codebook)
+    created = draft_datetime(latest, [a.published for a in dataset.articles.values()])
     validation = validate_project(dataset, today=today, timestamp=int(created.timestamp()), previous=latest)
     if not validation.report.valid:
-        return BuildResult("invalid", draft_dir, configured, validation.report)
-    lacking = tuple(sheets_without_id_column(validation))
-    released = next((r for r in releases if r.version == configured), None)
-    if released is not None:
-        previous = previous_release(project, codebook, configured)
-        staged = stage(dataset, created=created, previous=previous, validation=validation)
-        assert isinstance(staged, Staged)  # the validation is valid
-        if reproduces(staged, project, released, created=created):
-            if out_dir is None:
-                return _result("unchanged", released.path, configured, staged, package_hashes(released.path))
-            status, files = copy_release(released, Path(out_dir))
-            return _result(status, Path(out_dir), configured, staged, files)
+        label = f"{next_release_version(latest.version if latest else None, None)}-draft"
+        return BuildResult("invalid", draft_dir, label, with_warnings(validation.report, warnings))
     staged = stage(dataset, created=created, previous=latest, validation=validation)
-    assert isinstance(staged, Staged)
+    assert isinstance(staged, Staged)  # the validation is valid
     needed = required_bump(list(staged.schema_changes), staged.changes.counts())
+    if latest is not None and needed is None:  # the same events and schema: is it the latest release?
+        released_at = release_created(latest)
+        index = releases.index(latest)
+        same = stage(
+            dataset,
+            created=released_at,
+            previous=releases[index - 1] if index else None,
+            validation=validation if released_at == created else None,
+            today=today,
+        )
+        if isinstance(same, Staged) and reproduces(same, project, latest, created=released_at):
+            if out_dir is None:
+                files = package_hashes(latest.path)
+                return _result("unchanged", latest.path, latest.version, same, files, warnings)
+            status, files = copy_release(latest, Path(out_dir))
+            return _result(status, Path(out_dir), latest.version, same, files, warnings)
     label = f"{next_release_version(latest.version if latest else None, needed)}-draft"
     # With no event or schema change since the latest release, `release` makes no version of these sheets.
     upcoming = None if latest is not None and needed is None else label.removesuffix("-draft")
@@ -697,7 +736,17 @@ def build_package(
         status, files = commit_package(staged, project, draft_dir, version=label, created=created)
     else:
         status, files = commit_draft(staged, project, draft_dir, version=label, created=created)
-    return _result(status, draft_dir, label, staged, files, draft=True, next_version=upcoming, new_id_column=lacking)
+    return _result(
+        status,
+        draft_dir,
+        label,
+        staged,
+        files,
+        warnings,
+        draft=True,
+        next_version=upcoming,
+        unassigned=unassigned_count(validation),
+    )
 
 
 def _result(
@@ -706,13 +755,14 @@ def _result(
     version: str,
     staged: Staged,
     files: dict[str, str],
+    warnings: list[Problem],
     **extra: Any,
 ) -> BuildResult:
     return BuildResult(
         status,
         package_dir,
         version,
-        staged.validation.report,
+        with_warnings(staged.validation.report, warnings),
         files,
         staged.changes.counts(),
         staged.schema_changes,

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from eventdata import __version__
+from eventdata.assign import assign_new_ids, unassigned_count, unassigned_message
 from eventdata.build import build_package
 from eventdata.checks import checks_markdown
 from eventdata.dataset import Dataset
@@ -18,7 +19,7 @@ from eventdata.errors import EventdataError, Report, os_error_message
 from eventdata.intake import add_article, new_sheet
 from eventdata.load import update_parquet
 from eventdata.project import Project, init_project, load_project
-from eventdata.release import diff_releases, release_version, verify_release
+from eventdata.release import diff_releases, release_version, verification_report, verify_release
 from eventdata.schema import codebook_markdown
 from eventdata.sources.sheets import display_path
 from eventdata.validate import validate_project
@@ -191,7 +192,7 @@ def add_article_command(
 def new_sheet_command(ctx: click.Context, article_id: str, coder: str | None, name: str | None) -> None:
     """Start a coding sheet for an article with the columns a coder types (from the codebook); prints its path.
 
-    Leave event_id_cnty empty: the tool assigns ids on the first build or release.
+    Leave event_id_cnty empty: `eventdata assign-ids` or `release` writes the ids (build shows them provisionally).
 
     \b
     Example:
@@ -280,6 +281,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_al
     if not report.valid:
         ctx.exit(EXIT_INVALID)
     click.echo(f"{report.rows} event(s) in {len(report.files)} sheet(s): valid.", err=True)
+    if unassigned_count(validation):
+        click.echo(unassigned_message(unassigned_count(validation)), err=True)
 
 
 def _print_new_id_columns(sheets: tuple[str, ...]) -> None:
@@ -289,6 +292,39 @@ def _print_new_id_columns(sheets: tuple[str, ...]) -> None:
             "it. Type new rows in this layout (a row without the last cell is read as having no id yet).",
             err=True,
         )
+
+
+@cli.command("assign-ids")
+@click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
+@click.pass_context
+def assign_ids_command(ctx: click.Context, show_all: bool) -> None:
+    """Give every row typed without an id its event_id_cnty, in its sheet and in seeds/event_ids.csv.
+
+    The one command besides `release` (which runs this step itself) that writes into seeds/: the ids are the
+    ones `build` showed as provisional, and every file is written, or none. Writes nothing when a sheet has
+    an error (exit 1). Prints each id given as SHEET:LINE ID.
+
+    \b
+    Example:
+        eventdata assign-ids
+    """
+    result = assign_new_ids(_dataset(ctx))
+    if result.status == "invalid":
+        _print_report(result.report, limit=None if show_all else 100)
+        click.echo("No id was written: fix the problems above first.", err=True)
+        ctx.exit(EXIT_INVALID)
+    _print_warnings(result.report)
+    if result.status == "none":
+        click.echo("Every row has its id; nothing was written.", err=True)
+        return
+    _print_new_id_columns(result.new_id_column)
+    for sheet, line, event_id in result.ids:
+        click.echo(f"{sheet}:{line} {event_id}")
+    click.echo(
+        f"Gave {len(result.ids)} row(s) their id, in {len(result.files) - 1} sheet(s) and "
+        f"{display_path(result.files[-1])}.",
+        err=True,
+    )
 
 
 @cli.command()
@@ -303,9 +339,10 @@ def _print_new_id_columns(sheets: tuple[str, ...]) -> None:
 def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
     """Validate, then write a package of the working sheets; prints its folder. Never makes a version.
 
-    When the sheets hold the released version named in schemas/dataset.json, that release is the package.
-    Otherwise the package is a draft (dist-data/<name>/draft/, replaced by each build) labelled with the
-    version `eventdata release` would make. Writes nothing when the sheets are invalid (exit 1).
+    Only reads schemas/ and seeds/. When the sheets hold the data of the latest release, that release is the
+    package. Otherwise the package is a draft (dist-data/<name>/draft/, replaced by each build) labelled with
+    the version `eventdata release` would make; rows without an id get provisional ids in it (`eventdata
+    assign-ids` writes them). Writes nothing when the sheets are invalid (exit 1).
 
     \b
     Example:
@@ -317,8 +354,9 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
         _print_report(result.report, limit=None if show_all else 100)
         click.echo("Nothing was written: fix the problems above and build again.", err=True)
         ctx.exit(EXIT_INVALID)
-    _print_new_id_columns(result.new_id_column)
     _print_warnings(result.report)
+    if result.unassigned:
+        click.echo(unassigned_message(result.unassigned) + " The draft shows the ids they will get.", err=True)
     counts = result.counts
     if result.draft:
         since = f"since {result.previous}" if result.previous else "no release yet"
@@ -490,22 +528,39 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> N
 @cli.command()
 @click.argument("version", required=False)
 @click.option("--no-rebuild", is_flag=True, help="Only re-hash the files; do not rebuild from the recorded sources.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON on stdout (as validate --json).")
 @click.pass_context
-def verify(ctx: click.Context, version: str | None, no_rebuild: bool) -> None:
-    """Re-hash a release (default: every release) and rebuild it byte for byte from its recorded sources.
+def verify(ctx: click.Context, version: str | None, no_rebuild: bool, as_json: bool) -> None:
+    """Re-hash a release (default: every release), rebuild it from its recorded sources and compare the content.
+
+    Every file must match the sha256 in datapackage.json and catalog.json. The rebuild must give the same data
+    (events' values and types, every CSV's values, the sources) and metadata (datapackage.json but the tool's
+    version stamp); documents a newer eventdata words differently (README.md, CHANGELOG.md, …) are listed,
+    not counted as a difference. Exit 1 when anything differs.
 
     \b
     Example:
         eventdata verify
         eventdata verify 1.0.0 --no-rebuild
+        eventdata verify --json > verify.json
     """
-    results = verify_release(_dataset(ctx), version, rebuild=not no_rebuild)
+    dataset = _dataset(ctx)
+    results = verify_release(dataset, version, rebuild=not no_rebuild)
+    if as_json:
+        payload = verification_report(results, dataset.dist_dir).to_dict()
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     for result in results:
         if result.ok:
             rebuilt = ", rebuilt identically" if result.rebuilt else ""
             click.echo(f"{result.version}: {result.checked_files} files match their hashes{rebuilt}.", err=True)
         for problem in result.problems:
-            click.echo(f"{result.version}: {problem}", err=True)
+            click.echo(f"{result.version}: {problem.format()}", err=True)
+        if result.reworded:
+            click.echo(
+                f"{result.version}: {', '.join(result.reworded)} read differently when eventdata {__version__} "
+                "writes them (wording only; the data and metadata are the same).",
+                err=True,
+            )
     if not all(r.ok for r in results):
         ctx.exit(EXIT_INVALID)
 
@@ -567,7 +622,12 @@ def update(local: Path, source: str, to_version: str) -> None:
 @click.option("--organization", default=None, help="CKAN or HDX organization that owns the dataset.")
 @click.option("--endpoint-url", default=None, help="S3 endpoint for s3:// targets (default: AWS_ENDPOINT_URL).")
 @click.option("--name", "dataset", default=None, help="Dataset name, when dist-data/ holds several.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result (and plan) as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the result (and plan) as JSON; with --check, or when the check fails, its findings as validate --json.",
+)
 @click.pass_context
 def publish(
     ctx: click.Context,
@@ -605,6 +665,8 @@ def publish(
         progress=lambda line: click.echo(line, err=True),
     )
     report = publisher.check(release)
+    if as_json and (check_only or not report.valid):  # the findings, in the shape of validate --json
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     for problem in report.problems:
         click.echo(problem.format(), err=True)
     if not report.valid:
@@ -651,8 +713,11 @@ def import_group() -> None:
 @click.option(
     "--strict", is_flag=True, help="Refuse the whole export if any row has an error (default: skip those rows)."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON on stdout (as validate --json).")
 @click.pass_context
-def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_all: bool, strict: bool) -> None:
+def import_acled_command(
+    ctx: click.Context, file: Path, name: str | None, show_all: bool, strict: bool, as_json: bool
+) -> None:
     """Import an ACLED export: a coding sheet keeping ACLED's ids, plus its actors, places and source.
 
     Current and older ACLED layouts are read (see "Importing ACLED exports" in the README). Rows are
@@ -668,6 +733,8 @@ def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_
     from eventdata.acled import import_acled
 
     result = import_acled(_project(ctx), file, name=name, strict=strict)
+    if as_json:
+        click.echo(json.dumps(result.report.to_dict(), indent=2, ensure_ascii=False))
     _print_report(result.report, limit=None if show_all else 100)
     for item, count in result.normalised:
         click.echo(
@@ -687,7 +754,7 @@ def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_
         f"place(s), {len(result.registered_ids)} id(s) registered.",
         err=True,
     )
-    click.echo(str(result.sheet))
+    click.echo(str(result.sheet), err=as_json)  # with --json, stdout holds only the JSON
     if result.skipped:
         click.echo(f"{len(result.skipped)} line(s) of the export were not imported (problems above).", err=True)
         ctx.exit(EXIT_INVALID)

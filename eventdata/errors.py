@@ -130,6 +130,16 @@ PROBLEM_CODES: dict[str, str] = {
     "foreign-key-error": "A codebook value is not a value of the table its column refers to (a foreign key).",
     "schema-error": "A description in schemas/ (a Table Schema of schemas/tables/) is malformed or unsupported.",
     "dataset-error": "schemas/dataset.json breaks its JSON Schema (schemas/dataset.schema.json).",
+    # verifying releases (eventdata/release.py, eventdata/compare.py) and the dataset's metadata
+    "release-hash-mismatch": "A release's file does not match the sha256 datapackage.json or catalog.json gives.",
+    "release-file-missing": "A file that a release's datapackage.json or catalog.json lists is missing.",
+    "catalog-mismatch": "catalog.json lacks the release, or disagrees with its datapackage.json on a file's sha256.",
+    "rebuild-value-differs": "A rebuild of the release from its sources gives another value in a data file.",
+    "rebuild-column-differs": "A rebuild of the release gives other columns, or another type for a column.",
+    "rebuild-rows-differ": "A rebuild of the release gives another number of rows.",
+    "rebuild-metadata-differs": "A rebuild of the release gives another datapackage.json or Parquet metadata value.",
+    "rebuild-file-differs": "A rebuild of the release lacks a data file, adds one, or gives other bytes for a source.",
+    "dataset-key-unused": "schemas/dataset.json holds version or created, which eventdata no longer reads.",
 }
 
 #: How much a problem weighs (schemas/rules.csv gives each code its severity): an error blocks

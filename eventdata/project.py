@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -135,8 +134,6 @@ def _write_new_project(path: Path, source: Path, dataset_name: str, title: str |
         "name": dataset_name,
         "title": title or dataset_name,
         "description": "",
-        "version": "0.1.0",
-        "created": date.today().isoformat(),
         "licenses": [],
         "contributors": [],
         "keywords": [],

@@ -1,8 +1,12 @@
 """`eventdata release`, `diff` and `verify`: immutable versions, their catalog, and proof they can be rebuilt.
 
-A release is a build into a new version folder, then the catalog and the data
-changelog beside the versions are regenerated from the version folders (so they can
-always be recovered), and schemas/dataset.json is moved to the new version.
+A release gives the rows typed without an id their ids (the `assign-ids` step, written into the sheets
+and the registry), builds the package into a new version folder, then regenerates the catalog and the data
+changelog beside the versions from the version folders (so they can always be recovered). The version lives
+there only: schemas/dataset.json is never written.
+
+`verify` re-hashes every file against datapackage.json and the catalog, then rebuilds the release from the
+sources it records and compares data and metadata values (eventdata.compare), not the tool's wording.
 """
 
 from __future__ import annotations
@@ -19,23 +23,20 @@ import pyarrow.csv as pa_csv
 
 from eventdata import __version__
 from eventdata.agreement import gate_problems
+from eventdata.assign import sheets_without_id_column
 from eventdata.build import (
     DATA_CHANGELOG,
     SOURCES_DIR,
-    commit_new_ids,
     commit_package,
-    dataset_dir,
-    package_hashes,
+    release_created,
     release_schema,
     release_table,
-    released_dataset_json,
+    releases_up_to,
     remove_leftovers,
-    sheets_without_id_column,
+    retired_key_warnings,
     stage,
+    with_warnings,
     write_package,
-)
-from eventdata.build import (
-    VERSION_PATTERN as VERSION_TEXT,
 )
 from eventdata.catalog import (
     CATALOG_FILE,
@@ -48,12 +49,13 @@ from eventdata.catalog import (
     with_entry,
 )
 from eventdata.changes import LEVELS, Changes, SchemaChange, compute_changes, required_bump, schema_changes
+from eventdata.compare import compare_packages
 from eventdata.dataset import Dataset
-from eventdata.errors import ReleaseError, Report
+from eventdata.errors import Problem, ReleaseError, Report
 from eventdata.files import sha256_file, write_atomic
 from eventdata.package import FORMAT_KEY, PACKAGE_FORMAT, release_datetime
 from eventdata.project import Project
-from eventdata.schema import load_codebook
+from eventdata.sources.sheets import display_path
 from eventdata.validate import Validation
 
 
@@ -128,26 +130,16 @@ def write_catalog(directory: Path, name: str) -> None:
         write_atomic(path, text)
 
 
-def _update_dataset_json(project: Project, version: str, released: date) -> None:
-    path = project.schemas_dir / "dataset.json"
-    updated = released_dataset_json(path, version, released)
-    if updated is not None:
-        write_atomic(path, updated)
-
-
-def complete_bookkeeping(project: Project, directory: Path, name: str, latest: Release) -> None:
+def complete_bookkeeping(directory: Path, name: str) -> None:
     """Finish what an interrupted release left undone after its folder was renamed into place.
 
-    The version folder is the commit point of a release: the catalog, the data changelog and
-    schemas/dataset.json are brought in line with the folders that exist.
+    The version folder is the commit point of a release: the catalog and the data changelog are brought in
+    line with the folders that exist (the ids were written before the folder appeared).
     """
     catalog = read_catalog(directory / CATALOG_FILE)
     listed = {v["version"] for v in catalog.get("versions", [])}
     if listed != {r.version for r in list_releases(directory, name)}:
         write_catalog(directory, name)
-    configured = str(load_codebook(project.schemas_dir).dataset.get("version", "0.0.0"))
-    if VERSION_TEXT.match(configured) and version_key(configured) < version_key(latest.version):
-        _update_dataset_json(project, latest.version, date.fromisoformat(latest.descriptor()["created"][:10]))
 
 
 def choose_version(
@@ -179,54 +171,52 @@ def release_version(
     force: bool = False,
     today: date | None = None,
 ) -> ReleaseResult:
-    """Freeze the current sheets as a new version in dist-data/<name>/<version>/."""
+    """Freeze the current sheets as a new version in dist-data/<name>/<version>/.
+
+    Rows without an id get theirs first (the assign-ids step, in the same commit: the sheets and the
+    registry are written just before the version folder appears, and put back if anything fails).
+    """
     dataset = Dataset.open(project)
     project = dataset.project
-    codebook = dataset.codebook
-    name = str(codebook.dataset["name"])
-    directory = dataset_dir(project, codebook)
+    name = dataset.name
+    directory = dataset.dist_dir
+    warnings = retired_key_warnings(dataset.codebook)
     remove_leftovers(project, directory)
     releases = list_releases(directory, name)
     latest = releases[-1] if releases else None
     if latest is not None:
-        complete_bookkeeping(project, directory, name, latest)
+        complete_bookkeeping(directory, name)
     released = release_date or datetime.now(UTC).date()
-    if latest and released.isoformat() < latest.descriptor().get("created", "")[:10]:
+    if latest and released < release_created(latest).date():
         raise ReleaseError(f"The release date {released} is before the latest release {latest.version}.")
     created = release_datetime(released, os.environ.get("SOURCE_DATE_EPOCH"))
     staged = stage(dataset, created=created, previous=latest, today=today)
     if isinstance(staged, Validation):
-        return ReleaseResult("invalid", None, latest.version if latest else None, staged.report)
+        report = with_warnings(staged.report, warnings)
+        return ReleaseResult("invalid", None, latest.version if latest else None, report)
     refused = gate_problems(dataset)  # alpha below the gate of schemas/dataset.json (#11)
     if refused:
         return ReleaseResult("invalid", None, latest.version if latest else None, Report(tuple(refused)))
+    report = with_warnings(staged.validation.report, warnings)
     counts = staged.changes.counts()
     needed = required_bump(list(staged.schema_changes), counts)
-    if latest and needed is None:
-        commit_new_ids(staged, project, directory)  # rows of a release stopped before its ids were written back
-        return ReleaseResult(
-            "nothing-to-release", latest.version, latest.version, staged.validation.report, None, counts
-        )
+    if latest and needed is None:  # rows without an id are added events: there are none
+        return ReleaseResult("nothing-to-release", latest.version, latest.version, report, None, counts)
     version = choose_version(latest.version if latest else None, needed, bump=bump, as_version=as_version, force=force)
     target = directory / version
     if target.exists():
         raise ReleaseError(f"Version {version} already exists in {target}; a released version is never rewritten.")
-    lacking = tuple(sheets_without_id_column(staged.validation))
+    lacking = sheets_without_id_column(staged.validation)
 
     def bookkeeping(package: Path) -> dict[Path, str]:
-        files = catalog_files(directory, name, Release(name, version, package))
-        dataset_json = project.schemas_dir / "dataset.json"
-        updated = released_dataset_json(dataset_json, version, released)
-        if updated is not None:
-            files[dataset_json] = updated
-        return files
+        return catalog_files(directory, name, Release(name, version, package))
 
-    commit_package(staged, project, target, version=version, created=created, bookkeeping=bookkeeping)
+    commit_package(staged, project, target, version=version, created=created, bookkeeping=bookkeeping, assign_ids=True)
     return ReleaseResult(
         "released",
         version,
         latest.version if latest else None,
-        staged.validation.report,
+        report,
         needed,
         counts,
         staged.schema_changes,
@@ -241,14 +231,10 @@ def release_version(
 def find_release(project: Dataset | Project, version: str | None) -> Release:
     """A release of the project's dataset by version (default: the latest)."""
     dataset = Dataset.open(project)
-    project = dataset.project
-    codebook = dataset.codebook
-    name = str(codebook.dataset["name"])
-    releases = list_releases(dataset_dir(project, codebook), name)
+    name = dataset.name
+    releases = dataset.releases
     if not releases:
-        raise ReleaseError(
-            f"No release of {name} in {dataset_dir(project, codebook)}; make one with `eventdata release`."
-        )
+        raise ReleaseError(f"No release of {name} in {dataset.dist_dir}; make one with `eventdata release`.")
     if version is None:
         return releases[-1]
     for release in releases:
@@ -273,21 +259,39 @@ def diff_releases(project: Dataset | Project, old: str, new: str) -> tuple[Chang
 
 @dataclass(frozen=True)
 class Verification:
-    """Findings of `verify` for one version: hash mismatches and files that a rebuild changes."""
+    """Findings of `verify` for one version: files that fail their hashes, and what a rebuild changes."""
 
     version: str
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
     checked_files: int
     rebuilt: bool
+    reworded: tuple[str, ...] = ()  # documents a rebuild words differently (README.md, …): not a difference
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not any(p.severity == "error" for p in self.problems)
 
 
-def _hash_problems(release: Release, catalog: dict[str, Any]) -> tuple[list[str], int]:
-    problems: list[str] = []
+def verification_report(results: list[Verification], directory: Path) -> Report:
+    """Every finding of a verify run as one Report (the shape `validate --json` prints).
+
+    Its files are the release folders verified, and its rows the number of files checked against their hashes.
+    """
+    return Report(
+        tuple(p for r in results for p in r.problems),
+        tuple(display_path(directory / r.version) for r in results),
+        sum(r.checked_files for r in results),
+    )
+
+
+def _hash_problems(release: Release, catalog: dict[str, Any]) -> tuple[list[Problem], int]:
+    problems: list[Problem] = []
     descriptor = release.descriptor()
+    folder = release.path
+
+    def problem(code: str, path: str, message: str) -> Problem:
+        return Problem(code, message, display_path(folder / path) if path else display_path(folder))
+
     expected: dict[str, str] = {}
     for resource in descriptor.get("resources", []):
         expected[resource["path"]] = str(resource.get("hash", "")).removeprefix("sha256:")
@@ -295,28 +299,34 @@ def _hash_problems(release: Release, catalog: dict[str, Any]) -> tuple[list[str]
         expected[source["path"]] = source["sha256"]
     entry = next((v for v in catalog.get("versions", []) if v["version"] == release.version), None)
     if entry is None:
-        problems.append(f"{release.version} is not in {CATALOG_FILE}.")
+        problems.append(problem("catalog-mismatch", "", f"{release.version} is not in {CATALOG_FILE}."))
     else:
         for item in entry["files"]:
             expected.setdefault(item["path"].removeprefix(f"{release.version}/"), item["sha256"])
             listed = item["path"].removeprefix(f"{release.version}/")
             if expected[listed] != item["sha256"]:
-                problems.append(f"{listed}: {CATALOG_FILE} and datapackage.json disagree on its sha256.")
+                message = f"{CATALOG_FILE} and datapackage.json disagree on its sha256."
+                problems.append(problem("catalog-mismatch", listed, message))
     for path, digest in sorted(expected.items()):
         file = release.path / path
         if not file.is_file():
-            problems.append(f"{path}: missing.")
+            problems.append(problem("release-file-missing", path, "missing: the release lists it with its sha256."))
             continue
         actual = sha256_file(file)
         if actual != digest:
-            problems.append(f"{path}: sha256 is {actual}, expected {digest}.")
+            problems.append(problem("release-hash-mismatch", path, f"sha256 is {actual}, expected {digest}."))
     return problems, len(expected)
 
 
-def rebuild_release(release: Release, previous: Release | None) -> dict[str, str]:
-    """Build the release again from the sources it records, in a temporary folder; return the file hashes."""
+def rebuild_release(
+    release: Release, previous: Release | None, target: Path, history: tuple[Release, ...] = ()
+) -> None:
+    """Build the release again into target from the sources it records, in its own package format.
+
+    history: the releases before it, oldest first (their recorded changes make the data changelog).
+    """
     descriptor = release.descriptor()
-    created = datetime.strptime(descriptor["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    created = release_created(release)
     package_format = int(descriptor.get(FORMAT_KEY, 1))
     if package_format > PACKAGE_FORMAT:
         raise ReleaseError(
@@ -334,26 +344,27 @@ def rebuild_release(release: Release, previous: Release | None) -> dict[str, str
                 previous.name, previous.version, root / "dist-data" / previous.name / previous.version
             )
             shutil.copytree(previous.path, previous_copy.path)
-        staged = stage(project, created=created, previous=previous_copy)
+        staged = stage(project, created=created, previous=previous_copy, history=history)
         if isinstance(staged, Validation):
             raise ReleaseError(
                 f"The sources recorded in {release.path / SOURCES_DIR} no longer validate "
                 f"({len(staged.report.problems)} problems, first: {staged.report.problems[0].format()})."
             )
-        target = Path(scratch) / "rebuilt"
         write_package(staged, project, target, version=release.version, created=created, package_format=package_format)
-        return package_hashes(target)
 
 
 def verify_release(
     project: Dataset | Project, version: str | None = None, *, rebuild: bool = True
 ) -> list[Verification]:
-    """Re-hash every file of one version (default: all) against datapackage.json and the catalog; rebuild it."""
+    """Re-hash every file of one version (default: all) against datapackage.json and the catalog; rebuild it.
+
+    A rebuild is compared by content (eventdata.compare): the events' values and Arrow types, every CSV's
+    values, datapackage.json's fields (but the tool's stamp) and the sources; documents such as README.md may
+    be worded differently by a newer eventdata (listed in `reworded`, not a problem).
+    """
     dataset = Dataset.open(project)
-    project = dataset.project
-    codebook = dataset.codebook
-    name = str(codebook.dataset["name"])
-    directory = dataset_dir(project, codebook)
+    name = dataset.name
+    directory = dataset.dist_dir
     releases = list_releases(directory, name)
     if not releases:
         raise ReleaseError(f"No release of {name} in {directory}.")
@@ -363,24 +374,18 @@ def verify_release(
     for release in selected:
         problems, checked = _hash_problems(release, catalog)
         rebuilt = False
+        reworded: tuple[str, ...] = ()
         if rebuild and not problems:
             index = [r.version for r in releases].index(release.version)
-            hashes = rebuild_release(release, releases[index - 1] if index else None)
-            existing = package_hashes(release.path)
-            built_with = release.descriptor().get("eventdata:built_with", "an unknown version")
-            note = (
-                ""
-                if built_with == f"eventdata {__version__}"
-                else (
-                    f" (the release was built with {built_with}, this is eventdata {__version__}: rebuild it with that "
-                    "version and the lock file of its time)"
-                )
-            )
-            for path in sorted(set(hashes) | set(existing)):
-                if hashes.get(path) != existing.get(path):
-                    problems.append(f"{path}: a rebuild from {SOURCES_DIR}/ gives different content{note}.")
+            previous = releases[index - 1] if index else None
+            with tempfile.TemporaryDirectory(prefix="eventdata-rebuilt-") as scratch:
+                target = Path(scratch) / "rebuilt"
+                rebuild_release(release, previous, target, releases_up_to(previous) if previous else ())
+                comparison = compare_packages(release.path, target)
+            problems += comparison.problems
+            reworded = comparison.reworded
             rebuilt = True
-        results.append(Verification(release.version, tuple(problems), checked, rebuilt))
+        results.append(Verification(release.version, tuple(problems), checked, rebuilt, reworded))
     return results
 
 

@@ -42,6 +42,7 @@ MAY_BE_WARNINGS = frozenset(
         "place-far-from-admin1",
         "metadata-missing",
         "adjudication-pending",
+        "dataset-key-unused",
     }
 )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
-import os
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,10 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from eventdata.acled import import_acled, parse_date, parse_inter, parse_interaction
-from eventdata.build import build_package, dataset_version
+from eventdata.build import build_package, draft_datetime
 from eventdata.cli import cli
+from eventdata.dataset import Dataset
 from eventdata.errors import SourceError
-from eventdata.package import release_datetime
 from eventdata.project import Project
 from eventdata.schema import load_codebook
 from eventdata.validate import validate_project
@@ -428,8 +427,9 @@ def snapshot(project: Project) -> dict[str, str]:
 
 
 def release_timestamp(project: Project) -> str:
-    _, release_date = dataset_version(load_codebook(project.schemas_dir))
-    return str(int(release_datetime(release_date, os.environ.get("SOURCE_DATE_EPOCH")).timestamp()))
+    """The timestamp of rows in a draft of a dataset with no release yet."""
+    published = [a.published for a in Dataset.open(project).articles.values()]
+    return str(int(draft_datetime(None, published).timestamp()))
 
 
 def expected_release_row(row: dict[str, str], timestamp: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from eventdata.build import BuildResult, build_package
 from eventdata.errors import ReleaseError
 from eventdata.project import Project
 from eventdata.read import read_events
-from tests.conftest import SEED_ARTICLE, write_rows
+from tests.conftest import SEED_ARTICLE, read_rows, write_rows
 
 PACKAGE_FILES = {
     "README.md",
@@ -258,10 +258,12 @@ def test_build_source_date_epoch_sets_created_and_timestamp(
         return descriptor(result.package_dir)["created"], timestamps, file_hashes(result.package_dir)
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    release = dt.date.fromisoformat(dataset_json(project)["created"])
+    # No release yet: a draft is dated by the newest article it draws on (never by the clock).
+    newest = max(r["published"] for r in read_rows(project.articles_index))
     created, timestamps, release_hashes = build("release-date")
-    assert created == f"{release.isoformat()}T00:00:00Z"
-    assert timestamps == {int(dt.datetime(release.year, release.month, release.day, tzinfo=dt.UTC).timestamp())}
+    assert created == f"{newest}T00:00:00Z"
+    day = dt.date.fromisoformat(newest)
+    assert timestamps == {int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())}
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     created, timestamps, epoch_hashes = build("epoch")
@@ -458,19 +460,25 @@ def test_read_events_of_an_empty_dataset_keeps_the_vocabulary(project: Project) 
     assert list(events["event_type"].cat.categories)[:2] == ["Battles", "Protests"]
 
 
-def test_build_of_the_repository_is_its_configured_release_in_its_own_format(tmp_path: Path) -> None:
-    """The sheets reproduce the seeds release 1.1.0 (package format 2) byte for byte: build is that release."""
+def test_build_of_the_repository_is_its_latest_release_in_its_own_format(tmp_path: Path) -> None:
+    """The inputs 1.1.0 recorded reproduce the seeds release 1.1.0 (package format 2): build is that release.
+
+    Its schemas/dataset.json still names version 1.1.0, as eventdata did then: the key is ignored, with a warning.
+    """
     from tests.conftest import REPO
 
     root = tmp_path / "repository"
-    for folder in ("seeds", "dist-data"):
-        shutil.copytree(REPO / folder, root / folder)
+    shutil.copytree(REPO / "dist-data", root / "dist-data")
     release = root / "dist-data" / "eventdata-seeds" / "1.1.0"
-    # The codebook 1.1.0 recorded (schemas/ has changed since; the integrator re-cuts the seeds releases).
-    shutil.copytree(release / "sources" / "schemas", root / "schemas")
+    for folder in ("schemas", "seeds"):
+        shutil.copytree(release / "sources" / folder, root / folder)
     assert descriptor(release)["eventdata:package_format"] == 2
     result = build_package(Project(root))
     assert (result.status, result.package_dir, result.version, result.draft) == ("unchanged", release, "1.1.0", False)
+    assert [(p.code, p.column, p.severity) for p in result.report.warnings] == [
+        ("dataset-key-unused", "version", "warning"),
+        ("dataset-key-unused", "created", "warning"),
+    ]
     copied = build_package(Project(root), tmp_path / "copy")
     assert copied.status == "built"
     assert file_hashes(tmp_path / "copy") == file_hashes(release)
@@ -486,3 +494,88 @@ def test_build_after_a_metadata_change_only_is_a_draft_release_would_not_make(pr
     draft = build_package(project)
     assert (draft.status, draft.draft, draft.version, draft.next_version) == ("built", True, "1.0.1-draft", None)
     assert release_version(project, release_date=dt.date(2026, 12, 2)).status == "nothing-to-release"
+
+
+# --- a build only reads its inputs --------------------------------------------------------------------
+
+
+def git(root: Path, *args: str) -> str:
+    completed = subprocess.run(  # noqa: S603
+        ["git", "-C", str(root), *args],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root), "PATH": "/usr/bin:/bin"},
+    )
+    return completed.stdout
+
+
+def committed_dataset(tmp_path: Path) -> Project:
+    """A copy of the dataset whose rows all have ids, as a git repository (with the repository's .gitignore, which
+    ignores drafts) with everything committed."""
+    from tests.conftest import REPO, copy_dataset
+
+    project = copy_dataset(tmp_path / "repo")
+    shutil.copyfile(REPO / ".gitignore", project.root / ".gitignore")
+    git(project.root, "init", "-q")
+    git(project.root, "add", "-A")
+    git(project.root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "dataset")
+    return project
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_build_leaves_git_status_clean_on_rows_with_ids(tmp_path: Path) -> None:
+    project = committed_dataset(tmp_path)
+
+    result = build_package(project)
+
+    assert (result.status, result.unassigned) == ("built", 0)
+    assert (result.package_dir / "datapackage.json").is_file()
+    assert git(project.root, "status", "--porcelain", "--untracked-files=all") == ""
+    # and a release afterwards adds only its version folder, catalog and changelog: no input changes
+    from eventdata.release import release_version
+
+    assert release_version(project, release_date=dt.date(2026, 12, 1)).status == "released"
+    changed = git(project.root, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert all(line.startswith("?? dist-data/eventdata-seeds/") for line in changed), changed
+
+
+def test_build_of_rows_without_ids_gives_provisional_ids_and_leaves_the_inputs_unchanged(
+    project: Project, seed_rows: list[dict[str, str]]
+) -> None:
+    from eventdata.assign import assign_new_ids
+
+    new_event = dict(seed_rows[1], event_id_cnty="", event_date="2022-01-19", notes="On 19 January 2022, a new event.")
+    write_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv", [*seed_rows, new_event])
+    inputs = {folder: file_hashes(project.root / folder) for folder in ("schemas", "seeds")}
+
+    result = build_package(project)
+
+    assert (result.status, result.unassigned) == ("built", 1)
+    assert {folder: file_hashes(project.root / folder) for folder in ("schemas", "seeds")} == inputs
+    draft_ids = set(pq.read_table(result.package_dir / "data" / "events.parquet")["event_id_cnty"].to_pylist())
+    (provisional,) = draft_ids - {r["event_id_cnty"] for r in seed_rows}
+    # the draft's own copy of its sources has the provisional id, so the draft rebuilds from itself
+    sources = result.package_dir / "sources" / "seeds"
+    assert provisional in (sources / "event_ids.csv").read_text(encoding="utf-8")
+    # assign-ids writes the very numbers the draft showed
+    assigned = assign_new_ids(project)
+    assert [event_id for _, _, event_id in assigned.ids] == [provisional]
+    assert [r["event_id_cnty"] for r in read_rows(project.sheets_dir / f"{SEED_ARTICLE}.csv")][-1] == provisional
+    assert (project.seeds_dir / "event_ids.csv").read_bytes() == (sources / "event_ids.csv").read_bytes()
+
+
+def test_build_after_a_readme_template_change_is_still_the_release(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventdata import build
+    from eventdata.release import release_version
+
+    released = release_version(project, release_date=dt.date(2026, 12, 1))
+    assert released.path is not None
+    real = build.release_readme
+    monkeypatch.setattr(build, "release_readme", lambda *a: real(*a).replace("## Contents", "## What it holds"))
+
+    again = build_package(project)
+
+    assert (again.status, again.package_dir, again.version) == ("unchanged", released.path, "1.0.0")

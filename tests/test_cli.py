@@ -437,7 +437,7 @@ def test_cli_validate_and_build_warn_about_empty_metadata(in_dir: Path) -> None:
 # --- a sheet without an id column ----------------------------------------------------------------------
 
 
-def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
+def test_cli_assign_ids_says_it_added_the_id_column_and_accepts_old_layout_rows(
     project: Project, in_dir: Path, seed_rows: list[dict[str, str]]
 ) -> None:
     columns = [c for c in seed_rows[0] if c != "event_id_cnty"]
@@ -446,7 +446,11 @@ def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
     )
     project.id_registry.unlink()
     (project.seeds_dir / "deletions.csv").unlink()  # a first build: nothing assigned, so nothing deleted
-    first = run("--project", "dataset", "build")
+    built = run("--project", "dataset", "build")  # only reads the sheet: the ids are provisional
+    assert built.exit_code == 0, built.output
+    assert "2 row(s) have no id yet: `eventdata assign-ids` gives them one" in built.stderr
+    assert sheet.read_text(encoding="utf-8").splitlines()[0] == ",".join(columns)
+    first = run("--project", "dataset", "assign-ids")
     assert first.exit_code == 0, first.output
     assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in first.stderr
     header = sheet.read_text(encoding="utf-8").splitlines()[0]
@@ -456,7 +460,7 @@ def test_cli_build_says_it_added_the_id_column_and_accepts_old_layout_rows(
         csv.writer(handle, lineterminator="\n").writerow([seed_rows[2][c] for c in columns])
     validated = run("--project", "dataset", "validate")
     assert validated.exit_code == 0, validated.output
-    second = run("--project", "dataset", "build")
+    second = run("--project", "dataset", "assign-ids")
     assert second.exit_code == 0, second.output
     assert "had no event_id_cnty column" not in second.stderr
     ids = [line.rsplit(",", 1)[1] for line in sheet.read_text(encoding="utf-8").splitlines()[1:]]
@@ -474,3 +478,59 @@ def test_cli_release_says_it_added_the_id_column(
     assert released.exit_code == 0, released.output
     assert f"{SHEET}: had no event_id_cnty column; the tool added it as the last column" in released.stderr
     assert "Released 1.0.0 (first release): 1 added" in released.stderr
+
+
+# --- --json findings in the shape of validate --json -------------------------------------------------------
+
+REPORT_KEYS = {"valid", "files", "rows", "problem_count", "error_count", "warning_count", "counts", "problems"}
+PROBLEM_KEYS = {"code", "message", "file", "line", "column", "value", "severity"}
+
+
+def test_cli_publish_check_json_lists_the_findings_as_validate_json_does(tmp_path: Path) -> None:
+    root = tmp_path / "repository"
+    for folder in ("schemas", "seeds", "dist-data"):
+        shutil.copytree(REPO / folder, root / folder)
+
+    folder = run("--project", root, "publish", "1.1.0", "--to", tmp_path / "out", "--check", "--json")
+    assert folder.exit_code == 0, folder.output
+    assert json.loads(folder.stdout) == {
+        "valid": True,
+        "files": [str(root / "dist-data" / "eventdata-seeds" / "1.1.0" / "datapackage.json")],
+        "rows": 0,
+        "problem_count": 0,
+        "error_count": 0,
+        "warning_count": 0,
+        "counts": {},
+        "problems": [],
+    }
+    hdx = run("--project", root, "publish", "1.1.0", "--to", "hdx", "--organization", "acme", "--check", "--json")
+    assert hdx.exit_code == 1
+    payload = json.loads(hdx.stdout)
+    assert set(payload) == REPORT_KEYS
+    assert payload["valid"] is False
+    assert payload["error_count"] == len(payload["problems"]) > 0
+    assert all(set(p) == PROBLEM_KEYS for p in payload["problems"])
+    assert {"column": "keywords", "value": "ACLED"}.items() <= next(
+        p for p in payload["problems"] if p["value"] == "ACLED"
+    ).items()
+    assert "[enum-error]" in hdx.stderr  # the human lines stay, on stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_import_acled_json_lists_the_skipped_rows_as_validate_json_does(project: Project, tmp_path: Path) -> None:
+    from tests.test_acled import acled_export, write_export
+
+    rows = acled_export(1, seed=3)[:4]
+    rows[1] = dict(rows[1], event_type="Battle")
+    export = write_export(tmp_path / "export.csv", rows)
+
+    result = run("--project", project.root, "import", "acled", export, "--json")
+
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == REPORT_KEYS
+    assert payload["valid"] is False
+    problem = next(p for p in payload["problems"] if p["column"] == "event_type")
+    assert set(problem) == PROBLEM_KEYS
+    assert (problem["value"], problem["line"], problem["severity"]) == ("Battle", 3, "error")
+    assert "event_type='Battle'" in result.stderr

@@ -1,10 +1,10 @@
 """Committing a version (eventdata/build.py `commit_package`, eventdata/files.py): nothing lost, nothing half-done.
 
-A build or release either makes a complete version, with the new ids in the sheets and the registry and the
-catalog beside it, or changes nothing: with seeds/ or dist-data/ read-only (real permissions; as root the command
-runs as `nobody`), a full disk (an injected ENOSPC), a symbolic link to nothing at the version path, an error
-at any named step of the commit, or a SIGKILL at any of them. Staging folders of killed runs are removed by the
-next run, never a running one's.
+A build only reads its inputs. A release either makes a complete version, with the new ids in the sheets and the
+registry (the assign-ids step) and the catalog beside it, or changes nothing: with seeds/ or dist-data/ read-only
+(real permissions; as root the command runs as `nobody`), a full disk (an injected ENOSPC), a symbolic link to
+nothing at the version path, an error at any named step of the commit, or a SIGKILL at any of them. Staging
+folders of killed runs are removed by the next run, never a running one's.
 """
 
 from __future__ import annotations
@@ -111,20 +111,38 @@ def read_only() -> Iterator[Callable[[Path], None]]:
 # --- read-only folders, a full disk, a symbolic link to nothing -----------------------------------------------
 
 
-def test_build_with_read_only_seeds_and_a_row_needing_an_id_exits_2_and_makes_no_version(
+def test_build_with_read_only_seeds_and_a_row_needing_an_id_writes_the_draft(
     project: Project, read_only: Callable[[Path], None]
 ) -> None:
+    """A build only reads its inputs: read-only seeds are no obstacle, and the new row's id is provisional."""
     add_row_needing_an_id(project)
     read_only(project.seeds_dir)
     before = snapshot(project.seeds_dir)
 
     result = run_unprivileged(project, "build")
 
+    assert result.returncode == 0, result.stderr
+    assert "1 row(s) have no id yet: `eventdata assign-ids` gives them one" in result.stderr
+    assert result.stdout == f"{project.dist_dir / NAME / DRAFT_DIR}\n"
+    assert snapshot(project.seeds_dir) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["assign-ids"], ["release", "--date", FIRST.isoformat()]])
+def test_writing_ids_into_read_only_seeds_exits_2_and_changes_nothing(
+    project: Project, read_only: Callable[[Path], None], command: list[str]
+) -> None:
+    add_row_needing_an_id(project)
+    read_only(project.seeds_dir)
+    before = snapshot(project.root)
+
+    result = run_unprivileged(project, *command)
+
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert f"at {project.sheets_dir / SEED_SHEET.name}: Permission denied (EACCES)" in result.stderr
     assert not (project.dist_dir / NAME).exists()  # no version, and no empty dataset folder
-    assert snapshot(project.seeds_dir) == before
+    assert snapshot(project.root) == before
 
 
 def test_build_into_read_only_dist_data_exits_2_naming_the_folder(
@@ -256,7 +274,7 @@ def test_a_kill_at_any_commit_step_is_survived_and_cleaned_up_by_the_next_releas
 
 
 def test_stale_staging_folders_are_removed_and_a_running_ones_kept(project: Project) -> None:
-    version = json.loads((project.schemas_dir / "dataset.json").read_text(encoding="utf-8"))["version"]
+    version = "1.0.0"
     directory = project.dist_dir / NAME
     stale = directory / f".{version}.building-killed1"  # its lock file is held by nobody
     (stale / "package" / "data").mkdir(parents=True)

@@ -1,4 +1,7 @@
-"""Stable event ids: the tool numbers new rows per country, writes the ids into the sheets and never reuses one."""
+"""Stable event ids: the tool numbers new rows per country, writes the ids into the sheets and never reuses one.
+
+`build` only shows the ids it would give (provisional, in the draft); `assign-ids` and `release` write them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from eventdata.assign import IdAssignment, assign_new_ids
 from eventdata.build import BuildResult, build_package
 from eventdata.cli import cli
 from eventdata.errors import Report, SourceError
@@ -291,7 +295,14 @@ def test_row_moved_to_another_country_keeps_its_id_and_gets_id_country_prefix(
 # --- through the build --------------------------------------------------------------------------------
 
 
-def test_build_numbers_new_rows_per_country_and_writes_sheets_and_registry(
+def assigned(project: Project) -> IdAssignment:
+    result = assign_new_ids(project, today=TODAY)
+    assert result.status == "assigned", [p.format() for p in result.report.problems]
+    return result
+
+
+@pytest.mark.slow
+def test_assign_ids_numbers_new_rows_per_country_and_writes_sheets_and_registry(
     project: Project, seed_rows: list[dict[str, str]]
 ) -> None:
     with (project.schemas_dir / "places.csv").open("a", encoding="utf-8", newline="") as handle:
@@ -308,9 +319,21 @@ def test_build_numbers_new_rows_per_country_and_writes_sheets_and_registry(
         header=coder_columns,
     )
     before_registry = registry_rows(project)
+    inputs = seed_sheet.read_bytes(), other.read_bytes(), project.id_registry.read_bytes()
 
-    result = built(project)
+    result = built(project)  # provisional ids in the draft; the inputs are only read
+    assert (seed_sheet.read_bytes(), other.read_bytes(), project.id_registry.read_bytes()) == inputs
+    assert result.unassigned == 4
 
+    assignment = assigned(project)
+
+    assert assignment.ids == (
+        (SEED_SHEET, 4, "SYR14"),
+        (SEED_SHEET, 16, "IRQ1"),
+        ("seeds/sheets/001_other.csv", 2, "SYR15"),
+        ("seeds/sheets/001_other.csv", 3, "IRQ2"),
+    )
+    assert assignment.new_id_column == ("seeds/sheets/001_other.csv",)
     assert sheet_ids(seed_sheet) == [
         "SYR1", "SYR2", "SYR14", *(f"SYR{n}" for n in range(3, 12)), "SYR13", "IRQ1",
     ]  # fmt: skip
@@ -330,10 +353,12 @@ def test_build_numbers_new_rows_per_country_and_writes_sheets_and_registry(
         {k: v for k, v in new_event(seed_rows, 0, country="Iraq", location="Al-Qaim").items() if k != "event_id_cnty"},
     ]
 
-    # The next build finds every id registered: nothing new, nothing rewritten.
+    # The next build finds every id registered: nothing new, nothing rewritten; assign-ids has nothing to do.
     sheets_before = seed_sheet.read_bytes(), other.read_bytes(), project.id_registry.read_bytes()
     again = build_package(project, project.root / "again", today=TODAY)
-    assert again.status == "built"
+    assert (again.status, again.unassigned) == ("built", 0)
+    assert sorted(release_ids(again)) == sorted(release_ids(result))  # the draft showed the ids written
+    assert assign_new_ids(project, today=TODAY).status == "none"
     assert (seed_sheet.read_bytes(), other.read_bytes(), project.id_registry.read_bytes()) == sheets_before
 
 
@@ -370,6 +395,9 @@ def test_sheet_with_only_coder_columns_builds_a_complete_acled_release(
     assert (acled["timestamp"].astype(int) > 0).all()
     empty = {c for c in acled.columns if (acled[c] == "").any()}
     assert empty == {"assoc_actor_1", "assoc_actor_2", "civilian_targeting", "admin3", "source_scale", "tags"}
+    assert "event_id_cnty" not in read_rows(sheet)[0]  # build wrote nothing: assign-ids does
+    assert not project.id_registry.exists()
+    assigned(project)
     assert sheet_ids(sheet) == ["SYR1", "SYR2"]
     assert registry_rows(project) == [("SYR1", f"{SEED_ARTICLE}.csv"), ("SYR2", f"{SEED_ARTICLE}.csv")]
 
@@ -463,3 +491,67 @@ def test_a_malformed_registry_names_the_file_and_its_real_line(project: Project)
         f"Error: The id registry seeds/event_ids.csv:{lines + 1}: malformed CSV in the record starting on this "
         "line (unexpected end of data); check for an unbalanced double quote.\n"
     )
+
+
+# --- eventdata assign-ids ---------------------------------------------------------------------------------
+
+
+def test_cli_assign_ids_writes_and_lists_the_ids_then_has_nothing_to_do(
+    project: Project, seed_rows: list[dict[str, str]]
+) -> None:
+    seed_sheet = project.sheets_dir / f"{SEED_ARTICLE}.csv"
+    write_rows(seed_sheet, [*seed_rows, new_event(seed_rows, 1, event_date="2022-01-19", notes="A new row.")])
+    runner = CliRunner()
+
+    validated = runner.invoke(cli, ["--project", str(project.root), "validate"])
+    assert validated.exit_code == 0, validated.output
+    hint = "1 row(s) have no id yet: `eventdata assign-ids` gives them one; `release` does it for you."
+    assert validated.stderr.endswith(f"{hint}\n")
+
+    result = runner.invoke(cli, ["--project", str(project.root), "assign-ids"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{SEED_SHEET}:14 SYR14\n"
+    assert result.stderr == "Gave 1 row(s) their id, in 1 sheet(s) and seeds/event_ids.csv.\n"
+    assert sheet_ids(seed_sheet)[-1] == "SYR14"
+    assert registry_rows(project)[-1] == ("SYR14", f"{SEED_ARTICLE}.csv")
+    again = runner.invoke(cli, ["--project", str(project.root), "assign-ids"])
+    assert (again.exit_code, again.stdout, again.stderr) == (0, "", "Every row has its id; nothing was written.\n")
+    assert "no id yet" not in runner.invoke(cli, ["--project", str(project.root), "validate"]).stderr
+
+
+def test_cli_assign_ids_with_an_invalid_sheet_writes_nothing_exit_1(
+    project: Project, seed_rows: list[dict[str, str]]
+) -> None:
+    seed_sheet = project.sheets_dir / f"{SEED_ARTICLE}.csv"
+    write_rows(seed_sheet, [*seed_rows, new_event(seed_rows, 1, event_date="2022-01-19", location="Atmah")])
+    before = seed_sheet.read_bytes(), project.id_registry.read_bytes()
+
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "assign-ids"])
+
+    assert result.exit_code == 1
+    assert f"{SEED_SHEET}:14: location='Atmah' [unknown-location]" in result.stderr
+    assert result.stderr.endswith("No id was written: fix the problems above first.\n")
+    assert (seed_sheet.read_bytes(), project.id_registry.read_bytes()) == before
+
+
+def test_assign_ids_that_cannot_write_the_registry_puts_the_sheets_back(
+    project: Project, seed_rows: list[dict[str, str]]
+) -> None:
+    """All or none: the registry's rename fails (a folder stands at its path), so the sheet is put back."""
+    seed_sheet = project.sheets_dir / f"{SEED_ARTICLE}.csv"
+    write_rows(seed_sheet, [dict(r, event_id_cnty="") for r in seed_rows])  # a first coding: no ids yet
+    sheet_before = seed_sheet.read_bytes()
+    project.id_registry.unlink()
+    (project.seeds_dir / "deletions.csv").unlink()  # nothing was assigned, so nothing deleted
+    project.id_registry.mkdir()
+    (project.id_registry / "keep").write_text("in the way\n", encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "assign-ids"])
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert str(project.id_registry) in result.stderr
+    assert seed_sheet.read_bytes() == sheet_before
+    assert sorted(p.name for p in project.seeds_dir.iterdir() if p.name.startswith(".")) == []
+    assert not (project.dist_dir / "eventdata-seeds").exists()  # the staging folder is gone with its parent

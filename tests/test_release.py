@@ -30,10 +30,11 @@ from click.testing import CliRunner, Result
 from eventdata.catalog import list_releases
 from eventdata.changes import SchemaChange
 from eventdata.cli import cli
-from eventdata.errors import ReleaseError
+from eventdata.errors import Problem, ReleaseError
 from eventdata.project import Project
 from eventdata.release import ReleaseResult, Verification, release_version, verify_release
 from tests.conftest import REPO, SEED_ARTICLE, SEED_SHEET, read_rows, write_rows
+from tests.test_dataset import loads  # noqa: F401  (the fixture counting codebook reads)
 
 NAME = "eventdata-seeds"
 SHEET = f"{SEED_ARTICLE}.csv"
@@ -187,9 +188,9 @@ def repository(tmp_path: Path) -> Project:
 # --- the first release ---------------------------------------------------------------------------
 
 
-def test_first_release_writes_version_catalog_changelog_and_moves_dataset_json(seeds: Project) -> None:
+def test_first_release_writes_version_catalog_changelog_and_leaves_dataset_json(seeds: Project) -> None:
     project = seeds
-    dataset_before = read_json(project.schemas_dir / "dataset.json")
+    dataset_before = (project.schemas_dir / "dataset.json").read_bytes()
 
     result = release_version(project, release_date=FIRST)
 
@@ -220,9 +221,7 @@ def test_first_release_writes_version_catalog_changelog_and_moves_dataset_json(s
     )
     assert text(dataset_dir(project) / "CHANGELOG.md") == changelog
     assert text(target / "CHANGELOG.md") == changelog
-    assert read_json(project.schemas_dir / "dataset.json") == dict(
-        dataset_before, version="1.0.0", created="2026-01-10"
-    )
+    assert (project.schemas_dir / "dataset.json").read_bytes() == dataset_before  # the version lives in dist-data/
     descriptor = read_json(target / "datapackage.json")
     assert (descriptor["version"], descriptor["created"]) == ("1.0.0", "2026-01-10T00:00:00Z")
     assert set(timestamps(target).values()) == {epoch(FIRST)}
@@ -379,8 +378,7 @@ def test_second_release_catalog_changelog_and_dataset_json(second_release: Secon
     )
     assert text(second_release.second / "CHANGELOG.md") == changelog
     assert text(dataset_dir(project) / "CHANGELOG.md") == changelog
-    dataset = read_json(project.schemas_dir / "dataset.json")
-    assert (dataset["version"], dataset["created"]) == ("1.1.0", "2026-02-01")
+    assert "version" not in read_json(project.schemas_dir / "dataset.json")
 
 
 def test_verify_rebuilds_fresh_releases_identically(second_release: SecondRelease) -> None:
@@ -596,11 +594,7 @@ def test_release_bookkeeping_files_are_as_readable_as_the_package_files(seeds: P
     def mode(path: Path) -> str:
         return oct(stat.S_IMODE(path.stat().st_mode))
 
-    paths = [
-        dataset_dir(project) / "catalog.json",
-        dataset_dir(project) / "CHANGELOG.md",
-        project.schemas_dir / "dataset.json",
-    ]
+    paths = [dataset_dir(project) / "catalog.json", dataset_dir(project) / "CHANGELOG.md"]
     assert {p.name: mode(p) for p in paths} == {p.name: "0o644" for p in paths}
     assert mode(dataset_dir(project) / "1.0.0" / "datapackage.json") == "0o644"
 
@@ -635,13 +629,14 @@ def test_verify_names_a_tampered_file(repository: Project) -> None:
     expected = sha256(events)
     catalog_before = text(dataset_dir(repository) / "catalog.json")
     events.write_bytes(events.read_bytes().replace(b"Atmeh", b"Atmah", 1))
-    problem = f"data/events.csv: sha256 is {sha256(events)}, expected {expected}."
+    problem = Problem("release-hash-mismatch", f"sha256 is {sha256(events)}, expected {expected}.", str(events))
+    line = f"{events}: [release-hash-mismatch] sha256 is {sha256(events)}, expected {expected}."
 
     assert verify_release(repository, "1.1.0") == [Verification("1.1.0", (problem,), 32, False)]
     result = run(repository, "verify", "1.1.0")
-    assert (result.exit_code, result.stderr) == (1, f"1.1.0: {problem}\n")
+    assert (result.exit_code, result.stderr) == (1, f"1.1.0: {line}\n")
     result = run(repository, "verify", "--no-rebuild")
-    assert (result.exit_code, result.stderr) == (1, f"1.0.0: 28 files match their hashes.\n1.1.0: {problem}\n")
+    assert (result.exit_code, result.stderr) == (1, f"1.0.0: 28 files match their hashes.\n1.1.0: {line}\n")
     assert text(dataset_dir(repository) / "catalog.json") == catalog_before
 
 
@@ -852,7 +847,7 @@ def test_release_killed_after_the_version_folder_appears_is_completed_by_the_nex
     assert {p.name: read_rows(p) for p in project.sheet_paths()} == {
         p.name: read_rows(p) for p in sorted((sources / "sheets").glob("*.csv"))
     }
-    assert read_json(project.schemas_dir / "dataset.json")["version"] == "1.1.0"
+    assert "version" not in read_json(project.schemas_dir / "dataset.json")
     assert all(v.ok for v in verify_release(project, rebuild=False))
 
 
@@ -923,3 +918,174 @@ def test_a_release_written_in_package_format_1_still_verifies_and_reads_with_the
     categories = read_events(result.path)["event_type"].dtype
     assert isinstance(categories, pd.CategoricalDtype)
     assert len(categories.categories) == 6  # the codebook's event types, not the values present
+
+
+# --- verify compares content, not the tool's wording ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_repository_releases_verify_after_a_change_to_the_readme_template(
+    repository: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventdata import build
+
+    real = build.release_readme
+    monkeypatch.setattr(build, "release_readme", lambda *a: real(*a).replace("## Contents", "## What this holds"))
+
+    results = verify_release(repository)
+
+    assert [(r.version, r.problems, r.rebuilt, r.reworded) for r in results] == [
+        ("1.0.0", (), True, ("README.md",)),
+        ("1.1.0", (), True, ("README.md",)),
+    ]
+    result = run(repository, "verify")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("rebuilt identically") == 2
+    assert "1.1.0: README.md read differently when eventdata" in result.stderr
+
+
+def changed_value_rebuild(monkeypatch: pytest.MonkeyPatch, event_id: str, column: str, value: int) -> None:
+    """Make every rebuild write another value of one event's cell, in the Parquet and the CSV."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from eventdata import build
+    from eventdata import release as release_module
+    from eventdata.package import write_csv, write_parquet
+
+    real = build.write_package
+
+    def write_package(*args: Any, **kwargs: Any) -> dict[str, str]:
+        files = real(*args, **kwargs)
+        target: Path = args[2]
+        table = pq.read_table(target / "data" / "events.parquet")
+        position = table.schema.get_field_index(column)
+        hit = pc.equal(table.column("event_id_cnty"), event_id)
+        changed = pc.if_else(hit, pa.scalar(value, table.schema.field(column).type), table.column(column))
+        table = table.set_column(position, table.schema.field(column), changed)
+        write_parquet(table, target / "data" / "events.parquet")
+        write_csv(table, target / "data" / "events.csv")
+        return files
+
+    monkeypatch.setattr(release_module, "write_package", write_package)
+
+
+def test_verify_names_the_event_column_and_both_values_a_rebuild_changes(
+    repository: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed_value_rebuild(monkeypatch, "SYR3", "fatalities", 99)
+    old = pq.read_table(dataset_dir(repository) / "1.1.0" / "data" / "events.parquet").to_pylist()
+    was = next(r["fatalities"] for r in old if r["event_id_cnty"] == "SYR3")
+
+    (verification,) = verify_release(repository, "1.1.0")
+
+    release = dataset_dir(repository) / "1.1.0"
+    assert not verification.ok
+    assert [(p.code, p.file, p.line, p.column, p.value, p.message) for p in verification.problems] == [
+        (
+            "rebuild-value-differs",
+            str(release / "data" / "events.csv"),
+            [r["event_id_cnty"] for r in old].index("SYR3") + 2,
+            "fatalities",
+            str(was),
+            f"event SYR3, column fatalities: the release has '{was}', a rebuild gives '99'.",
+        ),
+        (
+            "rebuild-value-differs",
+            str(release / "data" / "events.parquet"),
+            None,
+            "fatalities",
+            str(was),
+            f"event SYR3, column fatalities: the release has {was}, a rebuild gives 99.",
+        ),
+    ]
+    result = run(repository, "verify", "1.1.0")
+    assert result.exit_code == 1
+    assert f"[rebuild-value-differs] event SYR3, column fatalities: the release has {was}" in result.stderr
+
+
+def test_verify_json_has_the_shape_of_validate_json(repository: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    changed_value_rebuild(monkeypatch, "SYR3", "fatalities", 99)
+
+    result = run(repository, "verify", "1.1.0", "--json")
+
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    validated = json.loads(run(repository, "validate", "--json").stdout)
+    assert set(payload) == set(validated)
+    assert (payload["valid"], payload["error_count"], payload["counts"]) == (False, 2, {"rebuild-value-differs": 2})
+    assert payload["files"] == [str(dataset_dir(repository) / "1.1.0")]
+    assert {p["column"] for p in payload["problems"]} == {"fatalities"}
+    assert set(payload["problems"][0]) == set(validated["problems"][0]) if validated["problems"] else True
+    ok = run(repository, "verify", "1.0.0", "--json", "--no-rebuild")
+    assert (ok.exit_code, json.loads(ok.stdout)["valid"], json.loads(ok.stdout)["problems"]) == (0, True, [])
+
+
+def test_verify_names_a_metadata_field_a_rebuild_changes(repository: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventdata import build
+
+    real = build.datapackage_descriptor
+
+    def reworded(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        descriptor = real(*args, **kwargs)
+        return dict(descriptor, description="Another description.")
+
+    monkeypatch.setattr(build, "datapackage_descriptor", reworded)
+
+    (verification,) = verify_release(repository, "1.0.0")
+
+    codes = {(p.code, p.column) for p in verification.problems}
+    assert codes == {("rebuild-metadata-differs", "description")}
+    (problem,) = verification.problems
+    assert problem.message.startswith("description: the release has 'Political violence and demonstration")
+    assert problem.message.endswith("a rebuild gives 'Another description.'.")
+
+
+def test_verify_ignores_the_tool_version_stamp(repository: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    import eventdata.build
+
+    monkeypatch.setattr(eventdata.build, "__version__", "9.9.9")
+
+    (verification,) = verify_release(repository, "1.1.0")
+
+    assert (verification.ok, verification.problems) == (True, ())  # datapackage.json differs only in its stamp
+
+
+# --- the codebook is read once --------------------------------------------------------------------------------
+
+
+def test_release_reads_the_codebook_once_and_verify_once_plus_once_per_rebuilt_release(
+    seeds: Project,
+    loads: Any,  # noqa: F811  (the fixture imported above)
+) -> None:
+    from eventdata.dataset import Dataset
+
+    assert release_version(Dataset.open(seeds), release_date=FIRST).status == "released"
+    assert dict(loads) == {seeds.schemas_dir.resolve(): 1}
+    loads.clear()
+
+    assert all(v.ok for v in verify_release(Dataset.open(seeds)))
+
+    assert loads[seeds.schemas_dir.resolve()] == 1
+    assert sum(loads.values()) == 2  # and once for the sources/ the release records, which it is rebuilt from
+
+
+def test_the_data_changelog_is_made_from_recorded_changes_not_from_the_previous_markdown(
+    released: Project, edit_sheet: Callable[..., Path]
+) -> None:
+    """An edited (or reworded) CHANGELOG.md of 1.0.0 does not leak into 1.0.1's: each section comes from the
+    release's eventdata:changes record and its changes/*.csv."""
+    project = released
+    (dataset_dir(project) / "1.0.0" / "CHANGELOG.md").write_text("# Someone's notes\n\n## 0.9 (never)\n", "utf-8")
+    edit_sheet({1: {"fatalities": "3"}})
+
+    result = release_version(project, release_date=SECOND)
+
+    assert (result.status, result.version) == ("released", "1.0.1")
+    assert text(dataset_dir(project) / "1.0.1" / "CHANGELOG.md") == (
+        f"# Data changelog: {TITLE}\n\nWhat changed in the data, newest release first. Generated by eventdata.\n\n"
+        "## 1.0.1 (2026-02-01)\n\n"
+        f"- {N} events: 0 added, 1 corrected (1 values), 0 deleted, compared with 1.0.0.\n"
+        "- Corrections:\n  - SYR2 fatalities: '0' → '3'\n"
+        f"\n## 1.0.0 (2026-01-10)\n\n- {N} events: {N} added, 0 corrected (0 values), 0 deleted (first release).\n"
+    )

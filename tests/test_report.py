@@ -75,7 +75,7 @@ def run(project: Project, *args: str) -> Result:
 
 
 def cut_seeds_releases(root: Path) -> Project:
-    """1.0.0 from the inputs 1.0.0 records, then 1.1.0 from the repository's inputs, on the committed date."""
+    """1.0.0 from the inputs 1.0.0 records, then 1.1.0 from the inputs 1.1.0 records, on the committed date."""
     root.mkdir(parents=True)
     for folder in ("schemas", "seeds"):
         shutil.copytree(COMMITTED / "1.0.0" / "sources" / folder, root / folder)
@@ -181,10 +181,12 @@ def test_verify_checks_the_report_like_every_other_file(seeds: Seeds, tmp_path: 
     report.write_text(report.read_text(encoding="utf-8").replace("Atmeh", "Atmah"), encoding="utf-8")
 
     (result,) = verify_release(project, "1.1.0")
-    assert result.problems == (f"report.html: sha256 is {sha256(report)}, expected {expected}.",)
+    assert [(p.code, p.file, p.message) for p in result.problems] == [
+        ("release-hash-mismatch", str(report), f"sha256 is {sha256(report)}, expected {expected}.")
+    ]
     report.unlink()
     (result,) = verify_release(project, "1.1.0")
-    assert result.problems == ("report.html: missing.",)
+    assert [(p.code, p.file) for p in result.problems] == [("release-file-missing", str(report))]
 
 
 def test_two_builds_give_the_same_report_bytes(seeds: Seeds, tmp_path: Path) -> None:
