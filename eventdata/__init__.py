@@ -49,7 +49,22 @@ if TYPE_CHECKING:
     from eventdata.read import read_events
     from eventdata.validate import Validation, validate_project
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [  # the names of _EXPORTS, spelled out for linters and type checkers
+    "BuildResult",
+    "EventdataError",
+    "Problem",
+    "Project",
+    "Report",
+    "Validation",
+    "__version__",
+    "build_package",
+    "init_project",
+    "load",
+    "load_project",
+    "read_events",
+    "update_parquet",
+    "validate_project",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,8 +7,6 @@ acting outside their own country are External/Other forces (8).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from eventdata.errors import SchemaFileError
+from eventdata.sources.sheets import CsvFileError, read_csv
 
 ACTORS_FILE = "actors.csv"
 COLUMNS = ("actor", "inter", "country", "start_date", "end_date", "aliases")
@@ -60,20 +59,15 @@ def load_actors(schemas_dir: Path, countries: list[str]) -> ActorList:
         empty = _empty_periods()
         return ActorList(empty, empty.assign(key=pd.Series([], dtype="string"), name=pd.Series([], dtype="string")))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise SchemaFileError(f"{path} is not UTF-8 (byte {err.start}).") from err
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
+        records = read_csv(path)
+    except CsvFileError as err:
+        raise SchemaFileError(err.message(str(path))) from err
+    header = records.header
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise SchemaFileError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}.")
     rows = []
-    line = 2
-    for cells in reader:
-        start, line = line, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
+    for start, cells in records.rows:
         if len(cells) != len(header):
             raise SchemaFileError(f"{path}:{start}: {len(cells)} cells, but the header has {len(header)}.")
         rows.extend(_expand(dict(zip(header, cells, strict=True)), start, path, countries))

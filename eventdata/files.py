@@ -1,5 +1,8 @@
 """Files on disk: sha256 hashes, writes that land whole or not at all, and staging folders.
 
+The one place for these: `sha256_bytes` / `sha256_file`, `write_atomic` / `replace_atomically` (one file),
+`FileSet` (several files at once).
+
 A command that changes several files (a release: the sheets that get new ids, the id
 registry, the version folder, the catalog) prepares every new file beside its target
 first (`FileSet.prepare`), so a full disk or a read-only folder stops it before anything
@@ -29,8 +32,13 @@ STAGING_MARK = ".building-"
 _PREPARED = re.compile(r"^\..+\.(?P<token>building-[A-Za-z0-9_]+)\.(?:tmp|orig)$")
 
 
+def sha256_bytes(data: bytes) -> str:
+    """sha256 (hex) of bytes in memory."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """sha256 of a file, read in blocks."""
+    """sha256 (hex) of a file, read in blocks."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

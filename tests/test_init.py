@@ -61,3 +61,7 @@ def test_load_is_the_function_even_after_its_module_is_imported() -> None:
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = eventdata.nope  # type: ignore[attr-defined]
+
+
+def test_all_lists_exactly_the_lazy_names() -> None:
+    assert set(eventdata.__all__) == {"__version__", *eventdata._EXPORTS}
