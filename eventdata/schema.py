@@ -511,7 +511,4 @@ def codebook_markdown(codebook: Codebook) -> str:
         lines.append("|" + "---|" * len(frame.columns))
         for row in frame.itertuples(index=False):
             lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
-    from eventdata.reference import REFERENCE_NOTES
-
-    lines += ["", "## Reference data", "", *(f"- {note}" for note in REFERENCE_NOTES)]
     return "\n".join(lines) + "\n"

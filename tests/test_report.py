@@ -75,7 +75,7 @@ def run(project: Project, *args: str) -> Result:
 
 
 def cut_seeds_releases(root: Path) -> Project:
-    """1.0.0 from the inputs 1.0.0 records, then 1.1.0 from the repository's inputs, on the committed date."""
+    """1.0.0 from the inputs 1.0.0 records, then 1.1.0 from the inputs 1.1.0 records, on the committed date."""
     root.mkdir(parents=True)
     for folder in ("schemas", "seeds"):
         shutil.copytree(COMMITTED / "1.0.0" / "sources" / folder, root / folder)
@@ -84,7 +84,7 @@ def cut_seeds_releases(root: Path) -> Project:
     assert release_version(project, release_date=RELEASED).version == "1.0.0"
     for folder in ("schemas", "seeds"):
         shutil.rmtree(root / folder)
-        shutil.copytree(REPO / folder, root / folder)
+        shutil.copytree(COMMITTED / "1.1.0" / "sources" / folder, root / folder)  # the inputs it records
     assert release_version(project, release_date=RELEASED).version == "1.1.0"
     return project
 
