@@ -241,7 +241,8 @@ def update_parquet(local: str | os.PathLike[str], source: str | os.PathLike[str]
         metadata = {b"eventdata": json.dumps({"name": name, "version": entry["version"]}).encode()}
         descriptor = _descriptor(location, entry)
         vocabularies = categories(events_schema(descriptor)) if int(descriptor.get(FORMAT_KEY, 1)) >= 2 else None
-        table = normalise_table(typed, table.schema.remove_metadata(), vocabularies).replace_schema_metadata(metadata)
+        schema = _with_descriptions(table.schema.remove_metadata(), events_schema(descriptor))
+        table = normalise_table(typed, schema, vocabularies).replace_schema_metadata(metadata)
         with tempfile.TemporaryDirectory() as scratch:
             candidate = Path(scratch) / "events.parquet"
             write_parquet(table, candidate)
@@ -254,6 +255,16 @@ def update_parquet(local: str | os.PathLike[str], source: str | os.PathLike[str]
                 )
     replace_atomically(local, lambda temporary: write_parquet(table, temporary))
     return target
+
+
+def _with_descriptions(schema: pa.Schema, table_schema: dict[str, Any]) -> pa.Schema:
+    """The schema with each column's description (Arrow field metadata) as the version's Table Schema gives it.
+
+    A codebook that rewords a description changes the Parquet bytes of the next version, not its values.
+    """
+    descriptions = {f["name"]: str(f.get("description", "")) for f in table_schema.get("fields", []) if "name" in f}
+    fields = [f.with_metadata({"description": descriptions[f.name]}) if f.name in descriptions else f for f in schema]
+    return pa.schema(fields, metadata=schema.metadata)
 
 
 def copy_release_file(catalog_at: str, item: dict[str, Any], destination: Path) -> None:
