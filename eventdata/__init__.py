@@ -4,11 +4,11 @@ Example::
 
     import eventdata
 
-    project = eventdata.load_project(".")          # a dataset folder (schemas/, seeds/, dist-data/)
-    validation = eventdata.validate_project(project)
+    dataset = eventdata.Dataset.open(".")          # a dataset folder (schemas/, seeds/, dist-data/)
+    validation = eventdata.validate_project(dataset)
     for problem in validation.report.problems:
         print(problem.format())
-    result = eventdata.build_package(project)        # the released version, or dist-data/<name>/draft/
+    result = eventdata.build_package(dataset)        # the released version, or dist-data/<name>/draft/
     events = eventdata.read_events(result.package_dir)
 
 The names below are imported on first use (PEP 562), so `import eventdata`, `from eventdata import load`
@@ -28,6 +28,7 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "BuildResult": "eventdata.build",
     "build_package": "eventdata.build",
+    "Dataset": "eventdata.dataset",
     "EventdataError": "eventdata.errors",
     "Problem": "eventdata.errors",
     "Report": "eventdata.errors",
@@ -43,6 +44,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from eventdata.build import BuildResult, build_package
+    from eventdata.dataset import Dataset
     from eventdata.errors import EventdataError, Problem, Report
     from eventdata.load import load, update_parquet
     from eventdata.project import Project, init_project, load_project
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [  # the names of _EXPORTS, spelled out for linters and type checkers
     "BuildResult",
+    "Dataset",
     "EventdataError",
     "Problem",
     "Project",

@@ -31,6 +31,7 @@ from eventdata.changes import (
     required_bump,
     schema_changes,
 )
+from eventdata.dataset import Dataset
 from eventdata.errors import ReleaseError, Report, SchemaFileError
 from eventdata.files import (
     STAGING_MARK,
@@ -57,7 +58,7 @@ from eventdata.package import (
     write_json,
     write_parquet,
 )
-from eventdata.project import Project, as_project
+from eventdata.project import Project
 from eventdata.report import report_resource, write_report
 from eventdata.schema import Codebook, codebook_markdown, load_codebook, published_table_schema
 from eventdata.sources.sheets import SHEET_COLUMN
@@ -142,7 +143,7 @@ def release_schema(release: Release) -> dict[str, Any]:
 
 
 def stage(
-    project: Project,
+    project: Dataset | Project,
     *,
     created: datetime,
     previous: Release | None,
@@ -151,10 +152,12 @@ def stage(
 ) -> Staged | Validation:
     """Validate (unless given a validation made with the same time) and compute the delta against the previous
     release; the Validation alone if invalid."""
-    codebook = load_codebook(project.schemas_dir)
-    read_grants(codebook, terms_vocabulary(codebook))  # a malformed grant stops the build before anything is written
+    dataset = Dataset.open(project)
+    project = dataset.project
+    codebook = dataset.codebook
+    read_grants(codebook, dataset.terms)  # a malformed grant stops the build before anything is written
     if validation is None:
-        validation = validate_project(project, today=today, timestamp=int(created.timestamp()), previous=previous)
+        validation = validate_project(dataset, today=today, timestamp=int(created.timestamp()), previous=previous)
     if not validation.report.valid:
         return validation
     previous_table = release_table(previous) if previous else None
@@ -643,7 +646,7 @@ def sheets_without_id_column(validation: Validation) -> list[str]:
 
 
 def build_package(
-    project: Project | str | os.PathLike[str],
+    project: Dataset | Project | str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
     *,
     today: date | None = None,
@@ -655,8 +658,9 @@ def build_package(
     sheets is a draft, labelled '<next version>-draft', written to dist-data/<name>/draft/ (or out_dir) and
     replaced by the next build: only `eventdata release` makes a version.
     """
-    project = as_project(project)
-    codebook = load_codebook(project.schemas_dir)
+    dataset = Dataset.open(project)
+    project = dataset.project
+    codebook = dataset.codebook
     configured, release_date = dataset_version(codebook)
     directory = dataset_dir(project, codebook)
     created = release_datetime(release_date, os.environ.get("SOURCE_DATE_EPOCH"))
@@ -664,21 +668,21 @@ def build_package(
     latest = releases[-1] if releases else None
     draft_dir = Path(out_dir) if out_dir is not None else directory / DRAFT_DIR
     remove_leftovers(project, directory)
-    validation = validate_project(project, today=today, timestamp=int(created.timestamp()), previous=latest)
+    validation = validate_project(dataset, today=today, timestamp=int(created.timestamp()), previous=latest)
     if not validation.report.valid:
         return BuildResult("invalid", draft_dir, configured, validation.report)
     lacking = tuple(sheets_without_id_column(validation))
     released = next((r for r in releases if r.version == configured), None)
     if released is not None:
         previous = previous_release(project, codebook, configured)
-        staged = stage(project, created=created, previous=previous, validation=validation)
+        staged = stage(dataset, created=created, previous=previous, validation=validation)
         assert isinstance(staged, Staged)  # the validation is valid
         if reproduces(staged, project, released, created=created):
             if out_dir is None:
                 return _result("unchanged", released.path, configured, staged, package_hashes(released.path))
             status, files = copy_release(released, Path(out_dir))
             return _result(status, Path(out_dir), configured, staged, files)
-    staged = stage(project, created=created, previous=latest, validation=validation)
+    staged = stage(dataset, created=created, previous=latest, validation=validation)
     assert isinstance(staged, Staged)
     needed = required_bump(list(staged.schema_changes), staged.changes.counts())
     label = f"{next_release_version(latest.version if latest else None, needed)}-draft"

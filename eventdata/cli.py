@@ -12,12 +12,13 @@ import click
 
 from eventdata import __version__
 from eventdata.build import build_package
+from eventdata.dataset import Dataset
 from eventdata.errors import EventdataError, Report, os_error_message
 from eventdata.intake import add_article, new_sheet
 from eventdata.load import update_parquet
 from eventdata.project import Project, init_project, load_project
 from eventdata.release import diff_releases, release_version, verify_release
-from eventdata.schema import codebook_markdown, load_codebook
+from eventdata.schema import codebook_markdown
 from eventdata.sources.sheets import display_path
 from eventdata.validate import validate_project
 
@@ -49,7 +50,15 @@ class EventdataGroup(click.Group):
 
 
 def _project(ctx: click.Context) -> Project:
-    return load_project(ctx.obj.get("project"))
+    return _dataset(ctx).project
+
+
+def _dataset(ctx: click.Context) -> Dataset:
+    """The dataset of --project (default: the current directory), opened once per command."""
+    if "dataset" not in ctx.obj:
+        ctx.obj["dataset"] = Dataset.open(load_project(ctx.obj.get("project")))
+    dataset: Dataset = ctx.obj["dataset"]
+    return dataset
 
 
 def _print_report(report: Report, *, limit: int | None) -> None:
@@ -211,7 +220,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, show_al
         eventdata validate
         eventdata validate seeds/sheets/000_atmeh.csv --json
     """
-    validation = validate_project(_project(ctx), list(paths) or None)
+    validation = validate_project(_dataset(ctx), list(paths) or None)
     report = validation.report
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -251,7 +260,7 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
         eventdata build
         eventdata build --out-dir /tmp/package
     """
-    result = build_package(_project(ctx), out_dir)
+    result = build_package(_dataset(ctx), out_dir)
     if result.status == "invalid":
         _print_report(result.report, limit=None if show_all else 100)
         click.echo("Nothing was written: fix the problems above and build again.", err=True)
@@ -296,7 +305,7 @@ def codebook(ctx: click.Context, output: Path | None) -> None:
     Example:
         eventdata codebook -o codebook.md
     """
-    text = codebook_markdown(load_codebook(_project(ctx).schemas_dir))
+    text = codebook_markdown(_dataset(ctx).codebook)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -335,7 +344,7 @@ def release(
         eventdata release --bump minor --date 2026-12-01
     """
     result = release_version(
-        _project(ctx),
+        _dataset(ctx),
         bump=bump,
         as_version=as_version,
         release_date=release_date.date() if release_date else None,
@@ -387,7 +396,7 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> N
         eventdata diff 1.0.0 1.1.0 --limit 100
         eventdata diff 1.0.0 1.1.0 --json > changes.json
     """
-    changes, schema = diff_releases(_project(ctx), old, new)
+    changes, schema = diff_releases(_dataset(ctx), old, new)
     added = changes.added.column("event_id_cnty").to_pylist()
     deleted = changes.deleted.column("event_id_cnty").to_pylist()
     if as_json:
@@ -437,7 +446,7 @@ def verify(ctx: click.Context, version: str | None, no_rebuild: bool) -> None:
         eventdata verify
         eventdata verify 1.0.0 --no-rebuild
     """
-    results = verify_release(_project(ctx), version, rebuild=not no_rebuild)
+    results = verify_release(_dataset(ctx), version, rebuild=not no_rebuild)
     for result in results:
         if result.ok:
             rebuilt = ", rebuilt identically" if result.rebuilt else ""
@@ -471,9 +480,9 @@ def report(ctx: click.Context, version: str | None, output: Path | None) -> None
     from eventdata.release import find_release
     from eventdata.report import release_report, save_report
 
-    project = _project(ctx)
-    release = find_release(project, version)
-    text = release_report(release, load_codebook(project.schemas_dir))
+    dataset = _dataset(ctx)
+    release = find_release(dataset, version)
+    text = release_report(release, dataset.codebook)
     if output is None:
         click.echo(text, nl=False)
         return

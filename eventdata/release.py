@@ -47,6 +47,7 @@ from eventdata.catalog import (
     with_entry,
 )
 from eventdata.changes import LEVELS, Changes, SchemaChange, compute_changes, required_bump, schema_changes
+from eventdata.dataset import Dataset
 from eventdata.errors import ReleaseError, Report
 from eventdata.files import sha256_file, write_atomic
 from eventdata.manifest import folder_manifest
@@ -166,7 +167,7 @@ def choose_version(
 
 
 def release_version(
-    project: Project,
+    project: Dataset | Project,
     *,
     bump: str | None = None,
     as_version: str | None = None,
@@ -175,7 +176,9 @@ def release_version(
     today: date | None = None,
 ) -> ReleaseResult:
     """Freeze the current sheets as a new version in dist-data/<name>/<version>/."""
-    codebook = load_codebook(project.schemas_dir)
+    dataset = Dataset.open(project)
+    project = dataset.project
+    codebook = dataset.codebook
     name = str(codebook.dataset["name"])
     directory = dataset_dir(project, codebook)
     remove_leftovers(project, directory)
@@ -187,7 +190,7 @@ def release_version(
     if latest and released.isoformat() < latest.descriptor().get("created", "")[:10]:
         raise ReleaseError(f"The release date {released} is before the latest release {latest.version}.")
     created = release_datetime(released, os.environ.get("SOURCE_DATE_EPOCH"))
-    staged = stage(project, created=created, previous=latest, today=today)
+    staged = stage(dataset, created=created, previous=latest, today=today)
     if isinstance(staged, Validation):
         return ReleaseResult("invalid", None, latest.version if latest else None, staged.report)
     counts = staged.changes.counts()
@@ -228,9 +231,11 @@ def release_version(
 # --- diff ------------------------------------------------------------------------------------------
 
 
-def find_release(project: Project, version: str | None) -> Release:
+def find_release(project: Dataset | Project, version: str | None) -> Release:
     """A release of the project's dataset by version (default: the latest)."""
-    codebook = load_codebook(project.schemas_dir)
+    dataset = Dataset.open(project)
+    project = dataset.project
+    codebook = dataset.codebook
     name = str(codebook.dataset["name"])
     releases = list_releases(dataset_dir(project, codebook), name)
     if not releases:
@@ -246,9 +251,10 @@ def find_release(project: Project, version: str | None) -> Release:
     raise ReleaseError(f"Version {version} of {name} does not exist; released versions: {known}.")
 
 
-def diff_releases(project: Project, old: str, new: str) -> tuple[Changes, list[SchemaChange]]:
+def diff_releases(project: Dataset | Project, old: str, new: str) -> tuple[Changes, list[SchemaChange]]:
     """Added, modified and deleted events and schema changes from version old to version new."""
-    before, after = find_release(project, old), find_release(project, new)
+    dataset = Dataset.open(project)
+    before, after = find_release(dataset, old), find_release(dataset, new)
     changes = compute_changes(
         release_table(before), release_table(after), date.fromisoformat(after.descriptor()["created"][:10])
     )
@@ -332,15 +338,19 @@ def rebuild_release(release: Release, previous: Release | None) -> dict[str, str
         return package_hashes(target)
 
 
-def verify_release(project: Project, version: str | None = None, *, rebuild: bool = True) -> list[Verification]:
+def verify_release(
+    project: Dataset | Project, version: str | None = None, *, rebuild: bool = True
+) -> list[Verification]:
     """Re-hash every file of one version (default: all) against datapackage.json and the catalog; rebuild it."""
-    codebook = load_codebook(project.schemas_dir)
+    dataset = Dataset.open(project)
+    project = dataset.project
+    codebook = dataset.codebook
     name = str(codebook.dataset["name"])
     directory = dataset_dir(project, codebook)
     releases = list_releases(directory, name)
     if not releases:
         raise ReleaseError(f"No release of {name} in {directory}.")
-    selected = [find_release(project, version)] if version else releases
+    selected = [find_release(dataset, version)] if version else releases
     catalog = read_catalog(directory / CATALOG_FILE)
     results = []
     for release in selected:

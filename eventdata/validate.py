@@ -19,19 +19,19 @@ import pandas as pd
 import pandera.pandas as pa
 
 from eventdata import reference
-from eventdata.actors import ACTORS_FILE, ActorList, load_actors, resolve_actors
+from eventdata.actors import ActorList, resolve_actors
 from eventdata.catalog import Release
-from eventdata.deletions import deletion_file_problems, latest_release, undeclared_deletion_problems
+from eventdata.dataset import Dataset
+from eventdata.deletions import undeclared_deletion_problems
 from eventdata.derive import DERIVERS, country_id_prefix, country_iso3
 from eventdata.errors import Problem, Report, SourceError
-from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, PLACES_FILE, Gazetteer, load_places, resolve_places
-from eventdata.ids import DELETIONS_FILE, assign_ids, read_deletion_rows, read_registry, unregistered
-from eventdata.project import Project, as_project
-from eventdata.rules import load_severities, with_severities
-from eventdata.schema import PANDAS_DTYPES, Codebook, load_codebook, to_pandera
-from eventdata.sources.articles import Article, listed_article_ids, read_articles
+from eventdata.gazetteer import COORDINATE_TOLERANCE, FILLED, Gazetteer, resolve_places
+from eventdata.ids import assign_ids, unregistered
+from eventdata.project import Project
+from eventdata.rules import with_severities
+from eventdata.schema import PANDAS_DTYPES, Codebook, to_pandera
+from eventdata.sources.articles import Article
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, closest, display_path, read_sheet
-from eventdata.terms import terms_vocabulary
 
 INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 TOO_LONG_INTEGER = re.compile(r"^[+-]?\d{19,}$")
@@ -793,7 +793,7 @@ def validate_events(
 
 
 def validate_project(
-    project: Project | str | os.PathLike[str],
+    project: Dataset | Project | str | os.PathLike[str],
     paths: Sequence[str | os.PathLike[str]] | None = None,
     *,
     today: date | None = None,
@@ -805,9 +805,10 @@ def validate_project(
     When every sheet is validated, events of the previous release (default: the latest) that no sheet
     holds must be listed in seeds/deletions.csv (`undeclared-deletion`).
     """
-    project = as_project(project)
-    codebook = load_codebook(project.schemas_dir)
-    severities = load_severities(project.schemas_dir)
+    dataset = Dataset.open(project)
+    project = dataset.project
+    codebook = dataset.codebook
+    severities = dataset.severities
     if paths:
         sheet_paths = list(_expand(Path(p) for p in paths))
     elif not project.sheets_dir.is_dir():
@@ -817,23 +818,10 @@ def validate_project(
         )
     else:
         sheet_paths = project.sheet_paths()
-    articles, problems = read_articles(project.articles_index, project.articles_dir, terms_vocabulary(codebook))
-    countries = codebook.vocabulary_values("countries.country")
-    gazetteer, place_problems = load_places(project.schemas_dir, codebook.vocabulary("countries"))
-    problems.extend(place_problems)
-    registry = read_registry(project.id_registry)
-    deletions_path = project.seeds_dir / DELETIONS_FILE
-    deletions = read_deletion_rows(deletions_path)
-    problems.extend(deletion_file_problems(deletions, set(registry["event_id_cnty"].str.strip()), deletions_path))
-    deleted = dict(zip(deletions["event_id_cnty"].str.strip(), deletions["reason"].str.strip(), strict=True))
-    references = References(
-        articles=articles,
-        actors=load_actors(project.schemas_dir, countries) if (project.schemas_dir / ACTORS_FILE).is_file() else None,
-        gazetteer=gazetteer if (project.schemas_dir / PLACES_FILE).is_file() else None,
-        registry=registry,
-        deleted=deleted,
-        listed_articles=frozenset(listed_article_ids(project.articles_index)),
-    )
+    problems = dataset.reference_problems()
+    references = dataset.references()
+    registry = dataset.registry
+    deleted = dataset.deleted
     if not paths:
         for unread in project.unread_sheet_files():
             kind = "folder" if unread.is_dir() else "file"
@@ -869,7 +857,7 @@ def validate_project(
     )
     problems.extend(row_problems)
     if not paths:
-        against = latest_release(project, codebook) if previous == LATEST else previous
+        against = dataset.latest_release if previous == LATEST else previous
         if isinstance(against, Release):
             current = [str(i) for i in events["event_id_cnty"].dropna()]
             problems.extend(undeclared_deletion_problems(project, against, current, set(deleted), registry))
@@ -880,7 +868,7 @@ def validate_project(
         files=tuple(display_path(p) for p in sheet_paths),
         rows=len(events),
     )
-    return Validation(report, events, articles, codebook, new_ids, sheets)
+    return Validation(report, events, dataset.articles, codebook, new_ids, sheets)
 
 
 def metadata_warnings(codebook: Codebook) -> list[Problem]:
