@@ -22,8 +22,9 @@ apply_places + apply_ids + apply_derivations, and, counted with it, loading the 
 foundation is everything else (reading, type parsing, pandera, checks, writing). The table gives each stage's
 share of the whole and the ratio derive/resolve : foundation.
 
-The stages are a copy of the pipeline's order: when eventdata's validate_events or build_package change, this
-script must follow (it stops when the data does not come out valid). Each run is a fresh process (peak MB is
+Validation runs the pipeline's own declared steps (eventdata.validate.STEPS and the registered rules), each timed;
+the package stages follow build_package's order: when it changes, this script must follow (it stops when the
+data does not come out valid). Each run is a fresh process (peak MB is
 its own); ``--repeat R`` makes R runs and shows each stage's fastest, which helps on a busy machine.
 ``--profile STAGE`` runs those stages under pyinstrument (slower; the table marks them) and prints the profile.
 Prints Markdown; asserts no speed.
@@ -74,6 +75,16 @@ FIXED_COST = {
     "load actor list (load_actors)",
     "load place list (load_places)",
     "deltas (carry_timestamps + compute_changes)",
+}
+#: Step of the validation pipeline (eventdata.validate.STEPS) → its stage in the table.
+STEP_STAGES = {
+    "parse": "parse_types",
+    "no second actor": "parse_types",
+    "actors": "apply_actors",
+    "places": "apply_places",
+    "ids": "apply_ids",
+    "derive": "apply_derivations",
+    "pandera": "pandera (check_with_pandera)",
 }
 REST = "the rest (codebook.md, changelog, datapackage.json, README, rename)"
 PROFILE_NAMES = {
@@ -189,35 +200,28 @@ def run_stages(dataset: Path, package: Path, profiled: set[str]) -> tuple[Stages
         del frames
     absent = {(p.file, p.column) for p in problems if p.code == "missing-column" and p.column}
 
-    # --- validate_events -----------------------------------------------------------------------------------
-    raw = raw.reset_index(drop=True)
-    findings = v.Findings(raw, absent)
-    with stages("parse_types"):
-        typed = v.parse_types(raw, codebook, findings)
-        typed["inter2"] = typed["inter2"].mask(typed["inter2"].isna() & typed["actor2"].isna(), 0)
-    findings.events = typed
-    if actors is not None:
-        with stages("apply_actors"):
-            typed = v.apply_actors(typed, actors, findings)
-        findings.events = typed
-    if (project.schemas_dir / PLACES_FILE).is_file():
-        with stages("apply_places"):
-            typed = v.apply_places(typed, gazetteer, codebook, findings)
-        findings.events = typed
-    with stages("apply_ids"):
-        typed, new_ids = v.apply_ids(typed, codebook, registry, deleted, findings)
-    findings.events = typed
-    with stages("apply_derivations"):
-        typed = v.apply_derivations(typed, codebook, findings, timestamp)
-    findings.events = typed
-    with stages("pandera (check_with_pandera)"):
-        v.check_with_pandera(typed, codebook, findings)
-    with stages("cross-field checks (8)"):
-        for check in v.CROSS_FIELD_CHECKS:
-            check(typed, codebook, findings)
-    with stages("check_articles"):
-        v.check_articles(typed, articles, findings, today)
-    problems.extend(findings.problems)
+    # --- validate_events: the pipeline's own steps (eventdata.validate.STEPS), each timed ---------------------
+    references = v.References(
+        articles=articles,
+        actors=actors,
+        gazetteer=gazetteer if (project.schemas_dir / PLACES_FILE).is_file() else None,
+        registry=registry,
+        deleted=deleted,
+    )
+    state = v.start(raw, codebook, references, today=today, timestamp=timestamp, absent=absent)
+    for step in v.STEPS:
+        if not step.applies(state):
+            continue
+        if step.name == "rules":
+            for registered in v.RULES:
+                with stages("check_articles" if registered.name == "check_articles" else "cross-field checks (8)"):
+                    registered(state)
+        else:
+            with stages(STEP_STAGES[step.name]):
+                step.run(state)
+        state.findings.events = state.events
+    typed, new_ids, findings = state.events, state.new_ids, state.findings
+    problems.extend(findings.problems())
     report = Report(
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         files=tuple(display_path(p) for p in sheet_paths),

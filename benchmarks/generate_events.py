@@ -1114,6 +1114,136 @@ def write_dataset(
     return info
 
 
+# --- re-reported events, for duplicate detection (eventdata.duplicates) -------------------------------------
+
+REPORT_SHIFT_DAYS = {0: 0.65, 1: 0.25, 2: 0.10}
+
+
+def duplicate_events(
+    events: int = 20_000, *, seed: int = DEFAULT_SEED, share: float = 0.1, countries: int = 4, days: int = 730
+) -> tuple[pd.DataFrame, set[frozenset[str]], dict[str, str]]:
+    """Events with planted re-reports: (events, the true duplicate pairs of ids, alias key → canonical actor).
+
+    Columns are those of a validated events table that duplicate detection reads (plus location). The base
+    events are dense the way real data is: towns with villages around them, and campaigns of daily events at one
+    place by the same actors (distinct events a day apart: the hard negatives). A share of the events is reported
+    again by another article: the date shifted by 0, 1 or 2 days (REPORT_SHIFT_DAYS), the place under an
+    alternate name (70%) or a nearby village of the same admin2 (30%), actors under their aliases, sometimes no
+    second actor (15%), another sub-event type of the same event type (8%) or another event type (4%), and
+    fatalities as reported (55%), a little different (30%) or otherwise (15%).
+    """
+    rng = np.random.default_rng(seed)
+    # Places: towns (admin2 seats) with villages within ~12 km; each has two alternate names.
+    towns = max(20, events // 400)
+    town_country = rng.integers(0, countries, towns)
+    town_lat = 33.0 + rng.uniform(0, 4, towns) + town_country * 0.2
+    town_lon = 36.0 + rng.uniform(0, 6, towns)
+    villages = 6
+    place_town = np.repeat(np.arange(towns), villages + 1)
+    offset = rng.normal(0, 0.06, (len(place_town), 2))
+    offset[:: villages + 1] = 0.0
+    place_lat = town_lat[place_town] + offset[:, 0]
+    place_lon = town_lon[place_town] + offset[:, 1]
+    place_names = np.array([f"Place {i}" for i in range(len(place_town))], dtype=object)
+    place_alias = np.array([f"Plaace {i}" for i in range(len(place_town))], dtype=object)
+    place_weight = np.where(np.arange(len(place_town)) % (villages + 1) == 0, 6.0, 1.0) * rng.pareto(
+        1.5, len(place_town)
+    )
+    place_weight /= place_weight.sum()
+    # Actors: per country, state forces, rebels, militias; each with an alias.
+    per_country = 10
+    actor_names = np.array([f"Armed group {c}-{k}" for c in range(countries) for k in range(per_country)], dtype=object)
+    aliases = {f"ag {c}-{k} (alias)": f"Armed group {c}-{k}" for c in range(countries) for k in range(per_country)}
+    alias_of = {v: k for k, v in aliases.items()}
+    types = [("Battles", "Armed clash"), ("Battles", "Government regains territory"),
+             ("Explosions/Remote violence", "Shelling/artillery/missile attack"),
+             ("Explosions/Remote violence", "Air/drone strike"), ("Violence against civilians", "Attack"),
+             ("Protests", "Peaceful protest"), ("Riots", "Mob violence")]  # fmt: skip
+    type_weight = np.array([0.3, 0.05, 0.25, 0.15, 0.12, 0.08, 0.05])
+    # Base events: 40% in campaigns of 3 to 10 daily events at one place by one pair of actors.
+    n_campaign_events = int(events * 0.4)
+    lengths = rng.integers(3, 11, n_campaign_events // 6 + 1)
+    lengths = lengths[: np.searchsorted(np.cumsum(lengths), n_campaign_events) + 1]
+    campaign = np.repeat(np.arange(len(lengths)), lengths)[:n_campaign_events]
+    day_in = np.arange(len(campaign)) - np.repeat(np.cumsum(lengths) - lengths, lengths)[:n_campaign_events]
+    single = events - len(campaign)
+    groups = np.concatenate([campaign, len(lengths) + np.arange(single)])
+    n_groups = int(groups.max()) + 1
+    g_place = rng.choice(len(place_town), n_groups, p=place_weight)
+    g_day = rng.integers(0, days, n_groups)
+    g_type = rng.choice(len(types), n_groups, p=type_weight / type_weight.sum())
+    g_country = town_country[place_town[g_place]]
+    g_a1 = g_country * per_country + rng.integers(0, per_country, n_groups)
+    g_a2 = g_country * per_country + (g_a1 % per_country + rng.integers(1, per_country, n_groups)) % per_country
+    offsets = np.concatenate([day_in, np.zeros(single, dtype=np.int64)])
+    place = g_place[groups]
+    day = g_day[groups] + offsets
+    kind = g_type[groups]
+    fatalities = np.where(rng.random(events) < 0.55, 0, rng.geometric(0.25, events))
+    base = pd.DataFrame(
+        {
+            "event_id_cnty": [f"EVT{i}" for i in range(events)],
+            "article_id": [f"art-{i // 40}" for i in range(events)],
+            "country": [f"Country {c}" for c in town_country[place_town[place]]],
+            "event_date": FIRST_DAY + day.astype("timedelta64[D]"),
+            "location": place_names[place],
+            "latitude": place_lat[place].round(4),
+            "longitude": place_lon[place].round(4),
+            "admin1": [
+                f"Province {t % 7}-{c}" for t, c in zip(place_town[place], town_country[place_town[place]], strict=True)
+            ],
+            "admin2": [f"District {t}" for t in place_town[place]],
+            "event_type": [types[k][0] for k in kind],
+            "sub_event_type": [types[k][1] for k in kind],
+            "actor1": actor_names[g_a1[groups]],
+            "actor2": actor_names[g_a2[groups]],
+            "fatalities": fatalities,
+        }
+    )
+    # ACLED codes one event per day, place, pair of actors and sub-event type: draws that repeat one are one event.
+    pair = [" | ".join(sorted(p)) for p in zip(base["actor1"], base["actor2"], strict=True)]
+    unique = ~base.assign(pair=pair).duplicated(["event_date", "location", "pair", "sub_event_type"]).to_numpy()
+    base, place = base[unique].reset_index(drop=True), place[unique]
+    # Re-reports.
+    chosen = np.sort(rng.choice(len(base), int(len(base) * share), replace=False))
+    again = base.iloc[chosen].copy().reset_index(drop=True)
+    k = len(again)
+    shift = rng.choice(list(REPORT_SHIFT_DAYS), k, p=list(REPORT_SHIFT_DAYS.values())) * rng.choice([-1, 1], k)
+    again["event_date"] = again["event_date"] + pd.to_timedelta(shift, unit="D")
+    same_place = rng.random(k) < 0.7
+    old_place = place[chosen]
+    town_of = place_town[old_place]
+    nearby = town_of * (villages + 1) + rng.integers(0, villages + 1, k)
+    new_place = np.where(same_place, old_place, nearby)
+    again["location"] = np.where(same_place, place_alias[old_place], place_names[new_place])
+    again["latitude"] = place_lat[new_place].round(4)
+    again["longitude"] = place_lon[new_place].round(4)
+    again["actor1"] = [alias_of[a] if r < 0.5 else a for a, r in zip(again["actor1"], rng.random(k), strict=True)]
+    again["actor2"] = [
+        None if r < 0.15 else (alias_of[a] if r < 0.6 else a)
+        for a, r in zip(again["actor2"], rng.random(k), strict=True)
+    ]
+    draw = rng.random(k)
+    other_sub = draw < 0.08
+    other_type = (draw >= 0.08) & (draw < 0.12)
+    for i in np.flatnonzero(other_sub | other_type):
+        current = again.at[i, "event_type"]
+        pool = [t for t in types if (t[0] == current) == bool(other_sub[i]) and t[1] != again.at[i, "sub_event_type"]]
+        if pool:
+            again.at[i, "event_type"], again.at[i, "sub_event_type"] = pool[rng.integers(0, len(pool))]
+    draw = rng.random(k)
+    reported = again["fatalities"].to_numpy()
+    again["fatalities"] = np.where(
+        draw < 0.55, reported,
+        np.where(draw < 0.85, np.maximum(0, np.round(reported * rng.uniform(0.7, 1.3, k))).astype(np.int64),
+                 rng.geometric(0.25, k)),
+    )  # fmt: skip
+    again["event_id_cnty"] = [f"RPT{i}" for i in range(k)]
+    again["article_id"] = [f"rep-{i // 40}" for i in range(k)]
+    truth = {frozenset((str(base.at[c, "event_id_cnty"]), f"RPT{i}")) for i, c in enumerate(chosen)}
+    return pd.concat([base, again], ignore_index=True), truth, aliases
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("out_dir", type=Path, help="dataset folder to create (must not exist, or be empty)")

@@ -12,11 +12,16 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import get_close_matches
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from eventdata.errors import SchemaFileError
-from eventdata.sources.sheets import CsvFileError, read_csv
+from eventdata.sources.sheets import CsvFileError, closest, read_csv
+
+if TYPE_CHECKING:
+    from eventdata.pipeline import State
 
 ACTORS_FILE = "actors.csv"
 COLUMNS = ("actor", "inter", "country", "start_date", "end_date", "aliases")
@@ -146,12 +151,77 @@ class Resolution:
     candidates: pd.Series  # for inactive/ambiguous rows: the actors of that name with their periods
 
 
-def resolve_actors(names: pd.Series, dates: pd.Series, countries: pd.Series, actors: ActorList) -> Resolution:
-    """Resolve one actor column (vectorised): canonical name and inter code for each row."""
-    frame = pd.DataFrame({"key": names.str.strip().str.casefold(), "date": dates, "event_country": countries})
+def resolve_actors(
+    names: pd.Series,
+    dates: pd.Series,
+    countries: pd.Series,
+    actors: ActorList,
+    *,
+    state_forces: int = STATE_FORCES,
+    external_forces: int = EXTERNAL_FORCES,
+) -> Resolution:
+    """Resolve one actor column (vectorised): canonical name and inter code for each row.
+
+    Each distinct (name, date, country) is resolved once and the answer spread back to its rows.
+    """
+    name_codes, distinct_names = pd.factorize(pd.Series(names).astype("string"), use_na_sentinel=True)
+    date_codes, distinct_dates = pd.factorize(pd.Series(dates), use_na_sentinel=True)
+    country_codes, distinct_countries = pd.factorize(pd.Series(countries).astype("string"), use_na_sentinel=True)
+    combined = ((name_codes.astype(np.int64) + 1) * (len(distinct_dates) + 1) + (date_codes.astype(np.int64) + 1)) * (
+        len(distinct_countries) + 1
+    ) + (country_codes.astype(np.int64) + 1)
+    triple, distinct = pd.factorize(combined)
+    order = np.zeros(len(distinct), dtype=np.int64)
+    order[triple[::-1]] = np.arange(len(triple))[::-1]  # the first row of each distinct triple
+    keys = pd.Series(distinct_names, dtype="string").str.strip().str.casefold()
+    key_of = keys.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
+    unique_names = name_codes[order]
+    country_of = pd.Series(distinct_countries, dtype="string").to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
+    unique_countries = country_codes[order]
+    date_values = pd.Series(distinct_dates).to_numpy()
+    unique_dates = date_codes[order]
+    resolved = _resolve_rows(
+        pd.Series([key_of[c] if c >= 0 else None for c in unique_names.tolist()], dtype="object"),
+        pd.Series(
+            np.where(unique_dates >= 0, date_values[np.maximum(unique_dates, 0)], np.datetime64("NaT"))
+            if len(date_values)
+            else np.full(len(order), np.datetime64("NaT"), dtype="datetime64[ns]")
+        ),
+        pd.Series([country_of[c] if c >= 0 else None for c in unique_countries.tolist()], dtype="object"),
+        unique_names >= 0,
+        actors,
+        state_forces,
+        external_forces,
+    )
+    index = names.index
+
+    def spread(series: pd.Series) -> pd.Series:
+        return pd.Series(series.array.take(triple), index=index)
+
+    return Resolution(
+        actor=spread(resolved.actor),
+        inter=spread(resolved.inter),
+        unknown=spread(resolved.unknown),
+        inactive=spread(resolved.inactive),
+        ambiguous=spread(resolved.ambiguous),
+        candidates=spread(resolved.candidates),
+    )
+
+
+def _resolve_rows(
+    keys: pd.Series,
+    dates: pd.Series,
+    countries: pd.Series,
+    present: np.ndarray,
+    actors: ActorList,
+    state_forces: int,
+    external_forces: int,
+) -> Resolution:
+    """resolve_actors for rows given by their casefolded name keys (None where the cell is empty)."""
+    frame = pd.DataFrame({"key": keys, "date": dates, "event_country": countries})
     frame["row"] = range(len(frame))
-    present = frame[names.notna().to_numpy()]
-    merged = present.merge(actors.names, on="key", how="left")
+    present_frame = frame[present]
+    merged = present_frame.merge(actors.names, on="key", how="left")
     known_rows = set(merged.loc[merged["actor"].notna(), "row"])
     active = merged[merged["actor"].notna() & (merged["start"] <= merged["date"]) & (merged["date"] <= merged["end"])]
     active = active.drop_duplicates(["row", "actor", "inter"])
@@ -162,10 +232,10 @@ def resolve_actors(names: pd.Series, dates: pd.Series, countries: pd.Series, act
     inter = pd.Series(pd.NA, index=range(size), dtype="Int64")
     actor.loc[single.index] = single["actor"].astype("string")
     derived = single["inter"].astype("int64")
-    abroad = (derived == STATE_FORCES) & (single["country"] != single["event_country"])
-    inter.loc[single.index] = derived.mask(abroad, EXTERNAL_FORCES).astype("Int64")
+    abroad = (derived == state_forces) & (single["country"] != single["event_country"])
+    inter.loc[single.index] = derived.mask(abroad, external_forces).astype("Int64")
     present_rows = pd.Series(False, index=range(size))
-    present_rows.loc[present["row"].to_numpy()] = True
+    present_rows.loc[present_frame["row"].to_numpy()] = True
     is_known = pd.Series(False, index=range(size))
     is_known.loc[list(known_rows)] = True
     resolved = actor.notna()
@@ -185,14 +255,13 @@ def resolve_actors(names: pd.Series, dates: pd.Series, countries: pd.Series, act
             .agg("; ".join)
         )
         candidates.loc[text.index] = text
-    index = names.index
     return Resolution(
-        actor=actor.set_axis(index),
-        inter=inter.set_axis(index),
-        unknown=(present_rows & ~is_known).set_axis(index),
-        inactive=(is_known & ~resolved & ~ambiguous & pd.Series(frame["date"].notna().to_numpy())).set_axis(index),
-        ambiguous=ambiguous.set_axis(index),
-        candidates=candidates.set_axis(index),
+        actor=actor,
+        inter=inter,
+        unknown=present_rows & ~is_known,
+        inactive=is_known & ~resolved & ~ambiguous & pd.Series(frame["date"].notna().to_numpy()),
+        ambiguous=ambiguous,
+        candidates=candidates,
     )
 
 
@@ -200,3 +269,144 @@ def _day(value: pd.Timestamp) -> str:
     if value in (OPEN_START, OPEN_END):
         return "open"
     return value.date().isoformat()
+
+
+# --- the resolution step of validation ----------------------------------------------------------------
+
+UNKNOWN_ACTOR_FIX = (
+    "A new actor is added to schemas/actors.csv as a row: actor (the canonical name), inter (its actor type "
+    "1-8), country, start_date and end_date (YYYY-MM-DD, or empty), aliases (separated by '; ')."
+)
+UNKNOWN_ACTOR = "{name!r} is not in the actor list.{hint} " + UNKNOWN_ACTOR_FIX
+NOT_ACTIVE = "{name!r} is not active on the event date; actors of that name: {candidates}.{hint}"
+AMBIGUOUS = "{name!r} names several actors active on the event date; write the canonical name: {candidates}."
+TYPE_MISMATCH = (
+    "the actor list gives {name!r} actor type {derived} on this date and in this country; "
+    "leave the column empty and the tool fills it."
+)
+#: state.notes key: column of associated actors → per row, whether it names an actor of the civilians type.
+CIVILIAN_ASSOCIATES = "civilian_associates"
+
+
+def _explode(values: pd.Series, separator: str) -> pd.Series:
+    """A list column as one name per entry (the row label repeats), each distinct cell split once."""
+    present = values.dropna()
+    if present.empty:
+        return pd.Series([], dtype="string")
+    codes, distinct = pd.factorize(present.to_numpy(dtype=object))
+    parts = pd.Series(distinct, dtype="string").str.split(separator.strip()).explode().str.strip()
+    parts = parts[parts.notna() & (parts != "")]
+    cell = parts.index.to_numpy()
+    counts = np.bincount(cell, minlength=len(distinct))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    per_row = counts[codes]
+    rows = np.repeat(np.arange(len(codes)), per_row)
+    within = np.arange(per_row.sum()) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    taken = parts.to_numpy(dtype=object)[starts[codes[rows]] + within]
+    return pd.Series(taken, index=present.index[rows], dtype="string")
+
+
+def apply_actors(state: State) -> None:
+    """Resolve actor names to canonical actors for the event date and derive their actor types (check 14)."""
+    from eventdata.columns import columns, role_code, role_values, separator, vocabulary_column
+
+    actors = state.references.actors
+    assert actors is not None
+    events, findings, codebook = state.events, state.findings, state.codebook
+    out = events.copy(deep=False)
+    declared = columns(codebook)
+    country = vocabulary_column(codebook, "countries")
+    day = next(f["name"] for f in codebook.fields if f["type"] == "date")
+    state_forces = role_code(codebook, "actor_types", "state-forces")
+    external_forces = role_code(codebook, "actor_types", "external-forces")
+    civilians = {int(v) for v in role_values(codebook, "actor_types", "civilians")}
+    names = actors.all_names
+    hints: dict[str, str] = {}
+    state.notes[CIVILIAN_ASSOCIATES] = {}
+    targets: list[tuple[str, str | None, str | None]] = [(a.name, a.actor_type, None) for a in declared.actors]
+    targets += [(c, None, separator(codebook, c)) for c in declared.associates]
+    for column, type_column, joined_by in targets:
+        values = events[column] if joined_by is None else _explode(events[column], joined_by)
+        if values.empty:
+            continue
+        rows = values.index.to_numpy()
+        whole = joined_by is None
+        resolution = resolve_actors(
+            values,
+            events[day] if whole else events[day].iloc[rows],
+            events[country] if whole else events[country].iloc[rows],
+            actors,
+            state_forces=state_forces,
+            external_forces=external_forces,
+        )
+        unknown = resolution.unknown.to_numpy(dtype=bool)
+        if unknown.any():
+            found = values[unknown].astype(str).tolist()
+            for name in set(found) - set(hints):
+                hints[name] = closest(name, names)
+            findings.add(
+                rows[unknown],
+                "unknown-actor",
+                column,
+                UNKNOWN_ACTOR,
+                {"name": found, "hint": [hints[n] for n in found]},
+                found,
+            )
+        for kind, mask, template in (
+            ("actor-not-active", resolution.inactive, NOT_ACTIVE),
+            ("ambiguous-actor", resolution.ambiguous, AMBIGUOUS),
+        ):
+            chosen = mask.to_numpy(dtype=bool)
+            if not chosen.any():
+                continue
+            found = values[chosen].astype(str).tolist()
+            when = events[day].to_numpy()[rows[chosen]]
+            alternatives = {}
+            if kind == "actor-not-active":
+                for name, moment in set(zip(found, when.tolist(), strict=True)):
+                    others = actors.active_alternatives(name, pd.Timestamp(moment))
+                    alternatives[(name, moment)] = (
+                        f" Did you mean {' or '.join(repr(o) for o in others)}?" if others else ""
+                    )
+            findings.add(
+                rows[chosen],
+                kind,
+                column,
+                template,
+                {
+                    "name": found,
+                    "candidates": resolution.candidates[chosen].tolist(),
+                    "hint": [alternatives.get((n, m), "") for n, m in zip(found, when.tolist(), strict=True)],
+                },
+                found,
+            )
+        if joined_by is not None:
+            flagged = resolution.inter.isin(civilians).fillna(False).to_numpy(dtype=bool)
+            civilian = np.zeros(len(events), dtype=bool)
+            civilian[rows[flagged]] = True
+            state.notes[CIVILIAN_ASSOCIATES][column] = civilian
+            canonical = resolution.actor.fillna(values.astype("string"))
+            renamed = canonical.index[(canonical != values.astype("string")).fillna(False).to_numpy(dtype=bool)]
+            if len(renamed):  # re-join only the cells in which an alias was replaced by its canonical name
+                chosen_rows = canonical.loc[canonical.index.isin(set(renamed))]
+                rejoined = chosen_rows.groupby(level=0).agg(joined_by.join)
+                column_values = out[column].copy()
+                column_values.loc[rejoined.index] = rejoined.astype(events[column].dtype)
+                out[column] = column_values
+            continue
+        out[column] = resolution.actor.fillna(values).astype(events[column].dtype)
+        if type_column is None:
+            continue
+        derived = resolution.inter
+        given = events[type_column]
+        differs = (given.notna() & derived.notna() & (given != derived).fillna(False)).to_numpy(dtype=bool)
+        if differs.any():
+            findings.add(
+                differs,
+                "derived-mismatch",
+                type_column,
+                TYPE_MISMATCH,
+                {"name": events[column][differs].astype(str).tolist(), "derived": derived[differs].tolist()},
+            )
+        out[type_column] = derived.where(derived.notna(), given)
+    state.events = out

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventdata import __version__
+from eventdata.agreement import write_agreement
 from eventdata.catalog import Release, list_releases, read_release_table, version_key
 from eventdata.changes import (
     Changes,
@@ -32,6 +33,7 @@ from eventdata.changes import (
     schema_changes,
 )
 from eventdata.dataset import Dataset
+from eventdata.duplicates import duplicate_of_schema, with_duplicate_of
 from eventdata.errors import ReleaseError, Report, SchemaFileError
 from eventdata.files import (
     STAGING_MARK,
@@ -374,12 +376,14 @@ def write_package(
     )
     write_csv(staged.changes.added, package_dir / "changes" / "added.csv", neutralise=neutralise)
     write_csv(staged.changes.modified, package_dir / "changes" / "modified.csv", neutralise=neutralise)
-    write_csv(staged.changes.deleted, package_dir / "changes" / "deleted.csv", neutralise=neutralise)
+    deleted = with_duplicate_of(staged.changes.deleted, project)  # + duplicate_of only when used (#11)
+    write_csv(deleted, package_dir / "changes" / "deleted.csv", neutralise=neutralise)
     (package_dir / "codebook.md").write_text(codebook_markdown(codebook), encoding="utf-8", newline="\n")
     title = str(codebook.dataset.get("title", codebook.dataset["name"]))
     changelog = data_changelog(staged, version, release_date, title)
     (package_dir / DATA_CHANGELOG).write_text(changelog, encoding="utf-8", newline="\n")
     sources = snapshot_sources(project, package_dir / SOURCES_DIR, staged, version, release_date)
+    agreement = write_agreement(project, package_dir)  # agreement/*.csv, only with double coding (#11)
     if package_format >= 2:
         write_report(
             package_dir,
@@ -389,6 +393,7 @@ def write_package(
             previous=staged.previous.version if staged.previous else None,
         )
     resources = events_resources(package_dir, codebook) + changes_resources(package_dir, codebook)
+    resources = duplicate_of_schema(resources, deleted) + agreement
     if package_format >= 2:  # format 1 packages had no report
         resources.append(report_resource(package_dir))
     extra: dict[str, Any] = {

@@ -12,6 +12,7 @@ import click
 
 from eventdata import __version__
 from eventdata.build import build_package
+from eventdata.checks import checks_markdown
 from eventdata.dataset import Dataset
 from eventdata.errors import EventdataError, Report, os_error_message
 from eventdata.intake import add_article, new_sheet
@@ -205,6 +206,57 @@ def new_sheet_command(ctx: click.Context, article_id: str, coder: str | None, na
     click.echo(display_path(path))
 
 
+@cli.command("serve")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; the default is reachable from this machine only.",
+)
+@click.pass_context
+def serve_command(ctx: click.Context, port: int, host: str) -> None:
+    """Open the coder's workbench: a local web page to code articles, with live checks and suggestions.
+
+    Needs the serve extra: pip install 'eventdata[serve]'. Stop it with Ctrl+C; unsaved edits stay in the browser.
+
+    \b
+    Example:
+        eventdata serve
+        eventdata --project my-dataset serve --port 8000
+    """
+    try:
+        from eventdata.serve.app import is_loopback, make_workbench_server
+        from eventdata.serve.workbench import Workbench
+    except ImportError as err:
+        raise CommandFailed(
+            f"eventdata serve needs the serve extra ({err.name} is not installed): pip install 'eventdata[serve]'."
+        ) from err
+    dataset = _dataset(ctx)
+    workbench = Workbench(dataset)
+    workbench.form()  # reads the codebook and lists now: a broken codebook stops here, exit 2
+    workbench.dataset.references()
+    try:
+        server = make_workbench_server(workbench, host, port)
+    except OSError as err:
+        raise CommandFailed(f"Cannot listen on {host}:{port}: {err.strerror or err}; choose another --port.") from err
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{server.server_address[1]}/"
+    reach = (
+        "loopback only: reachable from this machine, not from the network"
+        if is_loopback(host)
+        else "WARNING: reachable from other machines; anyone who can reach it can edit the sheets"
+    )
+    click.echo(f"Workbench for {display_path(dataset.root)} at {url} ({reach}). Ctrl+C stops it.", err=True)
+    click.echo(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped; saved rows are in seeds/sheets/.", err=True)
+    finally:
+        server.server_close()
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON on stdout.")
@@ -299,13 +351,14 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
 )
 @click.pass_context
 def codebook(ctx: click.Context, output: Path | None) -> None:
-    """Print the codebook (columns and vocabularies) as Markdown.
+    """Print the codebook (columns, the checks validation runs, vocabularies) as Markdown.
 
     \b
     Example:
         eventdata codebook -o codebook.md
     """
-    text = codebook_markdown(_dataset(ctx).codebook)
+    dataset = _dataset(ctx)
+    text = codebook_markdown(dataset.codebook, checks=checks_markdown(dataset.codebook, dataset.severities))
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -638,6 +691,163 @@ def import_acled_command(ctx: click.Context, file: Path, name: str | None, show_
     if result.skipped:
         click.echo(f"{len(result.skipped)} line(s) of the export were not imported (problems above).", err=True)
         ctx.exit(EXIT_INVALID)
+
+
+# --- double coding and duplicates (#11) ------------------------------------------------------------------
+
+
+def _alpha(value: Any) -> str:
+    return "   n/a" if value is None else f"{value:6.3f}"
+
+
+@cli.command()
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print everything as JSON: fields, detection, per coder and month."
+)
+@click.option(
+    "--samples",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bootstrap samples for the intervals.",
+)
+@click.pass_context
+def agreement(ctx: click.Context, as_json: bool, samples: int) -> None:
+    """Agreement between the coders of double-coded articles (seeds/double/<article_id>/<coder>.csv).
+
+    Events are matched across coders per article (date within 3 days, place, event type, actors); unmatched
+    events give event-detection precision, recall and F1, matched ones Krippendorff's alpha per field with
+    95% bootstrap intervals. Exit 1 if a coder sheet has errors (they are listed), 0 otherwise.
+
+    \b
+    Example:
+        eventdata agreement
+        eventdata agreement --json > agreement.json
+    """
+    from eventdata.agreement import measure
+
+    result = measure(_dataset(ctx), samples=samples)
+    for problem in result.coded.problems:
+        click.echo(problem.format(), err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif not result.units:
+        click.echo(
+            "No article is coded by two coders: put each coder's sheet in seeds/double/<article_id>/<coder>.csv."
+        )
+    else:
+        matched = sum(len(u.rows) >= 2 for u in result.units)
+        click.echo(
+            f"{len(result.articles)} double-coded article(s), {len(result.coders)} coder(s), "
+            f"{len(result.units)} event(s), {matched} matched"
+        )
+        click.echo(f"  {'field':<18} {'level':<9} {'alpha':>6}  {'95% interval':<16} {'units':>5}  agreement")
+        for f in result.fields:
+            row = f.row()
+            interval = "" if row["ci_low"] is None else f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+            share = "" if row["agreement"] is None else f"{row['agreement']:.0%}"
+            click.echo(f"  {f.field:<18} {f.level:<9} {_alpha(row['alpha'])}  {interval:<16} {f.units:>5}  {share}")
+        click.echo("Event detection between coders:")
+        for d in result.detection:
+            row = d.row()
+            click.echo(
+                f"  {d.coder_a} / {d.coder_b}: {d.matched} matched of {d.events_a} and {d.events_b} events; "
+                f"precision {_alpha(row['precision']).strip()}, recall {_alpha(row['recall']).strip()}, "
+                f"F1 {_alpha(row['f1']).strip()}"
+            )
+        for pending in result.pending():
+            click.echo(
+                f"  pending: {pending['article_id']} ({pending['sheets']} sheet(s)) {', '.join(pending['missing'])}"
+            )
+    if result.coded.problems:
+        ctx.exit(EXIT_INVALID)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.pass_context
+def adjudicate(ctx: click.Context, as_json: bool) -> None:
+    """Write the coders' disagreements as seeds/adjudication/<article_id>.csv, and each adjudicated article's sheet.
+
+    The adjudicator fills `decision` (the value to keep; keep or drop for an `event` row) and `adjudicator`
+    on every row; run the command again: once an article has no undecided row, seeds/sheets/<article_id>.csv is
+    written from the agreed values and the decisions, and only those rows of the article are built.
+    Exit 1 if a coder sheet has errors (nothing is written).
+
+    \b
+    Example:
+        eventdata adjudicate
+    """
+    from eventdata.adjudicate import adjudicate as run_adjudication
+    from eventdata.adjudicate import summary
+
+    run = run_adjudication(_dataset(ctx))
+    for problem in run.problems:
+        click.echo(problem.format(), err=True)
+    if run.problems:
+        click.echo("Nothing was written: fix the coder sheets first.", err=True)
+        ctx.exit(EXIT_INVALID)
+    if as_json:
+        click.echo(json.dumps(summary(run), indent=2, ensure_ascii=False))
+        return
+    if not run.articles:
+        click.echo("No article is coded by two coders: nothing to adjudicate.", err=True)
+    for item in summary(run):
+        state = (
+            f"{item['undecided']} of {item['differences']} undecided"
+            if item["sheet"] is None
+            else f"adjudicated: {item['events']} event(s) in {item['sheet']}"
+        )
+        click.echo(f"{item['adjudication_sheet']}: {state}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
+@click.option("--days", default=3, show_default=True, type=click.IntRange(0, 30), help="Dates at most this far apart.")
+@click.option("--threshold", default=0.65, show_default=True, type=click.FloatRange(-1, 1), help="Lowest score listed.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="Candidates printed.")
+@click.option("--write", is_flag=True, help="Add the new candidates to seeds/duplicates.csv, undecided, for a coder.")
+@click.pass_context
+def duplicates(ctx: click.Context, as_json: bool, days: int, threshold: float, limit: int, write: bool) -> None:
+    """Pairs of events from different articles that are likely the same event, with their score and reasons.
+
+    A coder marks each pair in seeds/duplicates.csv (decision: duplicate or distinct); deleting one event of a
+    duplicate pair (seeds/deletions.csv) makes the release's changes/deleted.csv name the event it duplicated.
+    Exit 1 if the sheets are invalid.
+
+    \b
+    Example:
+        eventdata duplicates --days 2
+        eventdata duplicates --write
+    """
+    from eventdata.duplicates import append_candidates, find_candidates, new_candidates
+
+    dataset = _dataset(ctx)
+    validation = validate_project(dataset)
+    if not validation.report.valid:
+        _print_report(validation.report, limit=100)
+        ctx.exit(EXIT_INVALID)
+    events = validation.events
+    if validation.new_ids is not None and len(validation.new_ids):
+        fresh = set(validation.new_ids["event_id_cnty"].astype(str))
+        events = events[~events["event_id_cnty"].astype(str).isin(fresh)]
+        click.echo(f"{len(fresh)} event(s) have no id yet and are left out: run `eventdata build` first.", err=True)
+    aliases = None
+    if dataset.actors is not None:
+        names = dataset.actors.names
+        aliases = dict(zip(names["key"], names["actor"], strict=True))
+    candidates = find_candidates(events, days=days, threshold=threshold, aliases=aliases)
+    fresh_candidates = new_candidates(candidates, dataset.project)
+    if as_json:
+        rows = candidates.drop(columns=["row_a", "row_b"]).to_dict(orient="records")
+        click.echo(json.dumps({"candidates": rows, "new": len(fresh_candidates)}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"{len(candidates)} candidate pair(s), {len(fresh_candidates)} not yet in seeds/duplicates.csv")
+        for row in candidates.head(limit).itertuples(index=False):
+            click.echo(f"  {row.event_a} ~ {row.event_b}  score {row.score:.3f}: {row.reasons}")
+    if write:
+        added = append_candidates(candidates, dataset.project)
+        click.echo(f"Added {added} pair(s) to seeds/duplicates.csv: mark each duplicate or distinct.", err=True)
 
 
 def main() -> None:

@@ -121,6 +121,10 @@ PROBLEM_CODES: dict[str, str] = {
     "metadata-missing": "schemas/dataset.json lacks metadata that publishing needs (description, licence, creator).",
     "ambiguous-date": "The export's dates can be read in more than one order (day-month-year, month-day-year, ...).",
     "duplicate-event": "Rows repeat an event id but differ in more than the actor columns.",
+    # double coding (eventdata/agreement.py, eventdata/adjudicate.py)
+    "unadjudicated-row": "A row of a double-coded article is not what its adjudication gives; it is not built.",
+    "agreement-below-gate": "Krippendorff's alpha on a field is below the gate set in schemas/dataset.json.",
+    "adjudication-pending": "A double-coded article is not adjudicated yet: its events are not built.",
 }
 
 #: How much a problem weighs (schemas/rules.csv gives each code its severity): an error blocks

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from eventdata import reference
 from eventdata.errors import Problem, SchemaFileError
-from eventdata.sources.sheets import LINE_COLUMN, display_path, read_list
+from eventdata.sources.sheets import LINE_COLUMN, closest, display_path, read_list
+
+if TYPE_CHECKING:
+    from eventdata.pipeline import State
 
 PLACES_FILE = "places.csv"
 COLUMNS = (
@@ -211,27 +215,37 @@ class PlaceResolution:
     candidates: pd.Series  # for ambiguous rows: the places the name could be
 
 
-def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolution:
+def resolve_places(
+    events: pd.DataFrame,
+    gazetteer: Gazetteer,
+    names: dict[str, str] | None = None,
+    coordinates: dict[str, str] | None = None,
+    location: str = "location",
+    country: str = "country",
+) -> PlaceResolution:
     """Match (country, location) to the place list.
 
-    Admin names and coordinates that a row gives tell same-named places apart.
+    Admin names and coordinates that a row gives tell same-named places apart; names and coordinates map
+    the events' columns to the place list's (by default admin1-3, latitude and longitude).
     """
-    frame = pd.DataFrame({"country": events["country"].to_numpy(), "key": name_key(events["location"]).to_numpy()})
-    for column in ("admin1", "admin2", "admin3"):
+    names = {c: c for c in FILLED[:3]} if names is None else names
+    coordinates = {c: c for c in FILLED[3:]} if coordinates is None else coordinates
+    frame = pd.DataFrame({"country": events[country].to_numpy(), "key": name_key(events[location]).to_numpy()})
+    for column in names:
         frame[f"given_{column}"] = name_key(events[column]).to_numpy()
-    frame["given_latitude"] = events["latitude"].astype("Float64").to_numpy()
-    frame["given_longitude"] = events["longitude"].astype("Float64").to_numpy()
+    for column in coordinates:
+        frame[f"given_{column}"] = events[column].astype("Float64").to_numpy()
     frame["row"] = np.arange(len(frame))
-    present = frame[events["location"].notna().to_numpy() & events["country"].notna().to_numpy()]
+    present = frame[events[location].notna().to_numpy() & events[country].notna().to_numpy()]
     merged = present.merge(gazetteer.names[["country", "key", "place"]], on=["country", "key"], how="inner")
     places = gazetteer.places
     keep = np.ones(len(merged), dtype=bool)
-    for column in ("admin1", "admin2", "admin3"):
-        listed = name_key(pd.Series(places[column].to_numpy()[merged["place"].to_numpy()]))
+    for column, listed_column in names.items():
+        listed = name_key(pd.Series(places[listed_column].to_numpy()[merged["place"].to_numpy()]))
         given = merged[f"given_{column}"].reset_index(drop=True)
         keep &= (given.isna() | (listed == given).fillna(False)).to_numpy(dtype=bool)
-    for column in ("latitude", "longitude"):
-        listed = places[column].to_numpy(dtype="float64")[merged["place"].to_numpy()]
+    for column, listed_column in coordinates.items():
+        listed = places[listed_column].to_numpy(dtype="float64")[merged["place"].to_numpy()]
         given_values = merged[f"given_{column}"].to_numpy(dtype="float64", na_value=np.nan)
         keep &= np.isnan(given_values) | (np.abs(given_values - listed) <= COORDINATE_TOLERANCE)
     named = merged
@@ -275,3 +289,143 @@ def resolve_places(events: pd.DataFrame, gazetteer: Gazetteer) -> PlaceResolutio
 
 def _label(place: pd.Series) -> str:
     return f"{place['location']} ({place['admin1']}, {place['latitude']:.4f}, {place['longitude']:.4f})"
+
+
+# --- the resolution step of validation ----------------------------------------------------------------
+
+UNKNOWN_LOCATION = (
+    "{location!r} is not in the place list for {country}.{hint}{elsewhere} "
+    "Add new places to schemas/places.csv (name, admin1-3, coordinates, source)."
+)
+PLACE_MISMATCH = (
+    "the place list gives {column} {listed!r} for {location!r}; "
+    "leave it empty to take the listed value, or correct schemas/places.csv."
+)
+
+
+def distinct_rows(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the number of its distinct combination of the columns; and the first row of each."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for name in names:
+        codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
+        combined = pd.factorize(combined * (len(uniques) + 1) + (codes.astype(np.int64) + 1))[0].astype(np.int64)
+    codes, distinct = pd.factorize(combined)
+    first = np.zeros(len(distinct), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return codes.astype(np.int64), first
+
+
+def _ambiguity(given: list[tuple[str, Any]], candidates: str) -> str:
+    shown = [f"{c} {v!r}" for c, v in given if not pd.isna(v)]
+    if shown:
+        return (
+            f"several places have this name ({candidates}) and none matches {', '.join(shown)}; "
+            "correct the admin names or coordinates, or add the place to schemas/places.csv."
+        )
+    return f"several places have this name: {candidates}; give admin1 (or coordinates) to choose one."
+
+
+def apply_places(state: State) -> None:
+    """Resolve (country, location) to the place list; fill admin1-3 and coordinates, check any given."""
+    from eventdata.columns import columns, vocabulary_column
+    from eventdata.pipeline import text_of
+
+    gazetteer = state.references.gazetteer
+    assert gazetteer is not None
+    events, findings, codebook = state.events, state.findings, state.codebook
+    declared = columns(codebook)
+    location = declared.place_name
+    if location is None or not declared.places:
+        return
+    country = vocabulary_column(codebook, "countries")
+    types = {f["name"]: f["type"] for f in codebook.fields}
+    names = {c: p for c, p in declared.places.items() if types[c] == "string"}
+    coordinates = {c: p for c, p in declared.places.items() if types[c] == "number"}
+    used = [country, location, *names, *coordinates]
+    codes, first = distinct_rows(events, used)
+    distinct = events[used].iloc[first].reset_index(drop=True)
+    resolved = resolve_places(distinct, gazetteer, names, coordinates, location, country)
+    countries = codebook.vocabulary("countries")
+    iso_codes = countries["iso2"] if "iso2" in countries.columns else pd.Series("", index=countries.index)
+    iso2 = dict(zip(countries["country"], iso_codes, strict=True))
+    known_country = distinct[country].isin(set(iso2)).fillna(False).to_numpy(dtype=bool)
+    unknown = resolved.unknown.to_numpy(dtype=bool) & known_country
+    if unknown.any():
+        hint, elsewhere = np.full(len(distinct), "", dtype=object), np.full(len(distinct), "", dtype=object)
+        coordinate_columns = list(coordinates)
+        for d in np.flatnonzero(unknown).tolist():
+            row = distinct.iloc[d]
+            found = closest(str(row[location]), gazetteer.candidates(str(row[country])))
+            # The dataset's own list answers a misspelling; GeoNames is asked only for places the list lacks.
+            point = [None if pd.isna(row[c]) else float(row[c]) for c in coordinate_columns[:2]]
+            known = (
+                [] if found else reference.suggest_places(str(row[location]), iso2.get(str(row[country]), ""), *point)
+            )
+            hint[d] = found
+            elsewhere[d] = f" GeoNames knows: {'; '.join(known)}." if known else ""
+        rows = np.flatnonzero(unknown[codes])
+        findings.add(
+            rows,
+            "unknown-location",
+            location,
+            UNKNOWN_LOCATION,
+            {
+                "location": events[location].iloc[rows].astype(str).tolist(),
+                "country": events[country].iloc[rows].astype(str).tolist(),
+                "hint": hint[codes[rows]],
+                "elsewhere": elsewhere[codes[rows]],
+            },
+        )
+    ambiguous = resolved.ambiguous.to_numpy(dtype=bool)
+    if ambiguous.any():
+        messages = np.full(len(distinct), "", dtype=object)
+        for d in np.flatnonzero(ambiguous).tolist():
+            typed = [(c, distinct.at[d, c]) for c in names]
+            messages[d] = _ambiguity(typed, resolved.candidates.iloc[d]).replace("{", "{{").replace("}", "}}")
+        rows = np.flatnonzero(ambiguous[codes])
+        findings.add(rows, "ambiguous-location", location, "{message}", {"message": messages[codes[rows]]})
+    # Given and listed values are the same for every row of a distinct combination: compare and fill those.
+    place = resolved.place.to_numpy()
+    chosen = np.flatnonzero(place >= 0)
+    listed_rows = place[chosen]
+    places = gazetteer.places
+    out = events.copy(deep=False)
+
+    def spread(values: pd.Series) -> pd.Series:
+        return pd.Series(values.array.take(codes), index=events.index)
+
+    for column, listed_column in declared.places.items():
+        values = places[listed_column].to_numpy()[listed_rows]
+        given = distinct[column].iloc[chosen]
+        listed: pd.Series
+        if column in coordinates:
+            listed = pd.Series(values, index=given.index).astype("Float64")
+            differs = given.notna() & ((given - listed).abs() > COORDINATE_TOLERANCE).fillna(False)
+        else:
+            text = pd.Series(values, index=given.index).astype("string")
+            listed = text.mask(text == "")
+            differs = given.notna() & (given.str.casefold() != listed.str.casefold()).fillna(True)
+        mismatched = np.zeros(len(distinct), dtype=bool)
+        mismatched[chosen[differs.to_numpy(dtype=bool)]] = True
+        if mismatched.any():
+            shown = np.full(len(distinct), None, dtype=object)
+            shown[chosen] = [text_of(v) for v in listed.astype(object).tolist()]
+            rows = np.flatnonzero(mismatched[codes])
+            findings.add(
+                rows,
+                "derived-mismatch",
+                column,
+                PLACE_MISMATCH,
+                {
+                    "column": column,
+                    "listed": shown[codes[rows]],
+                    "location": distinct[location].astype(str).to_numpy(dtype=object)[codes[rows]],
+                },
+            )
+        filled = distinct[column].astype(events[column].dtype).copy()
+        filled.iloc[chosen] = listed.where(listed.notna(), given).astype(events[column].dtype).to_numpy()
+        out[column] = spread(filled)
+    canonical = distinct[location].astype(events[location].dtype).copy()
+    canonical.iloc[chosen] = pd.Series(places["location"].to_numpy()[listed_rows], dtype="string").to_numpy()
+    out[location] = spread(canonical)
+    state.events = out

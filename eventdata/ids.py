@@ -12,6 +12,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -20,6 +21,9 @@ import pyarrow.compute as pc
 from eventdata.errors import SourceError
 from eventdata.files import write_atomic
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, read_list
+
+if TYPE_CHECKING:
+    from eventdata.pipeline import State
 
 REGISTRY_COLUMNS = ("event_id_cnty", "first_sheet")
 DELETIONS_FILE = "deletions.csv"
@@ -168,3 +172,39 @@ def record_assignment(registry_path: Path, sheets: Mapping[str, Path], new: pd.D
     """Write new ids into their sheets, then append them to the registry (each file atomically)."""
     for path, text in assignment_files(registry_path, sheets, new).items():
         write_atomic(path, text)
+
+
+# --- the id step of validation -----------------------------------------------------------------------
+
+DELETED_ID = (
+    "{event_id} was deleted ({reason}) and ids are never reused: leave event_id_cnty empty for a new event, "
+    "or remove the id from seeds/deletions.csv to restore the event."
+)
+UNREGISTERED_ID = (
+    "ids are assigned by the tool: leave event_id_cnty empty for a new event (an id from an ACLED export "
+    "is registered by `eventdata import acled`)."
+)
+
+
+def apply_ids(state: State) -> None:
+    """Give rows without an id the next free id of their country; ids in sheets must be registered, not deleted."""
+    from eventdata.derive import country_id_prefix
+
+    registry = state.references.registry
+    assert registry is not None
+    events, deleted = state.events, state.references.deleted
+    ids = events["event_id_cnty"]
+    gone = ids.isin(set(deleted)).fillna(False).to_numpy(dtype=bool)
+    if gone.any():
+        found = ids[gone].astype(str).tolist()
+        state.findings.add(
+            gone, "deleted-id", "event_id_cnty", DELETED_ID, {"event_id": found, "reason": [deleted[i] for i in found]}
+        )
+    state.findings.add(
+        unregistered(ids, registry).to_numpy(dtype=bool), "unregistered-id", "event_id_cnty", UNREGISTERED_ID
+    )
+    assignment = assign_ids(events, registry, country_id_prefix(state.codebook))
+    out = events.copy(deep=False)
+    out["event_id_cnty"] = assignment.ids.astype(ids.dtype)
+    state.events = out
+    state.new_ids = assignment.new

@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow.csv as pa_csv
 
 from eventdata import __version__
+from eventdata.agreement import gate_problems
 from eventdata.build import (
     DATA_CHANGELOG,
     SOURCES_DIR,
@@ -193,6 +194,9 @@ def release_version(
     staged = stage(dataset, created=created, previous=latest, today=today)
     if isinstance(staged, Validation):
         return ReleaseResult("invalid", None, latest.version if latest else None, staged.report)
+    refused = gate_problems(dataset)  # alpha below the gate of schemas/dataset.json (#11)
+    if refused:
+        return ReleaseResult("invalid", None, latest.version if latest else None, Report(tuple(refused)))
     counts = staged.changes.counts()
     needed = required_bump(list(staged.schema_changes), counts)
     if latest and needed is None:

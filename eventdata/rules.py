@@ -41,6 +41,7 @@ MAY_BE_WARNINGS = frozenset(
         "place-outside-country",
         "place-far-from-admin1",
         "metadata-missing",
+        "adjudication-pending",
     }
 )
 

@@ -482,8 +482,9 @@ def _constraint_text(field: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def codebook_markdown(codebook: Codebook) -> str:
-    """The codebook as Markdown: columns, then every vocabulary."""
+def codebook_markdown(codebook: Codebook, checks: str = "") -> str:
+    """The codebook as Markdown: columns, then the checks (eventdata.checks.checks_markdown) if given, then every
+    vocabulary."""
     dataset = codebook.dataset
     lines = [
         f"# Codebook: {dataset.get('title', dataset.get('name', ''))}",
@@ -501,6 +502,8 @@ def codebook_markdown(codebook: Codebook) -> str:
             f"| {number} | `{field['name']}` | {field['type']} | {required} | "
             f"{_cell(_constraint_text(field))} | {_cell(field.get('description', ''))} |"
         )
+    if checks:
+        lines += ["", checks.rstrip("\n")]
     tables = [
         (name, frame, f"schemas/{VOCABULARY_DIR}/{name}.csv") for name, frame in sorted(codebook.vocabularies.items())
     ]

@@ -466,7 +466,7 @@ def test_build_of_the_repository_is_its_configured_release_in_its_own_format(tmp
     for folder in ("schemas", "seeds", "dist-data"):
         shutil.copytree(REPO / folder, root / folder)
     release = root / "dist-data" / "eventdata-seeds" / "1.1.0"
-    shutil.rmtree(root / "schemas")  # the codebook 1.1.0 records (the repository's may have changed since)
+    shutil.rmtree(root / "schemas")  # the codebook 1.1.0 was built with: the live schemas/ may be ahead of it
     shutil.copytree(release / "sources" / "schemas", root / "schemas")
     assert descriptor(release)["eventdata:package_format"] == 2
     result = build_package(Project(root))

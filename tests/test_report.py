@@ -1,7 +1,7 @@
 """`eventdata report` and report.html: contents, byte reproducibility, the release files, and a real browser.
 
 The seeds releases are cut again here, in a temporary folder, as the repository cut them: 1.0.0 from the inputs
-recorded in dist-data/eventdata-seeds/1.0.0/sources/, then 1.1.0 from the repository's schemas/ and seeds/, both
+recorded in dist-data/eventdata-seeds/1.0.0/sources/, then 1.1.0 from those recorded in 1.1.0/sources/, both
 on the committed release date. So these tests show what the committed releases hold once they carry a report.
 """
 
@@ -75,16 +75,16 @@ def run(project: Project, *args: str) -> Result:
 
 
 def cut_seeds_releases(root: Path) -> Project:
-    """1.0.0 from the inputs 1.0.0 records, then 1.1.0 from the inputs 1.1.0 records, on the committed date."""
+    """1.0.0 from the inputs 1.0.0 records, then 1.1.0 from the repository's inputs, on the committed date."""
     root.mkdir(parents=True)
     for folder in ("schemas", "seeds"):
         shutil.copytree(COMMITTED / "1.0.0" / "sources" / folder, root / folder)
     (root / "dist-data").mkdir()
     project = Project(root)
     assert release_version(project, release_date=RELEASED).version == "1.0.0"
-    for folder in ("schemas", "seeds"):
+    for folder in ("schemas", "seeds"):  # the inputs 1.1.0 records (the repository's schemas/ may have moved on)
         shutil.rmtree(root / folder)
-        shutil.copytree(COMMITTED / "1.1.0" / "sources" / folder, root / folder)  # the inputs it records
+        shutil.copytree(COMMITTED / "1.1.0" / "sources" / folder, root / folder)
     assert release_version(project, release_date=RELEASED).version == "1.1.0"
     return project
 

@@ -24,7 +24,7 @@ from eventdata.project import Project
 from eventdata.schema import load_codebook
 from eventdata.sources.articles import read_articles
 from eventdata.sources.sheets import SHEET_COLUMN, read_sheet
-from eventdata.validate import CROSS_FIELD_CHECKS, References, Validation, validate_events, validate_project
+from eventdata.validate import RULES, References, Validation, validate_events, validate_project
 from tests.conftest import SEED_ARTICLE, read_rows, write_rows
 
 SHEET = f"seeds/sheets/{SEED_ARTICLE}.csv"  # as shown in problems: relative to the dataset folder
@@ -322,7 +322,7 @@ def test_validate_unique_error_across_two_sheets_names_both(
 
 
 def test_validate_cross_field_checks_are_the_named_ones() -> None:
-    assert [c.__name__ for c in CROSS_FIELD_CHECKS] == [
+    assert [c.name for c in RULES] == [
         "check_sub_event_type",
         "check_actor2_inter2",
         "check_actor_types",
@@ -331,8 +331,9 @@ def test_validate_cross_field_checks_are_the_named_ones() -> None:
         "check_fatalities_allowed",
         "check_time_precision_date",
         "check_id_country_prefix",
+        "check_articles",
     ]
-    assert all(c.__doc__ for c in CROSS_FIELD_CHECKS)
+    assert all(c.doc and c.codes and c.messages for c in RULES)
 
 
 def test_validate_sub_event_type_mismatch(check: Callable[..., Report]) -> None:
@@ -842,3 +843,116 @@ def test_a_whole_number_too_big_is_told_the_limit(check: Callable[..., Report]) 
     assert [(p.line, p.column, p.code, p.message) for p in report.problems] == [
         (2, "fatalities", "type-error", "the number has 20 digits, too big for a whole number (at most 18 digits).")
     ]
+
+
+# --- a column added with only a codebook edit ---------------------------------------------------------
+
+
+def add_third_actor(project: Project) -> None:
+    """Declare actor3 and its actor type inter3 in the codebook, as a dataset's maintainers would."""
+    path = project.schemas_dir / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    names = [f["name"] for f in schema["fields"]]
+    at = names.index("inter2") + 1
+    schema["fields"][at:at] = [
+        {
+            "name": "actor3",
+            "type": "string",
+            "description": "A third actor, from the actor list.",
+            "eventdata": {"actors": True},
+        },
+        {
+            "name": "inter3",
+            "type": "integer",
+            "description": "Actor type of actor3; 0 when actor3 is empty.",
+            "constraints": {"required": True, "minimum": 0, "maximum": 8},
+            "eventdata": {"actor_type_of": "actor3", "vocabulary": "actor_types.inter", "derived": "actor_type"},
+        },
+    ]
+    path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+
+
+def test_a_third_actor_column_needs_only_a_codebook_edit(project: Project, edit_sheet: Callable[..., Path]) -> None:
+    from eventdata.package import events_table
+
+    add_third_actor(project)
+    edit_sheet({0: {"actor3": "ISIS"}, 1: {"actor3": "Military Forces of the United States (2021-)"}})
+    validation = validate_project(project, today=TODAY)
+    assert validation.report.problems == ()
+    events = validation.events
+    # resolved (alias → canonical name), its actor type derived (state forces abroad: 8), 0 where it is empty
+    assert events["actor3"].tolist()[:3] == [
+        "Islamic State (Syria)",
+        "Military Forces of the United States (2021-)",
+        pd.NA,
+    ]
+    assert events["inter3"].tolist()[:3] == [2, 8, 0]
+    # and built: the column is in the events table with the codebook's type
+    table = events_table(events, validation.codebook)  # type: ignore[arg-type]  # the validation has its codebook
+    assert table.column("inter3").to_pylist()[:3] == [2, 8, 0]
+    assert str(table.schema.field("inter3").type) == "int8"
+
+
+def test_a_third_actor_column_is_checked_like_the_others(project: Project, edit_sheet: Callable[..., Path]) -> None:
+    add_third_actor(project)
+    edit_sheet({0: {"actor3": "Nobody at all"}, 1: {"actor3": "ISIS", "inter3": "3"}, 2: {"inter3": "2"}})
+    report = validate_project(project, today=TODAY).report
+    assert [(p.line, p.column, p.code) for p in report.problems] == [
+        (2, "actor3", "unknown-actor"),
+        (3, "inter3", "derived-mismatch"),
+        (4, "inter3", "actor2-inter2-mismatch"),
+    ]
+    assert report.problems[1].message.startswith("the actor list gives 'ISIS' actor type 2 on this date")
+    assert report.problems[2].message == "inter3 must be 0 when actor3 is empty; name actor3 or set inter3 to 0."
+
+
+def test_a_declaration_naming_no_actor_column_is_a_located_codebook_error(project: Project) -> None:
+    from eventdata.errors import SchemaFileError
+
+    path = project.schemas_dir / "events.schema.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"actor_type_of": "actor2"', '"actor_type_of": "actor9"'))
+    with pytest.raises(
+        SchemaFileError, match=r"events.schema.json:\d+: field 'inter2': eventdata.actor_type_of='actor9'"
+    ):
+        validate_project(project, today=TODAY)
+
+
+def test_a_vocabulary_without_the_role_eventdata_needs_is_a_located_codebook_error(project: Project) -> None:
+    from eventdata.errors import SchemaFileError
+
+    path = project.schemas_dir / "vocabularies" / "time_precision.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",month\n", ",\n"), encoding="utf-8")
+    with pytest.raises(SchemaFileError, match=r"time_precision.csv: no row has role 'month'"):
+        validate_project(project, today=TODAY)
+
+
+def test_a_codebook_without_column_roles_takes_the_shipped_ones(project: Project, check: Callable[..., Report]) -> None:
+    """The sources of an older release declare no roles: they validate as before (and so rebuild)."""
+    path = project.schemas_dir / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    for spec in schema["fields"]:
+        for key in ("actor_type_of", "associates_of", "place"):
+            spec.get("eventdata", {}).pop(key, None)
+    path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+    for name in ("actor_types", "event_types", "time_precision"):
+        vocabulary = project.schemas_dir / "vocabularies" / f"{name}.csv"
+        with vocabulary.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        write_rows(vocabulary, [dict(zip(rows[0][:-1], r[:-1], strict=True)) for r in rows[1:]], rows[0][:-1])
+    report = check({1: {"assoc_actor_1": "ISIS; Civilians (Syria)"}, 2: {"time_precision": "3"}})
+    assert located(report) == [(3, "assoc_actor_1", "civilians-in-battle"), (4, "event_date", "time-precision-date")]
+
+
+def test_the_codebook_lists_every_registered_rule_with_its_codes_and_severity(project: Project) -> None:
+    from click.testing import CliRunner
+
+    from eventdata.cli import cli
+
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "codebook"])
+    assert result.exit_code == 0, result.output
+    section = result.output.split("## Checks", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| check_")]
+    assert [row.split(" | ")[0].strip("| ") for row in rows] == [r.name for r in RULES]
+    precision = next(row for row in rows if row.startswith("| check_time_precision_date "))
+    assert "| `time-precision-date` | warning | `time_precision`, `event_date` |" in precision
+    assert "| `actor2-required`, `inter-not-allowed` | error |" in section

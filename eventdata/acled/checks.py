@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from eventdata.acled.export import CHECKED_ONLY, Export, ExportRow
+from eventdata.columns import columns
 from eventdata.errors import Problem
 from eventdata.project import Project
 from eventdata.schema import Codebook
@@ -75,16 +76,18 @@ def check_rows(
     frame[SHEET_COLUMN] = export.name
     frame[LINE_COLUMN] = [r.line for r in rows]
     _, problems, _ = validate_events(frame, codebook, references)
-    return locate(problems, export, rows)
+    return locate(problems, export, rows, columns(codebook).actor_types)
 
 
-def locate(problems: Sequence[Problem], export: Export, rows: Sequence[ExportRow]) -> list[Problem]:
+def locate(
+    problems: Sequence[Problem], export: Export, rows: Sequence[ExportRow], actor_types: Sequence[str]
+) -> list[Problem]:
     """Problems of the generated sheet shown at the export's columns and values.
 
     An interaction that disagrees only because an actor type does is not reported twice.
     """
     by_line = {r.line: r for r in rows}
-    wrong_type = {p.line for p in problems if p.code == "derived-mismatch" and p.column in ("inter1", "inter2")}
+    wrong_type = {p.line for p in problems if p.code == "derived-mismatch" and p.column in actor_types}
     located = []
     for p in problems:
         row = by_line.get(p.line or 0)

@@ -12,7 +12,7 @@ from eventdata.report.data import ReportData, period_range, vocabulary_order
 from eventdata.report.geo import event_map
 from eventdata.report.svg import colour, count, horizontal_bars, rows_of, share_bars, stacked_columns
 from eventdata.schema import Codebook
-from eventdata.validate import CROSS_FIELD_CHECKS, check_articles
+from eventdata.validate import RULES
 
 TOP_COUNTRIES = 15
 STYLE = """
@@ -275,11 +275,6 @@ def _changes(data: ReportData) -> str:
     return "".join(parts)
 
 
-def _summary(function: object) -> str:
-    text = (getattr(function, "__doc__", None) or "").strip().splitlines()[0]
-    return text.split(" (check")[0].rstrip(".") + "."
-
-
 def _checks(data: ReportData, codebook: Codebook) -> str:
     failed = sum(1 for c in data.constraints if c.violations)
     status = (
@@ -296,7 +291,7 @@ def _checks(data: ReportData, codebook: Codebook) -> str:
         ]
         for c in data.constraints
     ]
-    named = [_summary(f) for f in (*CROSS_FIELD_CHECKS, check_articles)]
+    named = [r.summary for r in RULES]
     derived = ", ".join(codebook.derived_fields)
     return (
         '<section id="checks"><h2>Codebook checks</h2>'

@@ -1,0 +1,398 @@
+"""`eventdata duplicates`: pairs of events from different articles that are likely one event reported twice.
+
+Blocking is vectorised numpy: every event gets an int64 key (country, 0.25° grid cell, day) and the pairs are
+those whose keys differ by a day offset of 0..days and a neighbouring cell, found with np.searchsorted on the
+sorted keys; so a pair is in one country, at most `days` apart and at most about 28 km apart (up to about 56 km
+across cells). Each pair is scored in arrays by adding evidence: date, distance in km, admin1/admin2, event and
+sub-event type, actors (canonical names, aliases resolved), fatalities; the score is the evidence over its
+maximum, and every candidate lists the reasons behind it.
+
+seeds/duplicates.csv records the coders' decisions (event_a,event_b,score,reasons,decision,coder,note; decision
+duplicate or distinct). When an event of a pair marked duplicate is deleted (seeds/deletions.csv), the release's
+changes/deleted.csv names the event it duplicated in a `duplicate_of` column (the column exists only then).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from eventdata.agreement import haversine_km
+from eventdata.errors import SourceError
+from eventdata.files import write_atomic
+from eventdata.project import Project
+from eventdata.sources.sheets import display_path
+
+DUPLICATES_FILE = "duplicates.csv"
+DUPLICATES_COLUMNS = ("event_a", "event_b", "score", "reasons", "decision", "coder", "note")
+DECISIONS = ("duplicate", "distinct")
+DEFAULT_DAYS = 3
+DEFAULT_THRESHOLD = 0.65
+CELL_DEGREES = 0.25
+CHUNK = 4_000_000  # pairs scored at once
+#: Evidence per feature; the score is the sum over MAX_EVIDENCE.
+WEIGHTS = {
+    "same_day": 3.0, "one_day": 1.5, "two_days": 0.5,
+    "within_1km": 3.0, "within_10km": 2.0, "within_25km": 1.0, "beyond_50km": -3.0,
+    "same_admin2": 0.5, "other_admin1": -1.0,
+    "same_sub_event_type": 2.0, "same_event_type": 0.5, "other_event_type": -2.0,
+    "same_actors": 2.0, "one_side_lacks_an_actor": 1.0, "conflicting_actor": -1.5, "other_actors": -2.0,
+    "days_apart_within_daily_series": -2.0,
+    "same_fatalities": 2.0, "same_no_fatalities": 0.5, "close_fatalities": 0.5, "other_fatalities": -1.0,
+}  # fmt: skip
+MAX_EVIDENCE = 3.0 + 3.0 + 0.5 + 2.0 + 2.0 + 2.0
+COLUMNS = (
+    "event_id_cnty", "article_id", "country", "event_date", "latitude", "longitude", "admin1", "admin2",
+    "event_type", "sub_event_type", "actor1", "actor2", "fatalities",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The events as arrays the blocking and scoring read."""
+
+    ids: np.ndarray
+    article: np.ndarray
+    key: np.ndarray  # country, cell, day packed in int64
+    day: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    admin1: np.ndarray
+    admin2: np.ndarray
+    event_type: np.ndarray
+    sub_event_type: np.ndarray
+    actor1: np.ndarray
+    actor2: np.ndarray
+    fatalities: np.ndarray
+    in_series: np.ndarray  # its article has the same place, actors and sub-event type a day before or after
+
+
+DAY_BITS, CELL_Y_BITS, CELL_X_BITS = 20, 11, 12
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of text compared case-insensitively, stripped (-1: missing); normalised once per value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    keys = pd.Series(uniques, dtype="string").str.strip().str.casefold()
+    merged, _ = pd.factorize(keys, use_na_sentinel=True)
+    merged = np.append(merged, -1)  # code -1 (missing) stays -1
+    return merged[codes].astype(np.int32)
+
+
+def canonical(names: pd.Series, aliases: dict[str, str] | None) -> pd.Series:
+    """Actor names with aliases replaced by the canonical name (casefolded keys); normalised once per name."""
+    if not aliases:
+        return names
+    codes, uniques = pd.factorize(names, use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype="string")
+    resolved = distinct.str.strip().str.casefold().map(aliases).fillna(distinct).to_numpy(dtype=object)
+    return pd.Series(np.append(resolved, np.array([None], dtype=object))[codes], index=names.index, dtype="string")
+
+
+def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prepared:
+    """Arrays of the events (missing columns are an error naming them)."""
+    missing = [c for c in COLUMNS if c not in events.columns]
+    if missing:
+        raise SourceError(f"the events lack the columns {', '.join(missing)} that duplicate detection reads.")
+    actors = pd.concat([canonical(events["actor1"], aliases), canonical(events["actor2"], aliases)])
+    actor_codes = _codes(actors.reset_index(drop=True))
+    lat = pd.to_numeric(events["latitude"]).to_numpy(dtype=float, na_value=np.nan)
+    lon = pd.to_numeric(events["longitude"]).to_numpy(dtype=float, na_value=np.nan)
+    day = (pd.to_datetime(events["event_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)) + 40_000
+    country = _codes(events["country"]).astype(np.int64) + 1
+    cx = np.floor((np.nan_to_num(lon) + 180) / CELL_DEGREES).astype(np.int64) + 1
+    cy = np.floor((np.nan_to_num(lat) + 90) / CELL_DEGREES).astype(np.int64) + 1
+    key = (((country << CELL_X_BITS | cx) << CELL_Y_BITS | cy) << DAY_BITS) | day
+    dated = pd.to_datetime(events["event_date"]).notna().to_numpy()
+    key[np.isnan(lat) | np.isnan(lon) | (country == 0) | ~dated] = -1  # no place or country: never blocked with others
+    cited, citations = pd.factorize(events["article_id"], use_na_sentinel=True)
+    firsts = pd.Series(citations, dtype="string").str.split(";").str[0].str.strip().to_numpy(dtype=object)
+    first_article = pd.Series(np.append(firsts, np.array([None], dtype=object))[cited], dtype="string")
+    n = len(events)
+    article = _codes(first_article)
+    sub_event_type = _codes(events["sub_event_type"])
+    a1, a2 = actor_codes[:n].astype(np.int64), actor_codes[n:].astype(np.int64)
+    series_of = pd.DataFrame(
+        {"article": article, "lat": lat, "lon": lon, "low": np.minimum(a1, a2), "high": np.maximum(a1, a2),
+         "sub": sub_event_type}
+    )  # fmt: skip
+    group = series_of.groupby(list(series_of.columns), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
+    series = group << DAY_BITS | day
+    in_series = np.isin(series + 1, series) | np.isin(series - 1, series)
+    return Prepared(
+        ids=events["event_id_cnty"].astype(object).where(events["event_id_cnty"].notna(), None).to_numpy(),
+        article=article,
+        key=key,
+        day=day,
+        lat=lat,
+        lon=lon,
+        admin1=_codes(events["admin1"]),
+        admin2=_codes(events["admin2"]),
+        event_type=_codes(events["event_type"]),
+        sub_event_type=sub_event_type,
+        actor1=actor_codes[:n],
+        actor2=actor_codes[n:],
+        fatalities=pd.to_numeric(events["fatalities"]).fillna(-1).to_numpy(dtype=np.int64),
+        in_series=in_series,
+    )
+
+
+def _shifts(days: int) -> Iterator[tuple[int, bool]]:
+    """Key offsets to look at (each unordered pair once), and whether the offset is zero."""
+    for delta in range(days + 1):
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                if delta == 0 and (dx, dy) <= (0, 0):
+                    if (dx, dy) == (0, 0):
+                        yield 0, True
+                    continue
+                yield ((dx << CELL_Y_BITS) + dy << DAY_BITS) + delta, False
+
+
+def blocked_pairs(prepared: Prepared, days: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Chunks of (i, j) row pairs in one country, within `days` and neighbouring grid cells, other articles."""
+    order = np.argsort(prepared.key, kind="stable")
+    valid = order[prepared.key[order] >= 0]
+    sorted_keys = prepared.key[valid]
+    for shift, same in _shifts(days):
+        lo = np.searchsorted(sorted_keys, sorted_keys + shift, side="left")
+        hi = np.searchsorted(sorted_keys, sorted_keys + shift, side="right")
+        if same:
+            lo = np.maximum(lo, np.arange(len(sorted_keys)) + 1)  # i < j within the same key
+        counts = np.maximum(hi - lo, 0)
+        total = int(counts.sum())
+        if total == 0:
+            continue
+        ends = np.cumsum(counts)
+        start = 0
+        while start < len(counts):
+            stop = int(np.searchsorted(ends, (ends[start - 1] if start else 0) + CHUNK, side="right"))
+            stop = max(stop, start + 1)
+            c = counts[start:stop]
+            left = np.repeat(np.arange(start, stop), c)
+            offsets = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
+            right = np.repeat(lo[start:stop], c) + offsets
+            i, j = valid[left], valid[right]
+            other = prepared.article[i] != prepared.article[j]
+            yield i[other], j[other]
+            start = stop
+
+
+def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Score of each pair and the bit set of its reasons (bit k: the k-th key of WEIGHTS)."""
+    names = list(WEIGHTS)
+    bits = np.zeros(len(i), dtype=np.int64)
+    evidence = np.zeros(len(i))
+
+    def add(mask: np.ndarray, reason: str) -> None:
+        nonlocal bits
+        evidence[mask] += WEIGHTS[reason]
+        bits |= mask.astype(np.int64) << names.index(reason)
+
+    gap = np.abs(p.day[i] - p.day[j])
+    add(gap == 0, "same_day")
+    add(gap == 1, "one_day")
+    add(gap == 2, "two_days")
+    add((gap > 0) & p.in_series[i] & p.in_series[j], "days_apart_within_daily_series")
+    km = np.asarray(haversine_km(p.lat[i], p.lon[i], p.lat[j], p.lon[j]))
+    add(km <= 1, "within_1km")
+    add((km > 1) & (km <= 10), "within_10km")
+    add((km > 10) & (km <= 25), "within_25km")
+    add(km > 50, "beyond_50km")
+    add((p.admin2[i] >= 0) & (p.admin2[i] == p.admin2[j]), "same_admin2")
+    add((p.admin1[i] >= 0) & (p.admin1[j] >= 0) & (p.admin1[i] != p.admin1[j]), "other_admin1")
+    same_sub = p.sub_event_type[i] == p.sub_event_type[j]
+    same_type = p.event_type[i] == p.event_type[j]
+    add(same_sub, "same_sub_event_type")
+    add(same_type & ~same_sub, "same_event_type")
+    add(~same_type, "other_event_type")
+    a1, a2, b1, b2 = p.actor1[i], p.actor2[i], p.actor1[j], p.actor2[j]
+    a2 = np.where(a2 == a1, -1, a2)
+    b2 = np.where(b2 == b1, -1, b2)
+
+    def hit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        found: np.ndarray = ((x >= 0) & (x == y)).astype(np.int64)
+        return found
+
+    shared = hit(a1, b1) + hit(a1, b2) + hit(a2, b1) + hit(a2, b2)
+    size_a = (a1 >= 0).astype(np.int64) + (a2 >= 0)
+    size_b = (b1 >= 0).astype(np.int64) + (b2 >= 0)
+    union = size_a + size_b - shared
+    add((shared > 0) & (shared == union), "same_actors")
+    subset = (shared > 0) & (shared < union) & ((shared == size_a) | (shared == size_b))
+    add(subset, "one_side_lacks_an_actor")
+    add((shared > 0) & (shared < union) & ~subset, "conflicting_actor")
+    add((shared == 0) & (size_a > 0) & (size_b > 0), "other_actors")
+    fa, fb = p.fatalities[i], p.fatalities[j]
+    known = (fa >= 0) & (fb >= 0)
+    add(known & (fa == fb) & (fa > 0), "same_fatalities")
+    add(known & (fa == fb) & (fa == 0), "same_no_fatalities")
+    low, high = np.minimum(fa, fb), np.maximum(fa, fb)
+    close = known & (fa != fb) & (low > 0) & (high <= 2 * low)
+    add(close, "close_fatalities")
+    add(known & (fa != fb) & ~close & (high - low > 2), "other_fatalities")
+    return evidence / MAX_EVIDENCE, bits
+
+
+def reason_text(bits: int, p: Prepared, i: int, j: int, gap: int, km: float) -> str:
+    """The reasons of one pair, as a coder reads them."""
+    parts = []
+    for k, name in enumerate(WEIGHTS):
+        if bits >> k & 1:
+            text = name.replace("_", " ")
+            if name in ("one_day", "two_days"):
+                text = f"{gap} day{'s' if gap > 1 else ''} apart"
+            elif name.startswith("within") or name == "beyond_50km":
+                text = f"{km:.1f} km apart"
+            elif name in ("same_fatalities", "close_fatalities", "other_fatalities"):
+                text = f"{name.split('_')[0]} fatalities ({p.fatalities[i]} and {p.fatalities[j]})"
+            parts.append(f"{text} ({WEIGHTS[name]:+g})")
+    if gap > 2:
+        parts.insert(0, f"{gap} days apart (+0)")
+    return "; ".join(parts)
+
+
+def find_candidates(
+    events: pd.DataFrame,
+    *,
+    days: int = DEFAULT_DAYS,
+    threshold: float = DEFAULT_THRESHOLD,
+    aliases: dict[str, str] | None = None,
+    reasons: bool = True,
+) -> pd.DataFrame:
+    """Candidate pairs (event_a, event_b, score, reasons, row_a, row_b), best first."""
+    prepared = prepare(events.reset_index(drop=True), aliases)
+    found_i, found_j, found_s, found_b = [], [], [], []
+    for i, j in blocked_pairs(prepared, days):
+        score, bits = score_pairs(prepared, i, j)
+        keep = score >= threshold
+        found_i.append(i[keep])
+        found_j.append(j[keep])
+        found_s.append(score[keep])
+        found_b.append(bits[keep])
+    i = np.concatenate(found_i) if found_i else np.zeros(0, dtype=np.int64)
+    j = np.concatenate(found_j) if found_j else np.zeros(0, dtype=np.int64)
+    score = np.concatenate(found_s) if found_s else np.zeros(0)
+    bits = np.concatenate(found_b) if found_b else np.zeros(0, dtype=np.int64)
+    if len(i):  # one event is reported at most once per article: each side's best match in the other's article
+        pairs = pd.DataFrame({"i": i, "j": j, "s": score, "ai": prepared.article[i], "aj": prepared.article[j]})
+        pairs = pairs.sort_values("s", ascending=False, kind="stable")
+        best = ~pairs.duplicated(["i", "aj"]) & ~pairs.duplicated(["j", "ai"])
+        kept = pairs.index[best.to_numpy()].to_numpy()
+        i, j, score, bits = i[kept], j[kept], score[kept], bits[kept]
+    swap = prepared.ids[i].astype(str) > prepared.ids[j].astype(str) if len(i) else np.zeros(0, dtype=bool)
+    i, j = np.where(swap, j, i), np.where(swap, i, j)
+    frame = pd.DataFrame(
+        {
+            "event_a": prepared.ids[i],
+            "event_b": prepared.ids[j],
+            "score": np.round(score, 3),
+            "row_a": i,
+            "row_b": j,
+        }
+    )
+    if reasons:
+        gaps = np.abs(prepared.day[i] - prepared.day[j]).tolist()
+        kms = np.asarray(haversine_km(prepared.lat[i], prepared.lon[i], prepared.lat[j], prepared.lon[j])).tolist()
+        frame["reasons"] = [
+            reason_text(int(b), prepared, int(x), int(y), g, k)
+            for b, x, y, g, k in zip(bits.tolist(), i.tolist(), j.tolist(), gaps, kms, strict=True)
+        ]
+    return frame.sort_values(["score", "event_a", "event_b"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+# --- the coders' decisions -----------------------------------------------------------------------------------
+
+
+def duplicates_path(project: Project) -> Path:
+    return project.seeds_dir / DUPLICATES_FILE
+
+
+def read_decisions(project: Project) -> pd.DataFrame:
+    """seeds/duplicates.csv (empty frame when absent); a decision other than duplicate/distinct is an error."""
+    path = duplicates_path(project)
+    if not path.is_file():
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in DUPLICATES_COLUMNS})
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("event_a", "event_b", "decision") if c not in frame.columns]
+    if missing:
+        raise SourceError(
+            f"{display_path(path)}: the header lacks {', '.join(missing)}; it needs {','.join(DUPLICATES_COLUMNS)}."
+        )
+    for line, value in enumerate(frame["decision"].str.strip(), start=2):
+        if value and value not in DECISIONS:
+            raise SourceError(
+                f"{display_path(path)}:{line}: decision={value!r} must be duplicate, distinct or empty (undecided)."
+            )
+    return frame
+
+
+def decided_duplicates(project: Project) -> dict[str, str]:
+    """Each event of a pair marked duplicate → the other event."""
+    frame = read_decisions(project)
+    marked = frame[frame["decision"].str.strip() == "duplicate"]
+    partner: dict[str, str] = {}
+    for a, b in zip(marked["event_a"].str.strip(), marked["event_b"].str.strip(), strict=True):
+        partner.setdefault(a, b)
+        partner.setdefault(b, a)
+    return partner
+
+
+def with_duplicate_of(deleted: pa.Table, project: Project) -> pa.Table:
+    """changes/deleted.csv with `duplicate_of` when a deleted event was marked a duplicate; else as it is."""
+    if not duplicates_path(project).is_file() or deleted.num_rows == 0:
+        return deleted
+    partner = decided_duplicates(project)
+    of = [partner.get(str(i)) for i in deleted.column("event_id_cnty").to_pylist()]
+    if not any(of):
+        return deleted
+    return deleted.append_column("duplicate_of", pa.array(of, type=pa.string()))
+
+
+def duplicate_of_schema(resources: list[dict[str, Any]], deleted: pa.Table) -> list[dict[str, Any]]:
+    """The changes-deleted resource's schema gains `duplicate_of` when the table has it."""
+    if "duplicate_of" not in deleted.column_names:
+        return resources
+    for resource in resources:
+        if resource.get("name") == "changes-deleted":
+            schema = dict(resource["schema"])
+            schema["fields"] = [
+                *schema["fields"],
+                {"name": "duplicate_of", "type": "string", "description": "The event this deleted one duplicated."},
+            ]
+            resource["schema"] = schema
+    return resources
+
+
+def new_candidates(candidates: pd.DataFrame, project: Project) -> pd.DataFrame:
+    """Candidates whose pair seeds/duplicates.csv does not list yet."""
+    listed = read_decisions(project)
+    known = {frozenset((a.strip(), b.strip())) for a, b in zip(listed["event_a"], listed["event_b"], strict=True)}
+    mask = [frozenset((a, b)) not in known for a, b in zip(candidates["event_a"], candidates["event_b"], strict=True)]
+    return candidates[mask]
+
+
+def append_candidates(candidates: pd.DataFrame, project: Project) -> int:
+    """Add the new candidates to seeds/duplicates.csv, undecided, for a coder to mark; how many were added."""
+    fresh = new_candidates(candidates, project)
+    path = duplicates_path(project)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if not text:
+        writer.writerow(DUPLICATES_COLUMNS)
+    elif not text.endswith("\n"):
+        out.write("\n")
+    for row in fresh.itertuples(index=False):
+        writer.writerow([row.event_a, row.event_b, f"{row.score:.3f}", row.reasons, "", "", ""])
+    if len(fresh):
+        write_atomic(path, text + out.getvalue())
+    return len(fresh)

@@ -1,0 +1,265 @@
+"""Validation as a declared pipeline: registered steps and rules, and the table of findings they add to.
+
+A step (parsing, resolution, derivation, pandera, the named rules) takes the pipeline's State and changes its
+events or adds findings. A rule is a registered step with its problem codes, the columns it reads, its message
+templates and a docstring; the codebook's "Checks" section is generated from the registry (`RULES`).
+
+Findings are collected as a table (row, column, code, value, message template and parameters) and turned into
+Problem objects once, at the end: one mistake per cell is one problem (the first code found in a cell wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eventdata.actors import ActorList
+from eventdata.errors import Problem
+from eventdata.gazetteer import Gazetteer
+from eventdata.schema import Codebook
+from eventdata.sources.articles import Article
+from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN
+
+
+@dataclass(frozen=True)
+class References:
+    """What rows are checked against besides the codebook: articles, actors, places and assigned ids."""
+
+    articles: dict[str, Article] = field(default_factory=dict)
+    actors: ActorList | None = None
+    gazetteer: Gazetteer | None = None
+    registry: pd.DataFrame | None = None
+    deleted: dict[str, str] = field(default_factory=dict)  # id → reason (seeds/deletions.csv)
+    listed_articles: frozenset[str] = frozenset()  # ids in the article index, usable or not
+
+
+def text_of(value: Any) -> str | None:
+    """A cell as shown in a problem: None when missing, a date as YYYY-MM-DD."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
+
+
+def _rows(where: Any) -> np.ndarray:
+    array = np.asarray(where)
+    if array.dtype == bool:
+        return np.flatnonzero(array)
+    return array.astype(np.int64, copy=False)
+
+
+def _aligned(values: Any, size: int) -> np.ndarray:
+    """A parameter or value as an object array of the findings' length (a scalar is repeated)."""
+    if isinstance(values, pd.Series | pd.Index | np.ndarray | list | tuple):
+        array = np.asarray(values, dtype=object)
+        if array.shape == (size,):
+            return array
+    out = np.empty(size, dtype=object)
+    out[:] = [values] * size
+    return out
+
+
+@dataclass
+class _Part:
+    rows: np.ndarray
+    code: str
+    column: str
+    template: str
+    params: dict[str, np.ndarray]
+    values: np.ndarray
+    seq: int
+
+
+class Findings:
+    """The findings table: one part per call of add, turned into problems at the end."""
+
+    def __init__(self, raw: pd.DataFrame, absent: set[tuple[str, str]] | None = None) -> None:
+        self.raw = raw  # the cells as typed (strings), shown in messages; row positions are its index
+        self.events = raw  # the current events (typed, resolved, derived), for values the coder left empty
+        self.absent = absent or set()  # (sheet, column) already reported as missing-column
+        self._parts: list[_Part] = []
+        self._sheets = raw[SHEET_COLUMN].to_numpy(dtype=object)
+        self._lines = raw[LINE_COLUMN].to_numpy(dtype=np.int64)
+
+    def add(
+        self,
+        where: Any,
+        code: str,
+        column: str,
+        template: str,
+        params: dict[str, Any] | None = None,
+        value: Any = None,
+    ) -> None:
+        """One finding at each row where (a boolean mask, or row positions); template is formatted with params.
+
+        Each parameter is a scalar or an array aligned with the chosen rows; the value shown is the cell as
+        typed, else the cell as the pipeline filled it, unless value is given.
+        """
+        rows = _rows(where)
+        if not len(rows):
+            return
+        keep = None
+        if code == "required-error" and self.absent:
+            skipped = [sheet for sheet, name in self.absent if name == column]
+            if skipped:
+                keep = ~np.isin(self._sheets[rows], skipped)
+                rows = rows[keep]
+                if not len(rows):
+                    return
+        size = len(rows)
+        chosen = {k: _aligned(v, len(keep) if keep is not None else size) for k, v in (params or {}).items()}
+        values = self.cells(column, rows) if value is None else _aligned(value, len(keep) if keep is not None else size)
+        if keep is not None:
+            chosen = {k: v[keep] for k, v in chosen.items()}
+            if value is not None:
+                values = values[keep]
+        self._parts.append(_Part(rows, code, column, template, chosen, values, len(self._parts)))
+
+    def cells(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """The cells shown for rows of a column: as typed, else as filled."""
+        out = np.full(len(rows), None, dtype=object)
+        if column in self.raw.columns:
+            out[:] = self.raw[column].iloc[rows].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
+        missing = np.array([v is None for v in out], dtype=bool) if len(out) else np.zeros(0, dtype=bool)
+        if missing.any() and column in self.events.columns:
+            out[missing] = self.events[column].iloc[rows[missing]].to_numpy(dtype=object)
+        return out
+
+    def _table(self) -> pd.DataFrame:
+        """Every finding so far (part, position, row, column, code), the ones shadowed in their cell dropped."""
+        if not self._parts:
+            return pd.DataFrame({"part": [], "position": [], "row": [], "column": [], "code": []})
+        table = pd.DataFrame(
+            {
+                "part": np.concatenate([np.full(len(p.rows), p.seq) for p in self._parts]),
+                "position": np.concatenate([np.arange(len(p.rows)) for p in self._parts]),
+                "row": np.concatenate([p.rows for p in self._parts]),
+                "column": np.concatenate([np.full(len(p.rows), p.column, dtype=object) for p in self._parts]),
+                "code": np.concatenate([np.full(len(p.rows), p.code, dtype=object) for p in self._parts]),
+            }
+        )
+        first = table.groupby(["row", "column"], sort=False)["code"].transform("first")
+        return table[(table["code"] == first).to_numpy()]
+
+    def found(self) -> pd.DataFrame:
+        """The cells that have a problem so far: row, column, code."""
+        return self._table()[["row", "column", "code"]].drop_duplicates(["row", "column"])
+
+    @property
+    def rows(self) -> set[int]:
+        return {int(p) for part in self._parts for p in part.rows.tolist()}
+
+    def problems(self) -> list[Problem]:
+        """The findings as problems, in the order they were found (one mistake per cell)."""
+        table = self._table()
+        problems: list[Problem] = []
+        for seq, chosen in table.groupby("part", sort=True)["position"]:
+            part = self._parts[int(str(seq))]  # an int label
+            positions = chosen.to_numpy()
+            rows = part.rows[positions]
+            keys = list(part.params)
+            columns = [part.params[k][positions].tolist() for k in keys]
+            sheets = self._sheets[rows].tolist()
+            lines = self._lines[rows].tolist()
+            shown = part.values[positions].tolist()  # noqa: PD011  # a numpy array, not a frame
+            for i, (sheet, line, value) in enumerate(zip(sheets, lines, shown, strict=True)):
+                message = part.template.format_map({k: c[i] for k, c in zip(keys, columns, strict=True)})
+                problems.append(Problem(part.code, message, str(sheet), int(line), part.column, text_of(value)))
+        return problems
+
+
+@dataclass
+class State:
+    """What the steps share: the rows as read, the events as the steps make them, and what they found."""
+
+    raw: pd.DataFrame
+    events: pd.DataFrame
+    codebook: Codebook
+    references: References
+    findings: Findings
+    today: date
+    timestamp: int = 0
+    new_ids: pd.DataFrame | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # what a step leaves for later ones
+
+
+@dataclass(frozen=True)
+class Step:
+    """One declared step of validation."""
+
+    name: str
+    run: Callable[[State], None]
+    needs: str | None = None  # the reference it needs (References attribute), else it is skipped
+
+    @property
+    def doc(self) -> str:
+        return (self.run.__doc__ or "").strip()
+
+    def applies(self, state: State) -> bool:
+        return self.needs is None or getattr(state.references, self.needs) is not None
+
+
+ColumnsOf = Callable[[Codebook], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named check: its problem codes, the columns it reads, its message templates and what it checks."""
+
+    name: str
+    check: Callable[[State], None]
+    codes: tuple[str, ...]
+    columns: ColumnsOf
+    messages: dict[str, str]
+
+    @property
+    def doc(self) -> str:
+        return (self.check.__doc__ or "").strip()
+
+    @property
+    def summary(self) -> str:
+        """The first line of the docstring, without its check number."""
+        text = (self.check.__doc__ or "").strip().splitlines()[0]
+        return text.split(" (check")[0].rstrip(".") + "."
+
+    def __call__(self, state: State) -> None:
+        self.check(state)
+
+
+#: The named rules, in the order they run.
+RULES: list[Rule] = []
+
+
+def rule(
+    codes: str | Sequence[str], columns: Sequence[str] | ColumnsOf, messages: dict[str, str] | str
+) -> Callable[[Callable[[State], None]], Rule]:
+    """Register a named rule: its code(s), the columns it reads (or a function of the codebook), its message(s)."""
+    code_tuple = (codes,) if isinstance(codes, str) else tuple(codes)
+    fixed = () if callable(columns) else tuple(columns)
+
+    def listed(codebook: Codebook) -> Sequence[str]:
+        return fixed
+
+    reads: ColumnsOf = columns if callable(columns) else listed
+    templates = {code_tuple[0]: messages} if isinstance(messages, str) else dict(messages)
+
+    def register(check: Callable[[State], None]) -> Rule:
+        registered = Rule(check.__name__, check, code_tuple, reads, templates)
+        RULES.append(registered)
+        return registered
+
+    return register
+
+
+def run_steps(steps: Sequence[Step], state: State) -> None:
+    """Run each step that applies, in order; the findings follow the events each step leaves."""
+    for step in steps:
+        if step.applies(state):
+            step.run(state)
+            state.findings.events = state.events

@@ -1,0 +1,1 @@
+"""The coder's workbench behind `eventdata serve`: workbench (library), sheetfile, suggest, app (Flask), static/."""

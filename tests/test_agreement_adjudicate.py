@@ -1,0 +1,161 @@
+"""Adjudication of double coding, the agreement table in a release, and the release gate."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from eventdata.cli import cli
+from eventdata.project import Project
+from tests.test_agreement import ARTICLE, double_coded
+
+DECISIONS = {
+    ("1", "event_date"): "2022-02-03",
+    ("1", "geo_precision"): "1",
+    ("1", "fatalities"): "13",
+    ("2", "fatalities"): "0",
+    ("5", "geo_precision"): "1",
+    ("6", "location"): "Al-Hasakah - Ghweran",
+    ("12", "event"): "keep",
+    ("13", "event"): "drop",
+}
+
+
+def run(project: Project, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--project", str(project.root), *args])
+    return result.exit_code, result.output
+
+
+def decide(project: Project, decisions: dict[tuple[str, str], str], who: str = "Chief Editor") -> None:
+    path = project.seeds_dir / "adjudication" / f"{ARTICLE}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        decision = decisions.get((row["unit"], row["field"]))
+        if decision is not None:
+            row["decision"], row["adjudicator"] = decision, who
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def adjudicated(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    project = double_coded(tmp_path_factory.mktemp("adjudicated") / "dataset")
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    decide(project, DECISIONS)
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    return project
+
+
+@pytest.mark.slow
+def test_adjudication_sheet_lists_each_differing_value_with_both_coders(tmp_path: Path) -> None:
+    project = double_coded(tmp_path / "dataset")
+    code, output = run(project, "validate")
+    assert code == 0, output
+    assert "[adjudication-pending] warning:" in output
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    assert "8 of 8 undecided" in output
+    sheet = pd.read_csv(project.seeds_dir / "adjudication" / f"{ARTICLE}.csv", dtype=str, keep_default_na=False)
+    assert {(u, f) for u, f in zip(sheet["unit"], sheet["field"], strict=True)} == set(DECISIONS)
+    fatalities = sheet[(sheet["unit"] == "1") & (sheet["field"] == "fatalities")].iloc[0]
+    assert (fatalities["coder_1"], fatalities["value_1"]) == ("Amira Haddad", "13")
+    assert (fatalities["coder_2"], fatalities["value_2"]) == ("Ben Okafor", "10")
+    assert "left 13 people dead" in fatalities["evidence_1"]
+    assert not (project.sheets_dir / f"{ARTICLE}.csv").exists()  # nothing is built before every row is decided
+    decide(project, dict(list(DECISIONS.items())[:3]))
+    code, output = run(project, "adjudicate")
+    assert "5 of 8 undecided" in output  # decisions already made are kept
+
+
+@pytest.mark.slow
+def test_adjudicated_values_become_the_rows_and_the_decisions_are_kept(adjudicated: Project) -> None:
+    sheet = pd.read_csv(adjudicated.sheets_dir / f"{ARTICLE}.csv", dtype=str, keep_default_na=False)
+    assert len(sheet) == 12  # 11 matched, SYR13's event kept, Ben's extra event dropped
+    assert sheet.loc[0, "fatalities"] == "13"
+    assert sheet.loc[0, "event_date"] == "2022-02-03"
+    assert sheet.loc[1, "coder"] == "Amira Haddad; Ben Okafor"
+    assert sheet.loc[11, "location"] == "Barisha"
+    record = pd.read_csv(adjudicated.seeds_dir / "adjudication" / f"{ARTICLE}.csv", dtype=str, keep_default_na=False)
+    assert set(record["adjudicator"]) == {"Chief Editor"}
+    code, output = run(adjudicated, "validate")
+    assert code == 0, output
+    assert "adjudication-pending" not in output
+
+
+@pytest.mark.slow
+def test_release_holds_the_agreement_table_and_verifies(tmp_path: Path, adjudicated: Project) -> None:
+    project = Project(tmp_path / "copy")
+    shutil.copytree(adjudicated.root, project.root)
+    code, output = run(project, "release", "--date", "2026-12-01")
+    assert code == 0, output
+    package = project.dist_dir / "eventdata-seeds" / "1.0.0"
+    fields = pd.read_csv(package / "agreement" / "fields.csv")
+    assert list(fields.columns[:3]) == ["field", "level", "alpha"]
+    agreement = json.loads(run(project, "agreement", "--json")[1])
+    expected = {f["field"]: f["alpha"] for f in agreement["fields"]}
+    written = {f: None if pd.isna(a) else float(a) for f, a in zip(fields["field"], fields["alpha"], strict=True)}
+    assert written == expected
+    detection = pd.read_csv(package / "agreement" / "detection.csv")
+    assert detection.loc[0, "f1"] == pytest.approx(0.917)
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    resources = {r["name"]: r for r in descriptor["resources"]}
+    assert [f["name"] for f in resources["agreement-fields"]["schema"]["fields"]][:3] == ["field", "level", "alpha"]
+    assert resources["agreement-detection"]["path"] == "agreement/detection.csv"
+    assert "Agreement between coders" in (package / "report.html").read_text(encoding="utf-8")
+    events = pq.read_table(package / "data" / "events.parquet").to_pandas()
+    assert len(events) == 12
+    code, output = run(project, "verify")
+    assert code == 0, output
+    # A row edited by hand after adjudication is not built.
+    sheet = project.sheets_dir / f"{ARTICLE}.csv"
+    frame = pd.read_csv(sheet, dtype=str, keep_default_na=False)
+    frame.loc[3, "fatalities"] = "7"
+    frame.to_csv(sheet, index=False)
+    code, output = run(project, "validate")
+    assert code == 1
+    assert f"{ARTICLE}.csv:5: article_id='{ARTICLE}' [unadjudicated-row]" in output
+
+
+@pytest.mark.slow
+def test_gate_below_threshold_refuses_the_release(tmp_path: Path, adjudicated: Project) -> None:
+    project = Project(tmp_path / "copy")
+    shutil.copytree(adjudicated.root, project.root)
+    dataset_json = project.schemas_dir / "dataset.json"
+    data = json.loads(dataset_json.read_text(encoding="utf-8"))
+    data["agreement"] = {"gate": {"event_type": 0.8, "fatalities": 0.8, "actor1": 0.8}}
+    dataset_json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    code, output = run(project, "release", "--date", "2026-12-01")
+    assert code == 1
+    assert "agreement.gate.fatalities='0.630' [agreement-below-gate]" in output
+    assert "gate.event_type" not in output  # every coder agrees on it
+    assert "gate.actor1" not in output
+    assert not (project.dist_dir / "eventdata-seeds" / "1.0.0").exists()
+    data["agreement"] = {"gate": {"fatalities": 0.6}}
+    dataset_json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    code, output = run(project, "release", "--date", "2026-12-01")
+    assert code == 0, output
+
+
+@pytest.mark.slow
+def test_gate_naming_an_unknown_field_is_a_codebook_error(tmp_path: Path, adjudicated: Project) -> None:
+    project = Project(tmp_path / "copy")
+    shutil.copytree(adjudicated.root, project.root)
+    dataset_json = project.schemas_dir / "dataset.json"
+    data = json.loads(dataset_json.read_text(encoding="utf-8"))
+    data["agreement"] = {"gate": {"notes": 0.8}}
+    dataset_json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    code, output = run(project, "release", "--date", "2026-12-01")
+    assert code == 2
+    assert "agreement.gate names 'notes', which is not a compared field" in output
