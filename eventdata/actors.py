@@ -7,8 +7,6 @@ acting outside their own country are External/Other forces (8).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from eventdata.errors import SchemaFileError
-from eventdata.sources.sheets import closest
+from eventdata.sources.sheets import CsvFileError, closest, read_csv
 
 if TYPE_CHECKING:
     from eventdata.pipeline import State
@@ -66,20 +64,15 @@ def load_actors(schemas_dir: Path, countries: list[str]) -> ActorList:
         empty = _empty_periods()
         return ActorList(empty, empty.assign(key=pd.Series([], dtype="string"), name=pd.Series([], dtype="string")))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise SchemaFileError(f"{path} is not UTF-8 (byte {err.start}).") from err
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
+        records = read_csv(path)
+    except CsvFileError as err:
+        raise SchemaFileError(err.message(str(path))) from err
+    header = records.header
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise SchemaFileError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}.")
     rows = []
-    line = 2
-    for cells in reader:
-        start, line = line, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
+    for start, cells in records.rows:
         if len(cells) != len(header):
             raise SchemaFileError(f"{path}:{start}: {len(cells)} cells, but the header has {len(header)}.")
         rows.extend(_expand(dict(zip(header, cells, strict=True)), start, path, countries))

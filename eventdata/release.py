@@ -53,6 +53,7 @@ from eventdata.compare import compare_packages
 from eventdata.dataset import Dataset
 from eventdata.errors import Problem, ReleaseError, Report
 from eventdata.files import sha256_file, write_atomic
+from eventdata.manifest import folder_manifest
 from eventdata.package import FORMAT_KEY, PACKAGE_FORMAT, release_datetime
 from eventdata.project import Project
 from eventdata.sources.sheets import display_path
@@ -96,11 +97,7 @@ def implied_bump(old: str, new: str) -> str:
 
 def release_files(release: Release) -> dict[str, tuple[int, str]]:
     """Every file of a release folder with its size and sha256."""
-    return {
-        p.relative_to(release.path).as_posix(): (p.stat().st_size, sha256_file(p))
-        for p in sorted(release.path.rglob("*"))
-        if p.is_file()
-    }
+    return {p: (e.bytes or 0, e.sha256 or "") for p, e in folder_manifest(release.path, hidden=True).items()}
 
 
 def catalog_files(directory: Path, name: str, new: Release | None = None) -> dict[Path, str]:

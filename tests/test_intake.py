@@ -16,8 +16,8 @@ from eventdata.errors import SourceError
 from eventdata.intake import add_article, new_sheet
 from eventdata.project import Project, init_project
 from eventdata.schema import load_codebook
-from eventdata.sources.articles import read_articles
-from tests.conftest import SEED_ARTICLE, SEED_SHEET
+from eventdata.sources.articles import listed_article_ids, read_articles
+from tests.conftest import SEED_ARTICLE, SEED_SHEET, read_rows
 
 TEXT = "On 3 February 2022, a raid in Atmeh left 13 people dead.\n"
 
@@ -195,3 +195,28 @@ def test_add_article_refuses_a_control_character_validate_would_refuse(
         add_article(fresh, article, published=date(2022, 2, 3), **metadata)
     assert fresh.articles_index.read_bytes() == before
     assert list(fresh.articles_dir.iterdir()) == []
+
+
+def test_add_article_reads_the_index_with_the_shared_reader(fresh: Project, article: Path) -> None:
+    first = add_article(fresh, article, title="T", publisher="P", published=date(2022, 2, 3))
+    rows = read_rows(fresh.articles_index)
+    # the index as a spreadsheet saves it: BOM, CRLF, a blank line and notes over two lines
+    text = (
+        ",".join(rows[0])
+        + "\r\n\r\n"
+        + ",".join(f'"{v}"' for v in rows[0].values()).replace('"T"', '"Two\r\nlines"')
+        + "\r\n"
+    )
+    fresh.articles_index.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    other = article.with_name("other.txt")
+    other.write_text("Another text.\n", encoding="utf-8")
+
+    with pytest.raises(SourceError, match=rf"same text .* \({first.article_id!r}|articles\.csv:3\)"):
+        add_article(fresh, article, title="T", publisher="P", published=date(2022, 2, 3))
+    added = add_article(fresh, other, title="U", publisher="P", published=date(2022, 2, 4))
+
+    data = fresh.articles_index.read_bytes()
+    assert data.endswith(b"\r\n")
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert added.index_line == 5
+    assert listed_article_ids(fresh.articles_index) == {first.article_id, added.article_id}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
 
 from eventdata.project import Project
 from eventdata.sources.articles import is_safe_article_id, read_articles
-from tests.conftest import SEED_ARTICLE
+from tests.conftest import SEED_ARTICLE, read_rows
 
 
 def test_articles_read_seed_article(project: Project) -> None:
@@ -48,3 +50,33 @@ def test_articles_missing_text_and_bad_date(project: Project) -> None:
         (3, "published", "type-error"),
         (3, "article_id", "article-missing-text"),
     ]
+
+
+def test_articles_index_lines_count_past_bom_blank_lines_and_multiline_notes(project: Project) -> None:
+    first = read_rows(project.articles_index)[0]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(first), lineterminator="\n")
+    writer.writeheader()
+    out.write("\n")
+    writer.writerow(first | {"notes": "two\nline notes"})
+    out.write("\n")
+    writer.writerow(first | {"article_id": "second", "published": "2022-02-30"})
+    project.articles_index.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+
+    articles, problems = read_articles(project.articles_index, project.articles_dir)
+
+    assert list(articles) == [SEED_ARTICLE]
+    assert articles[SEED_ARTICLE].notes == "two\nline notes"
+    assert ("published", 6) in {(p.column, p.line) for p in problems}  # header 1, blank 2, 3-4, blank 5, row 6
+
+
+def test_articles_index_with_an_unbalanced_quote_is_a_located_problem(project: Project) -> None:
+    with project.articles_index.open("a", encoding="utf-8") as handle:
+        handle.write('\nbroken,"title\n')
+    lines = project.articles_index.read_text(encoding="utf-8").count("\n")
+
+    articles, problems = read_articles(project.articles_index, project.articles_dir)
+
+    assert articles == {}
+    assert [(p.code, p.line) for p in problems] == [("source-error", lines)]  # the record starts there
+    assert "unbalanced double quote" in problems[0].message

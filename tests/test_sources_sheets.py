@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from eventdata.schema import load_codebook
 from eventdata.sources.sheets import read_sheet
 from tests.conftest import REPO, SEED_SHEET
@@ -98,3 +100,141 @@ def test_sheet_bad_quoting_is_located(tmp_path: Path) -> None:
     found = read(path).problems
     assert [(p.line, p.code) for p in found] == [(3, "source-error")]
     assert "unbalanced double quote" in found[0].message
+
+
+# --- the one CSV reader (read_csv) and the readers built on it -------------------------------------------
+
+
+def messy(header: str, multiline_row: str, last_row: str, *, crlf: bool = False) -> bytes:
+    """BOM, header (line 1), a blank line (2), a row whose quoted cell spans lines 3-4, a blank line (5),
+    a whitespace-only record (6), then last_row at line 7."""
+    text = f"{header}\n\n{multiline_row}\n\n  ,  \n{last_row}\n"
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    return b"\xef\xbb\xbf" + text.encode("utf-8")
+
+
+def test_read_csv_counts_real_lines_past_bom_blank_lines_and_multiline_cells(tmp_path: Path) -> None:
+    from eventdata.sources.sheets import read_csv
+
+    path = tmp_path / "list.csv"
+    path.write_bytes(messy(" a , b ,c", 'x,"two\nlines",z', "p,q,r,s"))
+
+    records = read_csv(path)
+
+    assert records.header == ["a", "b", "c"]  # BOM gone, cells stripped
+    assert records.rows == [(3, ["x", "two\nlines", "z"]), (7, ["p", "q", "r", "s"])]  # blank records skipped
+    assert records.ragged() == [(7, ["p", "q", "r", "s"])]
+    assert records.newline == "\n"
+    assert records.dicts()[0] == (3, {"a": "x", "b": "two\nlines", "c": "z"})
+
+
+def test_read_csv_keeps_the_line_ending_and_the_lines_of_crlf_files(tmp_path: Path) -> None:
+    from eventdata.sources.sheets import read_csv
+
+    path = tmp_path / "list.csv"
+    path.write_bytes(messy("a,b,c", 'x,"two\nlines",z', "p,q,r", crlf=True))
+
+    records = read_csv(path)
+
+    assert records.newline == "\r\n"
+    assert [line for line, _ in records.rows] == [3, 7]
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "line", "detail"),
+    [
+        (b"a,b\n1,2\n\xe9,3\n", "encoding-error", 3, "byte 0xe9 is not UTF-8; save the file as UTF-8."),
+        (b'a,b\n\n1,"2\n', "source-error", 3, "malformed CSV in the record starting on this line"),
+        (b"\n\n", "empty-file", None, "is empty; it needs a header row."),
+        (b"", "empty-file", None, "is empty; it needs a header row."),
+    ],
+)
+def test_read_csv_errors_carry_code_line_and_fix(
+    tmp_path: Path, data: bytes, code: str, line: int | None, detail: str
+) -> None:
+    from eventdata.sources.sheets import CsvFileError, read_csv
+
+    path = tmp_path / "bad.csv"
+    path.write_bytes(data)
+
+    with pytest.raises(CsvFileError) as caught:
+        read_csv(path)
+
+    assert (caught.value.code, caught.value.line) == (code, line)
+    assert detail in caught.value.detail
+    where = f"bad.csv:{line}: " if line else "bad.csv "
+    assert caught.value.message("bad.csv").startswith(where)
+
+
+def test_read_csv_names_an_unreadable_file(tmp_path: Path) -> None:
+    from eventdata.sources.sheets import CsvFileError, read_csv
+
+    with pytest.raises(CsvFileError, match="cannot be read"):
+        read_csv(tmp_path / "absent.csv")
+
+
+def test_every_reader_locates_a_ragged_row_at_the_same_real_line(tmp_path: Path) -> None:
+    """The vocabularies, place list, actor list, article index and ACLED exports share the reader: line 7 each."""
+    from eventdata.acled.export import read_export
+    from eventdata.actors import load_actors
+    from eventdata.errors import SchemaFileError
+    from eventdata.gazetteer import load_places
+    from eventdata.sources.articles import read_articles
+    from eventdata.sources.sheets import read_records
+
+    found: dict[str, str] = {}
+    vocabulary = tmp_path / "vocabulary.csv"
+    vocabulary.write_bytes(messy("value,description", 'a,"one\ntwo"', "b,c,d"))
+    with pytest.raises(SchemaFileError) as caught:
+        read_records(vocabulary, SchemaFileError)
+    found["vocabulary"] = str(caught.value)
+
+    (tmp_path / "actors.csv").write_bytes(
+        messy("actor,inter,country,start_date,end_date,aliases", 'SDF,2,Syria,,,"SDF\n2"', "X,2,Syria,,,,,")
+    )
+    with pytest.raises(SchemaFileError) as caught:
+        load_actors(tmp_path, ["Syria"])
+    found["actors"] = str(caught.value)
+
+    (tmp_path / "places.csv").write_bytes(
+        messy(
+            "location,alternate_names,country,admin1,admin2,admin3,latitude,longitude,geonames_id,coordinate_source",
+            'Atmeh,"Atma\nAtme",Syria,Idlib,Harim,Dana,36.2119,36.6851,,maps',
+            "Saraqib,,Syria,Idlib,,,35.86,36.80,,maps,extra",
+        )
+    )
+    with pytest.raises(SchemaFileError) as caught:
+        load_places(tmp_path, CODEBOOK.vocabulary("countries"))
+    found["places"] = str(caught.value)
+
+    index = tmp_path / "articles.csv"
+    index.write_bytes(
+        messy("article_id,title,publisher,published,language,sha256", 'a1,"Two\nlines",P,2022-02-03,en,x', "a2,T,P")
+    )
+    _, problems = read_articles(index, tmp_path)
+    ragged = [p for p in problems if p.code == "missing-cell"]
+    found["articles"] = ragged[0].format()
+
+    export = tmp_path / "export.csv"
+    header = ",".join(CODEBOOK.acled_field_names)
+    width = len(CODEBOOK.acled_field_names)
+    export.write_bytes(messy(header, ",".join(['"KEN1\n"'] + [""] * (width - 1)), ",".join(["KEN2"] * (width + 1))))
+    found["acled"] = read_export(export, CODEBOOK).problems[0].format()
+
+    for reader, message in found.items():
+        assert ":7:" in message, (reader, message)
+    assert "the row has 3 cells but the header has 2" in found["vocabulary"]
+    assert "check for a stray or missing comma or quote" in found["places"]
+    assert "the row has 3 cells but the header has 6" in found["articles"]
+
+
+def test_read_records_refuses_ragged_rows_with_the_shared_message(tmp_path: Path) -> None:
+    from eventdata.errors import SchemaFileError
+    from eventdata.sources.sheets import read_records
+
+    path = tmp_path / "v.csv"
+    path.write_text("a,b\n1,2\n\n3\n", encoding="utf-8")
+
+    with pytest.raises(SchemaFileError, match=r"^Vocabulary \S*v\.csv:4: the row has 1 cells but the header has 2; "):
+        read_records(path, SchemaFileError, "Vocabulary")

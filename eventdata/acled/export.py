@@ -6,16 +6,14 @@ missing columns, rows of the wrong length) are recorded on the `Export`, never r
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eventdata.errors import Problem, SourceError
+from eventdata.files import sha256_bytes
 from eventdata.schema import Codebook
-from eventdata.sources.sheets import display_path
+from eventdata.sources.sheets import CsvFileError, MalformedCSV, csv_records, decode_csv, display_path
 
 RENAMED = {"ally_actor_1": "assoc_actor_1", "ally_actor_2": "assoc_actor_2", "geo_precis": "geo_precision"}
 DROPPED = frozenset(
@@ -50,6 +48,8 @@ REQUIRED = (
 CHECKED_ONLY = ("year", "disorder_type", "interaction", "iso", "region")
 #: The columns that name an event's actors: rows of one event id that differ only here are one event.
 ACTOR_CELLS = ("actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction")
+#: The second actor's columns, which an export of one-sided events may lack.
+SECOND_ACTOR = ("actor2", "assoc_actor_2", "inter2")
 #: How far down a file the header row is looked for (exports saved with a preamble, such as '(Sample)').
 PREAMBLE_LINES = 20
 
@@ -112,38 +112,31 @@ class Export:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the line each starts on; blank records are skipped."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    start = 1
-    for cells in reader:
-        if any(c.strip() for c in cells):
-            yield start, cells
-        start = reader.line_num + 1
-
-
 def read_export(path: Path, codebook: Codebook) -> Export:
     """Parse the export's header and cells; structural problems are recorded, never raised."""
     try:
         data = path.read_bytes()
     except OSError as err:
         raise SourceError(f"Cannot read the ACLED export {path}: {err.strerror or err}.") from err
-    export = Export(path, hashlib.sha256(data).hexdigest())
+    export = Export(path, sha256_bytes(data))
     try:
-        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        export.problem(
-            "encoding-error",
-            f"byte 0x{data[err.start]:02x} is not UTF-8; ACLED exports are UTF-8, "
-            "so save the file as 'CSV UTF-8' if a spreadsheet changed it.",
-            line,
-        )
+        text = decode_csv(data)
+        records = list(csv_records(text))  # the header may follow a preamble: found below
+    except CsvFileError as err:
+        detail = err.detail
+        if err.code == "encoding-error":
+            detail = (
+                f"byte 0x{data[err.byte or 0]:02x} is not UTF-8; ACLED exports are UTF-8, "
+                "so save the file as 'CSV UTF-8' if a spreadsheet changed it."
+            )
+        export.problem(err.code, detail, err.line)
         return export
-    try:
-        records = list(_records(text))
-    except csv.Error as err:
-        export.problem("source-error", f"malformed CSV ({err}); check for an unbalanced double quote.")
+    except MalformedCSV as err:
+        export.problem(
+            "source-error",
+            f"malformed CSV in the record starting on this line ({err.reason}); check for an unbalanced double quote.",
+            err.line,
+        )
         return export
     if not records:
         export.problem("empty-file", "the file is empty; an ACLED export starts with a header row.")
@@ -165,7 +158,38 @@ def read_export(path: Path, codebook: Codebook) -> Export:
         )
     _drop_empty_columns(export)
     merge_actor_rows(export)
+    _check_second_actors(export, codebook)
     return export
+
+
+def _check_second_actors(export: Export, codebook: Codebook) -> None:
+    """An export without the actor2 columns whose events need a second actor: one problem, and no rows.
+
+    Without it every such row would be refused on its own (actor2-required), and the file imported in part.
+    Which event types need a second actor is the `actor2` column of the event_types vocabulary.
+    """
+    missing = [c for c in SECOND_ACTOR if c not in export.headers and c not in export.absent]
+    if not missing or not export.rows:
+        return
+    types = codebook.vocabulary("event_types")
+    if "actor2" not in types.columns:
+        return
+    needing = {str(t).casefold(): str(t) for t in types.loc[types["actor2"] == "required", "event_type"]}
+    lines = [r.line for r in export.rows if not r.cells["actor2"] and r.cells["event_type"].casefold() in needing]
+    if not lines:
+        return  # one-sided events only (protests, say): nothing is lost without the columns
+    kinds = sorted({needing[r.cells["event_type"].casefold()] for r in export.rows if r.line in set(lines)})
+    shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    export.problem(
+        "missing-column",
+        f"the export lacks the column(s) {', '.join(repr(c) for c in missing)}, but it has {len(lines)} event(s) "
+        f"that need a second actor ({', '.join(kinds)}; line(s) {shown}). Export the file again with every column (the "
+        "default of ACLED's export tool and API, in the dyadic layout), or add the columns to the header with "
+        "each event's second actor; nothing was imported.",
+        export.header_line,
+        missing[0],
+    )
+    export.rows = []
 
 
 def _header_index(records: Sequence[tuple[int, list[str]]]) -> int:

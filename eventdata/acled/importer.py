@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
+import secrets
 import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -25,14 +25,15 @@ from eventdata.acled.values import Normalisation, Taxonomy, _normalise_row, load
 from eventdata.actors import COLUMNS as ACTOR_LIST_COLUMNS
 from eventdata.actors import load_actors
 from eventdata.errors import Problem, Report, SourceError
+from eventdata.files import FileSet, sha256_bytes
 from eventdata.gazetteer import COLUMNS as PLACES_HEADER
 from eventdata.gazetteer import load_places
 from eventdata.ids import read_registry
 from eventdata.project import Project
 from eventdata.rules import load_severities
 from eventdata.schema import Codebook, load_codebook
-from eventdata.sources.articles import Article, read_articles, sha256_bytes
-from eventdata.sources.sheets import display_path
+from eventdata.sources.articles import Article, read_articles
+from eventdata.sources.sheets import CsvFileError, display_path, read_csv
 from eventdata.terms import terms_vocabulary
 from eventdata.validate import References
 
@@ -162,36 +163,18 @@ def with_columns(text: str, columns: Sequence[str], newline: str) -> str:
 
 
 def write_all(files: Mapping[Path, str]) -> None:
-    """Write every file through a temporary file and os.replace; the originals come back if one fails."""
-    originals = {path: path.read_bytes() if path.exists() else None for path in files}
-    staged: dict[Path, str] = {}
+    """Write every file at once (eventdata.files.FileSet): prepared beside its target, then renamed; all or none."""
+    fileset = FileSet(f"building-import{secrets.token_hex(4)}")
     try:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
-            os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-            staged[path] = temporary
-        done: list[Path] = []
-        try:
-            for path, temporary in staged.items():
-                os.replace(temporary, path)
-                done.append(path)
-        except OSError:
-            for path in done:
-                original = originals[path]
-                if original is None:
-                    path.unlink()
-                else:
-                    path.write_bytes(original)
-            raise
+            fileset.prepare(path, text)
+        fileset.commit()  # puts the old files back if a rename fails
     except OSError as err:
+        fileset.rollback()
         raise SourceError(f"Cannot write the import ({err}); nothing was changed.") from err
     finally:
-        for temporary in staged.values():
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        fileset.discard()
 
 
 # --- the import ------------------------------------------------------------------------------------
@@ -241,8 +224,10 @@ def _data_rows(path: Path) -> int:
     """Rows below the header of a CSV file, as pandas counts them (blank lines skipped)."""
     if not path.is_file():
         return 0
-    records = csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
-    return max(sum(1 for r in records if any(c.strip() for c in r)) - 1, 0)
+    try:
+        return len(read_csv(path).rows)
+    except CsvFileError:
+        return 0
 
 
 def _candidate_lists(

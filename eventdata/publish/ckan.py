@@ -23,7 +23,6 @@ ckanext-hdx_package/ckanext/hdx_package/actions/create.py resource_create).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -33,6 +32,7 @@ import requests
 
 from eventdata.catalog import Release
 from eventdata.errors import Problem, PublishError, Report
+from eventdata.files import sha256_bytes
 from eventdata.publish import PlannedRequest, Progress, PublishResult
 from eventdata.publish.http import HttpClient, RejectedError, RetryPolicy, TransientError, require_token
 from eventdata.publish.manifest import (
@@ -436,7 +436,7 @@ class CkanPublisher:
     def _verify(self, client: HttpClient, resource: dict[str, Any], f: ReleaseFile) -> None:
         """Download what the server stored and compare its size and sha256 with the release's."""
         data = client.request("GET", self._download_url(resource)).content
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256_bytes(data)
         if len(data) != f.bytes or digest != f.sha256:
             raise PublishError(
                 f"{self.service} stored {f.path} as {len(data)} bytes sha256:{digest}, not {f.bytes} bytes "

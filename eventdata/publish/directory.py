@@ -11,7 +11,6 @@ storage_options, or the usual AWS variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from pathlib import Path
@@ -23,6 +22,7 @@ from fsspec.spec import AbstractFileSystem
 
 from eventdata.catalog import CATALOG_FILE, CATALOG_PROFILE, Release, catalog_entry, catalog_json, with_entry
 from eventdata.errors import PublishError, Report
+from eventdata.files import sha256_stream
 from eventdata.publish import PlannedRequest, Progress, PublishResult
 from eventdata.publish.manifest import ReleaseFile, problem, release_files, text
 from eventdata.publish.record import public_url, published, save_published
@@ -182,11 +182,8 @@ def _same_file(fs: AbstractFileSystem, path: str, expected: ReleaseFile) -> bool
     """True when path exists with the expected size and sha256 (read back, not trusted from metadata)."""
     if not fs.exists(path) or fs.size(path) != expected.bytes:
         return False
-    digest = hashlib.sha256()
     with fs.open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest() == expected.sha256
+        return sha256_stream(handle) == expected.sha256
 
 
 def _write_atomic(fs: AbstractFileSystem, path: str, data: bytes) -> None:

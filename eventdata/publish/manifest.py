@@ -1,5 +1,7 @@
 """What a release holds and says about itself: its files (verified against datapackage.json) and metadata.
 
+The files are checked against the release manifest of eventdata/manifest.py, which verify and load use too.
+
 Metadata is read from datapackage.json only. Nothing here fills a gap with a default: a missing
 field becomes a Problem for `check`, so nothing is invented on the way to a repository.
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 from eventdata.catalog import Release
 from eventdata.errors import Problem, ReleaseError
+from eventdata.manifest import descriptor_manifest, is_hidden
 
 #: Dates in a column of ISO dates (the first 10 characters of date or datetime values).
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -50,17 +53,11 @@ def release_files(release: Release) -> list[ReleaseFile]:
 
     Raises ReleaseError naming the file and both values when the release no longer matches its manifest.
     """
-    descriptor = release.descriptor()
-    expected: dict[str, tuple[int | None, str | None]] = {}
-    for resource in descriptor.get("resources", []):
-        path = resource.get("path")
-        if isinstance(path, str):
-            digest = str(resource["hash"]).removeprefix("sha256:") if "hash" in resource else None
-            expected[path] = (resource.get("bytes"), digest)
+    expected = {p: (e.bytes, e.sha256) for p, e in descriptor_manifest(release.descriptor(), sources=False).items()}
     files: list[ReleaseFile] = []
     for local in sorted(p for p in release.path.rglob("*") if p.is_file()):
         relative = local.relative_to(release.path).as_posix()
-        if any(part.startswith(".") for part in relative.split("/")):
+        if is_hidden(relative):
             continue
         size, sha, md5 = digests(local)
         want_size, want_sha = expected.pop(relative, (None, None))

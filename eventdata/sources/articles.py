@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,7 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eventdata.errors import Problem, SourceError
-from eventdata.sources.sheets import CONTROL_CHARACTER, control_message, display_path
+from eventdata.files import sha256_bytes
+from eventdata.sources.sheets import (
+    CONTROL_CHARACTER,
+    CsvFileError,
+    control_message,
+    display_path,
+    ragged_message,
+    read_csv,
+)
 
 if TYPE_CHECKING:
     from eventdata.terms import TermsVocabulary
@@ -45,19 +50,14 @@ def is_safe_article_id(article_id: str) -> bool:
     return bool(ARTICLE_ID.match(article_id)) and ".." not in article_id
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def listed_article_ids(index_path: Path) -> set[str]:
     """Every article id the index lists, whether or not its entry is usable (empty when unreadable)."""
     try:
-        reader = csv.reader(io.StringIO(index_path.read_bytes().decode("utf-8-sig"), newline=""))
-        header = [h.strip() for h in next(reader, [])]
-        column = header.index("article_id")
-        return {cells[column].strip() for cells in reader if len(cells) > column and cells[column].strip()}
-    except (OSError, UnicodeDecodeError, ValueError, csv.Error):
+        records = read_csv(index_path)
+        column = records.header.index("article_id")
+    except (CsvFileError, ValueError):
         return set()
+    return {cells[column].strip() for _, cells in records.rows if len(cells) > column and cells[column].strip()}
 
 
 def read_articles(
@@ -72,28 +72,25 @@ def read_articles(
     if not index_path.is_file():
         raise SourceError(f"Article index {name} is missing; create it with a header row: {','.join(INDEX_COLUMNS)}")
     try:
-        text = index_path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        return {}, [Problem("encoding-error", f"not UTF-8 at byte {err.start}; save the file as UTF-8.", name)]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if not header:
-        return {}, [Problem("empty-file", "the article index has no header row.", name)]
+        records = read_csv(index_path)
+    except CsvFileError as err:
+        if err.code == "empty-file":
+            return {}, [Problem("empty-file", "the article index has no header row.", name)]
+        return {}, [Problem(err.code, err.detail, name, err.line)]
+    header = records.header
     problems: list[Problem] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     for column in missing:
-        problems.append(Problem("missing-column", f"add the column {column!r} to the header.", name, 1, column))
+        problems.append(
+            Problem("missing-column", f"add the column {column!r} to the header.", name, records.header_line, column)
+        )
     if missing:
         return {}, problems
     articles: dict[str, Article] = {}
-    line = 2
-    for cells in reader:
-        start, line = line, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
+    for start, cells in records.rows:
         if len(cells) != len(header):
             code = "extra-cell" if len(cells) > len(header) else "missing-cell"
-            problems.append(Problem(code, f"the row has {len(cells)} cells, the header {len(header)}.", name, start))
+            problems.append(Problem(code, ragged_message(len(cells), len(header)), name, start))
             continue
         row = {k: v.strip() for k, v in zip(header, cells, strict=True)}
         controls = [(k, v) for k, v in row.items() if CONTROL_CHARACTER.search(v)]

@@ -47,40 +47,116 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def read_records(path: Path, error: type[Exception], label: str = "") -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the records (with the line each starts on, header = line 1) of a CSV file.
+class CsvFileError(Exception):
+    """A CSV file that cannot be read as records: which rule (code), where (line) and what to do (detail)."""
 
-    An unreadable file, a byte that is not UTF-8 or a malformed record raises `error` with the file's
-    name and the real line.
+    def __init__(
+        self, code: str, detail: str, line: int | None = None, *, byte: int | None = None, reason: str = ""
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.line = line
+        self.byte = byte  # the offset of the byte that is not UTF-8
+        self.reason = reason  # the csv module's words for a malformed record
+
+    def message(self, what: str) -> str:
+        """The message naming the file (as `what`) and the line."""
+        if self.line is None:
+            return f"{what} {self.detail}"
+        return f"{what}:{self.line}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Records:
+    """A CSV file as records: the header (cells stripped) and each row with the line it starts on.
+
+    Lines count from the file's top (header = its line, usually 1), past blank lines and line breaks
+    inside quoted cells; blank records (every cell empty or spaces) are left out; rows keep their cells as
+    written (not stripped); `newline` is the file's line ending ("\r\n" or "\n").
     """
-    what = f"{label} {display_path(path)}" if label else display_path(path)
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    header_line: int = 1
+    newline: str = "\n"
+
+    def ragged(self) -> list[tuple[int, list[str]]]:
+        """The rows with more or fewer cells than the header."""
+        return [(line, cells) for line, cells in self.rows if len(cells) != len(self.header)]
+
+    def dicts(self) -> list[tuple[int, dict[str, str]]]:
+        """Rows as header → stripped cell (missing trailing cells are ''), with their lines."""
+        return [
+            (line, {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(self.header)})
+            for line, cells in self.rows
+        ]
+
+
+def ragged_message(cells: int, width: int) -> str:
+    return f"the row has {cells} cells but the header has {width}; check for a stray or missing comma or quote."
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 text of a CSV file without its byte order mark; CsvFileError at the line of a byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise CsvFileError(
+            "encoding-error",
+            f"byte 0x{data[err.start]:02x} is not UTF-8; save the file as UTF-8.",
+            line,
+            byte=err.start,
+        ) from err
+
+
+def parse_csv(text: str) -> Records:
+    """Records of CSV text (the header is the first record that is not blank); CsvFileError when malformed."""
+    try:
+        records = list(csv_records(text))
+    except MalformedCSV as err:
+        raise CsvFileError(
+            "source-error",
+            f"malformed CSV in the record starting on this line ({err.reason}); check for an unbalanced double quote.",
+            err.line,
+            reason=err.reason,
+        ) from err
+    if not records:
+        raise CsvFileError("empty-file", "is empty; it needs a header row.")
+    first_break = text.find("\n")
+    newline = "\r\n" if first_break > 0 and text[first_break - 1] == "\r" else "\n"
+    (header_line, header), rows = records[0], records[1:]
+    return Records([h.strip() for h in header], rows, header_line, newline)
+
+
+def read_csv(path: Path) -> Records:
+    """The CSV reader of every list, index and codebook file: records with their real lines (see Records).
+
+    Raises CsvFileError for a file that cannot be read, is not UTF-8, is malformed or is empty; ragged
+    rows are returned, for the caller to refuse or report (`Records.ragged`).
+    """
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise error(f"{what} cannot be read: {err.strerror}.") from err
+        raise CsvFileError("source-error", f"cannot be read: {err.strerror}.") from err
+    return parse_csv(decode_csv(data))
+
+
+def read_records(path: Path, error: type[Exception], label: str = "") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the records (with the line each starts on, header = line 1) of a CSV file.
+
+    An unreadable file, a byte that is not UTF-8, a malformed record or a ragged row raises `error` with
+    the file's name and the real line.
+    """
+    what = f"{label} {display_path(path)}" if label else display_path(path)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise error(f"{what}:{line}: byte 0x{data[err.start]:02x} is not UTF-8; save the file as UTF-8.") from err
-    try:
-        records = list(_records(text))
-    except MalformedCSV as err:
-        raise error(
-            f"{what}:{err.line}: malformed CSV in the record starting on this line ({err.reason}); "
-            "check for an unbalanced double quote."
-        ) from err
-    if not records:
-        raise error(f"{what} is empty; it needs a header row.")
-    (_, header), rows = records[0], records[1:]
-    header = [h.strip() for h in header]
-    for line, cells in rows:
-        if len(cells) != len(header):
-            raise error(
-                f"{what}:{line}: the row has {len(cells)} cells but the header has {len(header)}; "
-                "check for a stray or missing comma or quote."
-            )
-    return header, rows
+        records = read_csv(path)
+    except CsvFileError as err:
+        raise error(err.message(what)) from err
+    for line, cells in records.ragged():
+        raise error(f"{what}:{line}: {ragged_message(len(cells), len(records.header))}")
+    return records.header, records.rows
 
 
 def read_list(
@@ -170,8 +246,8 @@ class MalformedCSV(Exception):
         self.reason = reason
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the line each starts on (header = line 1); blank lines are skipped."""
+def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (header = line 1); blank records (empty or spaces) are skipped."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     start = 1
     while True:
@@ -181,7 +257,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as err:
             raise MalformedCSV(start, str(err)) from err
-        if cells and any(cells):
+        if any(c.strip() for c in cells):
             yield start, cells
         start = reader.line_num + 1
 
@@ -254,7 +330,7 @@ def read_sheet(
             (Problem("empty-file", "the sheet is empty; it needs a header row.", name),),
             False,
         )
-    records = _records(text)  # lazy: the csv module parses the rows only when pyarrow cannot
+    records = csv_records(text)  # lazy: the csv module parses the rows only when pyarrow cannot
     try:
         header_line, header = next(records)
         header = [h.strip() for h in header]
