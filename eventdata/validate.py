@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from eventdata import reference
+from eventdata import progress, reference
 from eventdata.actors import ACTORS_FILE, ActorList, load_actors, resolve_actors
 from eventdata.catalog import Release
 from eventdata.deletions import deletion_file_problems, latest_release, undeclared_deletion_problems
@@ -768,26 +768,35 @@ def validate_events(
     Returns the typed events (derived columns filled), the problems, and the ids given to rows without one.
     """
     raw = raw.reset_index(drop=True)
+    checking = f"checking {len(raw):,} rows"
     findings = Findings(raw, absent)
+    progress.stage(checking, "types")
     typed = parse_types(raw, codebook, findings)
     # An empty inter2 with no actor2 means "no second actor" (0).
     typed["inter2"] = typed["inter2"].mask(typed["inter2"].isna() & typed["actor2"].isna(), 0)
     findings.events = typed
     if references.actors is not None:
+        progress.stage(checking, "actors")
         typed = apply_actors(typed, references.actors, findings)
         findings.events = typed
     if references.gazetteer is not None:
+        progress.stage(checking, "places")
         typed = apply_places(typed, references.gazetteer, codebook, findings)
         findings.events = typed
     new_ids = pd.DataFrame(columns=["event_id_cnty", SHEET_COLUMN, LINE_COLUMN])
     if references.registry is not None:
+        progress.stage(checking, "ids")
         typed, new_ids = apply_ids(typed, codebook, references.registry, references.deleted, findings)
         findings.events = typed
+    progress.stage(checking, "derived columns")
     typed = apply_derivations(typed, codebook, findings, timestamp)
     findings.events = typed
+    progress.stage(checking, "column rules")
     check_with_pandera(typed, codebook, findings)
+    progress.stage(checking, "cross-field rules")
     for check in CROSS_FIELD_CHECKS:
         check(typed, codebook, findings)
+    progress.stage(checking, "articles")
     check_articles(typed, references.articles, findings, today or datetime.now(UTC).date(), references.listed_articles)
     return typed, findings.problems, new_ids
 
@@ -857,6 +866,7 @@ def validate_project(
         frame[SHEET_COLUMN] = display_path(path)
         sheets[display_path(path)] = path
         frames.append(frame)
+        progress.advance("sheets read", total=len(sheet_paths), detail=path.name)
     if frames:
         raw = pd.concat(frames, ignore_index=True)
     else:
