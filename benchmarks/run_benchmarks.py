@@ -611,6 +611,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"unknown step(s) {', '.join(unknown)}; the steps are {', '.join(STEPS)}")
     if args.skip_frictionless and "frictionless" in steps:
         steps.remove("frictionless")
+    for name, module in (("polars", "polars"), ("duckdb", "duckdb"), ("frictionless", "frictionless")):
+        if importlib.util.find_spec(module) is None and (name in steps or name in scaling):
+            print(
+                f"{module} is not installed (pip install -e '.[bench]'): the {name} step is left out.", file=sys.stderr
+            )
+            steps, scaling = [s for s in steps if s != name], [s for s in scaling if s != name]
     memory_limit = args.memory_limit_gb * 1024 if args.memory_limit_gb else 0.9 * _available_mb()
     workdir = args.workdir.resolve()
 

@@ -130,11 +130,16 @@ def categories(table_schema: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def events_table(events: pd.DataFrame, codebook: Codebook) -> pa.Table:
-    """Events sorted by id, with the columns and types of the codebook and no pandas metadata."""
+    """Events sorted by id, with the columns and types of the codebook and no pandas metadata.
+
+    The table normalise_table makes of them, built a column at a time: each column is converted, encoded and put
+    in id order before the next, so the unsorted table is never held whole.
+    """
     schema = to_arrow_schema(codebook)
-    arrays = [to_arrow_array(events[f.name], f) for f in schema]
-    table = pa.Table.from_arrays(arrays, schema=schema)
-    return normalise_table(table, schema, categories(published_table_schema(codebook)))
+    vocabularies = categories(published_table_schema(codebook))
+    order = id_order(to_arrow_array(events["event_id_cnty"], schema.field("event_id_cnty")))
+    arrays = [_normalise_column(to_arrow_array(events[f.name], f), f, vocabularies, order) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def encode_with(column: pa.Array, vocabulary: list[str], name: str) -> pa.DictionaryArray:
@@ -164,24 +169,53 @@ def normalise_table(table: pa.Table, schema: pa.Schema, vocabularies: dict[str, 
     Built and updated tables go through this, so equal content gives equal Parquet bytes. With vocabularies
     (package format 2) a dictionary holds the column's whole vocabulary, else only the values present.
     """
-    ids = table.column("event_id_cnty")
+    order = id_order(table.column("event_id_cnty"))
+    arrays = [_normalise_column(table.column(f.name), f, vocabularies, order) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def id_order(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The row order that sorts events by id: country prefix, then number (SYR2 before SYR10), then the id."""
     prefix = pc.utf8_slice_codeunits(ids, 0, 3)
     number = pc.cast(pc.utf8_slice_codeunits(ids, 3), pa.int64())
     keys = pa.table({"p": prefix, "n": number, "id": ids})
-    order = pc.sort_indices(keys, sort_keys=[("p", "ascending"), ("n", "ascending"), ("id", "ascending")])
-    taken = table.take(order).combine_chunks()
-    arrays = []
-    for field in schema:
-        column = taken.column(field.name).combine_chunks()
-        if pa.types.is_dictionary(field.type):
-            if pa.types.is_dictionary(column.type):
-                column = pc.cast(column, column.type.value_type)
-            if vocabularies is not None and field.name in vocabularies:
-                column = encode_with(column, vocabularies[field.name], field.name)
-            else:
-                column = column.dictionary_encode()
-        arrays.append(column)
-    return pa.Table.from_arrays(arrays, schema=schema)
+    order: pa.Array = pc.sort_indices(keys, sort_keys=[("p", "ascending"), ("n", "ascending"), ("id", "ascending")])
+    return order
+
+
+def _normalise_column(
+    column: pa.Array | pa.ChunkedArray, field: pa.Field, vocabularies: dict[str, list[str]] | None, order: pa.Array
+) -> pa.Array:
+    """One column of normalise_table: in id order, as one chunk, with its fresh dictionary."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(field.type) and vocabularies is not None and field.name in vocabularies:
+        encoded = _encode_known(column, vocabularies[field.name])
+        if encoded is not None:  # encoded before sorting: only the indices are put in order
+            taken: pa.Array = encoded.take(order)
+            return taken
+    column = column.take(order)
+    if pa.types.is_dictionary(field.type):
+        if pa.types.is_dictionary(column.type):
+            column = pc.cast(column, column.type.value_type)
+        if vocabularies is not None and field.name in vocabularies:
+            column = encode_with(column, vocabularies[field.name], field.name)
+        else:
+            column = column.dictionary_encode()
+    return column
+
+
+def _encode_known(column: pa.Array, vocabulary: list[str]) -> pa.DictionaryArray | None:
+    """encode_with of a column whose values are all in the vocabulary; None when one is not (to name it in order)."""
+    dictionary = pa.array(vocabulary, pa.string())
+    if pa.types.is_dictionary(column.type):  # look up the distinct values only
+        mapping = pc.index_in(column.dictionary.cast(pa.string()), value_set=dictionary).cast(pa.int32())
+        indices = mapping.take(column.indices)
+    else:
+        indices = pc.index_in(column, value_set=dictionary).cast(pa.int32())
+    if indices.null_count != column.null_count:
+        return None
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
 class _Writes:
