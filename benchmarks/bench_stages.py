@@ -105,12 +105,33 @@ PROFILE_NAMES = {
 }
 
 
+def _status_mb(key: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS: now, VmHWM: peak), in MB; 0 elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            line = next((line for line in handle if line.startswith(key + ":")), "")
+    except OSError:
+        return 0.0
+    return int(line.split()[1]) / 1024 if line else 0.0
+
+
+def _reset_peak() -> None:
+    """Start a new peak (VmHWM) of this process at its current resident set (Linux: clear_refs 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
 class Stages:
-    """Times stages (wall and CPU seconds); runs the chosen ones under pyinstrument."""
+    """Times stages (wall and CPU seconds) and their memory; runs the chosen ones under pyinstrument."""
 
     def __init__(self, profiled: set[str]) -> None:
         self.seconds: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
+        self.rss_after: dict[str, float] = {}  # resident MB when the stage ended
+        self.peak: dict[str, float] = {}  # highest resident MB during the stage
         self.profiled = profiled
         self.profiles: dict[str, str] = {}
 
@@ -122,12 +143,15 @@ class Stages:
 
             profiler = Profiler(interval=0.005)
             profiler.start()
+        _reset_peak()
         started, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
             self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
+            self.rss_after[name] = _status_mb("VmRSS")
+            self.peak[name] = max(self.peak.get(name, 0.0), _status_mb("VmHWM"))
             if profiler is not None:
                 profiler.stop()
                 self.profiles[name] = profiler.output_text(unicode=True, color=False)
@@ -243,12 +267,15 @@ def run_stages(dataset: Path, package: Path, profiled: set[str]) -> tuple[Stages
 
     parts: dict[str, list[float]] = {}
     undo = [
-        _wrap(build_module, "write_csv", lambda _, path: f"write_csv {path.parent.name}/{path.name}", parts),
-        _wrap(build_module, "write_parquet", lambda _, path: f"write_parquet {path.parent.name}/{path.name}", parts),
+        _wrap(build_module, "write_csv", lambda _, path, **k: f"write_csv {path.parent.name}/{path.name}", parts),
+        _wrap(
+            build_module, "write_parquet", lambda _, path, **k: f"write_parquet {path.parent.name}/{path.name}", parts
+        ),
         _wrap(build_module, "snapshot_sources", lambda *a, **k: "snapshot_sources (copy + sha256 of inputs)", parts),
         _wrap(build_module, "events_resources", lambda *a, **k: "resources (sha256 of written files)", parts),
         _wrap(build_module, "changes_resources", lambda *a, **k: "resources (sha256 of written files)", parts),
         _wrap(build_module, "release_readme", lambda *a, **k: "release_readme", parts),
+        _wrap(build_module, "write_report", lambda *a, **k: "write_report (report.html)", parts),
     ]
     if package.exists():
         shutil.rmtree(package)
@@ -271,21 +298,21 @@ def stage_table(run: dict[str, Any]) -> list[str]:
     seconds_of, cpu_of, parts, rows = run["seconds"], run["cpu"], run["parts"], run["rows"]
     total = sum(seconds_of.values())
     lines = [
-        "| stage | group | seconds | CPU s | rows/s | share of build |",
-        "|---|---|---:|---:|---:|---:|",
+        "| stage | group | seconds | CPU s | rows/s | share of build | peak MB in stage | MB after |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, seconds in seconds_of.items():
         rate = f"{rows / seconds:,.0f}" if seconds > 0 and name not in FIXED_COST else ""
         mark = " (under pyinstrument)" if name in run["profiles"] else ""
         lines.append(
             f"| {name}{mark} | {GROUPS[name]} | {seconds:,.2f} | {cpu_of[name]:,.2f} | {rate} | "
-            f"{_share(seconds, total)} |"
+            f"{_share(seconds, total)} | {run['stage_peak'][name]:,.0f} | {run['rss_after'][name]:,.0f} |"
         )
         if name.startswith("write package"):
             for part, (spent, cpu) in sorted(parts.items(), key=lambda item: (item[0] == REST, -item[1][0])):
-                lines.append(f"| ↳ {part} | | {spent:,.2f} | {cpu:,.2f} | | {_share(spent, total)} |")
+                lines.append(f"| ↳ {part} | | {spent:,.2f} | {cpu:,.2f} | | {_share(spent, total)} | | |")
     lines.append(f"| **total (build_package)** | | **{total:,.2f}** | **{sum(cpu_of.values()):,.2f}** | "
-                 f"**{rows / total:,.0f}** | 100% |")  # fmt: skip
+                 f"**{rows / total:,.0f}** | 100% | **{run['peak_mb']:,.0f}** | |")  # fmt: skip
     return lines
 
 
@@ -320,6 +347,7 @@ def run_child(dataset: Path, package: Path, profiled: set[str], keep: bool) -> N
         stages.cpu[write] - sum(c for _, c in parts.values()),
     ]
     run = {"seconds": stages.seconds, "cpu": stages.cpu, "parts": parts, "rows": rows, "wall": wall}
+    run |= {"rss_after": stages.rss_after, "stage_peak": stages.peak}
     print(json.dumps({**run, "profiles": stages.profiles, "peak_mb": run_benchmarks._peak_mb()}))
 
 
@@ -334,6 +362,8 @@ def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
             for name in first["parts"]
         },
         "rows": first["rows"],
+        "rss_after": {name: max(r["rss_after"][name] for r in runs) for name in first["rss_after"]},
+        "stage_peak": {name: max(r["stage_peak"][name] for r in runs) for name in first["stage_peak"]},
         "profiles": {k: v for r in runs for k, v in r["profiles"].items()},
         "peak_mb": max(r["peak_mb"] for r in runs),
         "wall": [r["wall"] for r in runs],

@@ -55,6 +55,8 @@ DEFAULT_EVENTS = 1_000_000
 DEFAULT_SEED = 20240203
 DEFAULT_ROWS_PER_SHEET = 5_000
 DEFAULT_ARTICLES = 300
+#: Events made at once; larger datasets are made in parts of this many (rounded to whole sheets).
+PART_EVENTS = 1_000_000
 FIRST_DAY = np.datetime64("2018-01-01", "D")
 LAST_PUBLISHED = np.datetime64("2025-10-31", "D")
 RELEASE_DATE = "2025-11-15"
@@ -825,9 +827,20 @@ def make_articles(
 
 
 def make_events(
-    rng: np.random.Generator, n: int, codebook: Codebook, rows_per_sheet: int, articles: Articles
+    rng: np.random.Generator,
+    n: int,
+    codebook: Codebook,
+    rows_per_sheet: int,
+    articles: Articles,
+    *,
+    numbered: np.ndarray | None = None,
+    first_sheet: int = 0,
 ) -> tuple[pa.Table, list[str]]:
-    """n events as a table of strings in sheet order (every column, derived ones too), and the sheet names."""
+    """n events as a table of strings in sheet order (every column, derived ones too), and the sheet names.
+
+    numbered: ids already given per country (by earlier parts of a large dataset), updated in place;
+    first_sheet: the number of the first sheet.
+    """
     countries = codebook.countries["country"].tolist()
     iso3 = codebook.countries["iso3"].tolist()
     sub_table = codebook.sub_events
@@ -1000,7 +1013,9 @@ def make_events(
     number = np.zeros(n, dtype=np.int64)
     for c in range(len(countries)):
         rows = np.flatnonzero(sorted_country == c)
-        number[rows] = np.arange(1, len(rows) + 1)
+        number[rows] = np.arange(1, len(rows) + 1) + (numbered[c] if numbered is not None else 0)
+        if numbered is not None:
+            numbered[c] += len(rows)
     event_id = _join(_strings(iso3).take(pa.array(sorted_country)), _text(number))
 
     take = pa.array(order)
@@ -1036,7 +1051,7 @@ def make_events(
     missing = [c for c in codebook.sheet_columns if c not in columns]
     if missing:
         raise SystemExit(f"generate_events.py does not fill the codebook column(s) {missing}.")
-    return pa.table(columns), [f"sheet_{i:05d}.csv" for i in range(n_sheets)]
+    return pa.table(columns), [f"sheet_{first_sheet + i:05d}.csv" for i in range(n_sheets)]
 
 
 # --- the dataset folder ------------------------------------------------------------------------------------
@@ -1088,16 +1103,30 @@ def write_dataset(
         writer.writeheader()
         writer.writerows(articles.index_rows)
 
-    table, sheet_names = make_events(rng, events, codebook, rows_per_sheet, articles)
-    sheet = table.select(codebook.sheet_columns)
+    # Past PART_EVENTS the events are made in parts of whole sheets, so that memory stays bounded (10M events).
+    part = max(rows_per_sheet, PART_EVENTS // rows_per_sheet * rows_per_sheet)
+    numbered = np.zeros(len(codebook.countries), dtype=np.int64)
+    sheet_names: list[str] = []
     options = pa_csv.WriteOptions(include_header=True, quoting_header="none", eol="\n")
-    for number, name in enumerate(sheet_names):
-        pa_csv.write_csv(sheet.slice(number * rows_per_sheet, rows_per_sheet), seeds / "sheets" / name, options)
-    first_sheet = np.repeat(np.array(sheet_names, dtype=object), rows_per_sheet)[: table.num_rows]
-    registry = pa.table({"event_id_cnty": table["event_id_cnty"], "first_sheet": _strings(first_sheet)})
-    pa_csv.write_csv(
-        registry, seeds / "event_ids.csv", pa_csv.WriteOptions(quoting_style="none", quoting_header="none", eol="\n")
-    )
+    for start in range(0, events, part):
+        table, names = make_events(
+            rng, min(part, events - start), codebook, rows_per_sheet, articles,
+            numbered=numbered, first_sheet=len(sheet_names),
+        )  # fmt: skip
+        sheet = table.select(codebook.sheet_columns)
+        for number, name in enumerate(names):
+            pa_csv.write_csv(sheet.slice(number * rows_per_sheet, rows_per_sheet), seeds / "sheets" / name, options)
+        first_sheet = np.repeat(np.array(names, dtype=object), rows_per_sheet)[: table.num_rows]
+        registry = pa.table({"event_id_cnty": table["event_id_cnty"], "first_sheet": _strings(first_sheet)})
+        with (seeds / "event_ids.csv").open("ab" if start else "wb") as handle:
+            header = start == 0
+            pa_csv.write_csv(
+                registry,
+                handle,
+                pa_csv.WriteOptions(quoting_style="none", quoting_header="none", eol="\n", include_header=header),
+            )
+        sheet_names += names
+        del table, sheet, registry
     info = {
         "generator_version": GENERATOR_VERSION,
         "codebook_sha256": digest,

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from eventdata import __version__
+from eventdata import __version__, progress
 from eventdata.agreement import write_agreement
 from eventdata.assign import id_files, input_dirs, unassigned_count
 from eventdata.catalog import Release, list_releases, read_release_table, version_key
@@ -61,6 +61,7 @@ from eventdata.package import (
     datapackage_descriptor,
     events_resources,
     events_table,
+    parallel_writes,
     present_dictionaries,
     release_datetime,
     restore_formulas,
@@ -199,7 +200,9 @@ def stage(
     if not validation.report.valid:
         return validation
     previous_table = release_table(previous) if previous else None
+    progress.stage("building the package", "events table")
     table = carry_timestamps(previous_table, events_table(validation.events, codebook))
+    progress.stage("building the package", "changes")
     changes = compute_changes(previous_table, table, created.date(), read_deletions(project.seeds_dir / DELETIONS_FILE))
     schema_diff = schema_changes(release_schema(previous), published_table_schema(codebook)) if previous else []
     if history is None:
@@ -442,20 +445,21 @@ def write_package(
         {"eventdata": json.dumps({"name": codebook.dataset["name"], "version": version})}
     )
     neutralise = package_format >= 2  # format 1 wrote formula-like cells as they were
-    write_csv(table, package_dir / "data" / "events.csv", neutralise=neutralise)
-    write_parquet(table, package_dir / "data" / "events.parquet")
-    write_csv(
-        table.select(codebook.acled_field_names), package_dir / "data" / "events-acled.csv", neutralise=neutralise
-    )
-    write_csv(
-        articles_table(articles_frame(staged.validation.articles.values())),
-        package_dir / "data" / "articles.csv",
-        neutralise=neutralise,
-    )
-    write_csv(staged.changes.added, package_dir / "changes" / "added.csv", neutralise=neutralise)
-    write_csv(staged.changes.modified, package_dir / "changes" / "modified.csv", neutralise=neutralise)
-    deleted = with_duplicate_of(staged.changes.deleted, project)  # + duplicate_of only when used (#11)
-    write_csv(deleted, package_dir / "changes" / "deleted.csv", neutralise=neutralise)
+    with parallel_writes():  # the files are written side by side, complete when the block ends
+        write_csv(table, package_dir / "data" / "events.csv", neutralise=neutralise)
+        write_parquet(table, package_dir / "data" / "events.parquet")
+        write_csv(
+            table.select(codebook.acled_field_names), package_dir / "data" / "events-acled.csv", neutralise=neutralise
+        )
+        write_csv(
+            articles_table(articles_frame(staged.validation.articles.values())),
+            package_dir / "data" / "articles.csv",
+            neutralise=neutralise,
+        )
+        write_csv(staged.changes.added, package_dir / "changes" / "added.csv", neutralise=neutralise)
+        write_csv(staged.changes.modified, package_dir / "changes" / "modified.csv", neutralise=neutralise)
+        deleted = with_duplicate_of(staged.changes.deleted, project)  # + duplicate_of only when used (#11)
+        write_csv(deleted, package_dir / "changes" / "deleted.csv", neutralise=neutralise)
     (package_dir / "codebook.md").write_text(codebook_markdown(codebook), encoding="utf-8", newline="\n")
     title = str(codebook.dataset.get("title", codebook.dataset["name"]))
     changelog = data_changelog(staged, version, release_date, title)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from eventdata import __version__
+from eventdata import __version__, progress
 from eventdata.assign import assign_new_ids, unassigned_count, unassigned_message
 from eventdata.build import build_package
 from eventdata.checks import checks_markdown
@@ -49,6 +52,27 @@ class EventdataGroup(click.Group):
             raise CommandFailed(str(err)) from err
         except OSError as err:
             raise CommandFailed(os_error_message(err)) from err
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def shows_progress(command: F) -> F:
+    """Add --quiet to a long command; show its progress on stderr when that is a terminal and there is no --json."""
+
+    @click.option("--quiet", "-q", is_flag=True, help="Show no progress on the terminal.")
+    @functools.wraps(command)
+    def run(*args: Any, quiet: bool, **kwargs: Any) -> Any:
+        if quiet or kwargs.get("as_json") or not sys.stderr.isatty():
+            return command(*args, **kwargs)
+        shown = progress.TerminalProgress(sys.stderr)
+        try:  # the command's own messages on stderr go above the status line
+            with progress.reporting(shown), contextlib.redirect_stderr(shown.other_output()):
+                return command(*args, **kwargs)
+        finally:
+            shown.clear()
+
+    return run  # type: ignore[return-value]
 
 
 def _project(ctx: click.Context) -> Project:
@@ -259,6 +283,7 @@ def serve_command(ctx: click.Context, port: int, host: str) -> None:
 
 
 @cli.command()
+@shows_progress
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON on stdout.")
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
@@ -328,6 +353,7 @@ def assign_ids_command(ctx: click.Context, show_all: bool) -> None:
 
 
 @cli.command()
+@shows_progress
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -404,6 +430,7 @@ def codebook(ctx: click.Context, output: Path | None) -> None:
 
 
 @cli.command()
+@shows_progress
 @click.option(
     "--bump",
     type=click.Choice(["major", "minor", "patch"]),
@@ -526,6 +553,7 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> N
 
 
 @cli.command()
+@shows_progress
 @click.argument("version", required=False)
 @click.option("--no-rebuild", is_flag=True, help="Only re-hash the files; do not rebuild from the recorded sources.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON on stdout (as validate --json).")
@@ -614,6 +642,7 @@ def update(local: Path, source: str, to_version: str) -> None:
 
 
 @cli.command()
+@shows_progress
 @click.argument("version")
 @click.option("--to", "target", required=True, help="A folder, an fsspec URL (s3://…), 'zenodo', 'ckan' or 'hdx'.")
 @click.option("--check", "check_only", is_flag=True, help="Only list the metadata the target lacks; send nothing.")
@@ -707,6 +736,7 @@ def import_group() -> None:
 
 
 @import_group.command("acled")
+@shows_progress
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name", default=None, help="Name of the import: sheet acled-NAME.csv (default: from the file name).")
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")

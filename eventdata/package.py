@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from eventdata import progress
 from eventdata.errors import SourceError
 from eventdata.files import sha256_file
 from eventdata.reference import ATTRIBUTION
@@ -124,11 +130,16 @@ def categories(table_schema: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def events_table(events: pd.DataFrame, codebook: Codebook) -> pa.Table:
-    """Events sorted by id, with the columns and types of the codebook and no pandas metadata."""
+    """Events sorted by id, with the columns and types of the codebook and no pandas metadata.
+
+    The table normalise_table makes of them, built a column at a time: each column is converted, encoded and put
+    in id order before the next, so the unsorted table is never held whole.
+    """
     schema = to_arrow_schema(codebook)
-    arrays = [to_arrow_array(events[f.name], f) for f in schema]
-    table = pa.Table.from_arrays(arrays, schema=schema)
-    return normalise_table(table, schema, categories(published_table_schema(codebook)))
+    vocabularies = categories(published_table_schema(codebook))
+    order = id_order(to_arrow_array(events["event_id_cnty"], schema.field("event_id_cnty")))
+    arrays = [_normalise_column(to_arrow_array(events[f.name], f), f, vocabularies, order) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def encode_with(column: pa.Array, vocabulary: list[str], name: str) -> pa.DictionaryArray:
@@ -158,27 +169,130 @@ def normalise_table(table: pa.Table, schema: pa.Schema, vocabularies: dict[str, 
     Built and updated tables go through this, so equal content gives equal Parquet bytes. With vocabularies
     (package format 2) a dictionary holds the column's whole vocabulary, else only the values present.
     """
-    ids = table.column("event_id_cnty")
-    prefix = pc.utf8_slice_codeunits(ids, 0, 3)
-    number = pc.cast(pc.utf8_slice_codeunits(ids, 3), pa.int64())
-    keys = pa.table({"p": prefix, "n": number, "id": ids})
-    order = pc.sort_indices(keys, sort_keys=[("p", "ascending"), ("n", "ascending"), ("id", "ascending")])
-    taken = table.take(order).combine_chunks()
-    arrays = []
-    for field in schema:
-        column = taken.column(field.name).combine_chunks()
-        if pa.types.is_dictionary(field.type):
-            if pa.types.is_dictionary(column.type):
-                column = pc.cast(column, column.type.value_type)
-            if vocabularies is not None and field.name in vocabularies:
-                column = encode_with(column, vocabularies[field.name], field.name)
-            else:
-                column = column.dictionary_encode()
-        arrays.append(column)
+    order = id_order(table.column("event_id_cnty"))
+    arrays = [_normalise_column(table.column(f.name), f, vocabularies, order) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def id_order(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The row order that sorts events by id: country prefix, then number (SYR2 before SYR10), then the id."""
+    prefix = pc.utf8_slice_codeunits(ids, 0, 3)
+    number = pc.cast(pc.utf8_slice_codeunits(ids, 3), pa.int64())
+    keys = pa.table({"p": prefix, "n": number, "id": ids})
+    order: pa.Array = pc.sort_indices(keys, sort_keys=[("p", "ascending"), ("n", "ascending"), ("id", "ascending")])
+    return order
+
+
+def _normalise_column(
+    column: pa.Array | pa.ChunkedArray, field: pa.Field, vocabularies: dict[str, list[str]] | None, order: pa.Array
+) -> pa.Array:
+    """One column of normalise_table: in id order, as one chunk, with its fresh dictionary."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(field.type) and vocabularies is not None and field.name in vocabularies:
+        encoded = _encode_known(column, vocabularies[field.name])
+        if encoded is not None:  # encoded before sorting: only the indices are put in order
+            taken: pa.Array = encoded.take(order)
+            return taken
+    column = column.take(order)
+    if pa.types.is_dictionary(field.type):
+        if pa.types.is_dictionary(column.type):
+            column = pc.cast(column, column.type.value_type)
+        if vocabularies is not None and field.name in vocabularies:
+            column = encode_with(column, vocabularies[field.name], field.name)
+        else:
+            column = column.dictionary_encode()
+    return column
+
+
+def _encode_known(column: pa.Array, vocabulary: list[str]) -> pa.DictionaryArray | None:
+    """encode_with of a column whose values are all in the vocabulary; None when one is not (to name it in order)."""
+    dictionary = pa.array(vocabulary, pa.string())
+    if pa.types.is_dictionary(column.type):  # look up the distinct values only
+        mapping = pc.index_in(column.dictionary.cast(pa.string()), value_set=dictionary).cast(pa.int32())
+        indices = mapping.take(column.indices)
+    else:
+        indices = pc.index_in(column, value_set=dictionary).cast(pa.int32())
+    if indices.null_count != column.null_count:
+        return None
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+
+class _Writes:
+    """The files written inside one `parallel_writes` block: jobs on a thread pool, digests of what they wrote."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+        self.jobs: list[tuple[Path, Future[None]]] = []
+        self.csv_of: list[tuple[pa.Table, bool, Path, Future[None]]] = []  # tables written as CSV, to reuse
+
+
+_writes: ContextVar[_Writes | None] = ContextVar("eventdata_parallel_writes", default=None)
+#: sha256 of files this process wrote, by (path, size, mtime, inode): file_resource then need not read them again.
+_digests: dict[tuple[str, int, int, int], str] = {}
+
+
+def _stat_key(path: Path) -> tuple[str, int, int, int]:
+    stat = path.stat()
+    return (os.fspath(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def _written(path: Path) -> None:
+    """Record the digest of a file just written (in the writing thread, so hashing uses both cores)."""
+    _digests[_stat_key(path)] = sha256_file(path)
+
+
+def digest(path: Path) -> str:
+    """sha256 of a file; remembered from writing it when this process wrote it and it is unchanged since."""
+    known = _digests.get(_stat_key(path))
+    return known if known is not None else sha256_file(path)
+
+
+@contextmanager
+def parallel_writes(workers: int | None = None) -> Iterator[None]:
+    """Run the write_csv and write_parquet calls inside this block on a thread pool (default: a thread per core).
+
+    Arrow encodes CSV and Parquet without holding the interpreter lock, so the files of a package are written
+    side by side. Leaving the block waits for every file; the first error (in call order) is raised then, or
+    the block's own error after the files in flight are done. The bytes written are those of the same calls
+    made one after the other.
+    """
+    pool = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1), thread_name_prefix="eventdata-write")
+    writes = _Writes(pool)
+    token = _writes.set(writes)
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=True)  # nothing may still write into a folder the caller is about to remove
+        raise
+    finally:
+        _writes.reset(token)
+        pool.shutdown(wait=True)
+    for _, job in writes.jobs:
+        job.result()
+
+
+def _run(path: Path, write: Callable[[], None]) -> None:
+    """Write a file now, or on the pool of the enclosing parallel_writes block."""
+
+    def job() -> None:
+        write()
+        _written(path)
+
+    writes = _writes.get()
+    if writes is None:
+        write()
+    else:
+        writes.jobs.append((path, writes.pool.submit(job)))
+    progress.advance("files written", detail=path.name)
+
+
 def write_parquet(table: pa.Table, path: Path) -> None:
+    """Events as zstd Parquet with dictionaries, statistics and the Arrow schema."""
+    _run(path, lambda: _write_parquet(table, path))
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, compression="zstd", use_dictionary=True, write_statistics=True, store_schema=True)
 
 
@@ -188,18 +302,62 @@ FORMULA_START = r"^'*[=+\-@\t\r]"
 PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 
 
+#: The bytes a cell matching FORMULA_START can begin with.
+FORMULA_FIRST_BYTES = np.frombuffer(b"'=+-@\t\r", dtype=np.uint8)
+
+
 def _formula_like(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     starts = pc.match_substring_regex(column, FORMULA_START)
     return pc.fill_null(pc.and_(starts, pc.invert(pc.match_substring_regex(column, PLAIN_NUMBER))), False)
+
+
+def _string_parts(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (len + 1) and the data bytes of a string or large_string array, without copying."""
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=kind)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def _may_start_formula(chunk: pa.Array) -> np.ndarray:
+    """Rows whose first byte can begin a formula (a superset of _formula_like, found without a regex per cell)."""
+    offsets, data = _string_parts(chunk)
+    starts = offsets[:-1]
+    filled = offsets[1:] > starts
+    first = np.zeros(len(chunk), dtype=np.uint8)
+    first[filled] = data[starts[filled]]
+    return np.isin(first, FORMULA_FIRST_BYTES)
+
+
+def _holds_nul(chunk: pa.Array) -> bool:
+    """Whether any byte of the cells is NUL (null cells included, which the exact check then rules out)."""
+    offsets, data = _string_parts(chunk)
+    return len(chunk) > 0 and bool((data[offsets[0] : offsets[-1]] == 0).any())
+
+
+def _neutralise_chunk(chunk: pa.Array) -> pa.Array:
+    candidates = _may_start_formula(chunk)
+    if not candidates.any():
+        return chunk  # no cell can be formula-like: the column as it is
+    rows = np.flatnonzero(candidates)
+    flagged = np.zeros(len(chunk), dtype=bool)
+    flagged[rows] = np.asarray(_formula_like(chunk.take(pa.array(rows))).to_numpy(zero_copy_only=False), dtype=bool)
+    if not flagged.any():
+        return chunk
+    result: pa.Array = pc.if_else(pa.array(flagged), pc.binary_join_element_wise("'", chunk, ""), chunk)
+    return result
 
 
 def neutralise_formulas(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Text cells a spreadsheet would run as formulas, prefixed with an apostrophe (OWASP); others as given.
 
     Reversible (restore_formulas): a cell that already starts with apostrophes before such a character
-    gets one more.
+    gets one more. Only cells whose first byte can begin a formula are matched against FORMULA_START.
     """
-    return pc.if_else(_formula_like(column), pc.binary_join_element_wise("'", column, ""), column)
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([_neutralise_chunk(c) for c in column.chunks], type=column.type)
+    return _neutralise_chunk(column)
 
 
 def restore_formulas(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -216,23 +374,55 @@ def write_csv(table: pa.Table, path: Path, *, neutralise: bool = True) -> None:
     a leading apostrophe (neutralise_formulas; packages of format 1 wrote them as they were, so verify
     rebuilds those with neutralise=False); Parquet keeps the exact values. A NUL byte is refused.
     """
+    writes = _writes.get()
+    if writes is not None:  # the same table written before in this block (a first release's added.csv)
+        for earlier, earlier_neutralise, source, job in writes.csv_of:
+            if earlier_neutralise == neutralise and _same_table(earlier, table):
+                _run(path, lambda job=job, source=source: _copy_when_done(job, source, path))  # type: ignore[misc]
+                return
+    plain = _csv_table(table, path, neutralise=neutralise)  # a NUL byte is refused here, before anything is written
+    _run(path, lambda: _write_csv(plain, path))
+    if writes is not None:
+        writes.csv_of.append((table, neutralise, path, writes.jobs[-1][1]))
+
+
+def _csv_table(table: pa.Table, path: Path, *, neutralise: bool) -> pa.Table:
+    """The table as its CSV holds it: plain strings, NUL refused, formula-like cells neutralised."""
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_dictionary(column.type):
             column = pc.cast(column, column.type.value_type)
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            nul = pc.fill_null(pc.match_substring(column, "\x00"), False)
-            if pc.any(nul).as_py():
-                row = pc.index(nul, True).as_py()
-                raise SourceError(
-                    f"Cannot write {path.name}: column {name} of row {row + 1} holds a NUL byte, which CSV tools "
-                    "cut strings at; remove it from the input (schemas/ or seeds/) and build again."
-                )
+            if any(_holds_nul(chunk) for chunk in column.chunks):
+                nul = pc.fill_null(pc.match_substring(column, "\x00"), False)
+                if pc.any(nul).as_py():
+                    row = pc.index(nul, True).as_py()
+                    raise SourceError(
+                        f"Cannot write {path.name}: column {name} of row {row + 1} holds a NUL byte, which CSV "
+                        "tools cut strings at; remove it from the input (schemas/ or seeds/) and build again."
+                    )
             if neutralise:
                 column = neutralise_formulas(column)
         columns.append(column)
-    plain = pa.Table.from_arrays(columns, names=table.column_names)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def _write_csv(plain: pa.Table, path: Path) -> None:
     pa_csv.write_csv(plain, path, pa_csv.WriteOptions(quoting_header="none", eol=CSV_EOL, include_header=True))
+
+
+def _same_table(one: pa.Table, other: pa.Table) -> bool:
+    """Equal column names, types and values (schema metadata aside): the CSV of one is the CSV of the other."""
+    if one is other:
+        return True
+    if one.num_rows != other.num_rows or one.column_names != other.column_names:
+        return False
+    return all(a.type == b.type and a.equals(b) for a, b in zip(one.columns, other.columns, strict=True))
+
+
+def _copy_when_done(job: Future[None], source: Path, target: Path) -> None:
+    job.result()
+    shutil.copyfile(source, target)
 
 
 def articles_frame(articles: Iterable[Any]) -> pd.DataFrame:
@@ -271,7 +461,7 @@ def file_resource(path: Path, root: Path, **descriptor: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {"name": descriptor.pop("name"), "path": path.relative_to(root).as_posix()}
     resource.update(descriptor)
     resource["bytes"] = path.stat().st_size
-    resource["hash"] = f"sha256:{sha256_file(path)}"
+    resource["hash"] = f"sha256:{digest(path)}"
     return resource
 
 
@@ -423,3 +613,4 @@ def changes_resources(package_dir: Path, codebook: Codebook) -> list[dict[str, A
 
 def write_json(data: Any, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n")
+    progress.advance("files written", detail=path.name)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventdata import progress
 from eventdata.actors import ActorList
 from eventdata.errors import Problem
 from eventdata.gazetteer import Gazetteer
@@ -259,7 +260,9 @@ def rule(
 
 def run_steps(steps: Sequence[Step], state: State) -> None:
     """Run each step that applies, in order; the findings follow the events each step leaves."""
+    checking = f"checking {len(state.events):,} rows"
     for step in steps:
         if step.applies(state):
+            progress.stage(checking, step.name)
             step.run(state)
             state.findings.events = state.events

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from eventdata.errors import Problem, SchemaFileError
-from eventdata.sources.sheets import MalformedCSV, _records, display_path
+from eventdata.sources.sheets import MalformedCSV, csv_records, display_path
 
 TABLES_DIR = "tables"
 SCHEMA_SUFFIX = ".schema.json"
@@ -380,7 +380,7 @@ def read_table(name: str, path: Path, schema: TableSchema | None) -> tuple[Table
             )
         ]
     try:
-        records = list(_records(text))
+        records = list(csv_records(text))
     except MalformedCSV as err:
         message = (
             f"malformed CSV in the record starting on this line ({err.reason}); check for an unbalanced double quote."

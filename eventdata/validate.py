@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from eventdata import checks
+from eventdata import checks, progress
 from eventdata.actors import apply_actors
 from eventdata.catalog import Release
 from eventdata.dataset import Dataset
@@ -164,6 +164,7 @@ def validate_project(
         frame[SHEET_COLUMN] = display_path(path)
         sheets[display_path(path)] = path
         frames.append(frame)
+        progress.advance("sheets read", total=len(sheet_paths), detail=path.name)
     if frames:
         raw = pd.concat(frames, ignore_index=True)
     else:

@@ -30,6 +30,7 @@ from typing import Any
 
 import requests
 
+from eventdata import progress
 from eventdata.catalog import Release
 from eventdata.errors import Problem, PublishError, Report
 from eventdata.files import sha256_bytes
@@ -400,6 +401,7 @@ class CkanPublisher:
                     else:
                         result = self._upload(client, "resource_create", form, f, retry=False)
             self._verify(client, result, f)
+            progress.advance("bytes uploaded", f.bytes, detail=f.path, unit="bytes")
 
     def _upload(
         self, client: HttpClient, action: str, form: dict[str, str], f: ReleaseFile, *, retry: bool

@@ -20,6 +20,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.spec import AbstractFileSystem
 
+from eventdata import progress
 from eventdata.catalog import CATALOG_FILE, CATALOG_PROFILE, Release, catalog_entry, catalog_json, with_entry
 from eventdata.errors import PublishError, Report
 from eventdata.files import sha256_stream
@@ -151,6 +152,7 @@ class DirectoryPublisher:
             self.progress(f"copy {f.path} ({f.bytes} bytes) to {self.shown}/{release.version}/")
             fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
             fs.put_file(str(f.local), dest)
+            progress.advance("bytes uploaded", f.bytes, detail=f.path, unit="bytes")
             if not _same_file(fs, dest, f):
                 raise PublishError(
                     f"{self.shown}/{release.version}/{f.path} does not read back as sha256:{f.sha256} after copying. "

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 import requests
 
+from eventdata import progress
 from eventdata.catalog import Release
 from eventdata.errors import Problem, PublishError, Report
 from eventdata.publish import PlannedRequest, Progress, PublishResult
@@ -437,6 +438,8 @@ class ZenodoPublisher:
             else:  # no bucket link at all (zenodo/zenodo#2286): the deposit API's own upload
                 response = client.request("POST", files_url, form={"name": f.path}, upload=("file", f.local))
                 answer = client.json(response)
+            total = sum(m.bytes for m in missing)
+            progress.advance("bytes uploaded", f.bytes, total=total, detail=f.path, unit="bytes")
             # An answer without a checksum is checked against the files list below.
             if answer.get("checksum") and _md5(answer["checksum"]) != f.md5:
                 raise PublishError(

@@ -1,0 +1,197 @@
+"""Progress of long work (eventdata/progress.py): reported by the library, shown only on a terminal.
+
+The library reports sheets read, the steps of the row checks, files written and bytes uploaded; the command
+line shows them as one status line on stderr when stderr is a terminal (a real pty here), and never with
+--quiet, with --json, or when stderr is a pipe.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from eventdata import progress
+from eventdata.build import build_package
+from eventdata.catalog import list_releases
+from eventdata.project import Project
+from eventdata.publish import find_release, get_publisher
+from eventdata.validate import validate_project
+from tests.conftest import REPO
+
+ERASE = "\r\x1b[2K"
+
+
+def run_on_terminal(project: Project, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in a subprocess whose stderr is a pseudo-terminal; (exit code, stdout, what the terminal got)."""
+    controller, terminal = pty.openpty()
+    command = [sys.executable, "-m", "eventdata", "--project", str(project.root), *args]
+    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "SOURCE_DATE_EPOCH"}}
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal, env=env, cwd=project.root
+    )
+    os.close(terminal)
+    stdout: list[bytes] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: stdout.append(process.stdout.read() if process.stdout else b""))
+    reader.start()
+    shown = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    reader.join(timeout=120)
+    process.stdout.close()
+    code = process.wait(timeout=120)
+    return code, b"".join(stdout).decode("utf-8"), shown.decode("utf-8", errors="replace")
+
+
+# --- the library reports -----------------------------------------------------------------------
+
+
+def test_nothing_is_reported_without_a_sink() -> None:
+    progress.advance("sheets read", total=3)  # no error, no output: nobody listens
+    progress.stage("checking 3 rows", "types")
+
+
+def test_advance_counts_from_zero_in_each_block() -> None:
+    seen: list[progress.Update] = []
+    for _ in range(2):
+        with progress.reporting(seen.append):
+            progress.advance("files written", detail="a.csv")
+            progress.advance("bytes uploaded", 1500, total=3000, detail="a.csv", unit="bytes")
+            progress.advance("files written", detail="b.csv")
+    assert [(u.what, u.done, u.detail) for u in seen[:3]] == [
+        ("files written", 1, "a.csv"),
+        ("bytes uploaded", 1500, "a.csv"),
+        ("files written", 2, "b.csv"),
+    ]
+    assert seen[3].done == 1  # the second block counts anew
+
+
+@pytest.mark.slow  # the first read of the reference data behind the place list
+def test_validate_reports_each_sheet_and_each_step_of_the_checks(project: Project) -> None:
+    seen: list[progress.Update] = []
+    with progress.reporting(seen.append):
+        validation = validate_project(project)
+    sheets = [u for u in seen if u.what == "sheets read"]
+    assert [(u.done, u.total) for u in sheets] == [(i + 1, len(validation.sheets)) for i in range(len(sheets))]
+    steps = [u.detail for u in seen if u.what == f"checking {validation.report.rows:,} rows"]
+    assert steps[0] == "parse"
+    assert steps[-1] == "rules"
+    assert {"actors", "places", "derive", "pandera"} <= set(steps)
+
+
+def test_build_reports_the_files_it_writes(project: Project) -> None:
+    seen: list[progress.Update] = []
+    with progress.reporting(seen.append):
+        result = build_package(project)
+    assert result.status == "built"
+    written = [u.detail for u in seen if u.what == "files written"]
+    for name in ("events.csv", "events.parquet", "events-acled.csv", "added.csv", "datapackage.json"):
+        assert name in written
+    assert [u.done for u in seen if u.what == "files written"] == list(range(1, len(written) + 1))
+
+
+def test_publish_to_a_folder_reports_the_bytes_it_copies(tmp_path: Path) -> None:
+    name = "eventdata-seeds"
+    releases = list_releases(REPO / "dist-data" / name, name)
+    dist = tmp_path / "dataset" / "dist-data"
+    shutil.copytree(releases[0].path, dist / name / releases[0].version)
+    release = find_release(dist, releases[0].version, name)
+    seen: list[progress.Update] = []
+    with progress.reporting(seen.append):
+        get_publisher(str(tmp_path / "published")).publish(release, dry_run=False)
+    uploaded = [u for u in seen if u.what == "bytes uploaded"]
+    copied = sum(p.stat().st_size for p in (tmp_path / "published" / release.version).rglob("*") if p.is_file())
+    assert uploaded
+    assert uploaded[-1].done == copied
+    assert {u.unit for u in uploaded} == {"bytes"}
+
+
+# --- the terminal line ------------------------------------------------------------------------
+
+
+def test_status_line_is_rewritten_in_place_throttled_and_erased() -> None:
+    now = [0.0]
+    stream = io.StringIO()
+    line = progress.TerminalProgress(stream, interval=0.1, clock=lambda: now[0])
+    line(progress.Update("sheets read", 1, 200, "a.csv"))
+    now[0] = 0.05
+    line(progress.Update("sheets read", 2, 200, "b.csv"))  # too soon after the last: not shown
+    line(progress.Update("checking 10 rows", detail="types"))  # another task: shown at once
+    now[0] = 2.0
+    line(progress.Update("bytes uploaded", 2_500_000, 10_000_000, "x.csv", "bytes"))
+    line.clear()
+    assert stream.getvalue() == (
+        f"{ERASE}sheets read 1 of 200: a.csv (0 s)"
+        f"{ERASE}checking 10 rows: types (0 s)"
+        f"{ERASE}bytes uploaded 2.5 MB of 10.0 MB: x.csv (2 s){ERASE}"
+    )
+
+
+def test_other_messages_go_above_the_status_line() -> None:
+    stream = io.StringIO()
+    line = progress.TerminalProgress(stream, clock=lambda: 0.0)
+    line(progress.Update("files written", 3, detail="events.csv"))
+    line.other_output().write("copy data/events.csv (12 bytes)\n")  # as click.echo writes: one call
+    assert stream.getvalue() == (
+        f"{ERASE}files written 3: events.csv (0 s){ERASE}copy data/events.csv (12 bytes)\n"
+        "files written 3: events.csv (0 s)"
+    )
+
+
+# --- the command line, on a real terminal and off it ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_build_on_a_terminal_shows_progress_on_stderr_only(project: Project) -> None:
+    code, stdout, shown = run_on_terminal(project, "build")
+    assert code == 0, shown
+    assert stdout.strip().endswith("draft")  # the package folder, alone on stdout
+    for part in ("sheets read 1 of 1", "checking ", "rows: parse", "files written"):
+        assert part in shown, part
+    assert ERASE not in stdout
+    assert f"{ERASE}Draft " in shown  # the closing message replaces the status line
+
+
+@pytest.mark.slow
+def test_quiet_and_json_show_no_progress_on_a_terminal(project: Project) -> None:
+    code, stdout, shown = run_on_terminal(project, "validate", "--json")
+    assert code == 0, shown
+    assert json.loads(stdout)["valid"] is True
+    assert "sheets read" not in shown
+    assert ERASE not in shown + stdout
+    code, stdout, shown = run_on_terminal(project, "build", "--quiet")
+    assert code == 0, shown
+    assert "sheets read" not in shown
+    assert "files written" not in shown
+    assert ERASE not in shown
+
+
+@pytest.mark.slow
+def test_no_progress_when_stderr_is_not_a_terminal(project: Project) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "eventdata", "--project", str(project.root), "build"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sheets read" not in done.stderr
+    assert "files written" not in done.stderr
+    assert "\x1b[" not in done.stderr + done.stdout
+    assert "Draft " in done.stderr
