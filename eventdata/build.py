@@ -651,6 +651,28 @@ def reproduces(staged: Staged, project: Project, release: Release, *, created: d
         return compare_packages(release.path, Path(scratch) / "package").same
 
 
+def staged_as_release(
+    dataset: Dataset, release: Release, validation: Validation, *, created: datetime, today: date | None = None
+) -> Staged | None:
+    """The sheets staged as `release` was (its date, its predecessor) when they reproduce it, else None.
+
+    `validation` is reused when it was made with the release's time (created).
+    """
+    releases = dataset.releases
+    released_at = release_created(release)
+    index = [r.version for r in releases].index(release.version)
+    same = stage(
+        dataset,
+        created=released_at,
+        previous=releases[index - 1] if index else None,
+        validation=validation if released_at == created else None,
+        today=today,
+    )
+    if isinstance(same, Staged) and reproduces(same, dataset.project, release, created=released_at):
+        return same
+    return None
+
+
 def copy_release(release: Release, target: Path) -> tuple[str, dict[str, str]]:
     """Copy a release the sheets reproduce to target (--out-dir), atomically; a folder with other content is kept."""
     files = package_hashes(release.path)
@@ -718,16 +740,8 @@ def build_package(
     assert isinstance(staged, Staged)  # the validation is valid
     needed = required_bump(list(staged.schema_changes), staged.changes.counts())
     if latest is not None and needed is None:  # the same events and schema: is it the latest release?
-        released_at = release_created(latest)
-        index = releases.index(latest)
-        same = stage(
-            dataset,
-            created=released_at,
-            previous=releases[index - 1] if index else None,
-            validation=validation if released_at == created else None,
-            today=today,
-        )
-        if isinstance(same, Staged) and reproduces(same, project, latest, created=released_at):
+        same = staged_as_release(dataset, latest, validation, created=created, today=today)
+        if same is not None:
             if out_dir is None:
                 files = package_hashes(latest.path)
                 return _result("unchanged", latest.path, latest.version, same, files, warnings)

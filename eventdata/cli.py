@@ -473,7 +473,11 @@ def release(
         click.echo("Nothing was released: fix the problems above first.", err=True)
         ctx.exit(EXIT_INVALID)
     if result.status == "nothing-to-release":
-        click.echo(f"Nothing changed since {result.previous}; no release made.", err=True)
+        click.echo(
+            f"The events and schema are those of {result.previous}; no release made. To release a change of the "
+            "codebook, the articles or the metadata alone, give --bump patch.",
+            err=True,
+        )
         return
     _print_new_id_columns(result.new_id_column)
     _print_warnings(result.report)

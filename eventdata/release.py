@@ -35,6 +35,7 @@ from eventdata.build import (
     remove_leftovers,
     retired_key_warnings,
     stage,
+    staged_as_release,
     with_warnings,
     write_package,
 )
@@ -198,7 +199,11 @@ def release_version(
     counts = staged.changes.counts()
     needed = required_bump(list(staged.schema_changes), counts)
     if latest and needed is None:  # rows without an id are added events: there are none
-        return ReleaseResult("nothing-to-release", latest.version, latest.version, report, None, counts)
+        asked = bump is not None or as_version is not None
+        if not asked or staged_as_release(dataset, latest, staged.validation, created=created, today=today):
+            return ReleaseResult("nothing-to-release", latest.version, latest.version, report, None, counts)
+        # The events are those of the latest release, but the codebook, articles or metadata are not: a version
+        # of them is made only when asked for (--bump or --as).
     version = choose_version(latest.version if latest else None, needed, bump=bump, as_version=as_version, force=force)
     target = directory / version
     if target.exists():

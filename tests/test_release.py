@@ -577,10 +577,34 @@ def test_nothing_changed_is_nothing_to_release(released: Project) -> None:
     cli_result = run(project, "release", "--date", "2026-02-01")
     assert (cli_result.exit_code, cli_result.stderr, cli_result.stdout) == (
         0,
-        "Nothing changed since 1.0.0; no release made.\n",
+        "The events and schema are those of 1.0.0; no release made. To release a change of the codebook, the "
+        "articles or the metadata alone, give --bump patch.\n",
         "",
     )
     assert tree(project.root) == before
+    # Asking for a version of exactly what 1.0.0 holds makes none either.
+    result = release_version(project, bump="patch", release_date=SECOND)
+    assert (result.status, result.version) == ("nothing-to-release", "1.0.0")
+    assert tree(project.root) == before
+
+
+def test_a_metadata_change_alone_is_released_only_when_asked(released: Project) -> None:
+    project = released
+    path = project.schemas_dir / "dataset.json"
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    metadata["description"] = "The same events, described better."
+    path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+
+    assert release_version(project, release_date=SECOND).status == "nothing-to-release"
+    result = release_version(project, bump="patch", release_date=SECOND)
+
+    assert (result.status, result.version, result.previous) == ("released", "1.0.1", "1.0.0")
+    assert result.counts["added"] == result.counts["modified"] == result.counts["deleted"] == 0
+    described = json.loads((dataset_dir(project) / "1.0.1" / "datapackage.json").read_text(encoding="utf-8"))
+    assert described["description"] == "The same events, described better."
+    assert [v.problems for v in verify_release(project)] == [(), ()]
+    # The new version is what the sheets hold now: asking again makes nothing.
+    assert release_version(project, bump="patch", release_date=SECOND).status == "nothing-to-release"
 
 
 def test_release_bookkeeping_files_are_as_readable_as_the_package_files(seeds: Project) -> None:
