@@ -383,6 +383,7 @@ def test_cli_python_m_eventdata_help(tmp_path: Path) -> None:
     assert completed.stderr == ""
 
 
+@pytest.mark.slow
 def test_cli_python_m_eventdata_build(tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(REPO / "schemas", copy / "schemas")

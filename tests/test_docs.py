@@ -67,7 +67,10 @@ def test_docs_readme_first_code_block_sets_up_builds_and_tests() -> None:
     assert len(commands) == 2, commands
     build, test = commands
     assert build.endswith("eventdata build"), build
-    assert test.endswith("python -m pytest"), test
+    assert test.endswith('python -m pytest -m "not slow and not network"'), test
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert test in ci.splitlines()  # CI runs the README's test command, then the slow tests
+    assert '.venv/bin/python -m pytest -m "slow and not network"' in ci.splitlines()
     for command in commands:
         assert "-c requirements.lock" in command, command
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # each test installs eventdata into a new venv
+
 TIMEOUT = 240  # seconds for one step; pip's cache keeps the install well under this
 
 

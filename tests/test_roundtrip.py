@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,7 @@ NOTES = st.text(
 
 
 @settings(max_examples=12, deadline=None)
+@pytest.mark.slow
 @given(
     notes=st.lists(NOTES, min_size=1, max_size=3), fatalities=st.lists(st.integers(0, 10_000), min_size=1, max_size=3)
 )
