@@ -158,7 +158,9 @@ def sheet_with_ids(path: Path, ids_by_line: Mapping[int, str]) -> str:
     for line, cells in reversed(records.rows):  # from the end, so the lines of earlier records stay where they are
         value = ids_by_line.get(line)
         if added or (len(cells) == width - 1 and column == width - 1):
-            replace(line, cells, append="," + (_record([value]) if value else ""))  # the id cell, last, of a row that has none
+            replace(
+                line, cells, append="," + (_record([value]) if value else "")
+            )  # the id cell, last, of a row that has none
         elif value is not None:
             if len(cells) <= column:
                 raise SourceError(
