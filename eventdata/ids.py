@@ -53,7 +53,9 @@ def read_registry(path: Path) -> pd.DataFrame:
     """Every id ever assigned (empty when the registry does not exist yet)."""
     if not path.is_file():
         return pd.DataFrame({c: pd.Series([], dtype="string") for c in REGISTRY_COLUMNS})
-    return read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry")
+    registry = read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry")
+    blank = registry.apply(lambda c: c.str.strip() == "").all(axis=1)  # a record of spaces, as the one reader skips
+    return registry[~blank.to_numpy(dtype=bool)].reset_index(drop=True) if blank.any() else registry
 
 
 def read_deletion_rows(path: Path) -> pd.DataFrame:
