@@ -22,10 +22,10 @@ import pandas as pd
 
 from eventdata.agreement import Agreement, Unit, _cell_value, _separator, cell, coder_sheets, measure
 from eventdata.dataset import Dataset
-from eventdata.errors import Problem
+from eventdata.errors import Problem, SourceError
 from eventdata.files import write_atomic
 from eventdata.project import Project
-from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, display_path
+from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, display_path, read_records
 
 ADJUDICATION_DIR = "adjudication"
 EVENT_FIELD = "event"
@@ -126,8 +126,13 @@ def differences(result: Agreement, article_id: str) -> ArticleSheet:
 def read_decisions(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in csv.DictReader(handle)]
+    return _stripped_rows(path)
+
+
+def _stripped_rows(path: Path) -> list[dict[str, str]]:
+    """A CSV file's rows as header → stripped cell (SourceError, located, for a malformed file or a ragged row)."""
+    header, rows = read_records(path, SourceError)
+    return [{c: cells[i].strip() for i, c in enumerate(header)} for _, cells in rows]
 
 
 def with_decisions(sheet: ArticleSheet, decided: list[dict[str, str]]) -> ArticleSheet:
@@ -177,8 +182,7 @@ def _existing_ids(path: Path, resolved: list[dict[str, str]]) -> None:
     """Keep the ids the article's sheet already has: same content first, then the same position."""
     if not path.is_file():
         return
-    with path.open(encoding="utf-8", newline="") as handle:
-        old = [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in csv.DictReader(handle)]
+    old = _stripped_rows(path)
     used: set[int] = set()
 
     def content(row: dict[str, str]) -> tuple[str, ...]:

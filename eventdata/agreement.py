@@ -33,7 +33,7 @@ from eventdata.dataset import Dataset
 from eventdata.errors import Problem, SchemaFileError
 from eventdata.project import Project
 from eventdata.schema import Codebook
-from eventdata.sources.sheets import SHEET_COLUMN, display_path
+from eventdata.sources.sheets import SHEET_COLUMN, display_path, read_records
 
 DOUBLE_DIR = "double"
 ASSIGNMENTS_FILE = "assignments.csv"
@@ -98,18 +98,18 @@ def read_assignments(project: Project) -> dict[str, list[str]]:
     if not path.is_file():
         return {}
     assigned: dict[str, list[str]] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"article_id", "coder"} - set(reader.fieldnames or [])
-        if missing:
-            raise SchemaFileError(
-                f"{display_path(path)}: the header lacks {', '.join(sorted(missing))}; "
-                "it needs the columns article_id,coder (one row per article and coder)."
-            )
-        for row in reader:
-            article, coder = (row.get("article_id") or "").strip(), (row.get("coder") or "").strip()
-            if article and coder and coder not in assigned.setdefault(article, []):
-                assigned[article].append(coder)
+    header, rows = read_records(path, SchemaFileError)
+    missing = {"article_id", "coder"} - set(header)
+    if missing:
+        raise SchemaFileError(
+            f"{display_path(path)}: the header lacks {', '.join(sorted(missing))}; "
+            "it needs the columns article_id,coder (one row per article and coder)."
+        )
+    article_at, coder_at = header.index("article_id"), header.index("coder")
+    for _, cells in rows:
+        article, coder = cells[article_at].strip(), cells[coder_at].strip()
+        if article and coder and coder not in assigned.setdefault(article, []):
+            assigned[article].append(coder)
     return assigned
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventdata.errors import ReleaseError, SourceError
+from eventdata.files import read_json
 
 CATALOG_FILE = "catalog.json"
 CATALOG_PROFILE = "eventdata-catalog/1"
@@ -35,14 +36,9 @@ class Release:
         return self.path / "datapackage.json"
 
     def descriptor(self) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads(self.descriptor_path.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise ReleaseError(f"{self.descriptor_path} is missing: {self.path} is not a complete release.") from err
-        except json.JSONDecodeError as err:
-            raise ReleaseError(f"{self.descriptor_path} is not valid JSON ({err.msg}, line {err.lineno}).") from err
-        except UnicodeDecodeError as err:
-            raise ReleaseError(f"{self.descriptor_path} is not UTF-8 (byte {err.start}).") from err
+        data: dict[str, Any] = read_json(
+            self.descriptor_path, ReleaseError, missing=f"is missing: {self.path} is not a complete release."
+        )
         check_descriptor(data, self.descriptor_path)
         return data
 
@@ -118,12 +114,7 @@ def read_catalog(path: Path) -> dict[str, Any]:
     """A catalog.json, or an empty catalog when the file does not exist."""
     if not path.is_file():
         return {"profile": CATALOG_PROFILE, "name": path.parent.name, "latest": None, "versions": []}
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ReleaseError(f"{path} is not valid JSON ({err.msg}, line {err.lineno}).") from err
-    except UnicodeDecodeError as err:
-        raise ReleaseError(f"{path} is not UTF-8 (byte {err.start}); restore it from a backup.") from err
+    data: dict[str, Any] = read_json(path, ReleaseError, hint=" Restore it from a backup.")
     check_catalog(data, str(path))
     return data
 

@@ -95,7 +95,7 @@ class Dataset:
     def _places(self) -> tuple[Gazetteer, list[Problem]]:
         from eventdata.gazetteer import load_places
 
-        return load_places(self.project.schemas_dir, self.codebook.vocabulary("countries"))
+        return load_places(self.project.schemas_dir, self.codebook)
 
     @property
     def gazetteer(self) -> Gazetteer | None:

@@ -7,8 +7,6 @@ was in and its id. A row of deletions.csv must name an id the tool assigned and 
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +17,7 @@ from eventdata.errors import Problem
 from eventdata.ids import DELETIONS_FILE
 from eventdata.project import Project
 from eventdata.schema import Codebook
-from eventdata.sources.sheets import LINE_COLUMN, display_path
+from eventdata.sources.sheets import LINE_COLUMN, CsvFileError, display_path, read_csv
 
 
 def latest_release(project: Project, codebook: Codebook) -> Release | None:
@@ -89,14 +87,15 @@ def _sheets_of(release: Release) -> dict[str, str]:
     where: dict[str, str] = {}
     for sheet in sorted((release.path / "sources" / "seeds" / "sheets").glob("*.csv")):
         try:
-            reader = csv.reader(io.StringIO(sheet.read_bytes().decode("utf-8-sig"), newline=""))
-            header = [h.strip() for h in next(reader, [])]
-            column = header.index("event_id_cnty")
-            for cells in reader:
-                if len(cells) > column and cells[column].strip():
-                    where.setdefault(cells[column].strip(), sheet.name)
-        except (OSError, UnicodeDecodeError, ValueError, csv.Error):
+            records = read_csv(sheet)
+        except CsvFileError:
             continue  # the release's snapshot only helps to locate; the registry is the fallback
+        if "event_id_cnty" not in records.header:
+            continue
+        column = records.header.index("event_id_cnty")
+        for _, cells in records.rows:
+            if len(cells) > column and cells[column].strip():
+                where.setdefault(cells[column].strip(), sheet.name)
     return where
 
 

@@ -1,7 +1,8 @@
 """Files on disk: sha256 hashes, writes that land whole or not at all, and staging folders.
 
 The one place for these: `sha256_bytes` / `sha256_file` / `sha256_stream`, `write_atomic` /
-`replace_atomically` (one file), `FileSet` (several files at once).
+`replace_atomically` (one file), `FileSet` (several files at once), and `read_json` (a JSON file, its
+faults named with file, line and column).
 
 A command that changes several files (a release: the sheets that get new ids, the id
 registry, the version folder, the catalog) prepares every new file beside its target
@@ -15,6 +16,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -22,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 #: The lock a running command holds on its staging folder; a folder whose lock nobody holds is stale.
 STAGING_LOCK = ".lock"
@@ -31,6 +33,25 @@ STAGING_LOCK = ".lock"
 UNLOCKED_GRACE_SECONDS = 60.0
 STAGING_MARK = ".building-"
 _PREPARED = re.compile(r"^\..+\.(?P<token>building-[A-Za-z0-9_]+)\.(?:tmp|orig)$")
+
+
+def read_json(
+    path: str | os.PathLike[str], error: Callable[[str], Exception], *, missing: str = "is missing.", hint: str = ""
+) -> Any:
+    """The value a JSON file holds; `error(message)` naming the file (line and column of bad JSON) when unreadable.
+
+    `missing` finishes the message for a file that does not exist, `hint` (what to do) the others.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise error(f"{path} {missing}") from err
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not UTF-8 (byte {err.start}).{hint}") from err
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise error(f"{path}:{err.lineno}:{err.colno}: not valid JSON ({err.msg}).{hint}") from err
 
 
 def sha256_bytes(data: bytes) -> str:

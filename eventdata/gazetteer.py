@@ -20,6 +20,7 @@ from eventdata.sources.sheets import LINE_COLUMN, closest, display_path, read_li
 
 if TYPE_CHECKING:
     from eventdata.pipeline import State
+    from eventdata.schema import Codebook
 
 PLACES_FILE = "places.csv"
 COLUMNS = (
@@ -61,11 +62,13 @@ def name_key(names: pd.Series) -> pd.Series:
     return pd.Series(values, index=names.index, dtype="string")
 
 
-def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, list[Problem]]:
+def load_places(schemas_dir: Path, codebook: Codebook) -> tuple[Gazetteer, list[Problem]]:
     """Read places.csv; every malformed or misplaced entry is a problem located in places.csv.
 
-    countries is the countries vocabulary (country, iso3, iso2). A point outside its country (a swapped
-    latitude and longitude, say) or far from the known places of its admin1 is an error.
+    The cells are checked by the codebook's Table Schema of places.csv (required names, numbers in range,
+    countries of the countries vocabulary: `schema_problems`); here only what it cannot say: a point outside
+    its country (a swapped latitude and longitude, say) or far from the known places of its admin1, and the
+    same name and point listed twice. An entry with a problem is left out of the list.
     """
     path = schemas_dir / PLACES_FILE
     empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in COLUMNS})
@@ -75,38 +78,13 @@ def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, 
     line_numbers = raw.pop(LINE_COLUMN)
     raw = raw.apply(lambda c: c.str.strip())
     raw["_line"] = line_numbers.to_numpy()
-    problems: list[Problem] = []
+    problems = schema_problems(path, codebook)
     name = display_path(path)
+    countries = codebook.vocabulary("countries")
     latitude = pd.to_numeric(raw["latitude"], errors="coerce")
     longitude = pd.to_numeric(raw["longitude"], errors="coerce")
-    checks = (
-        (raw["location"] == "", "location", "required-error", "every place needs a name."),
-        (
-            ~raw["country"].isin(set(countries["country"])),
-            "country",
-            "enum-error",
-            "the country is not in the countries vocabulary.",
-        ),
-        (
-            latitude.isna() | (latitude.abs() > 90),
-            "latitude",
-            "type-error",
-            "latitude must be a number from -90 to 90.",
-        ),
-        (
-            longitude.isna() | (longitude.abs() > 180),
-            "longitude",
-            "type-error",
-            "longitude must be a number from -180 to 180.",
-        ),
-    )
-    bad = pd.Series(False, index=raw.index)
-    for mask, column, code, message in checks:
-        for index in raw.index[mask.to_numpy()]:
-            problems.append(
-                Problem(code, message, name, int(raw.at[index, "_line"]), column, str(raw.at[index, column]))
-            )
-        bad |= mask
+    bad = raw["_line"].isin({p.line for p in problems}) | latitude.isna() | longitude.isna()
+    bad |= ~raw["country"].isin(set(countries["country"]))  # (reported by the schema's foreign key)
     places = raw.assign(latitude=latitude, longitude=longitude)[~bad.to_numpy()].reset_index(drop=True)
     problems += check_place_points(places, countries, name)
     names = _names(places)
@@ -132,6 +110,29 @@ def load_places(schemas_dir: Path, countries: pd.DataFrame) -> tuple[Gazetteer, 
             )
     names = names.drop(columns=["cell"])
     return Gazetteer(path, places, names), problems
+
+
+def schema_problems(path: Path, codebook: Codebook) -> list[Problem]:
+    """The problems the codebook's Table Schema of places.csv finds in the rows of this file.
+
+    For the codebook's own places.csv they were found when it was loaded (`Codebook.list_problems`); another
+    file (an import's staged list) is checked against the same schema and countries vocabulary.
+    """
+    from eventdata.schema import VOCABULARY_DIR
+    from eventdata.tables import foreign_key_problems, read_table
+
+    target = path.resolve()
+    if target.parent == codebook.path.resolve():
+        return [p for p in codebook.list_problems if p.file and Path(p.file).resolve() == target]
+    schema = codebook.tables.get("places")
+    if schema is None:
+        return []
+    table, problems = read_table("places", path, schema)
+    countries_path = codebook.path / VOCABULARY_DIR / "countries.csv"
+    countries, _ = read_table("countries", countries_path, codebook.tables.get("countries"))
+    if table is not None and countries is not None:
+        problems += foreign_key_problems({"places": table, "countries": countries}, {"places": schema})
+    return [p for p in problems if p.line not in (None, 1)]
 
 
 def check_place_points(places: pd.DataFrame, countries: pd.DataFrame, name: str) -> list[Problem]:

@@ -20,7 +20,17 @@ import pyarrow.compute as pc
 
 from eventdata.errors import SourceError
 from eventdata.files import write_atomic
-from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, read_list
+from eventdata.sources.sheets import (
+    LINE_COLUMN,
+    SHEET_COLUMN,
+    CsvFileError,
+    Records,
+    decode_csv,
+    display_path,
+    parse_csv,
+    ragged_message,
+    read_list,
+)
 
 if TYPE_CHECKING:
     from eventdata.pipeline import State
@@ -43,7 +53,9 @@ def read_registry(path: Path) -> pd.DataFrame:
     """Every id ever assigned (empty when the registry does not exist yet)."""
     if not path.is_file():
         return pd.DataFrame({c: pd.Series([], dtype="string") for c in REGISTRY_COLUMNS})
-    return read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry")
+    registry = read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry")
+    blank = registry.apply(lambda c: c.str.strip() == "").all(axis=1)  # a record of spaces, as the one reader skips
+    return registry[~blank.to_numpy(dtype=bool)].reset_index(drop=True) if blank.any() else registry
 
 
 def read_deletion_rows(path: Path) -> pd.DataFrame:
@@ -102,46 +114,62 @@ def unregistered(ids: pd.Series, registry: pd.DataFrame) -> pd.Series:
 
 def header_has_id(path: Path) -> bool:
     """True when the sheet's header names event_id_cnty."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), [])
-    return "event_id_cnty" in [c.strip() for c in header]
+    return "event_id_cnty" in _sheet_records(path, path.read_bytes()).header
+
+
+def _sheet_records(path: Path, data: bytes) -> Records:
+    """A sheet's records by the one CSV reader; SourceError naming the file and line when it cannot be read."""
+    try:
+        return parse_csv(decode_csv(data))
+    except CsvFileError as err:
+        raise SourceError(err.message(f"The sheet {display_path(path)}")) from err
+
+
+def _record(cells: list[str]) -> str:
+    """One record as CSV writes it, without its line ending (a cell is quoted only when it must be)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)  # "\r\n": a cell holding a line break is quoted
+    return out.getvalue().removesuffix("\r\n")
 
 
 def sheet_with_ids(path: Path, ids_by_line: Mapping[int, str]) -> str:
     """The text of a sheet with the event_id_cnty cell of the given lines filled (the column added, last, if absent).
 
     The column goes last so a row later typed in the old layout lacks only the trailing id cell, which the
-    reader accepts. The sheet keeps its byte order mark and line endings, so spreadsheet programs and diffs
-    see no other change.
+    reader accepts. Only the records that change are written anew; every other byte (byte order mark, line
+    endings, blank lines, quoting) stays, so spreadsheet programs and diffs see no other change.
     """
     data = path.read_bytes()
-    bom = data.startswith(b"\xef\xbb\xbf")
-    text = data.decode("utf-8-sig")
-    first_break = text.find("\n")
-    newline = "\r\n" if first_break > 0 and text[first_break - 1] == "\r" else "\n"
-    reader = csv.reader(io.StringIO(text, newline=""))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator=newline)
-    start = 1
-    column: int | None = None
-    width = 0
-    added = False
-    for cells in reader:
-        line, start = start, reader.line_num + 1
-        if column is None:
-            header = [c.strip() for c in cells]
-            added = "event_id_cnty" not in header
-            if added:
-                cells = [*cells, "event_id_cnty"]
-            column = [c.strip() for c in cells].index("event_id_cnty")
-            width = len(cells)
-        elif cells and any(cells):
-            if added or (len(cells) == width - 1 and column == width - 1):
-                cells = [*cells, ""]  # the id cell, last, of a row that has none
-            if line in ids_by_line:
-                cells[column] = ids_by_line[line]
-        writer.writerow(cells)
-    return ("\ufeff" if bom else "") + out.getvalue()
+    records = _sheet_records(path, data)
+    bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
+    pieces = data.decode("utf-8-sig").split("\n")  # pieces[n - 1] is line n, without its "\n" (a "\r" stays)
+    added = "event_id_cnty" not in records.header
+    width = len(records.header) + added
+    column = width - 1 if added else records.header.index("event_id_cnty")
+
+    def replace(line: int, cells: list[str], text: str | None = None, *, append: str | None = None) -> None:
+        last = line - 1 + sum(c.count("\n") for c in cells)  # the piece the record ends on
+        ending = "\r" if pieces[last].endswith("\r") else ""
+        if append is not None:
+            pieces[last] = pieces[last].removesuffix("\r") + append + ending
+        else:
+            pieces[line - 1 : last + 1] = [str(text) + ending]
+
+    if added:
+        replace(records.header_line, records.header, append="," + _record(["event_id_cnty"]))
+    for line, cells in reversed(records.rows):  # from the end, so the lines of earlier records stay where they are
+        value = ids_by_line.get(line)
+        if added or (len(cells) == width - 1 and column == width - 1):
+            replace(
+                line, cells, append="," + (_record([value]) if value else "")
+            )  # the id cell, last, of a row that has none
+        elif value is not None:
+            if len(cells) <= column:
+                raise SourceError(
+                    f"The sheet {display_path(path)}:{line}: {ragged_message(len(cells), len(records.header))}"
+                )
+            replace(line, cells, _record([*cells[:column], value, *cells[column + 1 :]]))
+    return bom + "\n".join(pieces)
 
 
 def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:

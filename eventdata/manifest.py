@@ -12,7 +12,7 @@ datapackage.json and the catalog), `publish` (what it uploads) and `load` (what 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,16 @@ def folder_manifest(folder: Path, *, hidden: bool = False) -> dict[str, Entry]:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
         if hidden or not is_hidden(relative):
+            found[relative] = Entry(path.stat().st_size, sha256_file(path))
+    return found
+
+
+def paths_manifest(folder: Path, paths: Iterable[str]) -> dict[str, Entry]:
+    """Size and sha256 of each of these files of folder that exists (a missing one is left out)."""
+    found: dict[str, Entry] = {}
+    for relative in sorted(set(paths)):
+        path = folder / relative
+        if path.is_file():
             found[relative] = Entry(path.stat().st_size, sha256_file(path))
     return found
 

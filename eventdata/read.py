@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from eventdata.errors import SourceError
+from eventdata.files import read_json
 from eventdata.package import categories
 
 
@@ -24,10 +24,7 @@ def _descriptor_path(source: str | os.PathLike[str]) -> Path:
 
 
 def _read_descriptor(descriptor: Path) -> dict[str, Any]:
-    try:
-        package: dict[str, Any] = json.loads(descriptor.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise SourceError(f"{descriptor} is not a readable datapackage.json: {err}") from err
+    package: dict[str, Any] = read_json(descriptor, SourceError)
     return package
 
 

@@ -53,8 +53,15 @@ from eventdata.changes import LEVELS, Changes, SchemaChange, compute_changes, re
 from eventdata.compare import compare_packages
 from eventdata.dataset import Dataset
 from eventdata.errors import Problem, ReleaseError, Report
-from eventdata.files import sha256_file, write_atomic
-from eventdata.manifest import folder_manifest
+from eventdata.files import write_atomic
+from eventdata.manifest import (
+    Entry,
+    catalog_manifest,
+    descriptor_manifest,
+    differences,
+    folder_manifest,
+    paths_manifest,
+)
 from eventdata.package import FORMAT_KEY, PACKAGE_FORMAT, release_datetime
 from eventdata.project import Project
 from eventdata.sources.sheets import display_path
@@ -294,29 +301,29 @@ def _hash_problems(release: Release, catalog: dict[str, Any]) -> tuple[list[Prob
     def problem(code: str, path: str, message: str) -> Problem:
         return Problem(code, message, display_path(folder / path) if path else display_path(folder))
 
-    expected: dict[str, str] = {}
-    for resource in descriptor.get("resources", []):
-        expected[resource["path"]] = str(resource.get("hash", "")).removeprefix("sha256:")
-    for source in descriptor.get("eventdata:sources", []):
-        expected[source["path"]] = source["sha256"]
+    expected = descriptor_manifest(descriptor)
     entry = next((v for v in catalog.get("versions", []) if v["version"] == release.version), None)
     if entry is None:
         problems.append(problem("catalog-mismatch", "", f"{release.version} is not in {CATALOG_FILE}."))
     else:
-        for item in entry["files"]:
-            expected.setdefault(item["path"].removeprefix(f"{release.version}/"), item["sha256"])
-            listed = item["path"].removeprefix(f"{release.version}/")
-            if expected[listed] != item["sha256"]:
+        for listed, item in catalog_manifest(entry).items():
+            vouched = expected.setdefault(listed, item)
+            if vouched.sha256 is None:
+                expected[listed] = Entry(vouched.bytes, item.sha256)
+            elif vouched.sha256 != item.sha256:
                 message = f"{CATALOG_FILE} and datapackage.json disagree on its sha256."
                 problems.append(problem("catalog-mismatch", listed, message))
-    for path, digest in sorted(expected.items()):
-        file = release.path / path
-        if not file.is_file():
-            problems.append(problem("release-file-missing", path, "missing: the release lists it with its sha256."))
-            continue
-        actual = sha256_file(file)
-        if actual != digest:
-            problems.append(problem("release-hash-mismatch", path, f"sha256 is {actual}, expected {digest}."))
+    for difference in differences(expected, paths_manifest(folder, expected)):
+        want, have = difference.expected, difference.found
+        if have is None:
+            message = "missing: the release lists it with its sha256."
+            problems.append(problem("release-file-missing", difference.path, message))
+        elif want.sha256 is not None and have.sha256 != want.sha256:
+            message = f"sha256 is {have.sha256}, expected {want.sha256}."
+            problems.append(problem("release-hash-mismatch", difference.path, message))
+        else:
+            message = f"{have.bytes} bytes, expected {want.bytes}."
+            problems.append(problem("release-hash-mismatch", difference.path, message))
     return problems, len(expected)
 
 

@@ -11,13 +11,12 @@ be built (a value that does not read as its type, an unknown actor or place, a m
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from eventdata.errors import PROBLEM_CODES, SEVERITIES, Problem, SchemaFileError
+from eventdata.sources.sheets import read_records
 
 RULES_FILE = "rules.csv"
 COLUMNS = ("code", "severity", "reason")
@@ -62,22 +61,13 @@ def load_severities(schemas_dir: Path) -> dict[str, str]:
 
 
 def _read_severities(path: Path) -> dict[str, str]:
-    """The severities one rules.csv gives, checked."""
+    """The severities one rules.csv gives, checked (read by the one CSV reader: BOM, blank lines, ragged rows)."""
     severities: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SchemaFileError(f"{path}: cannot read the rule severities ({err}).") from err
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or [c.strip() for c in header] != list(COLUMNS):
+    header, rows = read_records(path, SchemaFileError, "The rule severities")
+    if header != list(COLUMNS):
         raise SchemaFileError(f"{path}: the header must be {','.join(COLUMNS)}.")
     seen: set[str] = set()
-    end = reader.line_num
-    for cells in reader:
-        line, end = end + 1, reader.line_num  # the row's first line, counted past blank lines
-        if not any(c.strip() for c in cells):
-            continue
+    for line, cells in rows:
         code, severity, reason = ((cells[i] if i < len(cells) else "").strip() for i in range(len(COLUMNS)))
         where = f"{path}:{line}"
         if code not in PROBLEM_CODES:

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa_arrow
 
 from eventdata.errors import Problem, SchemaFileError
+from eventdata.files import read_json
 from eventdata.sources.sheets import display_path
 from eventdata.tables import (
     ROLE_FIELD,
@@ -163,14 +164,7 @@ class Codebook:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise SchemaFileError(f"{path} is missing.") from err
-    except json.JSONDecodeError as err:
-        raise SchemaFileError(f"{path}:{err.lineno}:{err.colno}: not valid JSON ({err.msg}).") from err
-    except UnicodeDecodeError as err:
-        raise SchemaFileError(f"{path}: not UTF-8 (byte {err.start}).") from err
+    return read_json(path, SchemaFileError)
 
 
 def _codebook_tables(directory: Path) -> list[tuple[str, Path]]:

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from eventdata.errors import Problem, SchemaFileError
-from eventdata.sources.sheets import MalformedCSV, csv_records, display_path
+from eventdata.sources.sheets import CsvFileError, display_path, ragged_message, read_csv
 
 TABLES_DIR = "tables"
 SCHEMA_SUFFIX = ".schema.json"
@@ -367,42 +367,16 @@ def read_table(name: str, path: Path, schema: TableSchema | None) -> tuple[Table
     """Read one codebook CSV and check it against its Table Schema (all but the foreign keys)."""
     where = display_path(path)
     try:
-        data = path.read_bytes()
-    except OSError as err:
-        return None, [Problem("source-error", f"cannot be read: {err.strerror}.", where)]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        return None, [
-            Problem(
-                "encoding-error", f"byte 0x{data[err.start]:02x} is not UTF-8; save the file as UTF-8.", where, line
-            )
-        ]
-    try:
-        records = list(csv_records(text))
-    except MalformedCSV as err:
-        message = (
-            f"malformed CSV in the record starting on this line ({err.reason}); check for an unbalanced double quote."
-        )
-        return None, [Problem("source-error", message, where, err.line)]
-    if not records:
-        return None, [Problem("empty-file", "the file is empty; it needs a header row.", where, 1)]
-    (_, raw_header), rows = records[0], records[1:]
-    header = [h.strip() for h in raw_header]
+        records = read_csv(path)  # the one CSV reader: BOM, blank lines, multi-line cells at their first line
+    except CsvFileError as err:
+        detail = "the file is empty; it needs a header row." if err.code == "empty-file" else err.detail
+        return None, [Problem(err.code, detail, where, 1 if err.code == "empty-file" else err.line)]
+    header, rows = records.header, records.rows  # the header's cells stripped
     problems = _header_problems(header, schema, where)
     for line, cells in rows:
         if len(cells) != len(header):
             code = "extra-cell" if len(cells) > len(header) else "missing-cell"
-            problems.append(
-                Problem(
-                    code,
-                    f"the row has {len(cells)} cells but the header has {len(header)}; "
-                    "check for a stray or missing comma or quote.",
-                    where,
-                    line,
-                )
-            )
+            problems.append(Problem(code, ragged_message(len(cells), len(header)), where, line))
     if any(p.code in ("duplicate-column", "blank-header") for p in problems):
         return None, problems
     table_values: list[dict[str, Any]] = []

@@ -180,7 +180,8 @@ def test_damaged_codebook_file_gives_located_problems_never_a_crash(tmp_path: Pa
     )
     if data_rows and damage.kind == "dangling-foreign-key":
         assert result.exit_code == 1, output  # the place list names a country the vocabulary lacks
-        assert f"{place} {column}='Nowhere' [enum-error]" in output, output
+        assert f"{place} {column}='Nowhere' [foreign-key-error]" in output, output  # its Table Schema's code
+        assert sum("'Nowhere'" in text for text in output.splitlines()) == 1, output  # reported once
         return
     located = [text for text in output.splitlines() if place in text and f"[{code}]" in text]
     assert located, f"no {code} problem at {place} in:\n{output}"

@@ -14,7 +14,7 @@ from eventdata import reference
 from eventdata.errors import Problem, Report
 from eventdata.gazetteer import Gazetteer, load_places, resolve_places
 from eventdata.project import Project
-from eventdata.schema import load_codebook
+from eventdata.schema import Codebook, load_codebook
 from eventdata.sources.sheets import read_sheet
 from eventdata.validate import Validation, validate_project
 from tests.conftest import REPO
@@ -31,8 +31,8 @@ OTHER_ATMEH = "Atmeh,,Syria,Aleppo,Jebel Saman,,36.2000,37.1000,,Invented for th
 
 
 @pytest.fixture(scope="module")
-def countries() -> pd.DataFrame:
-    return load_codebook(REPO / "schemas").vocabulary("countries")
+def codebook() -> Codebook:
+    return load_codebook(REPO / "schemas")
 
 
 @pytest.fixture(autouse=True)
@@ -59,11 +59,11 @@ def located(problems: Report | list[Problem]) -> list[tuple[int | None, str | No
     return [(p.line, p.column, p.code) for p in found]
 
 
-def places_in(tmp_path: Path, countries: pd.DataFrame, lines: str) -> tuple[Gazetteer, list[Problem]]:
+def places_in(tmp_path: Path, codebook: Codebook, lines: str) -> tuple[Gazetteer, list[Problem]]:
     directory = tmp_path / "schemas"
     directory.mkdir(exist_ok=True)
     (directory / "places.csv").write_text(SEED_PLACES + lines, encoding="utf-8")
-    return load_places(directory, countries)
+    return load_places(directory, codebook)
 
 
 def events(rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -80,8 +80,8 @@ def events(rows: list[dict[str, object]]) -> pd.DataFrame:
 # --- load_places --------------------------------------------------------------------------------
 
 
-def test_load_places_seed_list(countries: pd.DataFrame) -> None:
-    gazetteer, problems = load_places(REPO / "schemas", countries)
+def test_load_places_seed_list(codebook: Codebook) -> None:
+    gazetteer, problems = load_places(REPO / "schemas", codebook)
     assert problems == []
     assert gazetteer.places["location"].tolist() == ["Atmeh", "Barisha", "Al-Hasakah - Ghweran"]
     assert gazetteer.places["_line"].tolist() == [2, 3, 4]
@@ -91,10 +91,10 @@ def test_load_places_seed_list(countries: pd.DataFrame) -> None:
     assert gazetteer.candidates("Iraq") == []
 
 
-def test_load_places_problems_are_located_in_places_csv(tmp_path: Path, countries: pd.DataFrame) -> None:
+def test_load_places_problems_are_located_in_places_csv(tmp_path: Path, codebook: Codebook) -> None:
     gazetteer, problems = places_in(
         tmp_path,
-        countries,
+        codebook,
         "Saraqib,,Syira,Idlib,,,35.8645,36.8059,,x\n"  # line 5
         "Sarmada,,Syria,Idlib,,,36.18,north,,x\n"  # line 6
         "Sarmin,,Syria,Idlib,,,95,36.7,,x\n"  # line 7
@@ -104,19 +104,19 @@ def test_load_places_problems_are_located_in_places_csv(tmp_path: Path, countrie
         "Atme,,Syria,Idlib,Harim,Dana,36.2119,36.6851,,x\n",  # line 11: Atmeh's alternate name and point again
     )
     assert located(problems) == [
-        (5, "country", "enum-error"),
+        (5, "country", "foreign-key-error"),  # the codes of the place list's Table Schema, each reported once
         (6, "longitude", "type-error"),
-        (7, "latitude", "type-error"),
-        (8, "longitude", "type-error"),
+        (7, "latitude", "maximum-error"),
+        (8, "longitude", "maximum-error"),
         (9, "location", "required-error"),
-        (10, "latitude", "type-error"),
+        (10, "latitude", "required-error"),
         (11, "location", "unique-error"),
     ]
     assert {p.file for p in problems} == {str(tmp_path / "schemas" / "places.csv")}
     by_line = {p.line: p for p in problems}
     assert by_line[5].value == "Syira"
-    assert by_line[6].message == "longitude must be a number from -180 to 180."
-    assert by_line[7].message == "latitude must be a number from -90 to 90."
+    assert "'Syira' is not a value of countries.country" in by_line[5].message
+    assert by_line[7].message == "must be at most 90."
     assert by_line[11].message == (
         "the same name and point are listed twice (lines [2, 11]); keep one entry and merge the alternate names."
     )
@@ -126,11 +126,13 @@ def test_load_places_problems_are_located_in_places_csv(tmp_path: Path, countrie
 
 def test_load_places_problems_through_validation_name_schemas_places_csv(check: Callable[..., Validation]) -> None:
     report = check({}, "Saraqib,,Syira,Idlib,,,35.8645,36.8059,,x\n").report
-    assert [(p.file, p.line, p.column, p.code) for p in report.problems] == [(PLACES, 5, "country", "enum-error")]
+    assert [(p.file, p.line, p.column, p.code) for p in report.problems] == [
+        (PLACES, 5, "country", "foreign-key-error")
+    ]
 
 
-def test_load_places_duplicate_entry_is_one_problem(tmp_path: Path, countries: pd.DataFrame) -> None:
-    _, problems = places_in(tmp_path, countries, "Atmeh,Atma,Syria,Idlib,Harim,Dana,36.2119,36.6851,,x\n")
+def test_load_places_duplicate_entry_is_one_problem(tmp_path: Path, codebook: Codebook) -> None:
+    _, problems = places_in(tmp_path, codebook, "Atmeh,Atma,Syria,Idlib,Harim,Dana,36.2119,36.6851,,x\n")
     assert located(problems) == [(5, "location", "unique-error")]
 
 
@@ -144,9 +146,9 @@ def test_new_place_with_swapped_coordinates_is_outside_its_country(check: Callab
     )
 
 
-def test_new_place_outside_its_country_without_a_swap(tmp_path: Path, countries: pd.DataFrame) -> None:
+def test_new_place_outside_its_country_without_a_swap(tmp_path: Path, codebook: Codebook) -> None:
     # Gaziantep's point, listed in Syria: swapped, it is still in Turkey, so no swap is suggested.
-    _, problems = places_in(tmp_path, countries, "Gaziantep,,Syria,Aleppo,,,37.0662,37.3833,,x\n")
+    _, problems = places_in(tmp_path, codebook, "Gaziantep,,Syria,Aleppo,,,37.0662,37.3833,,x\n")
     assert located(problems) == [(5, "latitude", "place-outside-country")]
     assert "swapped" not in problems[0].message
     assert problems[0].message.endswith("lies outside Syria. Check the coordinates (WGS84, decimal degrees).")
@@ -165,11 +167,11 @@ def test_new_place_in_the_wrong_admin1_is_far_from_it(check: Callable[..., Valid
 
 
 def test_new_place_in_its_admin1_or_in_an_admin1_the_reference_does_not_know(
-    tmp_path: Path, countries: pd.DataFrame
+    tmp_path: Path, codebook: Codebook
 ) -> None:
     _, problems = places_in(
         tmp_path,
-        countries,
+        codebook,
         HARIM
         + HARIM.replace("Harim,Harem; Ḩārim,", "Harim town,,").replace(",Idlib,", ",Idlib Governorate,")
         # an admin1 name the reference does not know is not judged
@@ -241,9 +243,9 @@ def test_suggest_places() -> None:
 # --- resolving rows ----------------------------------------------------------------------------------
 
 
-def test_every_place_in_seeds_resolves(project: Project, countries: pd.DataFrame) -> None:
+def test_every_place_in_seeds_resolves(project: Project, codebook: Codebook) -> None:
     codebook = load_codebook(project.schemas_dir)
-    gazetteer, problems = load_places(project.schemas_dir, countries)
+    gazetteer, problems = load_places(project.schemas_dir, codebook)
     assert problems == []
     frames = [
         read_sheet(path, codebook.field_names, codebook.input_required_fields).frame for path in project.sheet_paths()
@@ -379,8 +381,8 @@ def test_validate_without_a_place_list_skips_place_checks(
     assert validation.events.loc[0, "admin1"] is pd.NA
 
 
-def test_resolve_places_vectorised_over_200000_rows(tmp_path: Path, countries: pd.DataFrame) -> None:
-    gazetteer, problems = places_in(tmp_path, countries, OTHER_ATMEH)
+def test_resolve_places_vectorised_over_200000_rows(tmp_path: Path, codebook: Codebook) -> None:
+    gazetteer, problems = places_in(tmp_path, codebook, OTHER_ATMEH)
     assert problems == []
     patterns = [
         {"location": "Atmeh"},  # two places of that name: ambiguous

@@ -205,7 +205,7 @@ def test_every_reader_locates_a_ragged_row_at_the_same_real_line(tmp_path: Path)
         )
     )
     with pytest.raises(SchemaFileError) as caught:
-        load_places(tmp_path, CODEBOOK.vocabulary("countries"))
+        load_places(tmp_path, CODEBOOK)
     found["places"] = str(caught.value)
 
     index = tmp_path / "articles.csv"

@@ -135,7 +135,7 @@ def validate_frame(
     references = References(
         articles=articles,
         actors=load_actors(project.schemas_dir, countries) if actors else None,
-        gazetteer=load_places(project.schemas_dir, codebook.vocabulary("countries"))[0] if places else None,
+        gazetteer=load_places(project.schemas_dir, codebook)[0] if places else None,
         registry=read_registry(project.id_registry) if registry else None,
     )
     sheet = read_sheet(project.sheets_dir / f"{SEED_ARTICLE}.csv", codebook.field_names, codebook.input_required_fields)

@@ -236,7 +236,7 @@ def _candidate_lists(
     """Infer the new actors and places, and load the lists as the import would leave them."""
     countries = codebook.vocabulary_values("countries.country")
     actors = load_actors(project.schemas_dir, countries)
-    gazetteer, _ = load_places(project.schemas_dir, codebook.vocabulary("countries"))
+    gazetteer, _ = load_places(project.schemas_dir, codebook)
     articles, _ = read_articles(project.articles_index, project.articles_dir)
     new_actors = infer_actors(export, export.good_rows, actors, set(countries))
     new_places = infer_places(export, export.good_rows, gazetteer)
@@ -248,7 +248,7 @@ def _candidate_lists(
     }
     for target, text in texts.items():
         (staging / target.name).write_text(text, encoding="utf-8", newline="")
-    after_places, place_problems = load_places(staging, codebook.vocabulary("countries"))
+    after_places, place_problems = load_places(staging, codebook)
     first_new = _data_rows(project.schemas_dir / "places.csv") + 2  # places.csv numbers its rows from line 2
     for problem in place_problems:
         added = (problem.line or 0) - first_new

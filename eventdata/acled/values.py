@@ -7,8 +7,6 @@ civilian targeting and the combined disorder type; an unreadable cell becomes a 
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -19,7 +17,7 @@ from pathlib import Path
 from eventdata.acled.export import Export, ExportRow
 from eventdata.errors import SchemaFileError
 from eventdata.schema import Codebook
-from eventdata.sources.sheets import closest
+from eventdata.sources.sheets import closest, read_records
 
 INTER_LABELS = {
     "state forces": 1,
@@ -221,18 +219,13 @@ def load_normalisations(schemas_dir: Path, codebook: Codebook) -> list[Normalisa
     path = schemas_dir / NORMALISATIONS_FILE
     if not path.is_file():
         return []
-    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
-    header = next(reader, None)
-    if header is None or [c.strip() for c in header] != list(NORMALISATION_COLUMNS):
+    header, rows = read_records(path, SchemaFileError, "The ACLED normalisations")
+    if header != list(NORMALISATION_COLUMNS):
         raise SchemaFileError(f"{path}: the header must be {','.join(NORMALISATION_COLUMNS)}.")
     reference = codebook.field("sub_event_type").get("eventdata", {}).get("vocabulary")
     sub_event_types = set(codebook.vocabulary_values(str(reference))) if reference else set()
     table = []
-    end = reader.line_num
-    for cells in reader:
-        line, end = end + 1, reader.line_num  # the row's first line, counted past blank lines
-        if not any(c.strip() for c in cells):
-            continue
+    for line, cells in rows:
         item = Normalisation(*((cells[i] if i < len(cells) else "").strip() for i in range(len(NORMALISATION_COLUMNS))))
         if item.column not in codebook.acled_field_names:
             raise SchemaFileError(f"{path}:{line}: {item.column!r} is not an ACLED column.")

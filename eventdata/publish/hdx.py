@@ -18,15 +18,14 @@ used offline.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from eventdata.catalog import Release
-from eventdata.errors import Problem
+from eventdata.errors import Problem, PublishError
 from eventdata.publish.ckan import CkanPublisher
 from eventdata.publish.manifest import ReleaseFile, fix_hint, problem
 
@@ -52,7 +51,9 @@ def approved_tags() -> frozenset[str]:
 @cache
 def tag_mapping() -> dict[str, tuple[str, tuple[str, ...]]]:
     """HDX's tag clean-up table: tag → (action ok/merge/delete, new tags)."""
-    rows = csv.DictReader(io.StringIO(_data("tag_mapping.csv")))
+    from eventdata.sources.sheets import parse_csv  # the one CSV reader; it brings pandas, so imported when used
+
+    rows = [cells for _, cells in parse_csv(_data("tag_mapping.csv")).dicts()]
     return {
         r["Current Tag"].strip().lower(): (
             r["Action to Take"].strip(),
@@ -60,6 +61,22 @@ def tag_mapping() -> dict[str, tuple[str, tuple[str, ...]]]:
         )
         for r in rows
     }
+
+
+def _release_rows(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """A release's CSV file as rows (header → stripped cell); PublishError, located, when it is malformed."""
+    from eventdata.sources.sheets import CsvFileError, display_path, ragged_message, read_csv
+
+    try:
+        records = read_csv(path)
+    except CsvFileError as err:
+        raise PublishError(err.message(display_path(path))) from err
+    for line, cells in records.ragged():
+        raise PublishError(f"{display_path(path)}:{line}: {ragged_message(len(cells), len(records.header))}")
+    missing = [c for c in columns if c not in records.header]
+    if missing:
+        raise PublishError(f"{display_path(path)} lacks column(s) {missing}; the release was not built by eventdata.")
+    return [row for _, row in records.dicts()]
 
 
 @cache
@@ -246,13 +263,12 @@ class HdxPublisher(CkanPublisher):
         path = release.path / COUNTRIES_CSV
         codes: dict[str, str] = {}
         if path.is_file():
-            for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")):
+            for row in _release_rows(path, ("country", "iso3")):
                 codes[row["country"]] = row["iso3"].lower()
         events = release.path / EVENTS_CSV
         names: set[str] = set()
         if events.is_file():
-            rows = csv.DictReader(io.StringIO(events.read_text(encoding="utf-8"), newline=""))
-            names = {row.get("country") or "" for row in rows} - {""}
+            names = {row["country"] for row in _release_rows(events, ("country",))} - {""}
         return sorted({codes[n] for n in names if n in codes}), sorted(n for n in names if n not in codes)
 
     def dataset_fields(self, release: Release) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from eventdata.catalog import Release, version_key
 from eventdata.errors import PublishError, ReleaseError
-from eventdata.files import write_atomic
+from eventdata.files import read_json, write_atomic
 
 PUBLICATIONS_DIR = "publications"
 
@@ -41,13 +41,12 @@ def read_record(release: Release) -> dict[str, Any]:
         )
     if not path.is_file():
         return {"name": release.name, "version": release.version, "publications": [], "pending": {}}
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise PublishError(
-            f"{path} is not valid JSON ({err}). It records where version {release.version} was published: "
-            "restore it from version control rather than deleting it, or publishing could create a duplicate."
-        ) from err
+    data: dict[str, Any] = read_json(
+        path,
+        PublishError,
+        hint=f" It records where version {release.version} was published: restore it from version control "
+        "rather than deleting it, or publishing could create a duplicate.",
+    )
     _check_shape(path, data, release)
     data.setdefault("publications", [])
     data.setdefault("pending", {})

@@ -8,7 +8,6 @@ as it would be saved, and written into the coder's sheet atomically, every other
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import os
 import re
@@ -28,7 +27,7 @@ from eventdata.errors import EventdataError, Problem
 from eventdata.files import write_atomic
 from eventdata.rules import with_severities
 from eventdata.serve.sheetfile import SheetFormatError, SheetText, content_hash, parse_sheet, read_bytes
-from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, display_path, read_sheet
+from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, CsvFileError, display_path, read_csv, read_sheet
 from eventdata.validate import References, validate_events
 
 SHEET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.csv$")
@@ -285,14 +284,10 @@ class Workbench:
         if (seeds / DOUBLE_DIR / article_id).is_dir():
             return True
         try:
-            with (seeds / ASSIGNMENTS_FILE).open(encoding="utf-8-sig", newline="") as handle:
-                coders = {
-                    (row.get("coder") or "").strip()
-                    for row in csv.DictReader(handle)
-                    if (row.get("article_id") or "").strip() == article_id
-                }
-        except (OSError, UnicodeDecodeError, csv.Error):
+            rows = read_csv(seeds / ASSIGNMENTS_FILE).dicts()
+        except CsvFileError:
             return False  # `eventdata agreement` names what is wrong with it
+        coders = {row.get("coder", "") for _, row in rows if row.get("article_id") == article_id}
         return len(coders - {""}) >= 2
 
     def _events(self, paths: list[Path] | None = None, prefix: str = "") -> list[dict[str, Any]]:
