@@ -26,6 +26,8 @@ OTHER_DELIMITERS = (";", "\t", "|")
 #: NUL and the other C0 control characters but tab, line feed and carriage return: invisible in editors,
 #: cut strings short in C tools and spreadsheets; refused in every cell.
 CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: The same characters as bytes: in UTF-8 they are single bytes that no other character's encoding contains.
+CONTROL_BYTE = re.compile(CONTROL_CHARACTER.pattern.encode("ascii"))
 
 
 @dataclass(frozen=True)
@@ -330,9 +332,8 @@ def read_sheet(
             (Problem("empty-file", "the sheet is empty; it needs a header row.", name),),
             False,
         )
-    records = csv_records(text)  # lazy: the csv module parses the rows only when pyarrow cannot
     try:
-        header_line, header = next(records)
+        header_line, header, records = _header(text)
         header = [h.strip() for h in header]
         problems = _check_header(header, header_line, name, known_columns, required_columns)
         if any(p.code in ("delimiter-error", "duplicate-column", "blank-header") for p in problems):
@@ -349,8 +350,33 @@ def read_sheet(
         message = f"malformed CSV in the record starting here ({err.reason}); check for an unbalanced double quote."
         return Sheet(path, _empty_frame(known_columns), (Problem("source-error", message, name, err.line),), False)
     frame = _to_frame(columns, lines, header, known_columns)
-    problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
+    if CONTROL_BYTE.search(data):  # one scan of the file; most sheets hold no control character at all
+        problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
     return Sheet(path, frame, tuple(problems), True)
+
+
+def _header(text: str) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
+    """The header's line and cells, and the records after it (lazy: the csv module parses them only when asked).
+
+    A first line without quotes or carriage returns inside it is the header as it stands, so the csv module does
+    not copy the whole text just to read it.
+    """
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    first = first.removesuffix("\r")
+    if first.strip() and not any(c in first for c in ('"', "\r", "\x00")):
+        cells = first.split(",")
+        if any(c.strip() for c in cells):
+
+            def rest() -> Iterator[tuple[int, list[str]]]:
+                records = csv_records(text)
+                next(records)
+                yield from records
+
+            return 1, cells, rest()
+    records = csv_records(text)
+    header_line, header = next(records)
+    return header_line, header, records
 
 
 def _check_header(
