@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from eventdata import checks, progress
@@ -31,7 +32,7 @@ from eventdata.project import Project
 from eventdata.rules import with_severities
 from eventdata.schema import PANDAS_DTYPES, Codebook
 from eventdata.sources.articles import Article
-from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, display_path, read_sheet
+from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, display_path, read_sheet, sheets_frame
 
 __all__ = ["RULES", "STEPS", "References", "Rule", "Step", "Validation", "validate_events", "validate_project"]
 
@@ -153,20 +154,22 @@ def validate_project(
                     display_path(unread),
                 )
             )
-    frames = []
+    tables, lines, names = [], [], []
     sheets: dict[str, Path] = {}
     written_back = [f["name"] for f in codebook.fields if f.get("eventdata", {}).get("derived") == "event_id"]
     id_column = written_back[0] if written_back else None
     for path in sheet_paths:
         sheet = read_sheet(path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column)
         problems.extend(sheet.problems)
-        frame = sheet.frame
-        frame[SHEET_COLUMN] = display_path(path)
+        tables.append(sheet.table)
+        lines.append(sheet.lines)
+        names.append((display_path(path), len(sheet.lines)))
         sheets[display_path(path)] = path
-        frames.append(frame)
         progress.advance("sheets read", total=len(sheet_paths), detail=path.name)
-    if frames:
-        raw = pd.concat(frames, ignore_index=True)
+    if tables:  # concatenated in Arrow and converted to pandas once
+        raw = sheets_frame(tables, lines)
+        del tables, lines
+        raw[SHEET_COLUMN] = pd.Series(np.repeat([n for n, _ in names], [k for _, k in names]), dtype="str")
     else:
         raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
         raw[LINE_COLUMN] = pd.Series([], dtype="int64")
