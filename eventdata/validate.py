@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from eventdata import checks, progress
 from eventdata.actors import apply_actors
@@ -169,7 +171,9 @@ def validate_project(
     if tables:  # concatenated in Arrow and converted to pandas once
         raw = sheets_frame(tables, lines)
         del tables, lines
-        raw[SHEET_COLUMN] = pd.Series(np.repeat([n for n, _ in names], [k for _, k in names]), dtype="str")
+        codes = np.repeat(np.arange(len(names), dtype=np.int32), [k for _, k in names])
+        shown = pc.take(pa.array([n for n, _ in names], pa.string()), pa.array(codes))
+        raw[SHEET_COLUMN] = pd.Series(shown, dtype="str")
     else:
         raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
         raw[LINE_COLUMN] = pd.Series([], dtype="int64")

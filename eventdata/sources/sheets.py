@@ -28,8 +28,6 @@ OTHER_DELIMITERS = (";", "\t", "|")
 #: NUL and the other C0 control characters but tab, line feed and carriage return: invisible in editors,
 #: cut strings short in C tools and spreadsheets; refused in every cell.
 CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-#: The same characters as bytes: in UTF-8 they are single bytes that no other character's encoding contains.
-CONTROL_BYTE = re.compile(CONTROL_CHARACTER.pattern.encode("ascii"))
 
 
 @dataclass(frozen=True)
@@ -226,6 +224,15 @@ def _fast_list(path: Path) -> pd.DataFrame | None:
     return frame
 
 
+def has_control_byte(data: bytes) -> bool:
+    """True when UTF-8 bytes hold a CONTROL_CHARACTER (in UTF-8 those are single bytes, in no other encoding).
+
+    The bytes below 0x20 are counted at once and compared with the tabs and line breaks among them.
+    """
+    below = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) < 0x20))
+    return below != data.count(b"\t") + data.count(b"\n") + data.count(b"\r")
+
+
 def control_message(value: str) -> str:
     """Which control character a cell holds, and where."""
     match = CONTROL_CHARACTER.search(value)
@@ -369,7 +376,7 @@ def read_sheet(
         return Sheet(path, *_empty_table(known_columns), (Problem("source-error", message, name, err.line),), False)
     table = _clean_table(columns, len(lines), known_columns)
     line_array = lines.to_numpy(dtype=np.int64)
-    if CONTROL_BYTE.search(data):  # one scan of the file; most sheets hold no control character at all
+    if has_control_byte(data):  # one scan of the file; most sheets hold no control character at all
         frame = sheets_frame([table], [line_array])
         problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
     return Sheet(path, table, line_array, tuple(problems), True)
