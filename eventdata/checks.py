@@ -548,11 +548,12 @@ def _check_articles(
 
     evidence_list = evidence.tolist()
     cell_list = cells.tolist()
+    width = len(evidence) + 1
     for code, pair in enumerate(distinct_pairs.tolist()):
         if pair < 0:
             continue
-        evidence_code = pair % (len(evidence) + 1)
-        cell, text = cell_list[pair // (len(evidence) + 1)], evidence_list[evidence_code]
+        evidence_code = pair % width
+        cell, text = cell_list[pair // width], evidence_list[evidence_code]
         if not isinstance(text, str) or not isinstance(cell, str):
             continue
         cited_here = [a for a in cell.split("; ") if a]
