@@ -536,12 +536,24 @@ def _check_articles(
     )
     pair_codes, distinct_pairs = pd.factorize(pairs, use_na_sentinel=False)
     failing: dict[int, list[str]] = {}
+    # A passage is quoted by many pairs (the same sentence, other events): each (cited cell, passage) is searched once.
+    quoted: dict[tuple[str, str], bool] = {}
+    split_of: dict[int, list[tuple[str, str]]] = {}
+
+    def found(cell: str, cited: list[str], wanted: str) -> bool:
+        key = (cell, wanted)
+        if key not in quoted:
+            quoted[key] = any(wanted in texts[a] for a in cited)
+        return quoted[key]
+
     evidence_list = evidence.tolist()
     cell_list = cells.tolist()
+    width = len(evidence) + 1
     for code, pair in enumerate(distinct_pairs.tolist()):
         if pair < 0:
             continue
-        cell, text = cell_list[pair // (len(evidence) + 1)], evidence_list[pair % (len(evidence) + 1)]
+        evidence_code = pair % width
+        cell, text = cell_list[pair // width], evidence_list[evidence_code]
         if not isinstance(text, str) or not isinstance(cell, str):
             continue
         cited_here = [a for a in cell.split("; ") if a]
@@ -550,10 +562,10 @@ def _check_articles(
         for a in cited_here:
             if a not in texts:
                 texts[a] = TextIndex(" ".join(articles[a].text.split()))
+        if evidence_code not in split_of:
+            split_of[evidence_code] = [(p, " ".join(p.split())) for p in EVIDENCE_SEPARATOR.split(text)]
         passages = [
-            passage
-            for passage in EVIDENCE_SEPARATOR.split(text)
-            if (wanted := " ".join(passage.split())) and not any(wanted in texts[a] for a in cited_here)
+            passage for passage, wanted in split_of[evidence_code] if wanted and not found(cell, cited_here, wanted)
         ]
         if passages:
             failing[code] = passages

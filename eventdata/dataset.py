@@ -169,8 +169,11 @@ class Dataset:
         """Rows of seeds/deletions.csv that name no assigned event, repeat one, or give no reason."""
         from eventdata.deletions import deletion_file_problems
 
-        ids = set(self.registry["event_id_cnty"].str.strip())
-        return deletion_file_problems(self.deletion_rows, ids, self.deletions_path)
+        rows = self.deletion_rows
+        named = set(rows["event_id_cnty"].str.strip().dropna())
+        registered = self.registry["event_id_cnty"].str.strip()
+        ids = set(registered[registered.isin(named)]) if named else set()  # only membership of these is asked
+        return deletion_file_problems(rows, ids, self.deletions_path)
 
     # --- releases ------------------------------------------------------------------------------
 

@@ -105,8 +105,8 @@ def assign_ids(events: pd.DataFrame, registry: pd.DataFrame, iso3: Mapping[str, 
 def unregistered(ids: pd.Series, registry: pd.DataFrame) -> pd.Series:
     """True for ids written in a sheet that the tool never assigned (coders never invent ids)."""
     known = pc.is_in(
-        pa.array(ids.astype("string").tolist(), pa.string(), from_pandas=True),
-        value_set=pa.array(registry["event_id_cnty"].astype("string").tolist(), pa.string()),
+        pa.array(ids.astype("string"), pa.string(), from_pandas=True),
+        value_set=pa.array(registry["event_id_cnty"].astype("string"), pa.string(), from_pandas=True),
     )
     listed = pc.fill_null(known, False).to_numpy(zero_copy_only=False)
     return pd.Series(ids.notna().to_numpy() & ~listed, index=ids.index)

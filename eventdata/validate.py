@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from eventdata import checks, progress
 from eventdata.actors import apply_actors
@@ -31,7 +35,7 @@ from eventdata.project import Project
 from eventdata.rules import with_severities
 from eventdata.schema import PANDAS_DTYPES, Codebook
 from eventdata.sources.articles import Article
-from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, display_path, read_sheet
+from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, Sheet, display_path, read_sheet, sheets_frame
 
 __all__ = ["RULES", "STEPS", "References", "Rule", "Step", "Validation", "validate_events", "validate_project"]
 
@@ -153,20 +157,29 @@ def validate_project(
                     display_path(unread),
                 )
             )
-    frames = []
+    tables, lines, names = [], [], []
     sheets: dict[str, Path] = {}
     written_back = [f["name"] for f in codebook.fields if f.get("eventdata", {}).get("derived") == "event_id"]
     id_column = written_back[0] if written_back else None
-    for path in sheet_paths:
-        sheet = read_sheet(path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column)
-        problems.extend(sheet.problems)
-        frame = sheet.frame
-        frame[SHEET_COLUMN] = display_path(path)
-        sheets[display_path(path)] = path
-        frames.append(frame)
-        progress.advance("sheets read", total=len(sheet_paths), detail=path.name)
-    if frames:
-        raw = pd.concat(frames, ignore_index=True)
+
+    def read(path: Path) -> Sheet:
+        return read_sheet(path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column)
+
+    # Two sheets at a time: one parses in Arrow (which releases the GIL) while the other is decoded and scanned.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for path, sheet in zip(sheet_paths, pool.map(read, sheet_paths), strict=True):
+            problems.extend(sheet.problems)
+            tables.append(sheet.table)
+            lines.append(sheet.lines)
+            names.append((display_path(path), len(sheet.lines)))
+            sheets[display_path(path)] = path
+            progress.advance("sheets read", total=len(sheet_paths), detail=path.name)
+    if tables:  # concatenated in Arrow and converted to pandas once
+        raw = sheets_frame(tables, lines)
+        del tables, lines
+        codes = np.repeat(np.arange(len(names), dtype=np.int32), [k for _, k in names])
+        shown = pc.take(pa.array([n for n, _ in names], pa.string()), pa.array(codes))
+        raw[SHEET_COLUMN] = pd.Series(shown, dtype="str")
     else:
         raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
         raw[LINE_COLUMN] = pd.Series([], dtype="int64")

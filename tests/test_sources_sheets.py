@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from eventdata.schema import load_codebook
-from eventdata.sources.sheets import read_sheet
+from eventdata.sources.sheets import (
+    CONTROL_CHARACTER,
+    _header,
+    csv_records,
+    has_control_byte,
+    read_sheet,
+    sheets_frame,
+)
 from tests.conftest import REPO, SEED_SHEET
 
 CODEBOOK = load_codebook(REPO / "schemas")
@@ -238,3 +246,48 @@ def test_read_records_refuses_ragged_rows_with_the_shared_message(tmp_path: Path
 
     with pytest.raises(SchemaFileError, match=r"^Vocabulary \S*v\.csv:4: the row has 1 cells but the header has 2; "):
         read_records(path, SchemaFileError, "Vocabulary")
+
+
+def test_control_byte_scan_agrees_with_the_cell_pattern() -> None:
+    for code in range(256):
+        data = bytes([0x41, code, 0x0A, 0x09, 0x0D])
+        assert has_control_byte(data) == bool(CONTROL_CHARACTER.search(data.decode("latin-1"))), code
+    assert not has_control_byte("Ma‘arrat an-Nu‘mān, İstanbul\r\n".encode())
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1f"])
+def test_control_character_found_by_the_file_scan_is_located(tmp_path: Path, char: str) -> None:
+    path = tmp_path / "control.csv"
+    path.write_text(HEADER + "\n" + FIRST_ROW + "\n" + FIRST_ROW.replace("US forces", f"US{char} forces") + "\n")
+    assert problems(path) == [(3, "notes", "control-character")]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        '"event_id_cnty",' + HEADER.split(",", 1)[1],  # quoted: the csv module reads it
+        "event_id_cnty , " + HEADER.split(",", 1)[1],  # spaces around a name
+        "\n" + HEADER,  # a blank first line: the header is line 2
+        HEADER + ",",  # a trailing blank header cell
+    ],
+)
+def test_header_shortcut_reads_what_the_csv_module_reads(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text(header + "\n" + FIRST_ROW + "\n", newline="")
+    text = path.read_text(encoding="utf-8")
+    line, cells, _ = _header(text)
+    expected_line, expected = next(csv_records(text))
+    assert (line, cells) == (expected_line, expected)
+    reread = [(p.line, p.column, p.code) for p in read(path).problems]
+    assert reread == problems(path)
+
+
+def test_sheets_concatenated_in_arrow_equal_the_frames_of_each(tmp_path: Path) -> None:
+    second = tmp_path / "second.csv"
+    second.write_text(HEADER + "\n" + FIRST_ROW.replace("US forces", " US forces ") + "\n")
+    sheets = [read(SEED_SHEET), read(second), read(tmp_path / "absent.csv")]
+    joined = sheets_frame([s.table for s in sheets], [s.lines for s in sheets])
+    pd.testing.assert_frame_equal(joined, pd.concat([s.frame for s in sheets], ignore_index=True))
+    assert str(joined["notes"].dtype) == "string"
+    assert len(joined) == len(sheets[0].frame) + len(sheets[1].frame)
+    assert len(sheets[2].frame) == 0

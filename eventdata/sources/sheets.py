@@ -9,9 +9,11 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,6 +24,8 @@ from eventdata.errors import Problem
 SHEET_COLUMN = "_sheet"
 LINE_COLUMN = "_line"
 STRING_DTYPE = pd.StringDtype("pyarrow")
+#: The Arrow type of a sheet's cells: the storage of STRING_DTYPE, so the one conversion to pandas copies nothing.
+CELL_TYPE = pa.large_string()
 OTHER_DELIMITERS = (";", "\t", "|")
 #: NUL and the other C0 control characters but tab, line feed and carriage return: invisible in editors,
 #: cut strings short in C tools and spreadsheets; refused in every cell.
@@ -30,12 +34,29 @@ CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 @dataclass(frozen=True)
 class Sheet:
-    """One coding sheet: its rows as strings (plus _sheet and _line) and what was wrong with the file."""
+    """One coding sheet: its rows as strings, the line of each, and what was wrong with the file.
+
+    `table` holds the codebook's columns in its order (trimmed, empty cells missing; a column the sheet lacks is
+    all missing), `lines` the line each row starts on; `frame` is the same as pandas, with a _line column.
+    """
 
     path: Path
-    frame: pd.DataFrame
+    table: pa.Table
+    lines: np.ndarray
     problems: tuple[Problem, ...]
     readable: bool
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return sheets_frame([self.table], [self.lines])
+
+
+def sheets_frame(tables: Sequence[pa.Table], lines: Sequence[np.ndarray]) -> pd.DataFrame:
+    """Sheets' tables as one pandas frame of strings with a _line column, converted once."""
+    table = pa.concat_tables(tables) if len(tables) != 1 else tables[0]
+    frame: pd.DataFrame = table.to_pandas(types_mapper={pa.string(): STRING_DTYPE, CELL_TYPE: STRING_DTYPE}.get)
+    frame[LINE_COLUMN] = np.concatenate(lines).astype(np.int64) if lines else np.zeros(0, dtype=np.int64)
+    return frame
 
 
 def display_path(path: Path) -> str:
@@ -205,6 +226,16 @@ def _fast_list(path: Path) -> pd.DataFrame | None:
     return frame
 
 
+def has_control_byte(data: bytes) -> bool:
+    """True when UTF-8 bytes hold a CONTROL_CHARACTER (in UTF-8 those are single bytes, in no other encoding).
+
+    The bytes below 0x20 are picked out at once; then only those are compared with tab and the line breaks.
+    """
+    codes = np.frombuffer(data, dtype=np.uint8)
+    below = codes[codes < 0x20]  # a few per line: the line breaks, the tabs and any control character
+    return bool(np.count_nonzero((below != 0x09) & (below != 0x0A) & (below != 0x0D)))
+
+
 def control_message(value: str) -> str:
     """Which control character a cell holds, and where."""
     match = CONTROL_CHARACTER.search(value)
@@ -262,10 +293,9 @@ def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
-def _empty_frame(columns: Sequence[str]) -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series([], dtype=STRING_DTYPE) for c in columns})
-    frame[LINE_COLUMN] = pd.Series([], dtype="int64")
-    return frame
+def _empty_table(columns: Sequence[str]) -> tuple[pa.Table, np.ndarray]:
+    table = pa.table({c: pa.array([], type=CELL_TYPE) for c in columns})
+    return table, np.zeros(0, dtype=np.int64)
 
 
 def _fast_table(data: bytes, header: list[str]) -> pa.Table | None:
@@ -276,7 +306,7 @@ def _fast_table(data: bytes, header: list[str]) -> pa.Table | None:
             read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
-                column_types={c: pa.string() for c in header},
+                column_types={c: CELL_TYPE for c in header},
                 strings_can_be_null=False,
             ),
         )
@@ -307,7 +337,7 @@ def read_sheet(
     except OSError as err:
         return Sheet(
             path,
-            _empty_frame(known_columns),
+            *_empty_table(known_columns),
             (Problem("source-error", f"cannot read the file: {err.strerror}.", name),),
             False,
         )
@@ -322,21 +352,20 @@ def read_sheet(
             f"byte 0x{data[err.start]:02x} at character {column} is not UTF-8; "
             "save the sheet as 'CSV UTF-8' (Excel) or UTF-8 (LibreOffice)."
         )
-        return Sheet(path, _empty_frame(known_columns), (Problem("encoding-error", message, name, line),), False)
+        return Sheet(path, *_empty_table(known_columns), (Problem("encoding-error", message, name, line),), False)
     if not text or text.isspace():
         return Sheet(
             path,
-            _empty_frame(known_columns),
+            *_empty_table(known_columns),
             (Problem("empty-file", "the sheet is empty; it needs a header row.", name),),
             False,
         )
-    records = csv_records(text)  # lazy: the csv module parses the rows only when pyarrow cannot
     try:
-        header_line, header = next(records)
+        header_line, header, records = _header(text)
         header = [h.strip() for h in header]
         problems = _check_header(header, header_line, name, known_columns, required_columns)
         if any(p.code in ("delimiter-error", "duplicate-column", "blank-header") for p in problems):
-            return Sheet(path, _empty_frame(known_columns), tuple(problems), False)
+            return Sheet(path, *_empty_table(known_columns), tuple(problems), False)
         table = _fast_table(data, header) if header_line == 1 else None
         if table is not None and not _needs_line_map(data, table):
             lines = pd.Series(range(2, table.num_rows + 2), dtype="int64")
@@ -347,10 +376,37 @@ def read_sheet(
             problems += ragged
     except MalformedCSV as err:
         message = f"malformed CSV in the record starting here ({err.reason}); check for an unbalanced double quote."
-        return Sheet(path, _empty_frame(known_columns), (Problem("source-error", message, name, err.line),), False)
-    frame = _to_frame(columns, lines, header, known_columns)
-    problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
-    return Sheet(path, frame, tuple(problems), True)
+        return Sheet(path, *_empty_table(known_columns), (Problem("source-error", message, name, err.line),), False)
+    table = _clean_table(columns, len(lines), known_columns)
+    line_array = lines.to_numpy(dtype=np.int64)
+    if has_control_byte(data):  # one scan of the file; most sheets hold no control character at all
+        frame = sheets_frame([table], [line_array])
+        problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
+    return Sheet(path, table, line_array, tuple(problems), True)
+
+
+def _header(text: str) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
+    """The header's line and cells, and the records after it (lazy: the csv module parses them only when asked).
+
+    A first line without quotes or carriage returns inside it is the header as it stands, so the csv module does
+    not copy the whole text just to read it.
+    """
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    first = first.removesuffix("\r")
+    if first.strip() and not any(c in first for c in ('"', "\r", "\x00")):
+        cells = first.split(",")
+        if any(c.strip() for c in cells):
+
+            def rest() -> Iterator[tuple[int, list[str]]]:
+                records = csv_records(text)
+                next(records)
+                yield from records
+
+            return 1, cells, rest()
+    records = csv_records(text)
+    header_line, header = next(records)
+    return header_line, header, records
 
 
 def _check_header(
@@ -426,26 +482,17 @@ def _careful_columns(
     return columns, pd.Series(lines, dtype="int64"), problems
 
 
-def _to_frame(columns: dict[str, object], lines: pd.Series, header: list[str], known: Sequence[str]) -> pd.DataFrame:
-    """Strings with surrounding whitespace removed and empty cells as missing; absent columns are all missing.
-
-    The cleaning runs in Arrow and the frame is converted once, not column by column.
-    """
-    size = len(lines)
+def _clean_table(columns: dict[str, object], size: int, known: Sequence[str]) -> pa.Table:
+    """Strings with surrounding whitespace removed and empty cells as missing; absent columns are all missing."""
     arrays = []
     for column in known:
         if column in columns:
             values = columns[column]
             array = (
-                values
-                if isinstance(values, pa.ChunkedArray)
-                else pa.chunked_array([pa.array(values, type=pa.string())])
+                values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([pa.array(values, type=CELL_TYPE)])
             )
             trimmed = pc.utf8_trim_whitespace(array)
-            arrays.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed))
+            arrays.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, CELL_TYPE), trimmed))
         else:
-            arrays.append(pa.chunked_array([pa.nulls(size, pa.string())]))
-    table = pa.Table.from_arrays(arrays, names=list(known))
-    frame: pd.DataFrame = table.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get)
-    frame[LINE_COLUMN] = lines.to_numpy()
-    return frame
+            arrays.append(pa.chunked_array([pa.nulls(size, CELL_TYPE)]))
+    return pa.Table.from_arrays(arrays, names=list(known))
