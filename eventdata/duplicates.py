@@ -4,8 +4,13 @@ Blocking is vectorised numpy: every event gets an int64 key (country, 0.25° gri
 those whose keys differ by a day offset of 0..days and a neighbouring cell, found with np.searchsorted on the
 sorted keys; so a pair is in one country, at most `days` apart and at most about 28 km apart (up to about 56 km
 across cells). Each pair is scored in arrays by adding evidence: date, distance in km, admin1/admin2, event and
-sub-event type, actors (canonical names, aliases resolved), fatalities; the score is the evidence over its
-maximum, and every candidate lists the reasons behind it.
+sub-event type, actors (canonical names, aliases resolved), fatalities (equal > close > far) and how alike the
+notes (and evidence) are; the score is the evidence over its maximum, and every candidate lists the reasons
+behind it. The notes are compared on what the coded fields do not already say: each event's words minus those of
+its place, admin names, actors and types, weighted by inverse document frequency (words every note has weigh
+nothing), as a cosine (scipy sparse rows; computed only for pairs that could reach the threshold). Two notes that
+both name specifics but share none are evidence against. An event is the duplicate of at most one event of
+another article: candidates are assigned one-to-one per pair of articles, best score first (greedy).
 
 seeds/duplicates.csv records the coders' decisions (event_a,event_b,score,reasons,decision,coder,note; decision
 duplicate or distinct). When an event of a pair marked duplicate is deleted (seeds/deletions.csv), the release's
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from scipy import sparse
 
 from eventdata.agreement import haversine_km
 from eventdata.errors import SourceError
@@ -35,20 +41,36 @@ DUPLICATES_FILE = "duplicates.csv"
 DUPLICATES_COLUMNS = ("event_a", "event_b", "score", "reasons", "decision", "coder", "note")
 DECISIONS = ("duplicate", "distinct")
 DEFAULT_DAYS = 3
-DEFAULT_THRESHOLD = 0.65
+DEFAULT_THRESHOLD = 0.5
 CELL_DEGREES = 0.25
 CHUNK = 4_000_000  # pairs scored at once
-#: Evidence per feature; the score is the sum over MAX_EVIDENCE.
+#: Evidence per reason, in log-odds: the score is the logistic of their sum plus BIAS, an estimate of the chance
+#: that the pair is one event. Fitted by logistic regression on the labelled pairs of
+#: benchmarks/generate_events.duplicate_events(20_000, seed=1) (tests measure seed 7); the three type reasons,
+#: of which exactly one holds, are shifted to make the same sub-event type weigh 0.
 WEIGHTS = {
-    "same_day": 3.0, "one_day": 1.5, "two_days": 0.5,
-    "within_1km": 3.0, "within_10km": 2.0, "within_25km": 1.0, "beyond_50km": -3.0,
-    "same_admin2": 0.5, "other_admin1": -1.0,
-    "same_sub_event_type": 2.0, "same_event_type": 0.5, "other_event_type": -2.0,
-    "same_actors": 2.0, "one_side_lacks_an_actor": 1.0, "conflicting_actor": -1.5, "other_actors": -2.0,
-    "days_apart_within_daily_series": -2.0,
-    "same_fatalities": 2.0, "same_no_fatalities": 0.5, "close_fatalities": 0.5, "other_fatalities": -1.0,
+    "same_day": 7.5, "one_day": 5.0, "two_days": 4.1,
+    "within_1km": 0.2, "within_10km": 0.3, "within_25km": -0.3, "beyond_50km": -0.1,
+    "same_admin2": 0.6, "other_admin1": -3.2,
+    "same_sub_event_type": 0.0, "same_event_type": 0.1, "other_event_type": -1.7,
+    "same_actors": 2.4, "one_side_lacks_an_actor": 2.5, "conflicting_actor": -6.5, "other_actors": -7.0,
+    "days_apart_within_daily_series": -2.5,
+    "same_fatalities": 3.4, "same_no_fatalities": 1.9, "close_fatalities": 1.7, "other_fatalities": 0.0,
+    "notes_alike": 3.2, "notes_similar": 2.0, "notes_overlap": 1.3, "notes_touch": 0.6,
+    "notes_differ": -2.1, "notes_barely_alike": -1.2,
 }  # fmt: skip
-MAX_EVIDENCE = 3.0 + 3.0 + 0.5 + 2.0 + 2.0 + 2.0
+BIAS = -10.9
+DISTANCE_REASONS = ("within_1km", "within_10km", "within_25km", "beyond_50km")
+#: Lower cosine bounds of the notes' bands (alike, similar, overlap, touch); NOTES_DIFFER bounds barely alike,
+#: NOTES_NONE differ (these two count only when both notes name specifics).
+NOTES_BANDS = ((0.8, "notes_alike"), (0.6, "notes_similar"), (0.4, "notes_overlap"), (0.3, "notes_touch"))
+NOTES_DIFFER, NOTES_NONE = 0.2, 0.1
+#: A note names specifics when it has at least this many words beyond the coded fields.
+SPECIFIC_WORDS = 4
+TEXT_COLUMNS = ("notes", "evidence")
+FIELD_COLUMNS = ("location", "admin1", "admin2", "admin3", "actor1", "actor2", "event_type", "sub_event_type")
+DATE_CLAUSE = r"^\s*on \d{1,2} [^\W\d_]+ \d{4},?"
+WORD = r"[^\W_]+"
 COLUMNS = (
     "event_id_cnty", "article_id", "country", "event_date", "latitude", "longitude", "admin1", "admin2",
     "event_type", "sub_event_type", "actor1", "actor2", "fatalities",
@@ -73,6 +95,8 @@ class Prepared:
     actor2: np.ndarray
     fatalities: np.ndarray
     in_series: np.ndarray  # its article has the same place, actors and sub-event type a day before or after
+    words: sparse.csr_matrix  # the notes' own words, IDF-weighted, rows of norm 1 (0 without notes)
+    specific: np.ndarray  # the note names at least SPECIFIC_WORDS words beyond the coded fields
 
 
 DAY_BITS, CELL_Y_BITS, CELL_X_BITS = 20, 11, 12
@@ -95,6 +119,51 @@ def canonical(names: pd.Series, aliases: dict[str, str] | None) -> pd.Series:
     distinct = pd.Series(uniques, dtype="string")
     resolved = distinct.str.strip().str.casefold().map(aliases).fillna(distinct).to_numpy(dtype=object)
     return pd.Series(np.append(resolved, np.array([None], dtype=object))[codes], index=names.index, dtype="string")
+
+
+def _words(text: pd.Series) -> pd.DataFrame:
+    """(row, word) once per word a text has, casefolded."""
+    tokens = text.fillna("").astype(str).str.casefold().str.findall(WORD).explode().dropna()
+    return pd.DataFrame({"row": tokens.index.to_numpy(dtype=np.int64), "word": tokens.to_numpy()}).drop_duplicates()
+
+
+def note_words(events: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Each event's notes/evidence words minus those of its coded fields, IDF-weighted, rows normalised; and
+    whether the note names specifics (at least SPECIFIC_WORDS such words)."""
+    n = len(events)
+    columns = [c for c in TEXT_COLUMNS if c in events.columns]
+    if not columns:
+        return sparse.csr_matrix((n, 1)), np.zeros(n, dtype=bool)
+    text = events[columns[0]].fillna("").astype(str)
+    for column in columns[1:]:
+        text = text + " " + events[column].fillna("").astype(str)
+    own = _words(text.str.casefold().str.replace(DATE_CLAUSE, "", regex=True).reset_index(drop=True))
+    fields = [c for c in FIELD_COLUMNS if c in events.columns]
+    if fields:
+        coded = events[fields[0]].fillna("").astype(str)
+        for column in fields[1:]:
+            coded = coded + " " + events[column].fillna("").astype(str)
+        said = _words(coded.reset_index(drop=True)).assign(said=True)
+        own = own.merge(said, on=["row", "word"], how="left")
+        own = own[own["said"].isna()]
+    rows = own["row"].to_numpy(dtype=np.int64)
+    codes, vocabulary = pd.factorize(own["word"])
+    frequency = np.bincount(codes, minlength=len(vocabulary))
+    weight = np.log((1 + n) / (1 + frequency))[codes]
+    matrix = sparse.csr_matrix((weight, (rows, codes)), shape=(n, max(1, len(vocabulary))))
+    norm = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    matrix = sparse.csr_matrix(sparse.diags(np.divide(1.0, norm, out=np.zeros(n), where=norm > 0)) @ matrix)
+    return matrix, np.bincount(rows, minlength=n) >= SPECIFIC_WORDS
+
+
+def notes_cosine(p: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Cosine of the notes' own words of each pair (0 when either has none)."""
+    out = np.zeros(len(i))
+    step = 500_000
+    for start in range(0, len(i), step):
+        a, b = p.words[i[start : start + step]], p.words[j[start : start + step]]
+        out[start : start + step] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    return out
 
 
 def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prepared:
@@ -127,6 +196,7 @@ def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prep
     group = series_of.groupby(list(series_of.columns), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
     series = group << DAY_BITS | day
     in_series = np.isin(series + 1, series) | np.isin(series - 1, series)
+    words, specific = note_words(events)
     return Prepared(
         ids=events["event_id_cnty"].astype(object).where(events["event_id_cnty"].notna(), None).to_numpy(),
         article=article,
@@ -142,6 +212,8 @@ def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prep
         actor2=actor_codes[n:],
         fatalities=pd.to_numeric(events["fatalities"]).fillna(-1).to_numpy(dtype=np.int64),
         in_series=in_series,
+        words=words,
+        specific=specific,
     )
 
 
@@ -186,16 +258,49 @@ def blocked_pairs(prepared: Prepared, days: int) -> Iterator[tuple[np.ndarray, n
             start = stop
 
 
-def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Score of each pair and the bit set of its reasons (bit k: the k-th key of WEIGHTS)."""
+def _adder(evidence: np.ndarray, bits: np.ndarray) -> Callable[[np.ndarray, str], None]:
+    """A function adding a reason's weight to the pairs of a mask and setting its bit."""
     names = list(WEIGHTS)
-    bits = np.zeros(len(i), dtype=np.int64)
-    evidence = np.zeros(len(i))
 
     def add(mask: np.ndarray, reason: str) -> None:
-        nonlocal bits
         evidence[mask] += WEIGHTS[reason]
-        bits |= mask.astype(np.int64) << names.index(reason)
+        bits[:] |= mask.astype(np.int64) << names.index(reason)
+
+    return add
+
+
+def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Score of each pair and the bit set of its reasons (bit k: the k-th key of WEIGHTS), notes included."""
+    evidence, bits = field_evidence(p, i, j)
+    add_notes_evidence(p, i, j, notes_cosine(p, i, j), evidence, bits)
+    return probability(evidence), bits
+
+
+def probability(evidence: np.ndarray) -> np.ndarray:
+    """The score: the logistic of the evidence (log-odds) plus BIAS."""
+    score: np.ndarray = 1.0 / (1.0 + np.exp(-(evidence + BIAS)))
+    return score
+
+
+def add_notes_evidence(
+    p: Prepared, i: np.ndarray, j: np.ndarray, cosine: np.ndarray, evidence: np.ndarray, bits: np.ndarray
+) -> None:
+    """Add the notes' evidence (alike, similar, overlapping; differing when both name specifics) in place."""
+    add = _adder(evidence, bits)
+    upper = np.inf
+    for lower, reason in NOTES_BANDS:
+        add((cosine >= lower) & (cosine < upper), reason)
+        upper = lower
+    both = p.specific[i] & p.specific[j]
+    add(both & (cosine < NOTES_NONE), "notes_differ")
+    add(both & (cosine >= NOTES_NONE) & (cosine < NOTES_DIFFER), "notes_barely_alike")
+
+
+def field_evidence(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Evidence of each pair from the coded fields (not the notes) and the bit set of its reasons."""
+    bits = np.zeros(len(i), dtype=np.int64)
+    evidence = np.zeros(len(i))
+    add = _adder(evidence, bits)
 
     gap = np.abs(p.day[i] - p.day[j])
     add(gap == 0, "same_day")
@@ -239,13 +344,14 @@ def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, 
     close = known & (fa != fb) & (low > 0) & (high <= 2 * low)
     add(close, "close_fatalities")
     add(known & (fa != fb) & ~close & (high - low > 2), "other_fatalities")
-    return evidence / MAX_EVIDENCE, bits
+    return evidence, bits
 
 
-def reason_text(bits: int, p: Prepared, i: int, j: int, gap: int, km: float) -> str:
+def reason_text(bits: int, p: Prepared, i: int, j: int, gap: int, km: float, cosine: float = 0.0) -> str:
     """The reasons of one pair, as a coder reads them."""
     parts = []
-    for k, name in enumerate(WEIGHTS):
+    names = list(WEIGHTS)
+    for k, name in enumerate(names):
         if bits >> k & 1:
             text = name.replace("_", " ")
             if name in ("one_day", "two_days"):
@@ -254,10 +360,31 @@ def reason_text(bits: int, p: Prepared, i: int, j: int, gap: int, km: float) -> 
                 text = f"{km:.1f} km apart"
             elif name in ("same_fatalities", "close_fatalities", "other_fatalities"):
                 text = f"{name.split('_')[0]} fatalities ({p.fatalities[i]} and {p.fatalities[j]})"
+            elif name.startswith("notes_"):
+                text = f"{text} (cosine {cosine:.2f})"
             parts.append(f"{text} ({WEIGHTS[name]:+g})")
+    if not any(bits >> names.index(name) & 1 for name in DISTANCE_REASONS):
+        parts.insert(0, f"{km:.1f} km apart (+0)")
     if gap > 2:
         parts.insert(0, f"{gap} days apart (+0)")
     return "; ".join(parts)
+
+
+def one_to_one(p: Prepared, i: np.ndarray, j: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Indexes of the pairs kept when each event matches at most one event of each other article: greedy, best
+    score first (ties by row), a pair is kept when neither event has a match in the other's article yet."""
+    order = np.lexsort((j, i, -score))
+    article = p.article
+    taken: set[tuple[int, int]] = set()
+    kept = []
+    for k, x, y in zip(order.tolist(), i[order].tolist(), j[order].tolist(), strict=True):
+        left, right = (x, int(article[y])), (y, int(article[x]))
+        if left in taken or right in taken:
+            continue
+        taken.add(left)
+        taken.add(right)
+        kept.append(k)
+    return np.sort(np.array(kept, dtype=np.int64))
 
 
 def find_candidates(
@@ -270,24 +397,24 @@ def find_candidates(
 ) -> pd.DataFrame:
     """Candidate pairs (event_a, event_b, score, reasons, row_a, row_b), best first."""
     prepared = prepare(events.reset_index(drop=True), aliases)
-    found_i, found_j, found_s, found_b = [], [], [], []
+    found: list[tuple[np.ndarray, ...]] = []
     for i, j in blocked_pairs(prepared, days):
-        score, bits = score_pairs(prepared, i, j)
+        evidence, bits = field_evidence(prepared, i, j)
+        could = probability(evidence + WEIGHTS["notes_alike"]) >= threshold  # notes read only where they matter
+        i, j, evidence, bits = i[could], j[could], evidence[could], bits[could]
+        cosine = notes_cosine(prepared, i, j)
+        add_notes_evidence(prepared, i, j, cosine, evidence, bits)
+        score = probability(evidence)
         keep = score >= threshold
-        found_i.append(i[keep])
-        found_j.append(j[keep])
-        found_s.append(score[keep])
-        found_b.append(bits[keep])
-    i = np.concatenate(found_i) if found_i else np.zeros(0, dtype=np.int64)
-    j = np.concatenate(found_j) if found_j else np.zeros(0, dtype=np.int64)
-    score = np.concatenate(found_s) if found_s else np.zeros(0)
-    bits = np.concatenate(found_b) if found_b else np.zeros(0, dtype=np.int64)
-    if len(i):  # one event is reported at most once per article: each side's best match in the other's article
-        pairs = pd.DataFrame({"i": i, "j": j, "s": score, "ai": prepared.article[i], "aj": prepared.article[j]})
-        pairs = pairs.sort_values("s", ascending=False, kind="stable")
-        best = ~pairs.duplicated(["i", "aj"]) & ~pairs.duplicated(["j", "ai"])
-        kept = pairs.index[best.to_numpy()].to_numpy()
-        i, j, score, bits = i[kept], j[kept], score[kept], bits[kept]
+        found.append((i[keep], j[keep], score[keep], bits[keep], cosine[keep]))
+    i, j, score, bits, cosine = (
+        (np.concatenate(parts) for parts in zip(*found, strict=True))
+        if found
+        else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
+              np.zeros(0))
+    )  # fmt: skip
+    kept = one_to_one(prepared, i, j, score)
+    i, j, score, bits, cosine = i[kept], j[kept], score[kept], bits[kept], cosine[kept]
     swap = prepared.ids[i].astype(str) > prepared.ids[j].astype(str) if len(i) else np.zeros(0, dtype=bool)
     i, j = np.where(swap, j, i), np.where(swap, i, j)
     frame = pd.DataFrame(
@@ -303,8 +430,8 @@ def find_candidates(
         gaps = np.abs(prepared.day[i] - prepared.day[j]).tolist()
         kms = np.asarray(haversine_km(prepared.lat[i], prepared.lon[i], prepared.lat[j], prepared.lon[j])).tolist()
         frame["reasons"] = [
-            reason_text(int(b), prepared, int(x), int(y), g, k)
-            for b, x, y, g, k in zip(bits.tolist(), i.tolist(), j.tolist(), gaps, kms, strict=True)
+            reason_text(int(b), prepared, int(x), int(y), g, k, c)
+            for b, x, y, g, k, c in zip(bits.tolist(), i.tolist(), j.tolist(), gaps, kms, cosine.tolist(), strict=True)
         ]
     return frame.sort_values(["score", "event_a", "event_b"], ascending=[False, True, True]).reset_index(drop=True)
 
