@@ -31,22 +31,23 @@ def _measured(candidates: pd.DataFrame, truth: set[frozenset[str]], threshold: f
 def test_matcher_precision_and_recall_on_planted_re_reports(labelled: tuple) -> None:  # type: ignore[type-arg]
     events, truth, aliases = labelled
     candidates = find_candidates(events, threshold=0.4, aliases=aliases)
-    # Measured on seed 7 (the weights were fitted on seed 1), generator version 2:
-    #   threshold 0.4: precision 0.884, recall 0.844; 0.5 (default): 0.911, 0.803; 0.8: 0.950, 0.644.
-    # The goal 0.95 / 0.9 is not reached: a re-report dated a day off inside a campaign of daily events is told
-    # from the neighbouring day's event only by its notes, and 12% of re-reports have notes without specifics.
+    # Measured on seed 7 (the weights were fitted on seed 1), generator version 2 (main's matcher in brackets):
+    #   threshold 0.4: precision 0.879, recall 0.879; 0.5: 0.895, 0.853; 0.65 (default): 0.932, 0.809
+    #   (0.680, 0.828); 0.8: 0.958, 0.731. The goal 0.95 / 0.9 is not reached: a re-report dated a day off inside
+    #   a campaign of daily events is told from the neighbouring day's event only by its notes, and 12% of
+    #   re-reports have notes without specifics; the matcher finds 44% of those hard pairs at 0.4, 21% at 0.65.
     precision, recall = _measured(candidates, truth, DEFAULT_THRESHOLD)
-    assert precision >= 0.90
-    assert recall >= 0.79
+    assert precision >= 0.92
+    assert recall >= 0.80
     precision, recall = _measured(candidates, truth, 0.4)
     assert precision >= 0.87
-    assert recall >= 0.83
+    assert recall >= 0.87
     precision, recall = _measured(candidates, truth, 0.8)
-    assert precision >= 0.94
+    assert precision >= 0.95
     hard = hard_re_reports(events, truth)
     found = {frozenset(p) for p in zip(candidates["event_a"], candidates["event_b"], strict=True)}
     assert len(hard) > 150
-    assert len(found & hard) / len(hard) >= 0.45  # recall on the re-reports dated on another day of a campaign
+    assert len(found & hard) / len(hard) >= 0.42  # recall at 0.4 on the re-reports dated on another campaign day
     assert all(a != b for a, b in zip(candidates["event_a"], candidates["event_b"], strict=True))
     assert candidates["reasons"].str.contains("km apart").all()
     assert candidates["reasons"].str.contains("notes alike").any()
