@@ -143,6 +143,21 @@ def _split(text: pa.Array) -> tuple[np.ndarray, pa.Array]:
     return pc.filter(rows, present).to_numpy().astype(np.int64), pc.filter(words, present)
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (in place: the input is reordered)."""
+    values.sort()
+    return values[np.concatenate([[True], values[1:] != values[:-1]])] if len(values) else values
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Whether each value is in a sorted array of distinct values (np.isin without its copies)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    found: np.ndarray = sorted_set[at] == values
+    return found
+
+
 def note_words(events: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Each event's notes/evidence words minus those of its coded fields, IDF-weighted, rows normalised; and
     whether the note names specifics (at least SPECIFIC_WORDS such words)."""
@@ -154,20 +169,24 @@ def note_words(events: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
     encoded = pc.dictionary_encode(words)
     vocabulary = encoded.dictionary
     size = max(1, len(vocabulary))
-    own = np.unique(rows * size + encoded.indices.to_numpy().astype(np.int64))  # each word once per event
+    own = _sorted_unique(rows * size + encoded.indices.to_numpy().astype(np.int64))  # each word once per event
+    del rows, words, encoded
     fields = [c for c in FIELD_COLUMNS if c in events.columns]
     if fields:
         field_rows, field_words = _split(_text(events, fields))
         codes = pc.index_in(field_words, value_set=vocabulary)
         known = pc.is_valid(codes)
         said = pc.filter(field_rows, known).to_numpy() * size + pc.filter(codes, known).to_numpy().astype(np.int64)
-        own = own[~np.isin(own, said)]
-    rows, codes = own // size, own % size
+        own = own[~_member(own, _sorted_unique(said))]
+    rows, codes = own // size, (own % size).astype(np.int32)
+    del own
     frequency = np.bincount(codes, minlength=size)
     weight = np.log((1 + n) / (1 + frequency))[codes]
-    matrix = sparse.csr_matrix((weight, (rows, codes)), shape=(n, size))
-    norm = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    matrix = sparse.csr_matrix(sparse.diags(np.divide(1.0, norm, out=np.zeros(n), where=norm > 0)) @ matrix)
+    norm = np.sqrt(np.bincount(rows, weights=weight * weight, minlength=n))
+    weight /= norm[rows]  # rows of norm 1 (a word of every note weighs 0; a row of only such words stays 0)
+    np.nan_to_num(weight, copy=False)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    matrix = sparse.csr_matrix((weight, codes, indptr), shape=(n, size))  # keys are sorted: rows in order
     return matrix, np.bincount(rows, minlength=n) >= SPECIFIC_WORDS
 
 
