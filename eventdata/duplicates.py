@@ -169,15 +169,20 @@ def note_words(events: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
     encoded = pc.dictionary_encode(words)
     vocabulary = encoded.dictionary
     size = max(1, len(vocabulary))
-    own = _sorted_unique(rows * size + encoded.indices.to_numpy().astype(np.int64))  # each word once per event
+    rows *= size  # in place: keys row * size + word, each word once per event
+    rows += encoded.indices.to_numpy()
+    own = _sorted_unique(rows)
     del rows, words, encoded
     fields = [c for c in FIELD_COLUMNS if c in events.columns]
     if fields:
         field_rows, field_words = _split(_text(events, fields))
         codes = pc.index_in(field_words, value_set=vocabulary)
         known = pc.is_valid(codes)
-        said = pc.filter(field_rows, known).to_numpy() * size + pc.filter(codes, known).to_numpy().astype(np.int64)
+        said = pc.filter(field_rows, known).to_numpy().astype(np.int64)
+        said *= size
+        said += pc.filter(codes, known).to_numpy()
         own = own[~_member(own, _sorted_unique(said))]
+        del said
     rows, codes = own // size, (own % size).astype(np.int32)
     del own
     frequency = np.bincount(codes, minlength=size)
