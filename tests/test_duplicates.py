@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
-from eventdata.duplicates import DEFAULT_THRESHOLD, duplicate_of_schema, find_candidates, with_duplicate_of
+from eventdata.duplicates import DEFAULT_THRESHOLD, WEIGHTS, duplicate_of_schema, find_candidates, with_duplicate_of
 from eventdata.project import Project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.generate_events import duplicate_events  # noqa: E402
+from benchmarks.generate_events import duplicate_events, hard_re_reports  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -20,20 +21,101 @@ def labelled() -> tuple[object, set[frozenset[str]], dict[str, str]]:
     return duplicate_events(20_000, seed=7)
 
 
+def _measured(candidates: pd.DataFrame, truth: set[frozenset[str]], threshold: float) -> tuple[float, float]:
+    above = candidates[candidates["score"] >= threshold]
+    found = {frozenset(p) for p in zip(above["event_a"], above["event_b"], strict=True)}
+    return len(found & truth) / len(found), len(found & truth) / len(truth)
+
+
 @pytest.mark.slow
 def test_matcher_precision_and_recall_on_planted_re_reports(labelled: tuple) -> None:  # type: ignore[type-arg]
     events, truth, aliases = labelled
-    candidates = find_candidates(events, threshold=DEFAULT_THRESHOLD, aliases=aliases)
+    candidates = find_candidates(events, threshold=0.4, aliases=aliases)
+    # Measured on seed 7 (the weights were fitted on seed 1), generator version 2 (main's matcher in brackets):
+    #   threshold 0.4: precision 0.879, recall 0.879; 0.5: 0.895, 0.853; 0.65 (default): 0.932, 0.809
+    #   (0.680, 0.828); 0.8: 0.958, 0.731. The goal 0.95 / 0.9 is not reached: a re-report dated a day off inside
+    #   a campaign of daily events is told from the neighbouring day's event only by its notes, and 12% of
+    #   re-reports have notes without specifics; the matcher finds 44% of those hard pairs at 0.4, 21% at 0.65.
+    precision, recall = _measured(candidates, truth, DEFAULT_THRESHOLD)
+    assert precision >= 0.92
+    assert recall >= 0.80
+    precision, recall = _measured(candidates, truth, 0.4)
+    assert precision >= 0.87
+    assert recall >= 0.87
+    precision, recall = _measured(candidates, truth, 0.8)
+    assert precision >= 0.95
+    hard = hard_re_reports(events, truth)
     found = {frozenset(p) for p in zip(candidates["event_a"], candidates["event_b"], strict=True)}
-    hits = len(found & truth)
-    precision, recall = hits / len(found), hits / len(truth)
-    # Measured: precision 0.682, recall 0.844 (the goal 0.95 / 0.9 is not reached: a re-report dated a day off
-    # inside a campaign of daily events at one place looks like the next day's event; re-reports dated as the
-    # original are found at recall 0.944).
-    assert precision >= 0.65
-    assert recall >= 0.82
+    assert len(hard) > 150
+    assert len(found & hard) / len(hard) >= 0.42  # recall at 0.4 on the re-reports dated on another campaign day
     assert all(a != b for a, b in zip(candidates["event_a"], candidates["event_b"], strict=True))
     assert candidates["reasons"].str.contains("km apart").all()
+    assert candidates["reasons"].str.contains("notes alike").any()
+
+
+def _campaign() -> pd.DataFrame:
+    """Three daily events of one campaign (article A) and a second article's report of the middle one, dated on
+    the third day; only the notes say which one it reports."""
+    notes = [
+        "On {} March 2024, Group X shelled Group Y near a school in Kafr (Ariha, Idleb) using mortars. 2 killed.",
+        "On {} March 2024, Group X shelled Group Y near the bakery in Kafr (Ariha, Idleb) using rockets. 3 killed.",
+        "On {} March 2024, Group X shelled Group Y near the mosque in Kafr (Ariha, Idleb) using drones. 4 killed.",
+        "On {} March 2024, Group X fired shells at Group Y near the bakery in Kafr (Ariha, Idleb) using rockets. "
+        "Fatalities: 3.",
+    ]
+    return pd.DataFrame(
+        {
+            "event_id_cnty": ["SYR1", "SYR2", "SYR3", "SYR9"],
+            "article_id": ["A", "A", "A", "B"],
+            "country": "Syria",
+            "event_date": ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-03"],
+            "latitude": 35.8,
+            "longitude": 36.6,
+            "admin1": "Idleb",
+            "admin2": "Ariha",
+            "location": "Kafr",
+            "event_type": "Explosions/Remote violence",
+            "sub_event_type": "Shelling/artillery/missile attack",
+            "actor1": "Group X",
+            "actor2": "Group Y",
+            "fatalities": [3, 3, 3, 3],
+            "notes": [n.format(d) for n, d in zip(notes, [1, 2, 3, 3], strict=True)],
+        }
+    )
+
+
+def test_the_notes_tell_a_re_report_from_the_next_days_event() -> None:
+    events = _campaign()
+    candidates = find_candidates(events, threshold=0.0)
+    assert {frozenset(p) for p in zip(candidates["event_a"], candidates["event_b"], strict=True)} == {
+        frozenset(("SYR2", "SYR9"))
+    }  # one-to-one: SYR9 matches one event of article A, the one its notes describe, though dated a day off
+    assert "notes overlap" in candidates.at[0, "reasons"]  # words beyond the coded fields: bakery, rockets
+    without_notes = find_candidates(events.drop(columns="notes"), threshold=0.0)
+    assert set(without_notes["event_a"]) == {"SYR3"}  # without notes the same day wins: the hard case
+
+
+def test_one_event_matches_at_most_one_event_of_another_article() -> None:
+    events = pd.concat([_campaign(), _campaign().iloc[[3]].assign(event_id_cnty="SYR8", article_id="C")])
+    candidates = find_candidates(events, threshold=0.0, reasons=False)
+    pairs = list(zip(candidates["event_a"], candidates["event_b"], strict=True))
+    per_article: dict[tuple[str, str], int] = {}
+    article = dict(zip(events["event_id_cnty"], events["article_id"], strict=True))
+    for a, b in pairs:
+        for x, y in ((a, b), (b, a)):
+            per_article[(x, article[y])] = per_article.get((x, article[y]), 0) + 1
+    assert max(per_article.values()) == 1
+    assert ("SYR8", "SYR9") in pairs  # two re-reports of one event in two other articles match each other too
+
+
+def test_fatalities_agreement_is_graded_equal_close_far() -> None:
+    assert WEIGHTS["same_fatalities"] > WEIGHTS["close_fatalities"] > WEIGHTS["other_fatalities"]
+    events = _campaign().iloc[[1, 3]]
+    scores = [
+        find_candidates(events.assign(fatalities=[3, f]), threshold=0.0, reasons=False)["score"].iloc[0]
+        for f in (3, 4, 20)
+    ]
+    assert scores[0] > scores[1] > scores[2]
 
 
 @pytest.mark.slow
