@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +97,49 @@ def real_ckan() -> Iterator[CkanSite]:
         yield site
     finally:
         server.stop()
+
+
+#: Debian's chromium, headless; the window size comes from the `browser_window` fixture (a module may override it).
+BROWSER_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+@pytest.fixture
+def browser_window() -> str:
+    """The browser window's width,height in pixels."""
+    return "1400,1100"
+
+
+@pytest.fixture
+def browser(tmp_path: Path, browser_window: str) -> Iterator[Any]:
+    """Debian's chromium through its chromedriver (selenium downloads nothing when given both paths).
+
+    Skips without them, and fails instead when EVENTDATA_REQUIRE_BROWSER=1 (as CI sets it).
+    """
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        message = "chromium and chromedriver are needed: apt-get install -y chromium chromium-driver"
+        if os.environ.get("EVENTDATA_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*BROWSER_FLAGS, f"--window-size={browser_window}", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    try:
+        yield session
+    finally:
+        session.quit()

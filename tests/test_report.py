@@ -39,16 +39,6 @@ from tests.conftest import REPO
 NAME = "eventdata-seeds"
 COMMITTED = REPO / "dist-data" / NAME
 RELEASED = date.fromisoformat(json.loads((COMMITTED / "1.1.0" / "datapackage.json").read_text())["created"][:10])
-BROWSER_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 @dataclass(frozen=True)
@@ -416,26 +406,9 @@ def test_cli_report_refuses_unknown_versions_and_missing_folders(seeds: Seeds, t
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    """Debian's chromium through its chromedriver (selenium downloads nothing when given both paths)."""
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver is None:
-        message = "chromium and chromedriver are needed: apt-get install -y chromium chromium-driver"
-        if os.environ.get("EVENTDATA_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (*BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    try:
-        yield session
-    finally:
-        session.quit()
+def browser_window() -> str:
+    """The report is read in a window 1000 pixels high."""
+    return "1400,1000"
 
 
 BOXES = """

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from eventdata.serve.app import make_workbench_server
 from eventdata.serve.workbench import Workbench
 from tests.conftest import REPO, SEED_ARTICLE, read_rows
 
-BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1100")
 PASSAGES = (
     "Abu Ibrahim al-Hashimi al-Qurayshi was targeted and killed in an overnight US raid, "
     "during the evening following 2 February",
@@ -94,29 +92,6 @@ def fresh(tmp_path: Path) -> Project:
     )
     assert added.article_id == SEED_ARTICLE
     return project
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    """Debian's chromium through its chromedriver (selenium downloads nothing when given both paths)."""
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver is None:
-        message = "chromium and chromedriver are needed: apt-get install -y chromium chromium-driver"
-        if os.environ.get("EVENTDATA_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (*BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    try:
-        yield session
-    finally:
-        session.quit()
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
