@@ -320,6 +320,7 @@ def _print_new_id_columns(sheets: tuple[str, ...]) -> None:
 
 
 @cli.command("assign-ids")
+@shows_progress
 @click.option("--all", "show_all", is_flag=True, help="Print every problem (default: the first 100).")
 @click.pass_context
 def assign_ids_command(ctx: click.Context, show_all: bool) -> None:
