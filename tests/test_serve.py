@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -15,11 +16,11 @@ pytest.importorskip("flask")
 
 from eventdata.dataset import Dataset
 from eventdata.serve import workbench as workbench_module
-from eventdata.serve.app import REQUEST_HEADER, create_app
+from eventdata.serve.app import INPUTS_HEADER, INPUTS_PROBLEM_HEADER, REQUEST_HEADER, create_app
 from eventdata.serve.sheetfile import content_hash, parse_sheet
 from eventdata.serve.workbench import Blocked, NotYourSheet, SheetChanged, Workbench, WorkbenchError
 from eventdata.validate import validate_project
-from tests.conftest import SEED_ARTICLE, SEED_SHEET, copy_dataset, read_rows
+from tests.conftest import REPO, SEED_ARTICLE, SEED_SHEET, copy_dataset, read_rows
 
 SHEET = f"{SEED_ARTICLE}.csv"
 
@@ -93,6 +94,25 @@ def test_a_replaced_row_keeps_every_other_byte(
     assert grown.endswith(newline.encode())
     assert [r.cells for r in parse_sheet(grown).rows][-1] == ["3", "new", "ann"]
     assert parse_sheet(grown).rows[-1].line == new_line
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        ("a,b\n1,x\n2,y\n3,z\n", 3, "a,b\n1,x\n3,z\n"),  # a middle row: the rows below move up
+        ("a,b\r\n1,x\r\n2,y", 3, "a,b\r\n1,x"),  # the last row of a file without a final newline
+        ("a,b\n1,x\n2,y\n", 3, "a,b\n1,x\n"),  # the last row of a file with one
+        ('a,b\n1,"two\nlines"\n2,y\n', 2, "a,b\n2,y\n"),  # a record over two lines
+        ("\ufeffa,b\n1,x\n", 2, "\ufeffa,b\n"),  # the only row: the BOM and the header stay
+    ],
+)
+def test_a_deleted_row_takes_only_its_own_bytes(text: str, line: int, expected: str) -> None:
+    sheet = parse_sheet(text.encode("utf-8"))
+    out = sheet.without_row(line)
+    assert out.text().encode("utf-8") == expected.encode("utf-8")
+    assert [r.line for r in out.rows] == [r.line for r in parse_sheet(expected.encode("utf-8")).rows]
+    with pytest.raises(KeyError):
+        sheet.without_row(99)
 
 
 # --- the form and the lists --------------------------------------------------------------------------------
@@ -179,6 +199,63 @@ def test_a_sheet_changed_on_disk_is_never_overwritten(bench: Workbench) -> None:
     reloaded = bench.sheet_state(SHEET)["hash"]
     bench.save(SHEET, None, atmeh(), base_hash=reloaded, coder="maintainers")
     assert path.read_bytes().startswith(outside)
+
+
+def test_a_coder_deletes_an_unreleased_row_and_the_sheet_is_as_before(bench: Workbench) -> None:
+    path = bench.sheets_dir / SHEET
+    before = path.read_bytes()
+    saved = bench.save(SHEET, None, atmeh(), base_hash=bench.sheet_state(SHEET)["hash"], coder="maintainers")
+    with pytest.raises(NotYourSheet):
+        bench.delete(SHEET, saved.line, base_hash=saved.hash, coder="someone else")
+    with pytest.raises(SheetChanged):
+        bench.delete(SHEET, saved.line, base_hash=content_hash(before), coder="maintainers")
+    deleted = bench.delete(SHEET, saved.line, base_hash=saved.hash, coder="maintainers")
+    assert path.read_bytes() == before
+    assert (deleted.line, deleted.hash, deleted.event_id, deleted.lines) == (14, content_hash(before), None, 1)
+    assert validate_project(bench.dataset.root).report.valid
+
+
+def test_a_released_event_is_not_deleted_from_the_workbench(bench: Workbench) -> None:
+    path = bench.sheets_dir / SHEET
+    before = path.read_bytes()
+    first = read_rows(SEED_SHEET)[0]["event_id_cnty"]
+    released = bench.dataset.dist_dir / "1.1.0"
+    shutil.copytree(REPO / "dist-data" / "eventdata-seeds" / "1.1.0", released)
+    try:
+        with pytest.raises(Blocked, match=rf"{first} is in release 1\.1\.0.*seeds/deletions\.csv") as refused:
+            bench.delete(SHEET, 2, base_hash=content_hash(before), coder="maintainers")
+    finally:
+        shutil.rmtree(released)
+    assert refused.value.status == 422
+    assert path.read_bytes() == before
+
+
+def test_an_edited_codebook_is_taken_up_without_a_restart_and_a_broken_one_is_not(tmp_path: Path) -> None:
+    root = copy_dataset(tmp_path / "dataset", seed_sheet_only=True).root
+    bench = Workbench(Dataset.open(root))
+    client = create_app(bench).test_client()
+    headers = {REQUEST_HEADER: "1"}
+    new_actor = atmeh(actor2="Hurras al-Din")
+    body = {"sheet": SHEET, "line": None, "values": new_actor}
+
+    first = client.post("/api/check", json=body, headers=headers)
+    assert "unknown-actor" in [p["code"] for p in first.get_json()["problems"]]
+    seen = first.headers[INPUTS_HEADER]
+
+    actors = root / "schemas" / "actors.csv"
+    listed = actors.read_text(encoding="utf-8")
+    actors.write_text(listed + "Hurras al-Din,2,Syria,2018-02-27,,,An al-Qaeda affiliate in Idlib.\n", encoding="utf-8")
+    second = client.post("/api/check", json=body, headers=headers)
+    assert "unknown-actor" not in [p["code"] for p in second.get_json()["problems"]]
+    assert second.headers[INPUTS_HEADER] != seen
+    assert INPUTS_PROBLEM_HEADER not in second.headers
+
+    (root / "schemas" / "dataset.json").write_text("{ not json", encoding="utf-8")
+    broken = client.post("/api/check", json=body, headers=headers)
+    assert broken.status_code == 200  # checked with the codebook the workbench had
+    assert "unknown-actor" not in [p["code"] for p in broken.get_json()["problems"]]
+    assert "dataset.json" in urllib.parse.unquote(broken.headers[INPUTS_PROBLEM_HEADER])
+    assert bench.inputs_problem is not None
 
 
 @pytest.mark.slow
@@ -291,6 +368,19 @@ def test_the_api_checks_saves_and_refuses_with_status_codes(bench: Workbench) ->
     saved = client.post("/api/save", json=body, headers=headers)
     assert saved.status_code == 200
     assert saved.get_json()["line"] == 14
+    removal = {"sheet": SHEET, "line": 2, "coder": "maintainers", "base_hash": saved.get_json()["hash"]}
+    assert client.post("/api/delete", json={**removal, "coder": ""}, headers=headers).status_code == 400
+    removal["line"] = 14
+    deleted = client.post("/api/delete", json=removal, headers=headers)
+    assert deleted.status_code == 200
+    assert deleted.get_json() == {
+        "sheet": SHEET,
+        "line": 14,
+        "hash": article["sheet"]["hash"],
+        "event_id": None,
+        "lines": 1,
+    }
+    assert client.post("/api/delete", json={**removal, "line": None}, headers=headers).status_code == 400
     assert client.get("/api/form", headers={"Host": "attacker.example:8765"}).status_code == 403
     assert client.post("/api/check", json={"sheet": "../x.csv", "values": {}}, headers=headers).status_code == 400
     assert client.get("/api/articles/nope").status_code == 404

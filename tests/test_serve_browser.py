@@ -104,6 +104,15 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _alert(browser: Any) -> Any:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    try:
+        return browser.switch_to.alert
+    except NoAlertPresentException:
+        return None
+
+
 def screenshots_dir(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("EVENTDATA_SCREENSHOT_DIR", tmp_path / "screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -226,6 +235,21 @@ def test_a_coder_codes_the_atmeh_event_from_scratch_in_chromium(fresh: Project, 
         assert field("notes").get_attribute("value").endswith("The White Helmets gave the figure.")
         by_id("save").click()
         wait_for(lambda: "Saved to seeds/sheets/" in by_id("status").text, "the save after the restart")
+
+        # A row saved twice by mistake is deleted from the events table (after the coder confirms).
+        sheet = fresh.sheets_dir / f"{SEED_ARTICLE}.csv"
+        one_row = sheet.read_bytes()
+        browser.execute_script("startEvent(null, formValues());")  # the same values, as a new event
+        by_id("save").click()
+        wait_for(lambda: "line 3" in by_id("status").text, "the second copy to be saved")
+        assert len(read_rows(sheet)) == 2
+        browser.find_element("css selector", "#events button.delete[title$='line 3']").click()
+        alert = wait_for(lambda: _alert(browser), "the confirmation")
+        assert "Delete the event at line 3 (2022-02-03, Battles, Atmeh)" in alert.text
+        alert.accept()
+        wait_for(lambda: "Deleted line 3" in by_id("status").text, "the deletion")
+        assert sheet.read_bytes() == one_row
+        assert len(browser.find_elements("css selector", "#events tbody tr")) == 1
     finally:
         with contextlib.suppress(Exception):  # already stopped where the test stops it
             server.stop()

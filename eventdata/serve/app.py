@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import urllib.parse
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,10 @@ from eventdata.serve.workbench import Workbench, WorkbenchError
 STATIC = Path(__file__).parent / "static"
 #: Sent by the page with every change: a form on another site cannot set it without the browser asking first.
 REQUEST_HEADER = "X-Eventdata-Workbench"
+#: The digest of the codebook, lists and articles an answer was made with (Workbench.inputs_version).
+INPUTS_HEADER = "X-Eventdata-Inputs"
+#: Why an edited codebook was not taken up (Workbench.inputs_problem), when it was not.
+INPUTS_PROBLEM_HEADER = "X-Eventdata-Inputs-Problem"
 
 
 def create_app(workbench: Workbench, *, local_only: bool = True) -> Flask:
@@ -36,7 +41,17 @@ def create_app(workbench: Workbench, *, local_only: bool = True) -> Flask:
             return _error(403, f"this workbench answers only on this machine, not as {request.host!r}.")
         if request.method == "POST" and request.headers.get(REQUEST_HEADER) != "1":
             return _error(403, "changes are accepted only from the workbench page.")
+        if request.path.startswith("/api/") and workbench.refresh():  # schemas/ or the articles changed
+            suggestions.cache_clear()
         return None
+
+    @app.after_request
+    def inputs_version(response: Response) -> Response:
+        """Tell the page which codebook the answer used, so it can offer a reload when it changed."""
+        response.headers[INPUTS_HEADER] = workbench.inputs_version
+        if workbench.inputs_problem:
+            response.headers[INPUTS_PROBLEM_HEADER] = _header_text(workbench.inputs_problem)
+        return response
 
     @app.errorhandler(WorkbenchError)
     def refused(err: WorkbenchError) -> tuple[Response, int]:
@@ -119,6 +134,25 @@ def create_app(workbench: Workbench, *, local_only: bool = True) -> Flask:
             }
         )
 
+    @app.post("/api/delete")
+    def delete() -> Response:
+        body = _body()
+        line = _line(body)
+        if line is None:
+            raise WorkbenchError("say which row to delete: its line in the sheet.")
+        deleted = workbench.delete(
+            _text(body, "sheet"), line, base_hash=body.get("base_hash") or None, coder=str(body.get("coder") or "")
+        )
+        return jsonify(
+            {
+                "sheet": deleted.sheet,
+                "line": deleted.line,
+                "hash": deleted.hash,
+                "event_id": deleted.event_id,
+                "lines": deleted.lines,
+            }
+        )
+
     return app
 
 
@@ -133,6 +167,11 @@ def _static(name: str) -> Response:
     response = Response(path.read_bytes(), mimetype=MEDIA_TYPES[path.suffix])
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _header_text(text: str) -> str:
+    """A message as one line of ASCII, as an HTTP header holds it (the page decodes it)."""
+    return urllib.parse.quote(" ".join(text.split()), safe=" ,.:;'()[]/-_=<>!?@")
 
 
 def _error(status: int, message: str) -> Response:

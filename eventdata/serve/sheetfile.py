@@ -91,6 +91,16 @@ class SheetText:
         sheet = SheetText(self.bom, _reparsed(records), self.newline, self.quote_all, ends)
         return sheet, start
 
+    def without_row(self, line: int) -> SheetText:
+        """The sheet with the row starting at `line` removed; the lines after it move up."""
+        records = list(self.records)
+        position = self.row_at(line) + 1
+        del records[position]
+        if position == len(records) and not self.ends_with_newline:  # the last record went: the one before ends
+            last = records[-1]
+            records[-1] = Record(last.raw.removesuffix(self.newline), last.line, last.cells)
+        return SheetText(self.bom, _renumber(records), self.newline, self.quote_all, self.ends_with_newline)
+
 
 def _renumber(records: list[Record]) -> list[Record]:
     line = 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import tempfile
@@ -94,6 +95,15 @@ class Saved:
     with_errors: bool
 
 
+@dataclass(frozen=True)
+class Deleted:
+    sheet: str
+    line: int
+    hash: str
+    event_id: str | None
+    lines: int  # how many lines the rows below moved up
+
+
 @dataclass
 class Workbench:
     """One dataset opened for coding; safe to share between the server's threads."""
@@ -101,6 +111,36 @@ class Workbench:
     dataset: Dataset
     today: date | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _inputs: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)
+    #: Why the codebook, lists or articles on disk were not taken up (the workbench keeps the ones it had).
+    inputs_problem: str | None = None
+
+    def __post_init__(self) -> None:
+        self._inputs = inputs_fingerprint(self.dataset.root)
+
+    @property
+    def inputs_version(self) -> str:
+        """A short digest of the codebook, lists and article index the workbench uses now."""
+        return hashlib.sha256(repr(self._inputs).encode()).hexdigest()[:12]
+
+    def refresh(self) -> bool:
+        """Reopen the dataset when schemas/ or the articles changed on disk; True when it was reopened.
+
+        A codebook that no longer loads is not taken up: the workbench keeps the one it had and says why in
+        `inputs_problem` until the file is fixed.
+        """
+        now = inputs_fingerprint(self.dataset.root)
+        if now == self._inputs:
+            return False
+        with self._lock:
+            fresh = Dataset.open(self.dataset.root)
+            try:
+                fresh.codebook, fresh.articles, fresh.references()  # noqa: B018  # load now, not mid-request
+            except EventdataError as err:
+                self.inputs_problem = str(err)
+                return False
+            self.dataset, self._inputs, self.inputs_problem = fresh, now, None
+        return True
 
     # --- what the page needs once ------------------------------------------------------------------
 
@@ -441,37 +481,10 @@ class Workbench:
         Refused (nothing written) when the sheet changed on disk since `base_hash`, when it is another
         coder's sheet, or when the row fails a blocking check and accept_errors is not set.
         """
-        coder = coder.strip()
-        if not coder:
-            raise WorkbenchError("say who is coding before saving: the coder column needs a name.")
+        coder = _coder_named(coder, "saving")
         path = self.sheet_path(name)
-        shown = display_path(path)
         with self._lock, _folder_lock(path.parent):
-            data = read_bytes(path)
-            current = content_hash(data) if data is not None else None
-            if current != base_hash:
-                if base_hash is None:
-                    why = "was created by someone else after you opened the article"
-                elif current is None:
-                    why = "was deleted or renamed after you loaded it"
-                else:
-                    why = "was changed on disk after you loaded it (by another program, window or coder)"
-                raise SheetChanged(
-                    f"{shown} {why}. Nothing was written and your edit is kept in the form: reload the sheet "
-                    "to see the other change, then save again."
-                )
-            sheet = self._text_of(path, data)
-            others = [c for c in _coders(sheet) if c != coder]
-            if line is not None:
-                row = sheet.rows[_position(sheet, line, shown)]
-                owner = dict(zip(sheet.header, row.cells, strict=False)).get("coder", "").strip()
-                if owner and owner != coder:
-                    others = [owner]
-            if others:
-                raise NotYourSheet(
-                    f"{shown} is coded by {', '.join(sorted(set(others)))}: a sheet belongs to one coder. "
-                    f"Open the article as that coder, or save into your own sheet."
-                )
+            sheet = self._editable(path, base_hash, coder, line)
             values = {**values, "coder": coder} if "coder" in sheet.header else dict(values)
             checked = self._check(path, sheet, line, values)
             if checked.errors and not accept_errors:
@@ -485,6 +498,87 @@ class Workbench:
             payload = edited.text().encode("utf-8")
             write_atomic(path, payload)
         return Saved(name, row_line, content_hash(payload), checked, bool(checked.errors))
+
+    def delete(self, name: str, line: int, *, base_hash: str | None, coder: str) -> Deleted:
+        """Remove the coder's row at `line` from the sheet, atomically, every other byte kept.
+
+        Refused (nothing written) on the same grounds as a save, and when the row's event is in the latest
+        release: deleting a released event is declared in seeds/deletions.csv, with a reason.
+        """
+        coder = _coder_named(coder, "deleting")
+        path = self.sheet_path(name)
+        with self._lock, _folder_lock(path.parent):
+            sheet = self._editable(path, base_hash, coder, line)
+            row = sheet.rows[sheet.row_at(line)]
+            event_id = dict(zip(sheet.header, row.cells, strict=False)).get("event_id_cnty", "").strip()
+            released = self.dataset.latest_release
+            if event_id and released is not None and event_id in self._released_ids():
+                raise Blocked(
+                    f"not deleted: {event_id} is in release {released.version}. A released event is deleted by "
+                    f"a line in seeds/deletions.csv ({event_id},<why it is deleted>) and removing its row; "
+                    "ask the data manager, who keeps the deletions."
+                )
+            payload = sheet.without_row(line).text().encode("utf-8")
+            write_atomic(path, payload)
+        return Deleted(name, line, content_hash(payload), event_id or None, max(row.raw.count("\n"), 1))
+
+    def _editable(self, path: Path, base_hash: str | None, coder: str, line: int | None) -> SheetText:
+        """The sheet on disk, if it is the one the coder loaded and the row (or the sheet) is theirs."""
+        shown = display_path(path)
+        data = read_bytes(path)
+        current = content_hash(data) if data is not None else None
+        if current != base_hash:
+            if base_hash is None:
+                why = "was created by someone else after you opened the article"
+            elif current is None:
+                why = "was deleted or renamed after you loaded it"
+            else:
+                why = "was changed on disk after you loaded it (by another program, window or coder)"
+            raise SheetChanged(
+                f"{shown} {why}. Nothing was written and your edit is kept in the form: reload the sheet "
+                "to see the other change, then try again."
+            )
+        sheet = self._text_of(path, data)
+        others = [c for c in _coders(sheet) if c != coder]
+        if line is not None:
+            row = sheet.rows[_position(sheet, line, shown)]
+            owner = dict(zip(sheet.header, row.cells, strict=False)).get("coder", "").strip()
+            if owner and owner != coder:
+                others = [owner]
+        if others:
+            raise NotYourSheet(
+                f"{shown} is coded by {', '.join(sorted(set(others)))}: a sheet belongs to one coder. "
+                f"Open the article as that coder, or work in your own sheet."
+            )
+        return sheet
+
+    def _released_ids(self) -> set[str]:
+        release = self.dataset.latest_release
+        if release is None:
+            return set()
+        from eventdata.catalog import read_release_table
+
+        ids = read_release_table(release, ["event_id_cnty"]).column("event_id_cnty")
+        return {str(i) for i in ids.to_pylist() if i is not None}
+
+
+def inputs_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Path, mtime and size of every file of schemas/ and of the article index: what a change shows in."""
+    files = [p for p in sorted((root / "schemas").rglob("*")) if p.is_file()]
+    files += [root / "seeds" / "articles.csv"]
+    out = []
+    for path in files:
+        with contextlib.suppress(OSError):  # gone between the listing and the look
+            stat = path.stat()
+            out.append((path.relative_to(root).as_posix(), stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
+
+
+def _coder_named(coder: str, doing: str) -> str:
+    coder = coder.strip()
+    if not coder:
+        raise WorkbenchError(f"say who is coding before {doing}: the coder column needs a name.")
+    return coder
 
 
 def coder_slug(coder: str) -> str:

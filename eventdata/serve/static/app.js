@@ -18,9 +18,26 @@ const HEADER = {"Content-Type": "application/json", "X-Eventdata-Workbench": "1"
 async function api(path, body) {
   const options = body === undefined ? {} : {method: "POST", headers: HEADER, body: JSON.stringify(body)};
   const response = await fetch(path, options);
+  noticeInputs(response.headers);
   let data = {};
   try { data = await response.json(); } catch (err) { data = {error: `the server answered ${response.status}`}; }
   return {status: response.status, ok: response.ok, data};
+}
+
+// The codebook, lists and articles the page was built with; the server says when they change on disk.
+let inputsSeen = null;
+function noticeInputs(headers) {
+  const version = headers.get("X-Eventdata-Inputs");
+  const problem = headers.get("X-Eventdata-Inputs-Problem");
+  if (problem) {
+    banner(`The codebook on disk has a problem, so the workbench keeps the one it had: ${decodeURIComponent(problem)}`, "error");
+    return;
+  }
+  if (!version) return;
+  if (inputsSeen === null) { inputsSeen = version; return; }
+  if (version !== inputsSeen) {
+    banner("The codebook, the lists or the articles changed on disk, and the checks now use them. Reload the page to see them in the form: your edit is kept in this browser.", "notice");
+  }
 }
 
 function banner(text, kind) {
@@ -494,7 +511,13 @@ function renderEvents() {
       button.type = "button";
       button.textContent = "edit";
       button.addEventListener("click", () => startEvent(e.line, e.values));
-      cell.append(button);
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "delete";
+      remove.textContent = "delete";
+      remove.title = `Delete ${e.sheet}, line ${e.line}`;
+      remove.addEventListener("click", () => deleteEvent(e.line, v));
+      cell.append(button, " ", remove);
     }
     row.append(cell);
     if (state.sheet && e.sheet === state.sheet.name && e.line === state.line) row.className = "editing";
@@ -550,6 +573,31 @@ async function save() {
   if (data.problems && data.problems.length) showProblems(data.problems);
   if (result.status === 409) $("reload-sheet").hidden = false;
   status(data.error || `Not saved (the server answered ${result.status}).`, "error");
+}
+
+async function deleteEvent(line, values) {
+  const what = [values.event_date, values.event_type, values.location].filter(Boolean).join(", ");
+  if (!window.confirm(`Delete the event at line ${line} (${what || "empty row"}) from ${state.sheet.path}?`)) return;
+  status("Deleting…");
+  let result;
+  try {
+    result = await api("/api/delete", {sheet: state.sheet.name, line, base_hash: state.sheet.hash, coder: state.coder});
+  } catch (err) {
+    status("Not deleted: the workbench server does not answer (was it stopped?).", "error");
+    return;
+  }
+  const data = result.data;
+  if (!result.ok) {
+    if (result.status === 409) $("reload-sheet").hidden = false;
+    status(data.error || `Not deleted (the server answered ${result.status}).`, "error");
+    return;
+  }
+  state.sheet.hash = data.hash;
+  if (state.line === line) startEvent(null, {});
+  else if (state.line && state.line > line) state.line -= data.lines;  // the row being edited moved up
+  await refreshEvents();
+  if (state.line) $("form-title").textContent = `Editing ${state.sheet.name}, line ${state.line}`;
+  status(`Deleted line ${line} of ${state.sheet.path}${data.event_id ? ` (${data.event_id})` : ""}.`, "ok");
 }
 
 async function refreshEvents() {
