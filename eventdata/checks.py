@@ -24,6 +24,7 @@ from eventdata.pipeline import RULES, Findings, State, rule
 from eventdata.schema import Codebook, to_pandera
 from eventdata.sources.articles import Article
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, closest
+from eventdata.textindex import TextIndex
 
 EVIDENCE_SEPARATOR = re.compile(r"\s*(?:\.\.\.|…)\s*")
 
@@ -411,53 +412,6 @@ def check_id_country_prefix(state: State) -> None:
             check_id_country_prefix.messages["id-country-prefix"],
             {"country": events["country"][bad].astype(str).tolist(), "expected": expected[bad].astype(str).tolist()},
         )
-
-
-class TextIndex:
-    """Fast 'passage in text' for long articles: candidate positions by the first bytes of each word.
-
-    The word starts of the UTF-8 text are sorted by their first 8 bytes (numpy), so a passage is
-    looked up by binary search and compared only where a word starts with the same bytes.
-    """
-
-    KEY = 8
-    SMALL = 20_000  # below this many characters a plain search is as fast
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._data = b""
-        self._keys: np.ndarray | None = None
-        self._starts: np.ndarray | None = None
-
-    @staticmethod
-    def _key(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        keys = np.zeros(len(starts), dtype=np.uint64)
-        for i in range(TextIndex.KEY):
-            keys |= data[starts + i].astype(np.uint64) << np.uint64(8 * (TextIndex.KEY - 1 - i))
-        return keys
-
-    def _index(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._keys is None or self._starts is None:
-            self._data = self.text.encode("utf-8")
-            data = np.frombuffer(self._data, dtype=np.uint8)
-            starts = np.concatenate([np.zeros(1, dtype=np.int64), np.flatnonzero(data == 0x20) + 1])
-            starts = starts[starts + self.KEY <= len(data)]
-            keys = self._key(data, starts)
-            order = np.argsort(keys, kind="stable")
-            self._keys, self._starts = keys[order], starts[order]
-        return self._keys, self._starts
-
-    def __contains__(self, passage: str) -> bool:
-        wanted = passage.encode("utf-8")
-        if len(self.text) < self.SMALL or len(wanted) < self.KEY:
-            return passage in self.text
-        keys, starts = self._index()
-        key = self._key(np.frombuffer(wanted, dtype=np.uint8), np.zeros(1, dtype=np.int64))[0]
-        low, high = np.searchsorted(keys, key, side="left"), np.searchsorted(keys, key, side="right")
-        for position in starts[low:high].tolist():
-            if self._data.startswith(wanted, position):
-                return True
-        return passage in self.text  # a passage that starts inside a word
 
 
 ARTICLE_MESSAGES = {
