@@ -204,7 +204,7 @@ def run_stages(dataset: Path, package: Path, profiled: set[str]) -> tuple[Stages
         articles, problems = read_articles(project.articles_index, project.articles_dir)
     countries = codebook.vocabulary_values("countries.country")
     with stages("load place list (load_places)"):
-        gazetteer, place_problems = load_places(project.schemas_dir, codebook.vocabulary("countries"))
+        gazetteer, place_problems = load_places(project.schemas_dir, codebook)
     problems.extend(place_problems)
     with stages("load actor list (load_actors)"):
         actors = load_actors(project.schemas_dir, countries) if (project.schemas_dir / ACTORS_FILE).is_file() else None

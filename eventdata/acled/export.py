@@ -6,7 +6,8 @@ missing columns, rows of the wrong length) are recorded on the `Export`, never r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -52,9 +53,11 @@ ACTOR_CELLS = ("actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "
 SECOND_ACTOR = ("actor2", "assoc_actor_2", "inter2")
 #: How far down a file the header row is looked for (exports saved with a preamble, such as '(Sample)').
 PREAMBLE_LINES = 20
+#: Cells shorter than this are kept once however often they repeat (names, codes, dates; not notes).
+SHARED_LENGTH = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExportRow:
     """One event of the export: codebook column → normalised value ('' when empty), and its cells as read."""
 
@@ -121,7 +124,6 @@ def read_export(path: Path, codebook: Codebook) -> Export:
     export = Export(path, sha256_bytes(data))
     try:
         text = decode_csv(data)
-        records = list(csv_records(text))  # the header may follow a preamble: found below
     except CsvFileError as err:
         detail = err.detail
         if err.code == "encoding-error":
@@ -131,35 +133,59 @@ def read_export(path: Path, codebook: Codebook) -> Export:
             )
         export.problem(err.code, detail, err.line)
         return export
+    del data
+    try:
+        records = csv_records(text)  # read lazily: an export of millions of rows is never held as records
+        head = list(itertools.islice(records, PREAMBLE_LINES))  # the header may follow a preamble: found below
+        if not head:
+            export.problem("empty-file", "the file is empty; an ACLED export starts with a header row.")
+            return export
+        start = _header_index(head)
+        header_line, header = head[start]
+        export.header_line = header_line
+        positions = _map_header(export, header, header_line, codebook.acled_field_names)
+        if export.problems:
+            return export
+        _read_rows(export, itertools.chain(head[start + 1 :], records), header, positions, codebook)
     except MalformedCSV as err:
+        export.rows = []  # nothing of a file that cannot be read to its end is taken
+        export.problems = [p for p in export.problems if p.code not in ("extra-cell", "missing-cell")]
+        export.bad_lines = set()
         export.problem(
             "source-error",
             f"malformed CSV in the record starting on this line ({err.reason}); check for an unbalanced double quote.",
             err.line,
         )
         return export
-    if not records:
-        export.problem("empty-file", "the file is empty; an ACLED export starts with a header row.")
-        return export
-    start = _header_index(records)
-    (header_line, header), body = records[start], records[start + 1 :]
-    export.header_line = header_line
-    positions = _map_header(export, header, header_line, codebook.acled_field_names)
-    if export.problems:
-        return export
-    blank = dict.fromkeys(codebook.acled_field_names, "")
-    for line, cells in body:
-        if len(cells) != len(header):
-            code = "extra-cell" if len(cells) > len(header) else "missing-cell"
-            export.problem(code, f"the row has {len(cells)} cells but the header has {len(header)}.", line)
-            continue
-        export.rows.append(
-            ExportRow(line, blank | {c: cells[i].strip() for c, i in positions.items()}, cells, positions)
-        )
     _drop_empty_columns(export)
     merge_actor_rows(export)
     _check_second_actors(export, codebook)
     return export
+
+
+def _read_rows(
+    export: Export,
+    body: Iterable[tuple[int, list[str]]],
+    header: Sequence[str],
+    positions: Mapping[str, int],
+    codebook: Codebook,
+) -> None:
+    """The export's rows below the header; a row of the wrong width is a problem and is not taken.
+
+    A value repeated down a column (a country, an actor, an event type) is kept once: the rows share it.
+    """
+    blank = dict.fromkeys(codebook.acled_field_names, "")
+    shared: dict[str, str] = {}
+    width = len(header)
+    for line, cells in body:
+        if len(cells) != width:
+            code = "extra-cell" if len(cells) > width else "missing-cell"
+            export.problem(code, f"the row has {len(cells)} cells but the header has {width}.", line)
+            continue
+        cells = [shared.setdefault(c, c) if len(c) < SHARED_LENGTH else c for c in cells]
+        values = {c: cells[i].strip() for c, i in positions.items()}  # strip() gives a trimmed cell as it is
+        values = {c: shared.setdefault(v, v) if len(v) < SHARED_LENGTH else v for c, v in values.items()}
+        export.rows.append(ExportRow(line, blank | values, cells, positions))
 
 
 def _check_second_actors(export: Export, codebook: Codebook) -> None:
