@@ -503,6 +503,8 @@ def _check_articles(
     evidence_list = evidence.tolist()
     cell_list = cells.tolist()
     width = len(evidence) + 1
+    checked: list[tuple[int, str, list[str], int]] = []  # (pair, cited cell, its articles, evidence)
+    asked: dict[str, dict[str, None]] = {}  # article → the passages sought in it, asked of its index at once
     for code, pair in enumerate(distinct_pairs.tolist()):
         if pair < 0:
             continue
@@ -518,6 +520,12 @@ def _check_articles(
                 texts[a] = TextIndex(" ".join(articles[a].text.split()))
         if evidence_code not in split_of:
             split_of[evidence_code] = [(p, " ".join(p.split())) for p in EVIDENCE_SEPARATOR.split(text)]
+        checked.append((code, cell, cited_here, evidence_code))
+        for a in cited_here:
+            asked.setdefault(a, {}).update(dict.fromkeys(w for _, w in split_of[evidence_code] if w))
+    for a, sought in asked.items():
+        texts[a].prefetch(sought)
+    for code, cell, cited_here, evidence_code in checked:
         passages = [
             passage for passage, wanted in split_of[evidence_code] if wanted and not found(cell, cited_here, wanted)
         ]
