@@ -59,7 +59,6 @@ DEFAULT_ARTICLES = 300
 PART_EVENTS = 1_000_000
 FIRST_DAY = np.datetime64("2018-01-01", "D")
 LAST_PUBLISHED = np.datetime64("2025-10-31", "D")
-RELEASE_DATE = "2025-11-15"
 MAX_DAYS_BEFORE_PUBLICATION = 27
 SENTENCES_PER_TYPE = 6
 OPEN_START, OPEN_END = np.datetime64("1800-01-01", "D"), np.datetime64("2200-01-01", "D")
@@ -1081,8 +1080,6 @@ def write_dataset(
         name="eventdata-synthetic",
         title=f"Synthetic benchmark events ({events:,} rows, seed {seed})",
         description="Synthetic ACLED-style events made by benchmarks/generate_events.py; not real events.",
-        version="1.0.0",
-        created=RELEASE_DATE,
         keywords=["benchmark", "synthetic"],
     )
     (schemas / "dataset.json").write_text(json.dumps(dataset, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
