@@ -129,16 +129,24 @@ def categories(table_schema: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def events_table(events: pd.DataFrame, codebook: Codebook) -> pa.Table:
+def events_table(events: pd.DataFrame, codebook: Codebook, *, consume: bool = False) -> pa.Table:
     """Events sorted by id, with the columns and types of the codebook and no pandas metadata.
 
     The table normalise_table makes of them, built a column at a time: each column is converted, encoded and put
-    in id order before the next, so the unsorted table is never held whole.
+    in id order before the next, so the unsorted table is never held whole. With consume, each column is
+    removed from `events` once converted (and the frame is left without columns), so the frame and the table
+    are never held whole side by side.
     """
     schema = to_arrow_schema(codebook)
     vocabularies = categories(published_table_schema(codebook))
     order = id_order(to_arrow_array(events["event_id_cnty"], schema.field("event_id_cnty")))
-    arrays = [_normalise_column(to_arrow_array(events[f.name], f), f, vocabularies, order) for f in schema]
+    arrays = []
+    for f in schema:
+        arrays.append(_normalise_column(to_arrow_array(events[f.name], f), f, vocabularies, order))
+        if consume:
+            del events[f.name]
+    for name in list(events.columns) if consume else []:  # _sheet, _line: not published
+        del events[name]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
