@@ -560,12 +560,20 @@ def scaling_table(by_size: dict[int, dict[str, dict[str, Any]]], steps: list[str
 
 
 def predicted_peak_mb(by_size: dict[int, dict[str, dict[str, Any]]], step: str, events: int) -> float:
-    """The peak of a step at `events`, extrapolated linearly from its largest smaller size measured (0: unknown)."""
-    measured = [(n, r[step]) for n, r in by_size.items() if step in r and not r[step].get("failed") and n < events]
+    """The peak of a step at `events` (0: unknown): on the line through its two largest smaller sizes measured,
+    else proportional to the one (a fixed cost, such as the imports, then counts once, not per event)."""
+    measured = sorted(
+        (n, float(r[step]["peak_mb"]))
+        for n, r in by_size.items()
+        if step in r and not r[step].get("failed") and n < events
+    )
     if not measured:
         return 0.0
-    n, result = max(measured, key=lambda item: item[0])
-    return float(result["peak_mb"]) * events / n
+    n, peak = measured[-1]
+    if len(measured) == 1:
+        return peak * events / n
+    m, smaller = measured[-2]
+    return peak + max(peak - smaller, 0.0) / (n - m) * (events - n)
 
 
 def _available_mb() -> float:

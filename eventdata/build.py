@@ -109,6 +109,7 @@ class Staged:
     schema_changes: tuple[SchemaChange, ...]
     previous: Release | None
     history: tuple[Release, ...] = ()  # every release up to previous, oldest first: the data changelog's sections
+    events: pa.Table | None = None  # events_table of the validation, before carry_timestamps
 
 
 #: Keys of schemas/dataset.json that earlier versions of eventdata kept there; the version now lives in the
@@ -188,9 +189,15 @@ def stage(
     today: date | None = None,
     validation: Validation | None = None,
     history: tuple[Release, ...] | None = None,
+    events: pa.Table | None = None,
+    consume: bool = False,
 ) -> Staged | Validation:
     """Validate (unless given a validation made with the same time) and compute the delta against the previous
-    release; the Validation alone if invalid. history: the releases up to previous (default: its folder's)."""
+    release; the Validation alone if invalid. history: the releases up to previous (default: its folder's).
+
+    events: the events table of that validation, when already made (Staged.events). consume: the validation's
+    frame of events is emptied as its table is made (a caller that needs only the table: half the memory).
+    """
     dataset = Dataset.open(project)
     project = dataset.project
     codebook = dataset.codebook
@@ -201,13 +208,15 @@ def stage(
         return validation
     previous_table = release_table(previous) if previous else None
     progress.stage("building the package", "events table")
-    table = carry_timestamps(previous_table, events_table(validation.events, codebook))
+    if events is None:
+        events = events_table(validation.events, codebook, consume=consume)
+    table = carry_timestamps(previous_table, events)
     progress.stage("building the package", "changes")
     changes = compute_changes(previous_table, table, created.date(), read_deletions(project.seeds_dir / DELETIONS_FILE))
     schema_diff = schema_changes(release_schema(previous), published_table_schema(codebook)) if previous else []
     if history is None:
         history = releases_up_to(previous) if previous else ()
-    return Staged(validation, codebook, table, changes, tuple(schema_diff), previous, history)
+    return Staged(validation, codebook, table, changes, tuple(schema_diff), previous, history, events)
 
 
 def changelog_section(
@@ -652,11 +661,17 @@ def reproduces(staged: Staged, project: Project, release: Release, *, created: d
 
 
 def staged_as_release(
-    dataset: Dataset, release: Release, validation: Validation, *, created: datetime, today: date | None = None
+    dataset: Dataset,
+    release: Release,
+    validation: Validation,
+    *,
+    created: datetime,
+    today: date | None = None,
+    events: pa.Table | None = None,
 ) -> Staged | None:
     """The sheets staged as `release` was (its date, its predecessor) when they reproduce it, else None.
 
-    `validation` is reused when it was made with the release's time (created).
+    `validation` is reused when it was made with the release's time (created), with its events table when given.
     """
     releases = dataset.releases
     released_at = release_created(release)
@@ -667,6 +682,7 @@ def staged_as_release(
         previous=releases[index - 1] if index else None,
         validation=validation if released_at == created else None,
         today=today,
+        events=events if released_at == created else None,
     )
     if isinstance(same, Staged) and reproduces(same, dataset.project, release, created=released_at):
         return same
@@ -736,11 +752,12 @@ def build_package(
     if not validation.report.valid:
         label = f"{next_release_version(latest.version if latest else None, None)}-draft"
         return BuildResult("invalid", draft_dir, label, with_warnings(validation.report, warnings))
-    staged = stage(dataset, created=created, previous=latest, validation=validation)
+    staged = stage(dataset, created=created, previous=latest, validation=validation, consume=True)
     assert isinstance(staged, Staged)  # the validation is valid
+    validation = staged.validation  # its frame of events is now empty: staged.events holds them
     needed = required_bump(list(staged.schema_changes), staged.changes.counts())
     if latest is not None and needed is None:  # the same events and schema: is it the latest release?
-        same = staged_as_release(dataset, latest, validation, created=created, today=today)
+        same = staged_as_release(dataset, latest, validation, created=created, today=today, events=staged.events)
         if same is not None:
             if out_dir is None:
                 files = package_hashes(latest.path)

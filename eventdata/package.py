@@ -129,16 +129,24 @@ def categories(table_schema: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def events_table(events: pd.DataFrame, codebook: Codebook) -> pa.Table:
+def events_table(events: pd.DataFrame, codebook: Codebook, *, consume: bool = False) -> pa.Table:
     """Events sorted by id, with the columns and types of the codebook and no pandas metadata.
 
     The table normalise_table makes of them, built a column at a time: each column is converted, encoded and put
-    in id order before the next, so the unsorted table is never held whole.
+    in id order before the next, so the unsorted table is never held whole. With consume, each column is
+    removed from `events` once converted (and the frame is left without columns), so the frame and the table
+    are never held whole side by side.
     """
     schema = to_arrow_schema(codebook)
     vocabularies = categories(published_table_schema(codebook))
     order = id_order(to_arrow_array(events["event_id_cnty"], schema.field("event_id_cnty")))
-    arrays = [_normalise_column(to_arrow_array(events[f.name], f), f, vocabularies, order) for f in schema]
+    arrays = []
+    for f in schema:
+        arrays.append(_normalise_column(to_arrow_array(events[f.name], f), f, vocabularies, order))
+        if consume:
+            del events[f.name]
+    for name in list(events.columns) if consume else []:  # _sheet, _line: not published
+        del events[name]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -380,35 +388,59 @@ def write_csv(table: pa.Table, path: Path, *, neutralise: bool = True) -> None:
             if earlier_neutralise == neutralise and _same_table(earlier, table):
                 _run(path, lambda job=job, source=source: _copy_when_done(job, source, path))  # type: ignore[misc]
                 return
-    plain = _csv_table(table, path, neutralise=neutralise)  # a NUL byte is refused here, before anything is written
-    _run(path, lambda: _write_csv(plain, path))
+    refuse_nul(table, path)  # before anything is written
+    _run(path, lambda: _write_csv(table, path, neutralise=neutralise))
     if writes is not None:
         writes.csv_of.append((table, neutralise, path, writes.jobs[-1][1]))
 
 
-def _csv_table(table: pa.Table, path: Path, *, neutralise: bool) -> pa.Table:
-    """The table as its CSV holds it: plain strings, NUL refused, formula-like cells neutralised."""
-    columns = []
+#: Rows converted to CSV text at a time: a CSV is written in batches, never converted whole.
+CSV_BATCH_ROWS = 65_536
+
+
+def refuse_nul(table: pa.Table, path: Path) -> None:
+    """A SourceError naming the first cell of a text column that holds a NUL byte (CSV tools cut strings there)."""
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_dictionary(column.type):
+            if not any(_is_text(c.dictionary) and _holds_nul(c.dictionary) for c in column.chunks):
+                continue
             column = pc.cast(column, column.type.value_type)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            if any(_holds_nul(chunk) for chunk in column.chunks):
-                nul = pc.fill_null(pc.match_substring(column, "\x00"), False)
-                if pc.any(nul).as_py():
-                    row = pc.index(nul, True).as_py()
-                    raise SourceError(
-                        f"Cannot write {path.name}: column {name} of row {row + 1} holds a NUL byte, which CSV "
-                        "tools cut strings at; remove it from the input (schemas/ or seeds/) and build again."
-                    )
-            if neutralise:
-                column = neutralise_formulas(column)
+        if not _is_text(column) or not any(_holds_nul(chunk) for chunk in column.chunks):
+            continue
+        nul = pc.fill_null(pc.match_substring(column, "\x00"), False)
+        if pc.any(nul).as_py():
+            row = pc.index(nul, True).as_py()
+            raise SourceError(
+                f"Cannot write {path.name}: column {name} of row {row + 1} holds a NUL byte, which CSV "
+                "tools cut strings at; remove it from the input (schemas/ or seeds/) and build again."
+            )
+
+
+def _is_text(values: pa.Array | pa.ChunkedArray) -> bool:
+    return bool(pa.types.is_string(values.type) or pa.types.is_large_string(values.type))
+
+
+def _csv_table(table: pa.Table, *, neutralise: bool) -> pa.Table:
+    """The table as its CSV holds it: plain strings, formula-like cells neutralised."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = pc.cast(column, column.type.value_type)
+        if neutralise and _is_text(column):
+            column = neutralise_formulas(column)
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
-def _write_csv(plain: pa.Table, path: Path) -> None:
-    pa_csv.write_csv(plain, path, pa_csv.WriteOptions(quoting_header="none", eol=CSV_EOL, include_header=True))
+def _write_csv(table: pa.Table, path: Path, *, neutralise: bool) -> None:
+    """The CSV of table, converted and written CSV_BATCH_ROWS rows at a time."""
+    schema = pa.schema(
+        [pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in table.schema]
+    )
+    options = pa_csv.WriteOptions(quoting_header="none", eol=CSV_EOL, include_header=True)
+    with pa_csv.CSVWriter(path, schema, write_options=options) as writer:
+        for batch in table.to_batches(max_chunksize=CSV_BATCH_ROWS):
+            writer.write_table(_csv_table(pa.Table.from_batches([batch]), neutralise=neutralise))
 
 
 def _same_table(one: pa.Table, other: pa.Table) -> bool:

@@ -85,7 +85,7 @@ class Findings:
         self.events = raw  # the current events (typed, resolved, derived), for values the coder left empty
         self.absent = absent or set()  # (sheet, column) already reported as missing-column
         self._parts: list[_Part] = []
-        self._sheets = raw[SHEET_COLUMN].to_numpy(dtype=object)
+        self._sheet_column = raw[SHEET_COLUMN]  # taken for the rows that need it: one object per finding, not per row
         self._lines = raw[LINE_COLUMN].to_numpy(dtype=np.int64)
 
     def add(
@@ -109,7 +109,7 @@ class Findings:
         if code == "required-error" and self.absent:
             skipped = [sheet for sheet, name in self.absent if name == column]
             if skipped:
-                keep = ~np.isin(self._sheets[rows], skipped)
+                keep = ~np.isin(self._sheets(rows), skipped)
                 rows = rows[keep]
                 if not len(rows):
                     return
@@ -121,6 +121,10 @@ class Findings:
             if value is not None:
                 values = values[keep]
         self._parts.append(_Part(rows, code, column, template, chosen, values, len(self._parts)))
+
+    def _sheets(self, rows: np.ndarray) -> np.ndarray:
+        """The sheet of each of the rows, as objects."""
+        return self._sheet_column.iloc[rows].to_numpy(dtype=object)
 
     def cells(self, column: str, rows: np.ndarray) -> np.ndarray:
         """The cells shown for rows of a column: as typed, else as filled."""
@@ -166,7 +170,7 @@ class Findings:
             rows = part.rows[positions]
             keys = list(part.params)
             columns = [part.params[k][positions].tolist() for k in keys]
-            sheets = self._sheets[rows].tolist()
+            sheets = self._sheets(rows).tolist()
             lines = self._lines[rows].tolist()
             shown = part.values[positions].tolist()  # noqa: PD011  # a numpy array, not a frame
             for i, (sheet, line, value) in enumerate(zip(sheets, lines, shown, strict=True)):

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from eventdata import checks, progress
 from eventdata.actors import apply_actors
@@ -177,9 +175,7 @@ def validate_project(
     if tables:  # concatenated in Arrow and converted to pandas once
         raw = sheets_frame(tables, lines)
         del tables, lines
-        codes = np.repeat(np.arange(len(names), dtype=np.int32), [k for _, k in names])
-        shown = pc.take(pa.array([n for n, _ in names], pa.string()), pa.array(codes))
-        raw[SHEET_COLUMN] = pd.Series(shown, dtype="str")
+        raw[SHEET_COLUMN] = sheet_column(names)
     else:
         raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
         raw[LINE_COLUMN] = pd.Series([], dtype="int64")
@@ -207,6 +203,15 @@ def validate_project(
         rows=len(events),
     )
     return Validation(report, events, dataset.articles, codebook, new_ids, sheets)
+
+
+def sheet_column(names: Sequence[tuple[str, int]]) -> pd.Categorical:
+    """The _sheet column of (sheet name, rows) in read order: a categorical of the names, in name order."""
+    ordered = sorted({n for n, _ in names})
+    position = {n: i for i, n in enumerate(ordered)}
+    per_sheet = np.array([position[n] for n, _ in names], dtype=np.int32)
+    codes = np.repeat(per_sheet, [k for _, k in names])
+    return pd.Categorical.from_codes(codes, categories=pd.Index(ordered, dtype="str"))
 
 
 def metadata_warnings(codebook: Codebook) -> list[Problem]:
