@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from eventdata import progress
 from eventdata.agreement import haversine_km
 from eventdata.errors import SourceError
 from eventdata.files import write_atomic
@@ -437,9 +438,12 @@ def find_candidates(
     reasons: bool = True,
 ) -> pd.DataFrame:
     """Candidate pairs (event_a, event_b, score, reasons, row_a, row_b), best first."""
+    finding = f"finding duplicates among {len(events):,} events"
+    progress.stage(finding, "preparing places, dates, actors and notes")
     prepared = prepare(events.reset_index(drop=True), aliases)
     found: list[tuple[np.ndarray, ...]] = []
     for i, j in blocked_pairs(prepared, days):
+        progress.advance("event pairs scored", len(i), detail=finding)
         evidence, bits = field_evidence(prepared, i, j)
         could = probability(evidence + WEIGHTS["notes_alike"]) >= threshold  # notes read only where they matter
         i, j, evidence, bits = i[could], j[could], evidence[could], bits[could]
@@ -454,6 +458,7 @@ def find_candidates(
         else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
               np.zeros(0))
     )  # fmt: skip
+    progress.stage(finding, f"keeping each event's best match among {len(i):,} pairs")
     kept = one_to_one(prepared, i, j, score)
     i, j, score, bits, cosine = i[kept], j[kept], score[kept], bits[kept], cosine[kept]
     swap = prepared.ids[i].astype(str) > prepared.ids[j].astype(str) if len(i) else np.zeros(0, dtype=bool)
@@ -468,6 +473,7 @@ def find_candidates(
         }
     )
     if reasons:
+        progress.stage(finding, f"the reasons of {len(i):,} candidates")
         gaps = np.abs(prepared.day[i] - prepared.day[j]).tolist()
         kms = np.asarray(haversine_km(prepared.lat[i], prepared.lon[i], prepared.lat[j], prepared.lon[j])).tolist()
         frame["reasons"] = [

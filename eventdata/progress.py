@@ -1,9 +1,10 @@
 """Progress of long work: the library reports it at stage boundaries; the command line shows it.
 
-The library never prints. It calls `advance` (one more sheet read, file written, some bytes uploaded) and
-`stage` (a named step of a long task, such as a check over every row); both do nothing unless a caller
-installed a sink with `reporting`. cli.py installs a `TerminalProgress` on stderr when stderr is a terminal
-and neither --quiet nor --json is given, so progress never reaches a pipe, a log or JSON output.
+The library never prints. It calls `advance` (one more sheet read, file written, some bytes uploaded), `step`
+(a loop's own position: article 3 of 20) and `stage` (a named step of a long task, such as a check over every
+row); all do nothing unless a caller installed a sink with `reporting`. cli.py installs a `TerminalProgress`
+on stderr when stderr is a terminal and neither --quiet nor --json is given, so progress never reaches a pipe,
+a log or JSON output.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def advance(what: str, by: int = 1, *, total: int | None = None, detail: str = "
         return
     done = state.counts[what] = state.counts.get(what, 0) + by
     state.sink(Update(what, done, total, detail, unit))
+
+
+def step(what: str, done: int, total: int | None = None, *, detail: str = "") -> None:
+    """A loop over `what` is at item `done` (of `total`): its own position, not added to any running count."""
+    state = _current.get()
+    if state is not None:
+        state.sink(Update(what, done, total, detail))
 
 
 def stage(what: str, detail: str) -> None:
