@@ -196,12 +196,13 @@ def _empty(columns: tuple[str, ...]) -> pa.Table:
 
 def apply_changes(previous: pa.Table, added: pa.Table, modified: pd.DataFrame, deleted_ids: list[str]) -> pa.Table:
     """The previous version's table as text with a delta applied (rows unsorted; the caller normalises)."""
+    applying = f"applying a delta to {previous.num_rows:,} events"
+    progress.stage(applying, f"removing {len(deleted_ids):,} deleted")
     kept = previous.filter(pc.invert(pc.is_in(previous.column(KEY), value_set=pa.array(deleted_ids, pa.string()))))
     ids = kept.column(KEY).combine_chunks()
     columns = {name: as_text(kept.column(name)).combine_chunks() for name in kept.column_names}
-    applying = f"applying {len(modified):,} changed values to {len(ids):,} events"
     for name, cells in modified.groupby("column", sort=False):
-        progress.stage(applying, str(name))
+        progress.stage(applying, f"{name}: {len(cells):,} changed values")
         column = columns.get(str(name), pa.nulls(len(ids), pa.string()))
         positions = pc.index_in(pa.array(cells["event_id_cnty"].tolist(), pa.string()), value_set=ids)
         if positions.null_count:
@@ -213,6 +214,7 @@ def apply_changes(previous: pa.Table, added: pa.Table, modified: pd.DataFrame, d
         columns[str(name)] = pc.replace_with_mask(column, pa.array(mask), values)
     base = pa.table(columns)
     if added.num_rows:
+        progress.stage(applying, f"adding {added.num_rows:,} new")
         extra = pa.table({name: as_text(added.column(name)) for name in added.column_names})
         base = pa.concat_tables([base.select(extra.column_names), extra])
     return base
