@@ -108,6 +108,9 @@ class Prepared:
 DAY_BITS, CELL_Y_BITS, CELL_X_BITS = 20, 11, 12
 
 
+FINDING = "finding duplicates in {:,} events"  # the task the search reports its steps under
+
+
 def _codes(values: pd.Series) -> np.ndarray:
     """Integer codes of text compared case-insensitively, stripped (-1: missing); normalised once per value."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -236,6 +239,7 @@ def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prep
     group = series_of.groupby(list(series_of.columns), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
     series = group << DAY_BITS | day
     in_series = np.isin(series + 1, series) | np.isin(series - 1, series)
+    progress.stage(FINDING.format(n), "the words of the notes")
     words, specific = note_words(events)
     return Prepared(
         ids=events["event_id_cnty"].astype(object).where(events["event_id_cnty"].notna(), None).to_numpy(),
@@ -438,8 +442,8 @@ def find_candidates(
     reasons: bool = True,
 ) -> pd.DataFrame:
     """Candidate pairs (event_a, event_b, score, reasons, row_a, row_b), best first."""
-    finding = f"finding duplicates among {len(events):,} events"
-    progress.stage(finding, "preparing places, dates, actors and notes")
+    finding = FINDING.format(len(events))
+    progress.stage(finding, "preparing")
     prepared = prepare(events.reset_index(drop=True), aliases)
     found: list[tuple[np.ndarray, ...]] = []
     for i, j in blocked_pairs(prepared, days):
@@ -458,7 +462,7 @@ def find_candidates(
         else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
               np.zeros(0))
     )  # fmt: skip
-    progress.stage(finding, f"keeping each event's best match among {len(i):,} pairs")
+    progress.stage(finding, f"best match per article of {len(i):,} pairs")
     kept = one_to_one(prepared, i, j, score)
     i, j, score, bits, cosine = i[kept], j[kept], score[kept], bits[kept], cosine[kept]
     swap = prepared.ids[i].astype(str) > prepared.ids[j].astype(str) if len(i) else np.zeros(0, dtype=bool)
@@ -473,7 +477,7 @@ def find_candidates(
         }
     )
     if reasons:
-        progress.stage(finding, f"the reasons of {len(i):,} candidates")
+        progress.stage(finding, f"reasons of {len(i):,} candidates")
         gaps = np.abs(prepared.day[i] - prepared.day[j]).tolist()
         kms = np.asarray(haversine_km(prepared.lat[i], prepared.lon[i], prepared.lat[j], prepared.lon[j])).tolist()
         frame["reasons"] = [

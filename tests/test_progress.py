@@ -281,10 +281,10 @@ def test_duplicate_search_counts_the_pairs_it_scores() -> None:
     pairs = sum(len(i) for i, _ in blocked_pairs(prepare(events.reset_index(drop=True), aliases), 2))
     assert pairs > 0
     assert scored[-1].done == pairs
-    finding = f"finding duplicates among {len(events):,} events"
+    finding = f"finding duplicates in {len(events):,} events"
     steps = [u.detail for u in seen if u.what == finding]
-    assert steps[0] == "preparing places, dates, actors and notes"
-    assert steps[-1] == f"the reasons of {len(candidates):,} candidates"
+    assert steps[0] == "preparing"
+    assert steps[-1] == f"reasons of {len(candidates):,} candidates"
 
 
 def test_agreement_steps_through_the_articles_and_the_fields(doubled: Project) -> None:
@@ -317,7 +317,7 @@ LONG = {
         ("diff", "1.0.0", "1.1.0"),
         ("comparing 1.0.0 with 1.1.0: reading the events of both versions", "events with the previous version: "),
     ),
-    "duplicates": Long(("duplicates",), ("sheets read", "finding duplicates among ")),
+    "duplicates": Long(("duplicates",), ("sheets read", "finding duplicates in ")),
     "update": Long(
         ("update", "{local}", "--from", "{dist}"), ("applying a delta to ", "removing 1 deleted"), json=False
     ),
