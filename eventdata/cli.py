@@ -66,8 +66,14 @@ def shows_progress(command: F) -> F:
         if quiet or kwargs.get("as_json") or not sys.stderr.isatty():
             return command(*args, **kwargs)
         shown = progress.TerminalProgress(sys.stderr)
-        try:  # the command's own messages on stderr go above the status line
-            with progress.reporting(shown), contextlib.redirect_stderr(shown.other_output()):
+        # the command's own messages on stderr, and its output when stdout is the terminal too, go above the line
+        out = shown.other_output(sys.stdout) if sys.stdout.isatty() else sys.stdout
+        try:
+            with (
+                progress.reporting(shown),
+                contextlib.redirect_stderr(shown.other_output()),
+                contextlib.redirect_stdout(out),
+            ):
                 return command(*args, **kwargs)
         finally:
             shown.clear()

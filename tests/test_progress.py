@@ -7,6 +7,7 @@ line shows them as one status line on stderr when stderr is a terminal (a real p
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -18,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pyarrow.parquet as pq
 import pytest
 
@@ -41,17 +43,22 @@ from benchmarks.generate_events import duplicate_events  # noqa: E402
 ERASE = "\r\x1b[2K"
 
 
-def run_on_terminal(project: Project, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in a subprocess whose stderr is a pseudo-terminal; (exit code, stdout, what the terminal got)."""
+def run_on_terminal(project: Project, *args: str, stdout_too: bool = False) -> tuple[int, str, str]:
+    """Run the CLI in a subprocess whose stderr (and stdout, if stdout_too) is a pseudo-terminal; (exit code,
+    stdout, what the terminal got)."""
     controller, terminal = pty.openpty()
     command = [sys.executable, "-m", "eventdata", "--project", str(project.root), *args]
     env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "SOURCE_DATE_EPOCH"}}
     process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal, env=env, cwd=project.root
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal if stdout_too else subprocess.PIPE,
+        stderr=terminal,
+        env=env,
+        cwd=project.root,
     )
     os.close(terminal)
     stdout: list[bytes] = []
-    assert process.stdout is not None
     reader = threading.Thread(target=lambda: stdout.append(process.stdout.read() if process.stdout else b""))
     reader.start()
     shown = bytearray()
@@ -65,7 +72,8 @@ def run_on_terminal(project: Project, *args: str) -> tuple[int, str, str]:
         shown += chunk
     os.close(controller)
     reader.join(timeout=120)
-    process.stdout.close()
+    if process.stdout is not None:
+        process.stdout.close()
     code = process.wait(timeout=120)
     return code, b"".join(stdout).decode("utf-8"), shown.decode("utf-8", errors="replace")
 
@@ -163,6 +171,22 @@ def test_other_messages_go_above_the_status_line() -> None:
         f"{ERASE}files written 3: events.csv (0 s){ERASE}copy data/events.csv (12 bytes)\n"
         "files written 3: events.csv (0 s)"
     )
+
+
+def test_output_into_stdout_goes_above_the_status_line() -> None:
+    status, out = io.StringIO(), io.StringIO()
+    line = progress.TerminalProgress(status, clock=lambda: 0.0)
+    line(progress.Update("files written", 3, detail="events.csv"))
+    above = line.other_output(out)
+    with contextlib.redirect_stdout(above):
+        click.echo("1.0.0 → 1.1.0")  # click first probes the stream with empty writes: the line survives them
+        click.echo("  added 1")
+    assert out.getvalue() == "1.0.0 → 1.1.0\n  added 1\n"  # the output itself, untouched, in its own stream
+    status_line = "files written 3: events.csv (0 s)"
+    assert status.getvalue() == f"{ERASE}{status_line}" * 3
+    assert above.isatty() is False  # as the stream it writes into
+    with pytest.raises(TypeError):
+        above.write(b"bytes")  # type: ignore[arg-type]
 
 
 # --- the command line, on a real terminal and off it ------------------------------------------------
@@ -373,3 +397,14 @@ def test_long_commands_show_progress_only_on_a_terminal(
         for part in long.shown:
             assert part not in shown, part
         assert ERASE not in shown + stdout
+
+
+@pytest.mark.slow
+def test_output_on_the_same_terminal_is_written_above_the_status_line(released: Project) -> None:
+    code, _, shown = run_on_terminal(released, "diff", "1.0.0", "1.1.0", stdout_too=True)
+    assert code == 0, shown
+    assert "comparing 1.0.0 with 1.1.0" in shown
+    assert f"{ERASE}1.0.0 → 1.1.0\r\n" in shown  # the status line is erased before the output, not written over
+    assert "s)1.0.0" not in shown
+    assert "\r\nlisting the changes of " in shown  # drawn again below the output, until the end
+    assert shown.endswith(ERASE)
