@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventdata import progress
 from eventdata.dataset import Dataset
 from eventdata.errors import Problem, SchemaFileError
 from eventdata.project import Project
@@ -463,7 +464,10 @@ class Agreement:
     @cached_property
     def fields(self) -> list[FieldAgreement]:
         found = []
-        for name, values in self.data.items():
+        for number, (name, values) in enumerate(self.data.items(), start=1):
+            progress.step(
+                "measuring field", number, len(self.data), detail=f"{name}, {self.samples:,} bootstrap samples"
+            )
             pairable = (~np.isnan(values.data)).sum(axis=0)
             low, high = self._bootstrap(values)
             found.append(
@@ -578,7 +582,8 @@ def measure(dataset: Dataset | Project | str, *, samples: int = BOOTSTRAP_SAMPLE
     coders: list[str] = []
     if not coded.events.empty:
         coders = sorted(set(coded.events["_coder"].astype(str)))
-        for article in coded.sheets:
+        for number, article in enumerate(coded.sheets, start=1):
+            progress.step("matching the events of article", number, len(coded.sheets), detail=article)
             present = sorted(set(coded.events.loc[coded.events["_article"] == article, "_coder"].astype(str)))
             if len(present) >= 2:
                 units.extend(match_article(coded.events, article, present))

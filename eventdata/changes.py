@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventdata import progress
+
 KEY = "event_id_cnty"
 TIMESTAMP = "timestamp"
 MODIFIED_COLUMNS = ("event_id_cnty", "column", "old_value", "new_value")
@@ -70,9 +72,11 @@ def align(previous: pa.Table, current: pa.Table) -> Alignment:
     previous_rows = pc.take(positions, current_rows).cast(pa.int64())
     differences: dict[str, pa.Array] = {}
     changed = pa.array(np.zeros(len(current_rows), dtype=bool))
+    comparing = f"comparing {len(current_rows):,} events with the previous version"
     for name in current.column_names:
         if name == KEY:
             continue
+        progress.stage(comparing, name)
         after = pc.take(as_text(current.column(name)), current_rows)
         if name in previous.column_names:
             before = pc.take(as_text(previous.column(name)), previous_rows)
@@ -119,6 +123,7 @@ def compute_changes(
     gone = pc.invert(pc.is_in(previous.column(KEY), value_set=current.column(KEY).combine_chunks()))
     deleted_ids = previous.column(KEY).filter(gone).to_pylist()
     ids = pc.take(current.column(KEY), alignment.current_rows)
+    progress.stage(f"listing the changes of {current.num_rows:,} events", "modified values")
     pieces = []
     for number, name in enumerate(current.column_names):
         differs = alignment.differences.get(name)
@@ -191,10 +196,13 @@ def _empty(columns: tuple[str, ...]) -> pa.Table:
 
 def apply_changes(previous: pa.Table, added: pa.Table, modified: pd.DataFrame, deleted_ids: list[str]) -> pa.Table:
     """The previous version's table as text with a delta applied (rows unsorted; the caller normalises)."""
+    applying = f"applying a delta to {previous.num_rows:,} events"
+    progress.stage(applying, f"removing {len(deleted_ids):,} deleted")
     kept = previous.filter(pc.invert(pc.is_in(previous.column(KEY), value_set=pa.array(deleted_ids, pa.string()))))
     ids = kept.column(KEY).combine_chunks()
     columns = {name: as_text(kept.column(name)).combine_chunks() for name in kept.column_names}
     for name, cells in modified.groupby("column", sort=False):
+        progress.stage(applying, f"{name}: {len(cells):,} changed values")
         column = columns.get(str(name), pa.nulls(len(ids), pa.string()))
         positions = pc.index_in(pa.array(cells["event_id_cnty"].tolist(), pa.string()), value_set=ids)
         if positions.null_count:
@@ -206,6 +214,7 @@ def apply_changes(previous: pa.Table, added: pa.Table, modified: pd.DataFrame, d
         columns[str(name)] = pc.replace_with_mask(column, pa.array(mask), values)
     base = pa.table(columns)
     if added.num_rows:
+        progress.stage(applying, f"adding {added.num_rows:,} new")
         extra = pa.table({name: as_text(added.column(name)) for name in added.column_names})
         base = pa.concat_tables([base.select(extra.column_names), extra])
     return base

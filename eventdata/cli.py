@@ -66,8 +66,14 @@ def shows_progress(command: F) -> F:
         if quiet or kwargs.get("as_json") or not sys.stderr.isatty():
             return command(*args, **kwargs)
         shown = progress.TerminalProgress(sys.stderr)
-        try:  # the command's own messages on stderr go above the status line
-            with progress.reporting(shown), contextlib.redirect_stderr(shown.other_output()):
+        # the command's own messages on stderr, and its output when stdout is the terminal too, go above the line
+        out = shown.other_output(sys.stdout) if sys.stdout.isatty() else sys.stdout
+        try:
+            with (
+                progress.reporting(shown),
+                contextlib.redirect_stderr(shown.other_output()),
+                contextlib.redirect_stdout(out),
+            ):
                 return command(*args, **kwargs)
         finally:
             shown.clear()
@@ -503,6 +509,7 @@ def _listed(ids: list[str], limit: int) -> str:
 
 
 @cli.command()
+@shows_progress
 @click.argument("old")
 @click.argument("new")
 @click.option("--json", "as_json", is_flag=True, help="Print every change as JSON.")
@@ -519,6 +526,7 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> N
         eventdata diff 1.0.0 1.1.0 --limit 100
         eventdata diff 1.0.0 1.1.0 --json > changes.json
     """
+    progress.stage(f"comparing {old} with {new}", "reading the events of both versions")
     changes, schema = diff_releases(_dataset(ctx), old, new)
     added = changes.added.column("event_id_cnty").to_pylist()
     deleted = changes.deleted.column("event_id_cnty").to_pylist()
@@ -599,6 +607,7 @@ def verify(ctx: click.Context, version: str | None, no_rebuild: bool, as_json: b
 
 
 @cli.command()
+@shows_progress
 @click.argument("version", required=False)
 @click.option(
     "--output",
@@ -632,6 +641,7 @@ def report(ctx: click.Context, version: str | None, output: Path | None) -> None
 
 
 @cli.command()
+@shows_progress
 @click.argument("local", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--from", "source", required=True, help="dist-data/<name> folder, catalog.json path or URL.")
 @click.option("--to", "to_version", default="latest", show_default=True, help="Version to update to.")
@@ -803,6 +813,7 @@ def _alpha(value: Any) -> str:
 
 
 @cli.command()
+@shows_progress
 @click.option(
     "--json", "as_json", is_flag=True, help="Print everything as JSON: fields, detection, per coder and month."
 )
@@ -866,6 +877,7 @@ def agreement(ctx: click.Context, as_json: bool, samples: int) -> None:
 
 
 @cli.command()
+@shows_progress
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @click.pass_context
 def adjudicate(ctx: click.Context, as_json: bool) -> None:
@@ -904,6 +916,7 @@ def adjudicate(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
+@shows_progress
 @click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
 @click.option("--days", default=3, show_default=True, type=click.IntRange(0, 30), help="Dates at most this far apart.")
 @click.option("--threshold", default=0.65, show_default=True, type=click.FloatRange(-1, 1), help="Lowest score listed.")

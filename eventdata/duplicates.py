@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from eventdata import progress
 from eventdata.agreement import haversine_km
 from eventdata.errors import SourceError
 from eventdata.files import write_atomic
@@ -105,6 +106,9 @@ class Prepared:
 
 
 DAY_BITS, CELL_Y_BITS, CELL_X_BITS = 20, 11, 12
+
+
+FINDING = "finding duplicates in {:,} events"  # the task the search reports its steps under
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -235,6 +239,7 @@ def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prep
     group = series_of.groupby(list(series_of.columns), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
     series = group << DAY_BITS | day
     in_series = np.isin(series + 1, series) | np.isin(series - 1, series)
+    progress.stage(FINDING.format(n), "the words of the notes")
     words, specific = note_words(events)
     return Prepared(
         ids=events["event_id_cnty"].astype(object).where(events["event_id_cnty"].notna(), None).to_numpy(),
@@ -437,9 +442,12 @@ def find_candidates(
     reasons: bool = True,
 ) -> pd.DataFrame:
     """Candidate pairs (event_a, event_b, score, reasons, row_a, row_b), best first."""
+    finding = FINDING.format(len(events))
+    progress.stage(finding, "preparing")
     prepared = prepare(events.reset_index(drop=True), aliases)
     found: list[tuple[np.ndarray, ...]] = []
     for i, j in blocked_pairs(prepared, days):
+        progress.advance("event pairs scored", len(i), detail=finding)
         evidence, bits = field_evidence(prepared, i, j)
         could = probability(evidence + WEIGHTS["notes_alike"]) >= threshold  # notes read only where they matter
         i, j, evidence, bits = i[could], j[could], evidence[could], bits[could]
@@ -454,6 +462,7 @@ def find_candidates(
         else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
               np.zeros(0))
     )  # fmt: skip
+    progress.stage(finding, f"best match per article of {len(i):,} pairs")
     kept = one_to_one(prepared, i, j, score)
     i, j, score, bits, cosine = i[kept], j[kept], score[kept], bits[kept], cosine[kept]
     swap = prepared.ids[i].astype(str) > prepared.ids[j].astype(str) if len(i) else np.zeros(0, dtype=bool)
@@ -468,6 +477,7 @@ def find_candidates(
         }
     )
     if reasons:
+        progress.stage(finding, f"reasons of {len(i):,} candidates")
         gaps = np.abs(prepared.day[i] - prepared.day[j]).tolist()
         kms = np.asarray(haversine_km(prepared.lat[i], prepared.lon[i], prepared.lat[j], prepared.lon[j])).tolist()
         frame["reasons"] = [

@@ -1,9 +1,10 @@
 """Progress of long work: the library reports it at stage boundaries; the command line shows it.
 
-The library never prints. It calls `advance` (one more sheet read, file written, some bytes uploaded) and
-`stage` (a named step of a long task, such as a check over every row); both do nothing unless a caller
-installed a sink with `reporting`. cli.py installs a `TerminalProgress` on stderr when stderr is a terminal
-and neither --quiet nor --json is given, so progress never reaches a pipe, a log or JSON output.
+The library never prints. It calls `advance` (one more sheet read, file written, some bytes uploaded), `step`
+(a loop's own position: article 3 of 20) and `stage` (a named step of a long task, such as a check over every
+row); all do nothing unless a caller installed a sink with `reporting`. cli.py installs a `TerminalProgress`
+on stderr when stderr is a terminal and neither --quiet nor --json is given, so progress never reaches a pipe,
+a log or JSON output.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def advance(what: str, by: int = 1, *, total: int | None = None, detail: str = "
         return
     done = state.counts[what] = state.counts.get(what, 0) + by
     state.sink(Update(what, done, total, detail, unit))
+
+
+def step(what: str, done: int, total: int | None = None, *, detail: str = "") -> None:
+    """A loop over `what` is at item `done` (of `total`): its own position, not added to any running count."""
+    state = _current.get()
+    if state is not None:
+        state.sink(Update(what, done, total, detail))
 
 
 def stage(what: str, detail: str) -> None:
@@ -126,44 +134,52 @@ class TerminalProgress:
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
 
-    def write_above(self, text: str) -> None:
-        """Other output: written where the status line was, which is drawn again below it after a full line."""
+    def write_above(self, text: str, into: TextIO | None = None) -> None:
+        """Other output (to the status stream, or into another stream on the same terminal, such as stdout): written
+        where the status line was, which is drawn again below it after a full line."""
         self.clear()
-        self.stream.write(text)
+        target = self.stream if into is None else into
+        target.write(text)
+        target.flush()
         if self.line and text.endswith("\n"):
             self.stream.write(self.line)
         elif not text.endswith("\n"):
             self.line = ""  # the cursor is inside that text now: draw the status line again on the next update
         self.stream.flush()
 
-    def other_output(self) -> TextIO:
-        """A stream for everything else written to the terminal (install it as sys.stderr): see write_above."""
-        return cast(TextIO, _Above(self))
+    def other_output(self, into: TextIO | None = None) -> TextIO:
+        """A stream for everything else written to the terminal (install it as sys.stderr, or with into=sys.stdout
+        as sys.stdout when stdout is the same terminal): see write_above."""
+        return cast(TextIO, _Above(self, into or self.stream))
 
 
 class _Above(io.TextIOBase):
-    """A text stream whose writes go above a TerminalProgress line."""
+    """A text stream whose writes go above a TerminalProgress line (into `target`: its stream, or stdout)."""
 
-    def __init__(self, status: TerminalProgress) -> None:
+    def __init__(self, status: TerminalProgress, target: TextIO) -> None:
         self.status = status
+        self.target = target
 
     def write(self, text: str) -> int:
-        self.status.write_above(text)
+        if not isinstance(text, str):  # click probes whether a stream takes bytes by writing b""
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if text:  # an empty write (another probe) leaves the status line as it is
+            self.status.write_above(text, None if self.target is self.status.stream else self.target)
         return len(text)
 
     def flush(self) -> None:
-        self.status.stream.flush()
+        self.target.flush()
 
     def isatty(self) -> bool:
-        return self.status.stream.isatty()
+        return self.target.isatty()
 
     def fileno(self) -> int:
-        return self.status.stream.fileno()
+        return self.target.fileno()
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return self.status.stream.encoding
+        return self.target.encoding
 
     @property
     def errors(self) -> str | None:  # type: ignore[override]
-        return self.status.stream.errors
+        return self.target.errors

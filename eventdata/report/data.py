@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from eventdata import progress
 from eventdata.changes import MODIFIED_COLUMNS, TIMESTAMP
 from eventdata.errors import ReleaseError
 from eventdata.schema import Codebook
@@ -388,7 +389,10 @@ def _articles(package_dir: Path) -> int:
 
 def gather(package_dir: Path, codebook: Codebook, info: ReleaseInfo) -> ReportData:
     """Read a release folder and aggregate everything the report shows."""
+    making = f"making the report of {info.version}"
+    progress.stage(making, "reading data/events.parquet")
     table, nulls = read_events(package_dir, codebook)
+    progress.stage(making, f"counting {table.num_rows:,} events by period, place and precision")
     events = _frame(table)
     periods, unit = _periods(events)
     by_country, by_admin1 = _regions(events)
@@ -396,19 +400,25 @@ def gather(package_dir: Path, codebook: Codebook, info: ReleaseInfo) -> ReportDa
     present = set(events["event_type"].astype(str))
     ordered = vocabulary_order(codebook, "event_type")
     event_types = [t for t in ordered if t in present] + sorted(present - set(ordered))
+    headline = _headline(events, table, _articles(package_dir))
+    precision = _precision(events, codebook)
+    progress.stage(making, "reading changes/")
+    changes = _changes(package_dir, info.previous, table, codebook)
+    progress.stage(making, f"checking {table.num_rows:,} events against the codebook's constraints")
+    constraints = _constraint_checks(table, nulls, codebook)
     return ReportData(
         info=info,
-        headline=_headline(events, table, _articles(package_dir)),
+        headline=headline,
         event_types=event_types,
         periods=periods,
         period_unit=unit,
         by_country=by_country,
         by_admin1=by_admin1,
-        precision=_precision(events, codebook),
+        precision=precision,
         points=points,
         places=places,
-        changes=_changes(package_dir, info.previous, table, codebook),
-        constraints=_constraint_checks(table, nulls, codebook),
+        changes=changes,
+        constraints=constraints,
         events_checked=table.num_rows,
         agreement=_agreement(package_dir),
     )

@@ -7,7 +7,7 @@ from html import escape
 
 import pandas as pd
 
-from eventdata import __version__
+from eventdata import __version__, progress
 from eventdata.report.data import ReportData, period_range, vocabulary_order
 from eventdata.report.geo import event_map
 from eventdata.report.svg import colour, count, horizontal_bars, rows_of, share_bars, stacked_columns
@@ -335,6 +335,7 @@ def _agreement(data: ReportData) -> str:
 def render(data: ReportData, codebook: Codebook) -> str:
     """The whole report as one HTML document (no scripts, no external resources)."""
     info = data.info
+    progress.stage(f"making the report of {info.version}", "drawing the charts and the map")
     ordered = vocabulary_order(codebook, "event_type")
     ordered += [t for t in data.event_types if t not in ordered]
     colours = {t: colour(ordered.index(t)) for t in data.event_types}  # stable across releases
