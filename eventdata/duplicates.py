@@ -61,20 +61,20 @@ COMPETITOR_FLOOR = 0.02
 #: holds, are shifted so that the same sub-event type weighs 0. The two daily-series reasons never hold there (an
 #: article of that generator reports one day) and keep the weights fitted on its version 2.
 WEIGHTS = {
-    "same_day": 7.5, "one_day": 3.6, "two_days": 3.0,
+    "same_day": 7.5, "one_day": 3.6, "two_days": 2.9,
     "within_1km": -1.6, "within_10km": 0.9, "within_25km": 0.3, "beyond_50km": 0.0,
     "same_admin2": 2.2, "other_admin1": -2.1,
     "same_sub_event_type": 0.0, "same_event_type": 1.0, "other_event_type": -1.2,
-    "same_actors": 3.1, "one_side_lacks_an_actor": 5.3, "conflicting_actor": -4.0, "other_actors": -4.4,
+    "same_actors": 3.1, "one_side_lacks_an_actor": 5.2, "conflicting_actor": -4.0, "other_actors": -4.4,
     "days_apart_within_daily_series": -1.7, "in_daily_series": -2.9,
     "same_fatalities": 3.5, "same_no_fatalities": 1.8, "close_fatalities": 1.6, "other_fatalities": 0.2,
     "notes_alike": 2.7, "notes_similar": 1.4, "notes_overlap": 0.7, "notes_touch": 0.1,
-    "notes_differ": -2.5, "notes_barely_alike": -1.5,
+    "notes_differ": -2.6, "notes_barely_alike": -1.5,
 }  # fmt: skip
 BIAS = -11.5
 #: Log-odds per log(1 + summed odds of the other candidate pairs) of the event with more competition, and of the
 #: one with less (fitted with WEIGHTS): an event re-reported once is one of its candidates, not several.
-COMPETITION = (-0.79, -0.48)
+COMPETITION = (-0.80, -0.54)
 DISTANCE_REASONS = ("within_1km", "within_10km", "within_25km", "beyond_50km")
 #: Lower cosine bounds of the notes' bands (alike, similar, overlap, touch); NOTES_DIFFER bounds barely alike,
 #: NOTES_NONE differ (these two count only when both notes name specifics).
