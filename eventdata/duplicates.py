@@ -424,13 +424,38 @@ def reason_text(
     return "; ".join(parts)
 
 
-def against_competitors(n: int, i: np.ndarray, j: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rowwise(left: sparse.csr_matrix, right: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The sum over k of left[i, k] * right[j, k] for each pair (in chunks)."""
+    out = np.zeros(len(i))
+    step = 500_000
+    for start in range(0, len(i), step):
+        a, b = left[i[start : start + step]], right[j[start : start + step]]
+        out[start : start + step] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    return out
+
+
+def against_competitors(
+    n: int, i: np.ndarray, j: np.ndarray, score: np.ndarray, threshold: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Each pair's score once its events' other candidates compete with it, and that competition (the summed odds
     of the other candidate pairs of the event with more of them): COMPETITION weighs log(1 + those odds) of each
-    event. A pair among many alike ones (a campaign of daily events, a busy place) counts for less than one alone."""
+    event. A pair among many alike ones (a campaign of daily events, a busy place) counts for less than one alone.
+    A candidate k of i competes with the pair (i, j) only as far as k is not j's event too (its odds times one
+    minus the score of (j, k)): three reports of one event do not compete with each other. Scores below
+    `threshold` stay below it and are not refined."""
     odds = score / np.maximum(1.0 - score, 1e-12)
     total = np.bincount(i, weights=odds, minlength=n) + np.bincount(j, weights=odds, minlength=n)
-    others_i, others_j = np.maximum(total[i] - odds, 0.0), np.maximum(total[j] - odds, 0.0)
+    shared_i, shared_j = np.zeros(len(i)), np.zeros(len(i))
+    refine = np.flatnonzero(score >= threshold)
+    if len(refine):
+        rows, columns = np.concatenate([i, j]), np.concatenate([j, i])
+        as_odds = sparse.csr_matrix((np.concatenate([odds, odds]), (rows, columns)), shape=(n, n))
+        as_score = sparse.csr_matrix((np.concatenate([score, score]), (rows, columns)), shape=(n, n))
+        a, b = i[refine], j[refine]
+        shared_i[refine] = _rowwise(as_odds, as_score, a, b)  # i's candidates that are j's event too
+        shared_j[refine] = _rowwise(as_odds, as_score, b, a)
+    others_i = np.maximum(total[i] - odds - shared_i, 0.0)
+    others_j = np.maximum(total[j] - odds - shared_j, 0.0)
     more, less = np.maximum(others_i, others_j), np.minimum(others_i, others_j)
     evidence = np.log(np.maximum(odds, 1e-300)) + COMPETITION[0] * np.log1p(more) + COMPETITION[1] * np.log1p(less)
     relative: np.ndarray = 1.0 / (1.0 + np.exp(-evidence))
@@ -482,7 +507,7 @@ def find_candidates(
         else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
               np.zeros(0))
     )  # fmt: skip
-    score, rivals = against_competitors(len(prepared.ids), i, j, score)
+    score, rivals = against_competitors(len(prepared.ids), i, j, score, threshold)
     keep = score >= threshold
     i, j, score, bits, cosine, rivals = i[keep], j[keep], score[keep], bits[keep], cosine[keep], rivals[keep]
     kept = one_to_one(prepared, i, j, score)

@@ -70,6 +70,15 @@ def test_competing_candidates_lower_a_pair_among_many_alike() -> None:
     assert rivals.tolist() == pytest.approx([4.0, 4.0, 0.0])  # the other pair's odds, 0.8 / 0.2
 
 
+def test_reports_of_one_event_do_not_compete_with_each_other() -> None:
+    # Three reports of one event, every pair alike: a candidate of one that is the other's event too is no rival.
+    i, j = np.array([0, 0, 1]), np.array([1, 2, 2])
+    score, rivals = against_competitors(3, i, j, np.array([0.8, 0.8, 0.8]))
+    assert rivals.tolist() == pytest.approx([0.8, 0.8, 0.8])  # odds 4 of the third pair, times 1 - 0.8
+    lone_rival, _ = against_competitors(4, np.array([0, 0]), np.array([1, 3]), np.array([0.8, 0.8]))
+    assert (score > lone_rival[0]).all()
+
+
 def _campaign() -> pd.DataFrame:
     """Three daily events of one campaign (article A) and a second article's report of the middle one, dated on
     the third day; only the notes say which one it reports."""
