@@ -1,53 +1,160 @@
-"""Time duplicate detection (eventdata.duplicates.find_candidates) on N synthetic events with planted re-reports.
+"""Measure duplicate detection (eventdata.duplicates.find_candidates) on synthetic events with planted re-reports.
 
 Usage::
 
-    python benchmarks/bench_duplicates.py [--events N] [--seed S]
+    python benchmarks/bench_duplicates.py [--seeds 3,4,5,6,7] [--events 20000] [--scale 1000000] [--fit 1,2]
 
-Events come from generate_events.duplicate_events (towns and villages, campaigns of daily events, 10% of the
-events reported again with shifted dates, alternate place names, actor aliases and another coder's notes). Prints
-seconds, peak memory (tracemalloc, Python allocations including numpy), candidates, precision and recall against
-the planted pairs, and recall on the hard ones (generate_events.hard_re_reports).
+Events come from generate_events.duplicate_events (towns and villages, campaigns of daily events, an article per
+country and day, 10% of the events reported again with shifted dates, alternate place names, actor aliases and
+another coder's notes). Prints a table of precision and recall against the planted pairs per threshold, mean ± the
+standard deviation over the seeds (and recall on the hard pairs, generate_events.hard_re_reports); then seconds
+and peak memory of one run at --scale events (tracemalloc: Python allocations including numpy; and the process's
+peak RSS). --fit SEEDS prints the weights a logistic regression fits on the blocked pairs of those seeds (how
+eventdata.duplicates.WEIGHTS, BIAS and COMPETITION were made); measure on other seeds than those fitted.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.generate_events import DEFAULT_SEED, duplicate_events, hard_re_reports  # noqa: E402
+from benchmarks.generate_events import duplicate_events, hard_re_reports  # noqa: E402
+from eventdata import duplicates  # noqa: E402
 from eventdata.duplicates import DEFAULT_THRESHOLD, find_candidates  # noqa: E402
+
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _pairs(candidates: object) -> set[frozenset[str]]:
+    return {frozenset(p) for p in zip(candidates["event_a"], candidates["event_b"], strict=True)}  # type: ignore[index]
+
+
+def quality(seeds: list[int], events: int) -> None:
+    """Print precision/recall per threshold over the seeds."""
+    rows: dict[float, list[tuple[float, float, float]]] = {t: [] for t in THRESHOLDS}
+    seconds = []
+    for seed in seeds:
+        frame, truth, aliases = duplicate_events(events, seed=seed)
+        hard = hard_re_reports(frame, truth)
+        start = time.perf_counter()
+        candidates = find_candidates(frame, threshold=min(THRESHOLDS), aliases=aliases, reasons=False)
+        seconds.append(time.perf_counter() - start)
+        for threshold in THRESHOLDS:
+            found = _pairs(candidates[candidates["score"] >= threshold])
+            hits = len(found & truth)
+            rows[threshold].append(
+                (hits / max(1, len(found)), hits / len(truth), len(found & hard) / max(1, len(hard)))
+            )
+    print(f"{events:,} events per seed, seeds {','.join(map(str, seeds))} ({np.mean(seconds):.1f} s per run)")
+    print(f"{'threshold':>9}  {'precision':>13}  {'recall':>13}  {'hard recall':>13}")
+    for threshold in THRESHOLDS:
+        values = np.array(rows[threshold])
+        mean, spread = values.mean(axis=0), values.std(axis=0)
+        mark = " (default)" if threshold == DEFAULT_THRESHOLD else ""
+        print(
+            f"{threshold:>9}  {mean[0]:.3f} ± {spread[0]:.3f}  {mean[1]:.3f} ± {spread[1]:.3f}  "
+            f"{mean[2]:.3f} ± {spread[2]:.3f}{mark}"
+        )
+
+
+def scale(events: int, seed: int, threshold: float) -> None:
+    """Print time and peak memory of one run at `events` events."""
+    start = time.perf_counter()
+    frame, truth, aliases = duplicate_events(events, seed=seed)
+    generated = time.perf_counter() - start
+    tracemalloc.start()
+    start = time.perf_counter()
+    candidates = find_candidates(frame, threshold=threshold, aliases=aliases)
+    seconds = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    found = _pairs(candidates)
+    hits = len(found & truth)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{len(frame):,} events ({generated:.1f} s to generate): find_candidates {seconds:.1f} s, "
+        f"peak {peak / 1e6:.0f} MB traced, {rss:.0f} MB process RSS; {len(found):,} candidates, "
+        f"precision {hits / max(1, len(found)):.3f}, recall {hits / len(truth):.3f} (threshold {threshold})"
+    )
+
+
+def _logistic_fit(features: np.ndarray, labels: np.ndarray, l2: float = 1.0) -> np.ndarray:
+    """Weights (the last one the intercept) of an L2-penalised logistic regression, by Newton steps."""
+    design = np.hstack([features, np.ones((len(features), 1))])
+    penalty = l2 * np.diag(np.r_[np.ones(features.shape[1]), 0.0])
+    weights = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(design @ weights)))
+        gradient = design.T @ (p - labels) + penalty @ weights
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return weights
+
+
+def fit(seeds: list[int], events: int, rounds: int = 4) -> None:
+    """Print WEIGHTS, BIAS and COMPETITION fitted on the blocked pairs of the seeds' events."""
+    names = list(duplicates.WEIGHTS)
+    blocks = []
+    for seed in seeds:
+        frame, truth, aliases = duplicate_events(events, seed=seed)
+        prepared = duplicates.prepare(frame.reset_index(drop=True), aliases)
+        parts = []
+        for i, j in duplicates.blocked_pairs(prepared, duplicates.DEFAULT_DAYS):
+            evidence, bits = duplicates.field_evidence(prepared, i, j)
+            duplicates.add_notes_evidence(prepared, i, j, duplicates.notes_cosine(prepared, i, j), evidence, bits)
+            parts.append((i, j, bits))
+        i, j, bits = (np.concatenate(p) for p in zip(*parts, strict=True))
+        features = ((bits[:, None] >> np.arange(len(names))) & 1).astype(float)
+        labels = np.array([frozenset((prepared.ids[a], prepared.ids[b])) in truth for a, b in zip(i, j, strict=True)])
+        blocks.append((features, labels.astype(float), i, j, len(prepared.ids)))
+    weights, bias = np.zeros(len(names)), duplicates.BIAS
+    competition = np.zeros(2)
+    for _ in range(rounds):  # the competition is computed from the previous round's weights until it settles
+        rows = []
+        for features, _, i, j, n in blocks:
+            score = 1.0 / (1.0 + np.exp(-(features @ weights + bias)))
+            odds = np.where(score >= duplicates.COMPETITOR_FLOOR, score / (1 - score), 0.0)
+            total = np.bincount(i, weights=odds, minlength=n) + np.bincount(j, weights=odds, minlength=n)
+            others_i, others_j = total[i] - odds, total[j] - odds
+            rows.append(
+                np.c_[features, np.log1p(np.maximum(others_i, others_j)), np.log1p(np.minimum(others_i, others_j))]
+            )
+        fitted = _logistic_fit(np.vstack(rows), np.concatenate([b[1] for b in blocks]))
+        weights, competition, bias = fitted[: len(names)], fitted[len(names) : -1], fitted[-1]
+    shift = weights[names.index("same_sub_event_type")]  # exactly one type reason holds: same sub-event type → 0
+    for name in ("same_sub_event_type", "same_event_type", "other_event_type"):
+        weights[names.index(name)] -= shift
+    print(f"fitted on {events:,} events of seeds {','.join(map(str, seeds))}:")
+    print("WEIGHTS = {" + ", ".join(f'"{n}": {w:.1f}' for n, w in zip(names, weights, strict=True)) + "}")
+    print(f"BIAS = {bias + shift:.1f}\nCOMPETITION = ({competition[0]:.2f}, {competition[1]:.2f})")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument("--seeds", default="3,4,5,6,7", help="generator seeds measured (not those fitted)")
+    parser.add_argument("--events", type=int, default=20_000, help="events per seed for precision/recall")
+    parser.add_argument("--scale", type=int, default=1_000_000, help="events of the timed run (0: none)")
+    parser.add_argument("--seed", type=int, default=3, help="seed of the timed run")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="threshold of the timed run")
+    parser.add_argument("--fit", default="", help="seeds to fit the weights on (prints them; measures nothing)")
     args = parser.parse_args(argv)
-    start = time.perf_counter()
-    events, truth, aliases = duplicate_events(args.events, seed=args.seed)
-    hard = hard_re_reports(events, truth)
-    generated = time.perf_counter() - start
-    tracemalloc.start()
-    start = time.perf_counter()
-    candidates = find_candidates(events, threshold=args.threshold, aliases=aliases)
-    seconds = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    found = {frozenset(p) for p in zip(candidates["event_a"], candidates["event_b"], strict=True)}
-    hits = len(found & truth)
-    print(
-        f"{len(events):,} events ({generated:.1f} s to generate): find_candidates {seconds:.1f} s, "
-        f"peak {peak / 1e6:.0f} MB; {len(found):,} candidates, precision {hits / max(1, len(found)):.3f}, "
-        f"recall {hits / len(truth):.3f} ({len(truth):,} planted re-reports, threshold {args.threshold}); "
-        f"recall {len(found & hard) / max(1, len(hard)):.3f} on the {len(hard):,} dated on another day of a campaign"
-    )
+    if args.fit:
+        fit([int(s) for s in args.fit.split(",")], args.events)
+        return 0
+    quality([int(s) for s in args.seeds.split(",")], args.events)
+    if args.scale:
+        scale(args.scale, args.seed, args.threshold)
     return 0
 
 

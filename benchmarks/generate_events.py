@@ -1142,8 +1142,9 @@ def write_dataset(
 
 # --- re-reported events, for duplicate detection (eventdata.duplicates) -------------------------------------
 
-#: Version of duplicate_events' output (1: no notes; 2: notes whose details a re-report carries over or not).
-DUPLICATES_GENERATOR_VERSION = 2
+#: Version of duplicate_events' output (1: no notes; 2: notes whose details a re-report carries over or not;
+#: 3: an article reports one country's events of one day, so a campaign's days are in different articles).
+DUPLICATES_GENERATOR_VERSION = 3
 REPORT_SHIFT_DAYS = {0: 0.65, 1: 0.25, 2: 0.10}
 #: What an event hit, and with what: the specifics a coder's notes name.
 NOTE_TARGETS = (
@@ -1200,8 +1201,10 @@ def duplicate_events(
 
     Columns are those of a validated events table that duplicate detection reads (plus location and notes). The
     base events are dense the way real data is: towns with villages around them, and campaigns of daily events at
-    one place by the same actors and of one sub-event type (distinct events a day apart: the hard negatives). A
-    share of the events is reported again by another article: the date shifted by 0, 1 or 2 days
+    one place by the same actors and of one sub-event type (distinct events a day apart: the hard negatives). An
+    article is one outlet's report of one country's events of one day (generator version 3), so a campaign's days
+    are in different articles and compete across articles, as in real data. A share of the events is reported
+    again by another outlet's article of the reported day: the date shifted by 0, 1 or 2 days
     (REPORT_SHIFT_DAYS), the place under an alternate name (70%) or a nearby village of the same admin2 (30%),
     actors under their aliases, sometimes no second actor (15%), another sub-event type of the same event type
     (8%) or another event type (4%), and fatalities as reported (55%), a little different (30%) or otherwise (15%).
@@ -1276,7 +1279,7 @@ def duplicate_events(
     base = pd.DataFrame(
         {
             "event_id_cnty": [f"EVT{i}" for i in range(events)],
-            "article_id": [f"art-{i // 40}" for i in range(events)],
+            "article_id": [f"art-{c}-{d}" for c, d in zip(town_country[place_town[place]], day, strict=True)],
             "country": [f"Country {c}" for c in town_country[place_town[place]]],
             "event_date": FIRST_DAY + day.astype("timedelta64[D]"),
             "location": place_names[place],
@@ -1362,15 +1365,18 @@ def duplicate_events(
         )
     ]  # fmt: skip
     again["event_id_cnty"] = [f"RPT{i}" for i in range(k)]
-    again["article_id"] = [f"rep-{i // 40}" for i in range(k)]
+    again["article_id"] = [
+        f"rep-{c}-{d.date()}" for c, d in zip(again["country"], again["event_date"], strict=True)
+    ]  # the other outlet's daily report of the country
     truth = {frozenset((str(base.at[c, "event_id_cnty"]), f"RPT{i}")) for i, c in enumerate(chosen)}
     return pd.concat([base, again], ignore_index=True), truth, aliases
 
 
 def hard_re_reports(events: pd.DataFrame, truth: set[frozenset[str]]) -> set[frozenset[str]]:
-    """The planted pairs whose re-report is dated on another day of the original's campaign (same article,
-    place, actors and sub-event type): a reader tells them from the neighbouring day's event only by the notes."""
-    key = ["article_id", "location", "actor1", "actor2", "sub_event_type"]
+    """The planted pairs whose re-report is dated on another day of the original's campaign (an original event on
+    the reported day at the same place, with the same actors and sub-event type): a reader tells them from the
+    neighbouring day's event only by the notes."""
+    key = ["location", "actor1", "actor2", "sub_event_type"]
     pairs = pd.DataFrame([sorted(pair) for pair in truth], columns=["original", "report"])  # EVT… < RPT…
     fields = events.set_index("event_id_cnty")
     pairs = pairs.join(fields[[*key, "event_date"]], on="original").join(

@@ -919,7 +919,12 @@ def adjudicate(ctx: click.Context, as_json: bool) -> None:
 @shows_progress
 @click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
 @click.option("--days", default=3, show_default=True, type=click.IntRange(0, 30), help="Dates at most this far apart.")
-@click.option("--threshold", default=0.65, show_default=True, type=click.FloatRange(-1, 1), help="Lowest score listed.")
+@click.option(
+    "--threshold",
+    default=None,
+    type=click.FloatRange(-1, 1),
+    help="Lowest score listed (default: eventdata.duplicates.DEFAULT_THRESHOLD).",
+)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="Candidates printed.")
 @click.option("--write", is_flag=True, help="Add the new candidates to seeds/duplicates.csv, undecided, for a coder.")
 @click.pass_context
@@ -935,7 +940,10 @@ def duplicates(ctx: click.Context, as_json: bool, days: int, threshold: float, l
         eventdata duplicates --days 2
         eventdata duplicates --write
     """
-    from eventdata.duplicates import append_candidates, find_candidates, new_candidates
+    from eventdata.duplicates import DEFAULT_THRESHOLD, append_candidates, find_candidates, new_candidates
+
+    if threshold is None:
+        threshold = DEFAULT_THRESHOLD
 
     dataset = _dataset(ctx)
     validation = validate_project(dataset)
