@@ -481,67 +481,102 @@ def _check_articles(
             ARTICLE_MESSAGES["date-after-publication"],
             {"published": shown},
         )
-    # Rows repeat the same article and passage often (one article, many events): each pair is searched once.
-    texts: dict[str, TextIndex] = {}
+    # Rows repeat the same article and passage often (one article, many events): each distinct (cited cell,
+    # evidence) pair is checked once, each distinct (article, passage) is asked of the article's index once,
+    # all in arrays; Python sees each distinct evidence text once (to split it) and each failure once.
     evidence_codes, distinct_evidence = pd.factorize(events["evidence"], use_na_sentinel=True)
-    evidence = pd.Series(distinct_evidence, dtype=object)
-    pairs = np.where(
-        (cell_codes < 0) | (evidence_codes < 0), -1, cell_codes.astype(np.int64) * (len(evidence) + 1) + evidence_codes
-    )
+    width = len(distinct_evidence) + 1
+    pairs = np.where((cell_codes < 0) | (evidence_codes < 0), -1, cell_codes.astype(np.int64) * width + evidence_codes)
     pair_codes, distinct_pairs = pd.factorize(pairs, use_na_sentinel=False)
-    failing: dict[int, list[str]] = {}
-    # A passage is quoted by many pairs (the same sentence, other events): each (cited cell, passage) is searched once.
-    quoted: dict[tuple[str, str], bool] = {}
-    split_of: dict[int, list[tuple[str, str]]] = {}
-
-    def found(cell: str, cited: list[str], wanted: str) -> bool:
-        key = (cell, wanted)
-        if key not in quoted:
-            quoted[key] = any(wanted in texts[a] for a in cited)
-        return quoted[key]
-
-    evidence_list = evidence.tolist()
-    cell_list = cells.tolist()
-    width = len(evidence) + 1
-    checked: list[tuple[int, str, list[str], int]] = []  # (pair, cited cell, its articles, evidence)
-    asked: dict[str, dict[str, None]] = {}  # article → the passages sought in it, asked of its index at once
-    for code, pair in enumerate(distinct_pairs.tolist()):
-        if pair < 0:
-            continue
-        evidence_code = pair % width
-        cell, text = cell_list[pair // width], evidence_list[evidence_code]
-        if not isinstance(text, str) or not isinstance(cell, str):
-            continue
-        cited_here = [a for a in cell.split("; ") if a]
-        if not cited_here or any(a not in articles for a in cited_here):
-            continue  # a missing article is reported above; its evidence cannot be checked
-        for a in cited_here:
-            if a not in texts:
-                texts[a] = TextIndex(" ".join(articles[a].text.split()))
-        if evidence_code not in split_of:
-            split_of[evidence_code] = [(p, " ".join(p.split())) for p in EVIDENCE_SEPARATOR.split(text)]
-        checked.append((code, cell, cited_here, evidence_code))
-        for a in cited_here:
-            asked.setdefault(a, {}).update(dict.fromkeys(w for _, w in split_of[evidence_code] if w))
-    for a, sought in asked.items():
-        texts[a].prefetch(sought)
-    for code, cell, cited_here, evidence_code in checked:
-        passages = [
-            passage for passage, wanted in split_of[evidence_code] if wanted and not found(cell, cited_here, wanted)
-        ]
-        if passages:
-            failing[code] = passages
+    failing = _evidence_failures(
+        np.asarray(distinct_pairs, dtype=np.int64), width, cells.tolist(), list(distinct_evidence), articles
+    )
     if failing:
         rows_of = _groups(pair_codes)
-        for code, passages in failing.items():
-            for passage in passages:
-                findings.add(
-                    rows_of[code],
-                    "evidence-not-found",
-                    "evidence",
-                    ARTICLE_MESSAGES["evidence-not-found"],
-                    value=passage,
-                )
+        for code, passage in failing:
+            findings.add(
+                rows_of[code],
+                "evidence-not-found",
+                "evidence",
+                ARTICLE_MESSAGES["evidence-not-found"],
+                value=passage,
+            )
+
+
+def _passages(text: str) -> list[tuple[str, str]]:
+    """An evidence cell's passages (split at '...' or '…'): each as typed, and with its whitespace normalised."""
+    parts = EVIDENCE_SEPARATOR.split(text) if "..." in text or "…" in text else [text]
+    return [(p, " ".join(p.split())) for p in parts]
+
+
+def _csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of ints as (offsets, flat values)."""
+    sizes = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    flat = np.fromiter((v for x in lists for v in x), dtype=np.int64, count=int(offsets[-1]))
+    return offsets, flat
+
+
+def _expand(owners: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each owner o, the positions offsets[o]..offsets[o + 1]: (index into owners, position), in order."""
+    sizes = offsets[owners + 1] - offsets[owners]
+    which = np.repeat(np.arange(len(owners)), sizes)
+    starts = np.repeat(offsets[owners] - np.r_[0, np.cumsum(sizes)[:-1]], sizes) if len(owners) else sizes
+    return which, starts + np.arange(len(which))
+
+
+def _evidence_failures(
+    distinct_pairs: np.ndarray, width: int, cells: list[Any], evidence: list[Any], articles: dict[str, Article]
+) -> list[tuple[int, str]]:
+    """(pair code, passage as typed) of every passage not found in any article its cell cites, in pair order.
+
+    Pair code k is the (cited cell, evidence) pair distinct_pairs[k] = cell * width + evidence (-1: either
+    missing). Pairs citing an article that is not known are skipped (reported as missing-article).
+    """
+    article_ids = list(articles)
+    article_index = {a: i for i, a in enumerate(article_ids)}
+    cited: list[list[int]] = []
+    for cell in cells:
+        named = [a for a in cell.split("; ") if a] if isinstance(cell, str) else []
+        cited.append([article_index[a] for a in named] if named and all(a in article_index for a in named) else [])
+    cell_offsets, cell_articles = _csr(cited)
+    codes = np.flatnonzero(distinct_pairs >= 0)
+    cell_of, evidence_of = distinct_pairs[codes] // width, distinct_pairs[codes] % width
+    usable = cell_offsets[cell_of + 1] > cell_offsets[cell_of]
+    codes, cell_of, evidence_of = codes[usable], cell_of[usable], evidence_of[usable]
+    used, evidence_of = np.unique(evidence_of, return_inverse=True)
+    wanted_id: dict[str, int] = {}
+    typed: list[str] = []
+    slots: list[list[int]] = []  # per used evidence: its passages (positions in typed), empty ones left out
+    wanted_of: list[int] = []  # per position in typed: the normalised passage's id
+    for code in used.tolist():
+        text = evidence[code]
+        here = []
+        for passage, wanted in _passages(text) if isinstance(text, str) else []:
+            if wanted:
+                here.append(len(typed))
+                typed.append(passage)
+                wanted_of.append(wanted_id.setdefault(wanted, len(wanted_id)))
+        slots.append(here)
+    slot_offsets, slot_passages = _csr(slots)
+    pair_at, slot_at = _expand(evidence_of, slot_offsets)  # one per (pair, passage), pair order then passage order
+    passage_at = slot_passages[slot_at]
+    wanted_at = np.asarray(wanted_of, dtype=np.int64)[passage_at]
+    ask_at, article_pos = _expand(cell_of[pair_at], cell_offsets)  # × each article the pair's cell cites
+    article_at = cell_articles[article_pos]
+    keys, key_of = np.unique(article_at * max(1, len(wanted_id)) + wanted_at[ask_at], return_inverse=True)
+    answers = np.zeros(len(keys), dtype=bool)
+    texts = list(wanted_id)
+    key_article, key_wanted = keys // max(1, len(wanted_id)), keys % max(1, len(wanted_id))
+    bounds = np.flatnonzero(np.r_[True, key_article[1:] != key_article[:-1], True]) if len(keys) else np.zeros(1, int)
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        article = articles[article_ids[int(key_article[start])]]
+        index = TextIndex(" ".join(article.text.split()))
+        answers[start:end] = index.find_all([texts[w] for w in key_wanted[start:end].tolist()])
+    found = np.bincount(ask_at, weights=answers[key_of], minlength=len(wanted_at)) > 0
+    missed = np.flatnonzero(~found)
+    return [(int(codes[pair_at[m]]), typed[passage_at[m]]) for m in missed.tolist()]
 
 
 # --- the Checks section of the codebook ---------------------------------------------------------------------

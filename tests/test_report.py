@@ -522,3 +522,40 @@ def test_report_of_a_release_with_a_damaged_changes_record_names_it(tmp_path: Pa
     result = run(project, "report", "1.1.0")
     assert result.exit_code == 2, result.output
     assert f"{path}: 'eventdata:changes' must be an object" in result.output
+
+
+def test_report_counts_violations_in_dictionary_and_text_columns(seeds: Seeds, tmp_path: Path) -> None:
+    from eventdata.report.data import _constraint_checks, read_events
+    from eventdata.schema import load_codebook
+
+    copy = tmp_path / "1.1.0"
+    shutil.copytree(seeds.path("1.1.0"), copy)
+    path = copy / "data" / "events.parquet"
+    table = pq.read_table(path)
+    assert pa.types.is_dictionary(table.schema.field("event_type").type)
+
+    def replaced(table: pa.Table, name: str, values: dict[int, Any]) -> pa.Table:
+        cells = table.column(name).to_pylist()
+        for row, value in values.items():
+            cells[row] = value
+        field = table.schema.field(name).with_nullable(True)
+        column = pa.array(cells, field.type.value_type if pa.types.is_dictionary(field.type) else field.type)
+        if pa.types.is_dictionary(field.type):
+            column = column.dictionary_encode()
+        return table.set_column(table.schema.get_field_index(name), field, column)
+
+    ids = table.column("event_id_cnty").to_pylist()
+    table = replaced(table, "event_type", {0: "Not a type", 3: "Not a type"})
+    table = replaced(table, "country", {1: None})
+    table = replaced(table, "event_id_cnty", {1: ids[0], 2: "not an id"})
+    pq.write_table(table, path)
+    codebook = load_codebook(copy / "sources" / "schemas")
+
+    found = {(c.column, c.constraint): c.violations for c in _constraint_checks(*read_events(copy, codebook), codebook)}
+
+    assert found[("event_type", "in the vocabulary event_types")] == 2
+    assert found[("country", "required")] == 1
+    assert found[("country", "in the vocabulary countries")] == 0  # a missing value is not outside the vocabulary
+    assert found[("event_id_cnty", "unique")] == 1
+    assert found[("event_id_cnty", "pattern")] == 1
+    assert found[("fatalities", "within 0..")] == 0
