@@ -58,7 +58,9 @@ from eventdata.package import (
     articles_frame,
     articles_table,
     changes_resources,
+    copy_file,
     datapackage_descriptor,
+    digest,
     events_resources,
     events_table,
     parallel_writes,
@@ -314,14 +316,8 @@ def data_changelog(staged: Staged, version: str, release_date: date, title: str)
     return header + "\n".join([current, *earlier])
 
 
-def snapshot_sources(
-    project: Project, target: Path, staged: Staged, version: str, released: date
-) -> list[dict[str, Any]]:
-    """Copy the inputs (schemas/, seeds/) into the package, to rebuild it from itself.
-
-    The copy is the inputs as they stand once the version is released: the ids of rows that had none
-    filled in (a release has written them into the inputs too; a draft's are provisional).
-    """
+def copy_sources(project: Project, target: Path) -> None:
+    """Copy the inputs (schemas/, seeds/) into the package, to rebuild it from itself (on the write pool)."""
     for folder in ("schemas", "seeds"):
         source = project.root / folder
         for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
@@ -329,15 +325,25 @@ def snapshot_sources(
                 continue  # a file a run is putting in place (FileSet), never an input
             destination = target / path.relative_to(project.root)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, destination)
-    for path, text in id_files(staged.validation, project, root=target).items():  # may create event_ids.csv
+            copy_file(path, destination)
+
+
+def record_sources(project: Project, target: Path, staged: Staged) -> list[dict[str, Any]]:
+    """The copied inputs completed and listed (path, bytes, sha256).
+
+    The copy is the inputs as they stand once the version is released: the ids of rows that had none
+    filled in (a release has written them into the inputs too; a draft's are provisional).
+    """
+    rewritten = id_files(staged.validation, project, root=target)  # may create event_ids.csv
+    for path, text in rewritten.items():
         path.write_text(text, encoding="utf-8", newline="")
     copied = sorted(p for folder in ("schemas", "seeds") for p in (target / folder).rglob("*") if p.is_file())
+    again = {p.resolve() for p in rewritten}  # a rewrite may keep a file's size and mtime: hashed anew
     return [
         {
             "path": f"{SOURCES_DIR}/{path.relative_to(target).as_posix()}",
             "bytes": path.stat().st_size,
-            "sha256": sha256_file(path),
+            "sha256": sha256_file(path) if path.resolve() in again else digest(path),
         }
         for path in copied
     ]
@@ -407,8 +413,8 @@ def release_readme(descriptor: dict[str, Any], staged: Staged, files: dict[str, 
         "| file | bytes | sha256 |",
         "|---|---|---|",
     ]
-    for name, digest in sorted(files.items()):
-        lines.append(f"| {name} | {(package_dir / name).stat().st_size} | {digest} |")
+    for name, sha in sorted(files.items()):
+        lines.append(f"| {name} | {(package_dir / name).stat().st_size} | {sha} |")
     lines += [
         "",
         "## Load",
@@ -469,11 +475,12 @@ def write_package(
         write_csv(staged.changes.modified, package_dir / "changes" / "modified.csv", neutralise=neutralise)
         deleted = with_duplicate_of(staged.changes.deleted, project)  # + duplicate_of only when used (#11)
         write_csv(deleted, package_dir / "changes" / "deleted.csv", neutralise=neutralise)
+        copy_sources(project, package_dir / SOURCES_DIR)
     (package_dir / "codebook.md").write_text(codebook_markdown(codebook), encoding="utf-8", newline="\n")
     title = str(codebook.dataset.get("title", codebook.dataset["name"]))
     changelog = data_changelog(staged, version, release_date, title)
     (package_dir / DATA_CHANGELOG).write_text(changelog, encoding="utf-8", newline="\n")
-    sources = snapshot_sources(project, package_dir / SOURCES_DIR, staged, version, release_date)
+    sources = record_sources(project, package_dir / SOURCES_DIR, staged)
     agreement = write_agreement(project, package_dir)  # agreement/*.csv, only with double coding (#11)
     if package_format >= 2:
         write_report(

@@ -27,6 +27,9 @@ from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, closest
 from eventdata.textindex import TextIndex
 
 EVIDENCE_SEPARATOR = re.compile(r"\s*(?:\.\.\.|…)\s*")
+SEPARATOR_MARK = re.compile(r"\.\.\.|…")
+#: The characters str.split() splits ASCII text at (RE2 syntax).
+ASCII_WHITESPACE = "[\t\n\x0b\x0c\r\x1c-\x1f ]+"
 
 
 def literal(text: str) -> str:
@@ -504,9 +507,29 @@ def _check_articles(
 
 
 def _passages(text: str) -> list[tuple[str, str]]:
-    """An evidence cell's passages (split at '...' or '…'): each as typed, and with its whitespace normalised."""
-    parts = EVIDENCE_SEPARATOR.split(text) if "..." in text or "…" in text else [text]
+    """An evidence cell's passages (split at '...' or '…'): each as typed, and with its whitespace normalised.
+
+    The passages are those of EVIDENCE_SEPARATOR.split, found faster: split at the marks, then the whitespace
+    next to each mark stripped.
+    """
+    parts = SEPARATOR_MARK.split(text)
+    if len(parts) > 1:
+        last = len(parts) - 1
+        parts = [p.lstrip() if i == last else p.rstrip() if i == 0 else p.strip() for i, p in enumerate(parts)]
     return [(p, " ".join(p.split())) for p in parts]
+
+
+def _passages_of(texts: list[Any]) -> list[list[tuple[str, str]]]:
+    """_passages of each text (none for a missing one); a plain ASCII text without marks is normalised in Arrow."""
+    values = pa_arrow.array([t if isinstance(t, str) else None for t in texts], pa_arrow.string())
+    plain = pc.and_(pc.string_is_ascii(values), pc.invert(pc.match_substring(values, "...")))
+    joined = pc.utf8_trim(pc.replace_substring_regex(values, ASCII_WHITESPACE, " "), " ")
+    simple = pc.fill_null(plain, False).to_pylist()
+    normalised = joined.to_pylist()
+    return [
+        [(text, normalised[i])] if simple[i] else _passages(text) if isinstance(text, str) else []
+        for i, text in enumerate(texts)
+    ]
 
 
 def _csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -550,10 +573,9 @@ def _evidence_failures(
     typed: list[str] = []
     slots: list[list[int]] = []  # per used evidence: its passages (positions in typed), empty ones left out
     wanted_of: list[int] = []  # per position in typed: the normalised passage's id
-    for code in used.tolist():
-        text = evidence[code]
+    for passages in _passages_of([evidence[code] for code in used.tolist()]):
         here = []
-        for passage, wanted in _passages(text) if isinstance(text, str) else []:
+        for passage, wanted in passages:
             if wanted:
                 here.append(len(typed))
                 typed.append(passage)

@@ -236,18 +236,21 @@ class _Writes:
 
 
 _writes: ContextVar[_Writes | None] = ContextVar("eventdata_parallel_writes", default=None)
-#: sha256 of files this process wrote, by (path, size, mtime, inode): file_resource then need not read them again.
-_digests: dict[tuple[str, int, int, int], str] = {}
+#: sha256 of files this process wrote, by (device, inode, size, mtime): file_resource then need not read them
+#: again (a hard link to such a file is the same file).
+_digests: dict[tuple[int, int, int, int], str] = {}
 
 
-def _stat_key(path: Path) -> tuple[str, int, int, int]:
+def _stat_key(path: Path) -> tuple[int, int, int, int]:
     stat = path.stat()
-    return (os.fspath(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _written(path: Path) -> None:
     """Record the digest of a file just written (in the writing thread, so hashing uses both cores)."""
-    _digests[_stat_key(path)] = sha256_file(path)
+    key = _stat_key(path)
+    if key not in _digests:
+        _digests[key] = sha256_file(path)
 
 
 def digest(path: Path) -> str:
@@ -341,7 +344,8 @@ def _may_start_formula(chunk: pa.Array) -> np.ndarray:
 def _holds_nul(chunk: pa.Array) -> bool:
     """Whether any byte of the cells is NUL (null cells included, which the exact check then rules out)."""
     offsets, data = _string_parts(chunk)
-    return len(chunk) > 0 and bool((data[offsets[0] : offsets[-1]] == 0).any())
+    cells = data[offsets[0] : offsets[-1]]
+    return len(cells) > 0 and int(cells.min()) == 0  # a reduction: no array of the data's size is made
 
 
 def _neutralise_chunk(chunk: pa.Array) -> pa.Array:
@@ -454,7 +458,19 @@ def _same_table(one: pa.Table, other: pa.Table) -> bool:
 
 def _copy_when_done(job: Future[None], source: Path, target: Path) -> None:
     job.result()
-    shutil.copyfile(source, target)
+    try:
+        os.link(source, target)  # the same bytes under a second name: nothing copied, nothing hashed again
+    except OSError:  # a file system without hard links
+        shutil.copyfile(source, target)
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy a file (on the pool of the enclosing parallel_writes block), its digest remembered."""
+
+    def copy() -> None:
+        shutil.copyfile(source, target)
+
+    _run(target, copy)
 
 
 def articles_frame(articles: Iterable[Any]) -> pd.DataFrame:
