@@ -19,7 +19,7 @@ import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
 from eventdata.columns import columns, role_code, role_values, vocabulary_column
-from eventdata.derive import country_id_prefix, country_iso3, lookup
+from eventdata.derive import country_id_prefix, country_iso3
 from eventdata.pipeline import RULES, Findings, State, rule
 from eventdata.schema import Codebook, to_pandera
 from eventdata.sources.articles import Article
@@ -396,24 +396,34 @@ def check_id_country_prefix(state: State) -> None:
     prefixes = country_id_prefix(codebook)
     taken = set(prefixes.values())
     iso3 = {c: i for c, i in country_iso3(codebook).items() if i == prefixes[c] or i not in taken}
-    expected = lookup(events["country"], prefixes)
     ids = pa_arrow.array(events["event_id_cnty"].astype("string").array)
     matched = pc.extract_regex(ids, r"^(?P<prefix>[A-Za-z]+)").flatten()[0]  # null where no match
-    prefix = pd.Series(matched.to_numpy(zero_copy_only=False), index=events.index, dtype=object)
-    other = lookup(events["country"], iso3)
-    bad = (
-        expected.notna().to_numpy()
-        & prefix.notna().to_numpy()
-        & _mask(prefix != expected)
-        & (prefix != other).to_numpy(dtype=bool)
-    )
+    if isinstance(matched, pa_arrow.ChunkedArray):
+        matched = matched.combine_chunks()
+    encoded = pc.dictionary_encode(matched)
+    prefix_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    prefix_values = encoded.dictionary.to_pylist()
+    country_codes, countries = pd.factorize(events["country"], use_na_sentinel=True)
+    country_values = pd.Series(countries, dtype=object).tolist()
+    # Each distinct (country, prefix) is judged once.
+    width = len(prefix_values) + 1
+    pair_codes, pairs = pd.factorize(np.where(country_codes < 0, -1, country_codes * width + prefix_codes + 1))
+    wrong = np.zeros(len(pairs) + 1, dtype=bool)
+    for k, pair in enumerate(np.asarray(pairs).tolist()):
+        if pair < 0 or pair % width == 0:
+            continue
+        country, prefix = country_values[pair // width], prefix_values[pair % width - 1]
+        wanted = prefixes.get(country)
+        wrong[k] = wanted is not None and prefix != wanted and prefix != iso3.get(country)
+    bad = wrong[np.where(pair_codes < 0, len(pairs), pair_codes)]
     if bad.any():
+        shown = events["country"][bad].astype(str)
         state.findings.add(
             bad,
             "id-country-prefix",
             "event_id_cnty",
             check_id_country_prefix.messages["id-country-prefix"],
-            {"country": events["country"][bad].astype(str).tolist(), "expected": expected[bad].astype(str).tolist()},
+            {"country": shown.tolist(), "expected": [str(prefixes[c]) for c in shown.tolist()]},
         )
 
 

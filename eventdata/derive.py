@@ -67,7 +67,13 @@ def _country_column(events: pd.DataFrame, codebook: Codebook, column: str) -> pd
 
 def derive_iso(events: pd.DataFrame, codebook: Codebook, timestamp: int) -> pd.Series:
     """ISO 3166-1 numeric code of the country (countries.csv)."""
-    return pd.to_numeric(_country_column(events, codebook, "iso")).astype("Int64")
+    table = codebook.vocabulary("countries")
+    codes, distinct = pd.factorize(events["country"], use_na_sentinel=True)
+    iso = dict(zip(table["country"], table["iso"], strict=True))
+    mapped = pd.Series([iso.get(v) for v in pd.Series(distinct).tolist()] + [None], dtype=object)
+    numbers = pd.to_numeric(mapped).astype("Int64")  # converted once per distinct country
+    taken: pd.Series = numbers.take(np.where(codes < 0, len(distinct), codes)).set_axis(events.index)
+    return taken
 
 
 def derive_region(events: pd.DataFrame, codebook: Codebook, timestamp: int) -> pd.Series:

@@ -140,11 +140,16 @@ def events_table(events: pd.DataFrame, codebook: Codebook, *, consume: bool = Fa
     schema = to_arrow_schema(codebook)
     vocabularies = categories(published_table_schema(codebook))
     order = id_order(to_arrow_array(events["event_id_cnty"], schema.field("event_id_cnty")))
-    arrays = []
-    for f in schema:
-        arrays.append(_normalise_column(to_arrow_array(events[f.name], f), f, vocabularies, order))
-        if consume:
-            del events[f.name]
+    jobs = []
+    # Arrow puts a column in order without the interpreter lock: one column is sorted while the next is converted.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="eventdata-sort") as pool:
+        for f in schema:
+            jobs.append(pool.submit(_normalise_column, to_arrow_array(events[f.name], f), f, vocabularies, order))
+            if consume:
+                del events[f.name]
+            if len(jobs) > 2:
+                jobs[-3].result()  # at most a few unsorted columns held at once
+        arrays = [job.result() for job in jobs]
     for name in list(events.columns) if consume else []:  # _sheet, _line: not published
         del events[name]
     return pa.Table.from_arrays(arrays, schema=schema)
