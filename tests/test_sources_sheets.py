@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eventdata.schema import load_codebook
 from eventdata.sources.sheets import (
+    CELL_TYPE,
     CONTROL_CHARACTER,
+    _clean_chunk,
     _header,
     csv_records,
     has_control_byte,
@@ -291,3 +297,25 @@ def test_sheets_concatenated_in_arrow_equal_the_frames_of_each(tmp_path: Path) -
     assert str(joined["notes"].dtype) == "string"
     assert len(joined) == len(sheets[0].frame) + len(sheets[1].frame)
     assert len(sheets[2].frame) == 0
+
+
+EDGES = ["", " ", "a", "b c", "\t", "\xa0", "é", "\u3000", "\n", "\x1c"]
+
+
+@given(st.lists(st.lists(st.sampled_from(EDGES)).map("".join)))
+def test_cells_are_cleaned_as_a_full_trim_would(cells: list[str]) -> None:
+    array = pa.array(cells, CELL_TYPE)
+    trimmed = pc.utf8_trim_whitespace(array)
+    cleaned = _clean_chunk(array)
+    cleaned.validate(full=True)
+    assert cleaned.to_pylist() == [c or None for c in trimmed.to_pylist()]
+
+
+def test_a_sheet_not_utf8_after_a_plain_header_is_an_encoding_error(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(b"event_id_cnty,event_id_cnty\nSYR1,caf\xe9\n")  # a duplicate column and a Latin-1 byte
+
+    sheet = read_sheet(path, ["event_id_cnty"], ["event_id_cnty"])
+
+    assert [p.code for p in sheet.problems] == ["encoding-error"]
+    assert sheet.problems[0].line == 2

@@ -343,6 +343,54 @@ def read_sheet(
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    # A plain first line is the header as it stands; pyarrow then checks that every cell is UTF-8, so the
+    # whole file is decoded only when the careful reader needs its text.
+    plain = _plain_header(data)
+    text: str | Sheet | None = None
+    if plain is None:
+        text = _decoded(data, path, known_columns)
+        if isinstance(text, Sheet):
+            return text
+    try:
+        if plain is not None:
+            header_line, header, records = 1, plain, None
+        else:
+            assert isinstance(text, str)
+            header_line, header, records = _header(text)
+        header = [h.strip() for h in header]
+        problems = _check_header(header, header_line, name, known_columns, required_columns)
+        if any(p.code in ("delimiter-error", "duplicate-column", "blank-header") for p in problems):
+            undecodable = _decoded(data, path, known_columns) if text is None else text
+            if isinstance(undecodable, Sheet):
+                return undecodable  # a file that is not UTF-8 is reported as that first
+            return Sheet(path, *_empty_table(known_columns), tuple(problems), False)
+        table = _fast_table(data, header) if header_line == 1 else None
+        if table is not None and not _needs_line_map(data, table):
+            lines = pd.Series(range(2, table.num_rows + 2), dtype="int64")
+            columns: dict[str, Any] = {c: table[c] for c in header}
+        else:
+            if records is None:
+                text = _decoded(data, path, known_columns)
+                if isinstance(text, Sheet):
+                    return text
+                records = _header(text)[2]
+            optional = trailing_optional is not None and header[-1] == trailing_optional
+            columns, lines, ragged = _careful_columns(list(records), header, name, optional_last=optional)
+            problems += ragged
+    except MalformedCSV as err:
+        message = f"malformed CSV in the record starting here ({err.reason}); check for an unbalanced double quote."
+        return Sheet(path, *_empty_table(known_columns), (Problem("source-error", message, name, err.line),), False)
+    table = _clean_table(columns, len(lines), known_columns)
+    line_array = lines.to_numpy(dtype=np.int64)
+    if has_control_byte(data):  # one scan of the file; most sheets hold no control character at all
+        frame = sheets_frame([table], [line_array])
+        problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
+    return Sheet(path, table, line_array, tuple(problems), True)
+
+
+def _decoded(data: bytes, path: Path, known_columns: Sequence[str]) -> str | Sheet:
+    """The sheet's text, or the Sheet that reports it not UTF-8 or empty."""
+    name = display_path(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -360,29 +408,22 @@ def read_sheet(
             (Problem("empty-file", "the sheet is empty; it needs a header row.", name),),
             False,
         )
+    return text
+
+
+def _plain_header(data: bytes) -> list[str] | None:
+    """The header cells when the first line is UTF-8 without quotes, carriage returns or NUL (as _header reads
+    it), else None."""
+    end = data.find(b"\n")
+    first = (data if end < 0 else data[:end]).removesuffix(b"\r")
+    if any(c in first for c in (b'"', b"\r", b"\x00")):
+        return None
     try:
-        header_line, header, records = _header(text)
-        header = [h.strip() for h in header]
-        problems = _check_header(header, header_line, name, known_columns, required_columns)
-        if any(p.code in ("delimiter-error", "duplicate-column", "blank-header") for p in problems):
-            return Sheet(path, *_empty_table(known_columns), tuple(problems), False)
-        table = _fast_table(data, header) if header_line == 1 else None
-        if table is not None and not _needs_line_map(data, table):
-            lines = pd.Series(range(2, table.num_rows + 2), dtype="int64")
-            columns: dict[str, Any] = {c: table[c] for c in header}
-        else:
-            optional = trailing_optional is not None and header[-1] == trailing_optional
-            columns, lines, ragged = _careful_columns(list(records), header, name, optional_last=optional)
-            problems += ragged
-    except MalformedCSV as err:
-        message = f"malformed CSV in the record starting here ({err.reason}); check for an unbalanced double quote."
-        return Sheet(path, *_empty_table(known_columns), (Problem("source-error", message, name, err.line),), False)
-    table = _clean_table(columns, len(lines), known_columns)
-    line_array = lines.to_numpy(dtype=np.int64)
-    if has_control_byte(data):  # one scan of the file; most sheets hold no control character at all
-        frame = sheets_frame([table], [line_array])
-        problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
-    return Sheet(path, table, line_array, tuple(problems), True)
+        line = first.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    cells = line.split(",")
+    return cells if line.strip() and any(c.strip() for c in cells) else None
 
 
 def _header(text: str) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
@@ -482,6 +523,32 @@ def _careful_columns(
     return columns, pd.Series(lines, dtype="int64"), problems
 
 
+#: Bytes a cell may begin or end with when it has whitespace to trim: ASCII controls and space, and every byte of
+#: a non-ASCII character (Unicode whitespace such as U+00A0 is not ASCII). Cells of most sheets have none.
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[:0x21] = True
+_EDGE_BYTES[0x80:] = True
+
+
+def _clean_chunk(chunk: pa.Array) -> pa.Array:
+    """Cells trimmed of whitespace, empty ones missing; a chunk whose cells need no trimming keeps its buffers."""
+    if chunk.null_count == 0 and chunk.offset == 0 and pa.types.is_large_string(chunk.type):
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[: len(chunk) + 1]
+        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        edges = _EDGE_BYTES[data[starts[filled]]] | _EDGE_BYTES[data[ends[filled] - 1]]
+        if not edges.any():
+            if filled.all():
+                return chunk
+            validity = pa.py_buffer(np.packbits(filled, bitorder="little"))
+            return pa.Array.from_buffers(chunk.type, len(chunk), [validity, offsets_buffer, data_buffer])
+    trimmed = pc.utf8_trim_whitespace(chunk)
+    cleaned: pa.Array = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, CELL_TYPE), trimmed)
+    return cleaned
+
+
 def _clean_table(columns: dict[str, object], size: int, known: Sequence[str]) -> pa.Table:
     """Strings with surrounding whitespace removed and empty cells as missing; absent columns are all missing."""
     arrays = []
@@ -491,8 +558,7 @@ def _clean_table(columns: dict[str, object], size: int, known: Sequence[str]) ->
             array = (
                 values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([pa.array(values, type=CELL_TYPE)])
             )
-            trimmed = pc.utf8_trim_whitespace(array)
-            arrays.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, CELL_TYPE), trimmed))
+            arrays.append(pa.chunked_array([_clean_chunk(c) for c in array.chunks], type=CELL_TYPE))
         else:
             arrays.append(pa.chunked_array([pa.nulls(size, CELL_TYPE)]))
     return pa.Table.from_arrays(arrays, names=list(known))
