@@ -439,6 +439,22 @@ class CheckInfo:
     rule: str
 
 
+def _matches_pattern(regex: str) -> pa.Check:
+    """pandera's str_matches (pandas' str.match), applied once per distinct value."""
+    import numpy as np
+    import pandas as pd
+    import pandera.pandas as pa
+
+    def matches(series: pd.Series) -> pd.Series:
+        codes, distinct = pd.factorize(series, use_na_sentinel=True)
+        found = pd.Series(distinct).str.match(regex, na=False).to_numpy(dtype=bool)
+        ok = np.append(found, True)  # a missing value is nullable's to judge
+        return pd.Series(ok[codes], index=series.index)
+
+    check: pa.Check = pa.Check(matches, name="str_matches", error=f"str_matches('{regex}')")
+    return check
+
+
 def _constraint_checks(field: dict[str, Any]) -> list[tuple[pa.Check, CheckInfo]]:
     import pandera.pandas as pa
 
@@ -459,7 +475,7 @@ def _constraint_checks(field: dict[str, Any]) -> list[tuple[pa.Check, CheckInfo]
         rule = f"must match the pattern {pattern}"
         if field.get("eventdata", {}).get("vocabulary"):
             rule = "must be values of the vocabulary joined by " + repr(field["eventdata"].get("separator"))
-        checks.append((pa.Check.str_matches(f"^(?:{pattern})$"), CheckInfo("pattern-error", rule)))
+        checks.append((_matches_pattern(f"^(?:{pattern})$"), CheckInfo("pattern-error", rule)))
     if "minLength" in constraints or "maxLength" in constraints:
         low, high = constraints.get("minLength"), constraints.get("maxLength")
         checks.append(
