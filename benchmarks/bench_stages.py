@@ -15,7 +15,7 @@ calls the stages of ``validate_project`` / ``validate_events`` and of ``stage`` 
 - ``parse_types`` (and inter2 = 0 where actor2 is empty), ``apply_actors``, ``apply_places``, ``apply_ids``,
   ``apply_derivations``, ``check_with_pandera``, the cross-field checks, ``check_articles``;
 - ``events_table``, the deltas (``carry_timestamps`` + ``compute_changes``) and ``commit_package``, whose calls
-  of write_csv / write_parquet / snapshot_sources / hashing are timed separately by wrapping them.
+  of write_csv / write_parquet / copy_sources / record_sources / hashing are timed separately by wrapping them.
 
 It answers "what do deriving fields and resolving places add to the build?": derive/resolve is apply_actors +
 apply_places + apply_ids + apply_derivations, and, counted with it, loading the lists those need; the
@@ -271,7 +271,8 @@ def run_stages(dataset: Path, package: Path, profiled: set[str]) -> tuple[Stages
         _wrap(
             build_module, "write_parquet", lambda _, path, **k: f"write_parquet {path.parent.name}/{path.name}", parts
         ),
-        _wrap(build_module, "snapshot_sources", lambda *a, **k: "snapshot_sources (copy + sha256 of inputs)", parts),
+        _wrap(build_module, "copy_sources", lambda *a, **k: "copy_sources (queued on the write pool)", parts),
+        _wrap(build_module, "record_sources", lambda *a, **k: "record_sources (ids written, inputs listed)", parts),
         _wrap(build_module, "events_resources", lambda *a, **k: "resources (sha256 of written files)", parts),
         _wrap(build_module, "changes_resources", lambda *a, **k: "resources (sha256 of written files)", parts),
         _wrap(build_module, "release_readme", lambda *a, **k: "release_readme", parts),
