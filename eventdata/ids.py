@@ -54,8 +54,14 @@ def read_registry(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame({c: pd.Series([], dtype="string") for c in REGISTRY_COLUMNS})
     registry = read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry")
-    blank = registry.apply(lambda c: c.str.strip() == "").all(axis=1)  # a record of spaces, as the one reader skips
-    return registry[~blank.to_numpy(dtype=bool)].reset_index(drop=True) if blank.any() else registry
+    # A record of spaces, as the one reader skips: only rows whose first cell is blank can be one.
+    first = (registry.iloc[:, 0].str.strip() == "").to_numpy(dtype=bool, na_value=False)
+    if not first.any():
+        return registry
+    rest = registry[first].apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy(dtype=bool)
+    blank = first.copy()
+    blank[first] = rest
+    return registry[~blank].reset_index(drop=True) if blank.any() else registry
 
 
 def read_deletion_rows(path: Path) -> pd.DataFrame:
