@@ -13,9 +13,9 @@ import eventdata
 HEAVY = ("pandera", "frictionless")
 
 
-def imported_after(statement: str) -> list[str]:
+def imported_after(statement: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     """The heavy modules a fresh interpreter has in sys.modules after running statement."""
-    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     heavy: list[str] = json.loads(completed.stdout.strip().splitlines()[-1])
     return heavy
@@ -33,6 +33,12 @@ def imported_after(statement: str) -> list[str]:
 )
 def test_loading_and_publishing_do_not_import_the_validation_stack(statement: str) -> None:
     assert imported_after(statement) == []
+
+
+def test_validating_and_building_do_not_import_scipy() -> None:
+    # scipy's sparse matrices serve duplicate scoring only (eventdata duplicates)
+    assert imported_after("import eventdata.cli, eventdata.build, eventdata.validate", ("scipy",)) == []
+    assert imported_after("import eventdata.duplicates", ("scipy",)) == ["scipy"]
 
 
 def test_validation_still_brings_pandera() -> None:
