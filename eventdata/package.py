@@ -241,14 +241,13 @@ class _Writes:
 
 
 _writes: ContextVar[_Writes | None] = ContextVar("eventdata_parallel_writes", default=None)
-#: sha256 of files this process wrote, by (device, inode, size, mtime): file_resource then need not read them
-#: again (a hard link to such a file is the same file).
-_digests: dict[tuple[int, int, int, int], str] = {}
+#: sha256 of files this process wrote, by (path, size, mtime, inode): file_resource then need not read them again.
+_digests: dict[tuple[str, int, int, int], str] = {}
 
 
-def _stat_key(path: Path) -> tuple[int, int, int, int]:
+def _stat_key(path: Path) -> tuple[str, int, int, int]:
     stat = path.stat()
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return (os.fspath(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 def _written(path: Path) -> None:
@@ -467,6 +466,10 @@ def _copy_when_done(job: Future[None], source: Path, target: Path) -> None:
         os.link(source, target)  # the same bytes under a second name: nothing copied, nothing hashed again
     except OSError:  # a file system without hard links
         shutil.copyfile(source, target)
+        return
+    known = _digests.get(_stat_key(source))
+    if known is not None:
+        _digests[_stat_key(target)] = known
 
 
 def copy_file(source: Path, target: Path) -> None:

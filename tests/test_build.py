@@ -89,6 +89,20 @@ def built(project: Project) -> BuildResult:
 # --- what a build writes ----------------------------------------------------------------------
 
 
+def test_every_recorded_hash_and_size_is_that_of_the_file_written(built: BuildResult) -> None:
+    """Digests remembered while writing (hard link, sources copied on the write pool) match the bytes on disk."""
+    package = built.package_dir
+    record = descriptor(package)
+    hashes = file_hashes(package)
+    for resource in record["resources"]:
+        assert resource["hash"] == f"sha256:{hashes[resource['path']]}", resource["path"]
+        assert resource["bytes"] == (package / resource["path"]).stat().st_size
+    for source in record["eventdata:sources"]:
+        assert source["sha256"] == hashes[source["path"]], source["path"]
+    # A first build adds every event: changes/added.csv holds the bytes of data/events.csv, linked where possible.
+    assert hashes["changes/added.csv"] == hashes["data/events.csv"]
+
+
 def test_build_writes_every_package_file(project: Project, built: BuildResult, seed_rows: list[dict[str, str]]) -> None:
     dataset = dataset_json(project)
     # Nothing is released yet: the package is a draft of what `eventdata release` would make, never a version.
