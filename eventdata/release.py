@@ -195,7 +195,8 @@ def release_version(
     if latest and released < release_created(latest).date():
         raise ReleaseError(f"The release date {released} is before the latest release {latest.version}.")
     created = release_datetime(released, os.environ.get("SOURCE_DATE_EPOCH"))
-    staged = stage(dataset, created=created, previous=latest, today=today)
+    # consume: the validation's frame of events is emptied as its table is made (staged.events holds them)
+    staged = stage(dataset, created=created, previous=latest, today=today, consume=True)
     if isinstance(staged, Validation):
         report = with_warnings(staged.report, warnings)
         return ReleaseResult("invalid", None, latest.version if latest else None, report)
@@ -207,7 +208,9 @@ def release_version(
     needed = required_bump(list(staged.schema_changes), counts)
     if latest and needed is None:  # rows without an id are added events: there are none
         asked = bump is not None or as_version is not None
-        if not asked or staged_as_release(dataset, latest, staged.validation, created=created, today=today):
+        if not asked or staged_as_release(
+            dataset, latest, staged.validation, created=created, today=today, events=staged.events
+        ):
             return ReleaseResult("nothing-to-release", latest.version, latest.version, report, None, counts)
         # The events are those of the latest release, but the codebook, articles or metadata are not: a version
         # of them is made only when asked for (--bump or --as).
