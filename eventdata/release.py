@@ -61,6 +61,7 @@ from eventdata.manifest import (
     differences,
     folder_manifest,
     paths_manifest,
+    recorded_manifest,
 )
 from eventdata.package import FORMAT_KEY, PACKAGE_FORMAT, release_datetime
 from eventdata.project import Project
@@ -103,9 +104,16 @@ def implied_bump(old: str, new: str) -> str:
     return "major" if b[0] != a[0] else "minor" if b[1] != a[1] else "patch"
 
 
-def release_files(release: Release) -> dict[str, tuple[int, str]]:
-    """Every file of a release folder with its size and sha256."""
-    return {p: (e.bytes or 0, e.sha256 or "") for p, e in folder_manifest(release.path, hidden=True).items()}
+def release_files(release: Release, descriptor: dict[str, Any] | None = None) -> dict[str, tuple[int, str]]:
+    """Every file of a release folder with its size and sha256.
+
+    A file its datapackage.json (descriptor, when already read) records with a size and sha256 and that still
+    has that size is not read again: the events and the sources, most of a release's bytes. `verify` is what
+    re-hashes them.
+    """
+    recorded = recorded_manifest(descriptor if descriptor is not None else release.descriptor())
+    files = folder_manifest(release.path, hidden=True, recorded=recorded)
+    return {p: (e.bytes or 0, e.sha256 or "") for p, e in files.items()}
 
 
 def catalog_files(directory: Path, name: str, new: Release | None = None) -> dict[Path, str]:
@@ -118,7 +126,7 @@ def catalog_files(directory: Path, name: str, new: Release | None = None) -> dic
     for release in releases:
         descriptor = release.descriptor()
         catalog = with_entry(
-            catalog, catalog_entry(release, descriptor, release_files(release)), descriptor.get("title")
+            catalog, catalog_entry(release, descriptor, release_files(release, descriptor)), descriptor.get("title")
         )
     files: dict[Path, str] = {}
     if releases:
