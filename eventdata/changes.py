@@ -6,9 +6,10 @@ format and applies exactly: `apply_changes(previous, delta)` equals the new vers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -238,15 +239,28 @@ def compute_changes(
     return Changes(added, modified, deleted, int(unchanged or 0))
 
 
-def undeclared_deletions(previous_ids: list[str], current_ids: list[str], declared: set[str]) -> list[str]:
+#: Event ids as a list, a pandas Series of strings or an Arrow array.
+Ids: TypeAlias = Sequence[str] | pd.Series | pa.Array | pa.ChunkedArray
+
+
+def _id_array(ids: Ids) -> pa.Array | pa.ChunkedArray:
+    if isinstance(ids, pa.Array | pa.ChunkedArray):
+        return ids
+    return pa.array(ids, pa.string())
+
+
+def undeclared_deletions(previous_ids: Ids, current_ids: Ids, declared: set[str]) -> list[str]:
     """Ids of the previous version that are gone from the current one without being declared deleted.
 
     The deletion policy: an event leaves the data only when a person asks for it (a row in
     seeds/deletions.csv with a reason). Every other disappearance (a sheet saved with only its header,
     a sheet renamed or moved away) is an error, never a silent deletion. Order: as in previous_ids.
     """
-    current = set(current_ids)
-    return [i for i in previous_ids if i not in current and i not in declared]
+    previous, current = _id_array(previous_ids), _id_array(current_ids)
+    if isinstance(current, pa.ChunkedArray):
+        current = current.combine_chunks()
+    gone = previous.filter(pc.invert(pc.fill_null(pc.is_in(previous, value_set=current), False)))
+    return [str(i) for i in gone.to_pylist() if i not in declared]
 
 
 def _text_schema(columns: tuple[str, ...]) -> pa.Schema:

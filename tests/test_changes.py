@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
-from eventdata.changes import as_text, carry_timestamps, compute_changes, text_differs
+from eventdata.changes import as_text, carry_timestamps, compute_changes, text_differs, undeclared_deletions
 
 
 def _by_text(before: pa.Array, after: pa.Array) -> list[bool]:
@@ -73,3 +74,11 @@ def test_changes_of_the_same_ids_in_the_same_order() -> None:
         ("A2", "notes"),
         ("A2", "timestamp"),
     ]
+
+
+def test_undeclared_deletions_keep_the_previous_order_whatever_holds_the_ids() -> None:
+    previous = ["SYR3", "SYR1", "SYR2", "SYR4"]
+    current = ["SYR1", "SYR5"]
+    for ids in (current, pd.Series(current, dtype="str"), pa.chunked_array([pa.array(current)])):
+        assert undeclared_deletions(pa.chunked_array([previous[:2], previous[2:]]), ids, {"SYR4"}) == ["SYR3", "SYR2"]
+        assert undeclared_deletions(previous, ids, set()) == ["SYR3", "SYR2", "SYR4"]
