@@ -83,9 +83,15 @@ def _indices(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _one_dictionary(*columns: pa.ChunkedArray) -> bool:
-    """True when every chunk of these dictionary columns has the same dictionary (their indices compare)."""
+    """True when every chunk of these dictionary columns has the same dictionary of distinct values, so that
+    equal indices are exactly equal values."""
     chunks = [c for column in columns for c in column.chunks]
-    return all(c.dictionary.equals(chunks[0].dictionary) for c in chunks[1:])
+    if not chunks:
+        return True
+    first = chunks[0].dictionary
+    if first.null_count or len(pc.unique(first)) != len(first):
+        return False
+    return all(c.dictionary.equals(first) for c in chunks[1:])
 
 
 def _exact_type(kind: pa.DataType) -> bool:

@@ -40,6 +40,10 @@ def test_text_differs_compares_dictionaries_by_value() -> None:
     for after in (same, other):
         found = text_differs(pa.chunked_array([before]), pa.chunked_array([after]))
         assert found.tolist() == _by_text(before, after)
+    repeated = pa.array(["x", "y", "z", "x"])  # a dictionary may hold a value twice: its indices then differ
+    twice = pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), repeated)
+    again = pa.DictionaryArray.from_arrays(pa.array([3, 2], pa.int32()), repeated)
+    assert text_differs(pa.chunked_array([twice]), pa.chunked_array([again])).tolist() == [False, True]
 
 
 def _events(ids: list[str], notes: list[str], stamp: int) -> pa.Table:
