@@ -207,10 +207,10 @@ def stage(
         validation = validate_project(dataset, today=today, timestamp=int(created.timestamp()), previous=previous)
     if not validation.report.valid:
         return validation
-    previous_table = release_table(previous) if previous else None
     progress.stage("building the package", "events table")
     if events is None:
         events = events_table(validation.events, codebook, consume=consume)
+    previous_table = release_table(previous) if previous else None  # read once the frame is consumed (#10)
     table = carry_timestamps(previous_table, events)
     progress.stage("building the package", "changes")
     changes = compute_changes(previous_table, table, created.date(), read_deletions(project.seeds_dir / DELETIONS_FILE))

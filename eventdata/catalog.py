@@ -160,7 +160,7 @@ def read_release_table(release: Release, columns: list[str] | None = None) -> pa
             "restore the file from a backup or the published copy (eventdata verify lists what differs)."
         )
     try:
-        return pq.read_table(path, columns=columns)
+        return pq.read_table(path, columns=columns, memory_map=True)
     except (pa.ArrowException, OSError) as err:
         raise ReleaseError(
             f"{path} ({path.stat().st_size} bytes) is not a readable Parquet file ({err}); release "

@@ -6,9 +6,10 @@ format and applies exactly: `apply_changes(previous, delta)` equals the new vers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -65,30 +66,109 @@ def _not_equal(before: pa.Array, after: pa.Array) -> pa.Array:
     return pc.invert(pc.or_(equal, both_missing))
 
 
-def align(previous: pa.Table, current: pa.Table) -> Alignment:
-    """Match events by id and compare every column in its text form (vectorised in Arrow)."""
-    positions = pc.index_in(current.column(KEY), value_set=previous.column(KEY).combine_chunks())
+def _is_identity(rows: pa.Array) -> bool:
+    """True when rows are 0, 1, 2, …: the matched events are the table's first rows, in order (no take needed)."""
+    return bool(np.array_equal(rows.to_numpy(zero_copy_only=False), np.arange(len(rows))))
+
+
+def _matched(column: pa.ChunkedArray, rows: pa.Array, identity: bool) -> pa.ChunkedArray:
+    """The values of column at rows (its first rows, without a copy, when identity)."""
+    if identity:
+        return column.slice(0, len(rows))
+    return pc.take(column, rows)
+
+
+def _indices(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pa.chunked_array([c.indices for c in column.chunks], column.type.index_type)
+
+
+def _one_dictionary(*columns: pa.ChunkedArray) -> bool:
+    """True when every chunk of these dictionary columns has the same dictionary of distinct values, so that
+    equal indices are exactly equal values."""
+    chunks = [c for column in columns for c in column.chunks]
+    if not chunks:
+        return True
+    first = chunks[0].dictionary
+    if first.null_count or len(pc.unique(first)) != len(first):
+        return False
+    return all(c.dictionary.equals(first) for c in chunks[1:])
+
+
+def _exact_type(kind: pa.DataType) -> bool:
+    """True for the types whose values differ exactly when their CSV text differs (compared as they are)."""
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_timestamp(kind)
+    )
+
+
+def text_differs(before: pa.ChunkedArray, after: pa.ChunkedArray) -> np.ndarray:
+    """True where the CSV text of two aligned arrays differs (both missing counts as equal).
+
+    The same answer as comparing as_text(before) with as_text(after), without writing the text where the types
+    allow: strings, integers, dates and booleans compare as they are, dictionaries by their indices when both
+    share one dictionary, and floats by their bits (the text of a double names it exactly; every NaN reads 'nan').
+    """
+    kind = after.type
+    if before.type == kind:
+        if pa.types.is_dictionary(kind) and _one_dictionary(before, after):
+            return _as_numpy(_not_equal(_indices(before), _indices(after)))
+        if _exact_type(kind):
+            return _as_numpy(_not_equal(before, after))
+        if pa.types.is_float64(kind) and before.null_count == 0 and after.null_count == 0:
+            old, new = before.to_numpy(), after.to_numpy()
+            differs: np.ndarray = (old.view(np.int64) != new.view(np.int64)) & ~(np.isnan(old) & np.isnan(new))
+            return differs
+    return _as_numpy(_not_equal(as_text(before), as_text(after)))
+
+
+def _as_numpy(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    values: np.ndarray = mask.to_numpy(zero_copy_only=False)
+    return values
+
+
+def match_ids(previous: pa.ChunkedArray, current: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """Positions in current of the ids also in previous, and their positions in previous (both int64)."""
+    if len(previous) == len(current) and not pc.any(_not_equal(previous, current)).as_py():
+        rows = pa.array(np.arange(len(current), dtype=np.int64))  # the same ids in the same order: no hashing
+        return rows, rows
+    positions = pc.index_in(current, value_set=previous.combine_chunks())
     current_rows = pc.indices_nonzero(pc.is_valid(positions))
-    previous_rows = pc.take(positions, current_rows).cast(pa.int64())
+    return current_rows, pc.take(positions, current_rows).cast(pa.int64())
+
+
+def align(previous: pa.Table, current: pa.Table) -> Alignment:
+    """Match events by id and compare every column as its CSV text would (vectorised in Arrow)."""
+    current_rows, previous_rows = match_ids(previous.column(KEY), current.column(KEY))
+    same_current, same_previous = _is_identity(current_rows), _is_identity(previous_rows)
     differences: dict[str, pa.Array] = {}
-    changed = pa.array(np.zeros(len(current_rows), dtype=bool))
+    changed = np.zeros(len(current_rows), dtype=bool)
     comparing = f"comparing {len(current_rows):,} events with the previous version"
     for name in current.column_names:
         if name == KEY:
             continue
         progress.stage(comparing, name)
-        after = pc.take(as_text(current.column(name)), current_rows)
+        after = _matched(current.column(name), current_rows, same_current)
         if name in previous.column_names:
-            before = pc.take(as_text(previous.column(name)), previous_rows)
+            before = _matched(previous.column(name), previous_rows, same_previous)
         else:
-            before = pa.nulls(len(current_rows), pa.string())
-        differs = _not_equal(before, after)
-        if isinstance(differs, pa.ChunkedArray):
-            differs = differs.combine_chunks()
-        differences[name] = differs
+            before = pa.chunked_array([pa.nulls(len(current_rows), after.type)])
+        differs = text_differs(before, after)
+        differences[name] = pa.array(differs)
         if name != TIMESTAMP:
-            changed = pc.or_(changed, differs)
-    return Alignment(current_rows, previous_rows, differences, changed)
+            changed |= differs
+    return Alignment(current_rows, previous_rows, differences, pa.array(changed))
+
+
+def _unmatched(rows: pa.Array, length: int) -> np.ndarray:
+    """True for each of a table's length rows that is not among rows (the matched ones)."""
+    mask = np.ones(length, dtype=bool)
+    mask[rows.to_numpy(zero_copy_only=False)] = False
+    return mask
 
 
 def carry_timestamps(previous: pa.Table | None, current: pa.Table) -> pa.Table:
@@ -118,11 +198,9 @@ def compute_changes(
     if previous is None:
         return Changes(current, _empty(MODIFIED_COLUMNS), _empty(DELETED_COLUMNS), 0)
     alignment = align(previous, current)
-    is_new = pc.invert(pc.is_in(current.column(KEY), value_set=previous.column(KEY).combine_chunks()))
-    added = current.filter(is_new)
-    gone = pc.invert(pc.is_in(previous.column(KEY), value_set=current.column(KEY).combine_chunks()))
-    deleted_ids = previous.column(KEY).filter(gone).to_pylist()
-    ids = pc.take(current.column(KEY), alignment.current_rows)
+    added = current.filter(pa.array(_unmatched(alignment.current_rows, current.num_rows)))
+    gone = _unmatched(alignment.previous_rows, previous.num_rows)
+    deleted_ids = previous.column(KEY).filter(pa.array(gone)).to_pylist()
     progress.stage(f"listing the changes of {current.num_rows:,} events", "modified values")
     pieces = []
     for number, name in enumerate(current.column_names):
@@ -134,17 +212,17 @@ def compute_changes(
             continue
         rows = pc.take(alignment.current_rows, hits)
         before = (
-            pc.take(as_text(previous.column(name)), pc.take(alignment.previous_rows, hits))
+            as_text(pc.take(previous.column(name), pc.take(alignment.previous_rows, hits)))
             if name in previous.column_names
             else pa.nulls(len(hits), pa.string())
         )
         pieces.append(
             pa.table(
                 {
-                    "event_id_cnty": pc.take(ids, hits),
+                    "event_id_cnty": pc.take(current.column(KEY), rows),
                     "column": pa.array([name] * len(hits), pa.string()),
                     "old_value": before,
-                    "new_value": pc.take(as_text(current.column(name)), rows),
+                    "new_value": as_text(pc.take(current.column(name), rows)),
                     "_row": rows.cast(pa.int64()),
                     "_col": pa.array(np.full(len(hits), number, dtype="int64")),
                 }
@@ -167,15 +245,28 @@ def compute_changes(
     return Changes(added, modified, deleted, int(unchanged or 0))
 
 
-def undeclared_deletions(previous_ids: list[str], current_ids: list[str], declared: set[str]) -> list[str]:
+#: Event ids as a list, a pandas Series of strings or an Arrow array.
+Ids: TypeAlias = Sequence[str] | pd.Series | pa.Array | pa.ChunkedArray
+
+
+def _id_array(ids: Ids) -> pa.Array | pa.ChunkedArray:
+    if isinstance(ids, pa.Array | pa.ChunkedArray):
+        return ids
+    return pa.array(ids, pa.string())
+
+
+def undeclared_deletions(previous_ids: Ids, current_ids: Ids, declared: set[str]) -> list[str]:
     """Ids of the previous version that are gone from the current one without being declared deleted.
 
     The deletion policy: an event leaves the data only when a person asks for it (a row in
     seeds/deletions.csv with a reason). Every other disappearance (a sheet saved with only its header,
     a sheet renamed or moved away) is an error, never a silent deletion. Order: as in previous_ids.
     """
-    current = set(current_ids)
-    return [i for i in previous_ids if i not in current and i not in declared]
+    previous, current = _id_array(previous_ids), _id_array(current_ids)
+    if isinstance(current, pa.ChunkedArray):
+        current = current.combine_chunks()
+    gone = previous.filter(pc.invert(pc.fill_null(pc.is_in(previous, value_set=current), False)))
+    return [str(i) for i in gone.to_pylist() if i not in declared]
 
 
 def _text_schema(columns: tuple[str, ...]) -> pa.Schema:

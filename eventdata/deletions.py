@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from eventdata.catalog import Release, list_releases, read_release_table
-from eventdata.changes import undeclared_deletions
+from eventdata.changes import Ids, undeclared_deletions
 from eventdata.errors import Problem
 from eventdata.ids import DELETIONS_FILE
 from eventdata.project import Project
@@ -102,14 +102,12 @@ def _sheets_of(release: Release) -> dict[str, str]:
 def undeclared_deletion_problems(
     project: Project,
     release: Release,
-    current_ids: list[str],
+    current_ids: Ids,
     declared: set[str],
     registry: pd.DataFrame,
 ) -> list[Problem]:
     """One problem per event of `release` that no sheet holds and seeds/deletions.csv does not list."""
-    previous_ids = [
-        str(i) for i in read_release_table(release, columns=["event_id_cnty"]).column("event_id_cnty").to_pylist()
-    ]
+    previous_ids = read_release_table(release, columns=["event_id_cnty"]).column("event_id_cnty")
     gone = undeclared_deletions(previous_ids, current_ids, declared)
     if not gone:
         return []

@@ -5,6 +5,8 @@ datapackage.json and the catalog), `publish` (what it uploads) and `load` (what 
 
 - `folder_manifest(folder)`: what is on disk (path inside the folder → `Entry`).
 - `descriptor_manifest(descriptor)`: what datapackage.json lists (resources, and the recorded sources).
+- `recorded_manifest(descriptor)`: the files it gives a size and sha256 for, which `folder_manifest` trusts when
+  a file still has that size (the catalog of a dataset's releases is regenerated without reading them again).
 - `catalog_manifest(entry)`: what a catalog.json version lists (paths made relative to the release).
 - `differences(expected, found)`: each file missing, or of another size or sha256.
 - `check_bytes(data, sha256, where)`: downloaded bytes against the sha256 a manifest gives.
@@ -51,14 +53,34 @@ def is_hidden(relative: str) -> bool:
     return any(part.startswith(".") for part in relative.split("/"))
 
 
-def folder_manifest(folder: Path, *, hidden: bool = False) -> dict[str, Entry]:
-    """Every file in folder (hidden ones only with hidden=True), in path order, with its size and sha256."""
+def folder_manifest(
+    folder: Path, *, hidden: bool = False, recorded: Mapping[str, Entry] | None = None
+) -> dict[str, Entry]:
+    """Every file in folder (hidden ones only with hidden=True), in path order, with its size and sha256.
+
+    recorded: sizes and sha256 a manifest already gives (recorded_manifest); a file of the size recorded takes
+    the recorded sha256 without being read again, any other file is hashed.
+    """
     found: dict[str, Entry] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
         if hidden or not is_hidden(relative):
-            found[relative] = Entry(path.stat().st_size, sha256_file(path))
+            size = path.stat().st_size
+            known = (recorded or {}).get(relative)
+            if known is not None and known.bytes == size and known.sha256 is not None:
+                found[relative] = known
+            else:
+                found[relative] = Entry(size, sha256_file(path))
     return found
+
+
+def recorded_manifest(descriptor: Mapping[str, Any]) -> dict[str, Entry]:
+    """The files datapackage.json gives both a size and a sha256 for: its resources and eventdata:sources."""
+    listed = {p: e for p, e in descriptor_manifest(descriptor, sources=False).items() if e.bytes is not None}
+    for source in descriptor.get("eventdata:sources", []):
+        if isinstance(source, Mapping) and isinstance(source.get("path"), str) and isinstance(source.get("bytes"), int):
+            listed.setdefault(source["path"], Entry(source["bytes"], str(source.get("sha256"))))
+    return {p: e for p, e in listed.items() if e.sha256}
 
 
 def paths_manifest(folder: Path, paths: Iterable[str]) -> dict[str, Entry]:

@@ -61,6 +61,7 @@ from eventdata.manifest import (
     differences,
     folder_manifest,
     paths_manifest,
+    recorded_manifest,
 )
 from eventdata.package import FORMAT_KEY, PACKAGE_FORMAT, release_datetime
 from eventdata.project import Project
@@ -103,9 +104,16 @@ def implied_bump(old: str, new: str) -> str:
     return "major" if b[0] != a[0] else "minor" if b[1] != a[1] else "patch"
 
 
-def release_files(release: Release) -> dict[str, tuple[int, str]]:
-    """Every file of a release folder with its size and sha256."""
-    return {p: (e.bytes or 0, e.sha256 or "") for p, e in folder_manifest(release.path, hidden=True).items()}
+def release_files(release: Release, descriptor: dict[str, Any] | None = None) -> dict[str, tuple[int, str]]:
+    """Every file of a release folder with its size and sha256.
+
+    A file its datapackage.json (descriptor, when already read) records with a size and sha256 and that still
+    has that size is not read again: the events and the sources, most of a release's bytes. `verify` is what
+    re-hashes them.
+    """
+    recorded = recorded_manifest(descriptor if descriptor is not None else release.descriptor())
+    files = folder_manifest(release.path, hidden=True, recorded=recorded)
+    return {p: (e.bytes or 0, e.sha256 or "") for p, e in files.items()}
 
 
 def catalog_files(directory: Path, name: str, new: Release | None = None) -> dict[Path, str]:
@@ -118,7 +126,7 @@ def catalog_files(directory: Path, name: str, new: Release | None = None) -> dic
     for release in releases:
         descriptor = release.descriptor()
         catalog = with_entry(
-            catalog, catalog_entry(release, descriptor, release_files(release)), descriptor.get("title")
+            catalog, catalog_entry(release, descriptor, release_files(release, descriptor)), descriptor.get("title")
         )
     files: dict[Path, str] = {}
     if releases:
@@ -195,7 +203,8 @@ def release_version(
     if latest and released < release_created(latest).date():
         raise ReleaseError(f"The release date {released} is before the latest release {latest.version}.")
     created = release_datetime(released, os.environ.get("SOURCE_DATE_EPOCH"))
-    staged = stage(dataset, created=created, previous=latest, today=today)
+    # consume: the validation's frame of events is emptied as its table is made (staged.events holds them)
+    staged = stage(dataset, created=created, previous=latest, today=today, consume=True)
     if isinstance(staged, Validation):
         report = with_warnings(staged.report, warnings)
         return ReleaseResult("invalid", None, latest.version if latest else None, report)
@@ -207,7 +216,9 @@ def release_version(
     needed = required_bump(list(staged.schema_changes), counts)
     if latest and needed is None:  # rows without an id are added events: there are none
         asked = bump is not None or as_version is not None
-        if not asked or staged_as_release(dataset, latest, staged.validation, created=created, today=today):
+        if not asked or staged_as_release(
+            dataset, latest, staged.validation, created=created, today=today, events=staged.events
+        ):
             return ReleaseResult("nothing-to-release", latest.version, latest.version, report, None, counts)
         # The events are those of the latest release, but the codebook, articles or metadata are not: a version
         # of them is made only when asked for (--bump or --as).

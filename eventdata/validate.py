@@ -193,7 +193,7 @@ def validate_project(
     if not paths:
         against = dataset.latest_release if previous == LATEST else previous
         if isinstance(against, Release):
-            current = [str(i) for i in events["event_id_cnty"].dropna()]
+            current = events["event_id_cnty"].dropna()
             problems.extend(undeclared_deletion_problems(project, against, current, set(deleted), registry))
     problems.extend(metadata_warnings(codebook))
     problems = with_severities(problems, severities)

@@ -21,6 +21,7 @@ from eventdata.manifest import (
     differences,
     folder_manifest,
     matches,
+    recorded_manifest,
 )
 from eventdata.publish.manifest import release_files
 from tests.conftest import REPO
@@ -100,3 +101,17 @@ def test_downloads_are_checked_against_the_manifest(tmp_path: Path) -> None:
     assert check_bytes(b"tampered", digest, "https://example.org/x") == (
         f"https://example.org/x has sha256 {sha256_bytes(b'tampered')}, but the catalog says {digest}"
     )
+
+
+def test_folder_manifest_trusts_recorded_hashes_of_files_of_the_recorded_size(release: Release) -> None:
+    recorded = recorded_manifest(release.descriptor())
+    assert "data/events.csv" in recorded
+    assert any(p.startswith("sources/") for p in recorded)
+    assert folder_manifest(release.path, recorded=recorded) == folder_manifest(release.path)
+    events = release.path / "data" / "events.csv"
+    same_size = Entry(events.stat().st_size, "0" * 64)
+    trusted = folder_manifest(release.path, recorded={"data/events.csv": same_size})
+    assert trusted["data/events.csv"] == same_size  # not read again
+    other_size = Entry(events.stat().st_size + 1, "0" * 64)
+    hashed = folder_manifest(release.path, recorded={"data/events.csv": other_size})
+    assert hashed["data/events.csv"] == Entry(events.stat().st_size, sha256_file(events))

@@ -388,6 +388,48 @@ def test_verify_rebuilds_fresh_releases_identically(second_release: SecondReleas
     ]
 
 
+def test_a_re_release_holds_the_files_a_fresh_release_of_its_sheets_writes(
+    second_release: SecondRelease, tmp_path: Path
+) -> None:
+    """What a re-release reuses of the previous version (its table, its recorded hashes) changes no byte.
+
+    The same sheets released from scratch as a first version differ only where the history is written: the delta
+    (changes/, the data changelog, the counts in datapackage.json, README.md and report.html) and the timestamps
+    of the events the re-release found unchanged, which keep the previous release's.
+    """
+    fresh = Project(tmp_path / "fresh")
+    for folder in ("schemas", "seeds"):
+        shutil.copytree(second_release.project.root / folder, fresh.root / folder)
+    (fresh.root / "dist-data").mkdir()
+    assert release_version(fresh, release_date=SECOND).version == "1.0.0"
+    again, scratch = tree(second_release.second), tree(dataset_dir(fresh) / "1.0.0")
+
+    assert sorted(again) == sorted(scratch)
+    history = {"CHANGELOG.md", "README.md", "datapackage.json", "report.html"} | {
+        p for p in again if p.startswith("changes/")
+    }
+    stamped = {"data/events.csv", "data/events-acled.csv", "data/events.parquet"}
+    assert {p for p in again if again[p] != scratch[p]} <= history | stamped
+    assert {p for p in again if p.startswith("sources/") and again[p] == scratch[p]} == {
+        p for p in again if p.startswith("sources/")
+    }
+    released = pq.read_table(second_release.second / "data" / "events.parquet")
+    rebuilt = pq.read_table(dataset_dir(fresh) / "1.0.0" / "data" / "events.parquet")
+    assert released.drop_columns(["timestamp"]).equals(rebuilt.drop_columns(["timestamp"]))
+    assert set(rebuilt.column("timestamp").to_pylist()) == {epoch(SECOND)}
+    carried = {i for i, t in timestamps(second_release.second).items() if t == epoch(FIRST)}
+    assert carried == set(ids_without("SYR2", "SYR11"))  # all but the corrected and the added event
+    for path in stamped - {"data/events.parquet"}:  # the CSVs differ in the timestamps of those rows only
+        lines, fresh_lines = (
+            text(second_release.second / path).split("\r\n"),
+            text(dataset_dir(fresh) / "1.0.0" / path).split("\r\n"),
+        )
+        assert len(lines) == len(fresh_lines)
+        differing = [a for a, b in zip(lines, fresh_lines, strict=True) if a != b]
+        assert len(differing) == len(carried)
+        assert all(str(epoch(FIRST)) in a for a in differing)
+
+
 def test_diff_of_fresh_releases_equals_their_changes_files(second_release: SecondRelease) -> None:
     result = run(second_release.project, "diff", "1.0.0", "1.1.0", "--json")
 
