@@ -438,7 +438,21 @@ def machine() -> list[str]:
     return [
         f"- machine: {cpu}, {usable} usable cores (of {os.cpu_count()}){memory}; {platform.platform()}{load}",
         f"- Python {platform.python_version()} ({platform.python_implementation()}); {', '.join(versions)}",
+        f"- Arrow memory pool: eventdata's steps {_eventdata_pool()} (eventdata.allocator), the anchors pyarrow's "
+        f"default ({_default_pool()})",
     ]
+
+
+def _default_pool() -> str:
+    import pyarrow as pa
+
+    return str(pa.default_memory_pool().backend_name)
+
+
+def _eventdata_pool() -> str:
+    code = "from eventdata.allocator import use_jemalloc; print(use_jemalloc())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
 
 
 # --- the report ----------------------------------------------------------------------------------------------

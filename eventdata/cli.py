@@ -141,6 +141,9 @@ def cli(ctx: click.Context, project: Path | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["project"] = project
+    from eventdata.allocator import use_jemalloc
+
+    use_jemalloc()
 
 
 @cli.command()

@@ -20,6 +20,7 @@ import pandas as pd
 
 from eventdata import checks, progress
 from eventdata.actors import apply_actors
+from eventdata.allocator import use_jemalloc
 from eventdata.catalog import Release
 from eventdata.dataset import Dataset
 from eventdata.deletions import undeclared_deletion_problems
@@ -126,6 +127,7 @@ def validate_project(
     When every sheet is validated, events of the previous release (default: the latest) that no sheet
     holds must be listed in seeds/deletions.csv (`undeclared-deletion`).
     """
+    use_jemalloc()
     dataset = Dataset.open(project)
     project = dataset.project
     codebook = dataset.codebook

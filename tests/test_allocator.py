@@ -1,0 +1,55 @@
+"""Arrow's memory pool: the pipeline runs on jemalloc where pyarrow has it, unless the user chose a pool."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pyarrow as pa
+import pytest
+
+from tests.conftest import REPO
+
+
+def has_jemalloc() -> bool:
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return False
+    return True
+
+
+def pool_after(statement: str, **env: str) -> str:
+    """The backend of Arrow's default pool after statement, in a fresh interpreter."""
+    code = f"import pyarrow as pa\n{statement}\nprint(pa.default_memory_pool().backend_name)"
+    environment = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"} | env
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True, env=environment, cwd=REPO
+    )
+    return completed.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.skipif(not has_jemalloc(), reason="this pyarrow has no jemalloc")
+def test_validation_switches_to_jemalloc() -> None:
+    before = pool_after("pass")
+    after = pool_after("import eventdata\nassert eventdata.validate_project('.').report.valid")
+
+    assert before != "jemalloc"  # pyarrow's own default (mimalloc in the wheels)
+    assert after == "jemalloc"
+
+
+def test_a_pool_the_user_chose_is_kept() -> None:
+    statement = "import eventdata\neventdata.validate_project('.')"
+
+    assert pool_after(statement, ARROW_DEFAULT_MEMORY_POOL="system") == "system"
+
+
+@pytest.mark.skipif(not has_jemalloc(), reason="this pyarrow has no jemalloc")
+def test_the_command_line_runs_on_jemalloc() -> None:
+    statement = (
+        "from click.testing import CliRunner\nfrom eventdata.cli import cli\n"
+        "assert CliRunner().invoke(cli, ['codebook']).exit_code == 0"
+    )
+
+    assert pool_after(statement) == "jemalloc"
