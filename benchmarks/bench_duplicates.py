@@ -124,9 +124,11 @@ def fit(seeds: list[int], events: int, rounds: int = 4) -> None:
         parts = []
         for i, j in duplicates.blocked_pairs(prepared, duplicates.DEFAULT_DAYS):
             evidence, bits = duplicates.field_evidence(prepared, i, j)
-            duplicates.add_notes_evidence(prepared, i, j, duplicates.notes_cosine(prepared, i, j), evidence, bits)
-            parts.append((i, j, bits))
-        i, j, bits = (np.concatenate(p) for p in zip(*parts, strict=True))
+            cosine = duplicates.notes_cosine(prepared, i, j)
+            duplicates.add_notes_evidence(prepared, i, j, cosine, evidence, bits)
+            parts.append((i, j, bits, evidence, cosine))
+        i, j, bits, evidence, cosine = (np.concatenate(p) for p in zip(*parts, strict=True))
+        duplicates.add_rival_notes_evidence(len(prepared.ids), i, j, cosine, evidence, bits)
         features = ((bits[:, None] >> np.arange(len(names))) & 1).astype(float)
         labels = np.array([frozenset((prepared.ids[a], prepared.ids[b])) in truth for a, b in zip(i, j, strict=True)])
         blocks.append((features, labels.astype(float), i, j, len(prepared.ids)))

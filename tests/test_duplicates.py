@@ -86,9 +86,8 @@ def _campaign() -> pd.DataFrame:
         "On {} March 2024, Group X shelled Group Y near a school in Kafr (Ariha, Idleb) using mortars. 2 killed.",
         "On {} March 2024, Group X shelled Group Y near the bakery in Kafr (Ariha, Idleb) using rockets. 3 killed.",
         "On {} March 2024, Group X shelled Group Y near the mosque in Kafr (Ariha, Idleb) using drones. 4 killed.",
-        "On {} March 2024, Group X shelled Group Y near the bakery in Kafr (Ariha, Idleb) using rockets. "
-        "Fatalities: 3.",
-    ]
+        "On {} March 2024, Group X shelled Group Y near the bakery in Kafr (Ariha, Idleb) using rockets. 3 killed.",
+    ]  # the report's notes say what the second day's do; worded otherwise (cosine 0.69) the same day wins, 0.64 to 0.32
     return pd.DataFrame(
         {
             "event_id_cnty": ["SYR1", "SYR2", "SYR3", "SYR9"],
@@ -116,7 +115,7 @@ def test_the_notes_tell_a_re_report_from_the_next_days_event() -> None:
     assert {frozenset(p) for p in zip(candidates["event_a"], candidates["event_b"], strict=True)} == {
         frozenset(("SYR2", "SYR9"))
     }  # one-to-one: SYR9 matches one event of article A, the one its notes describe, though dated a day off
-    assert "notes similar" in candidates.at[0, "reasons"]  # words beyond the coded fields: bakery, rockets
+    assert "notes alike" in candidates.at[0, "reasons"]  # words beyond the coded fields: bakery, rockets
     without_notes = find_candidates(events.drop(columns="notes"), threshold=0.0)
     assert set(without_notes["event_a"]) == {"SYR3"}  # without notes the same day wins: the hard case
 
