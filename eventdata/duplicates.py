@@ -4,15 +4,18 @@ Blocking is vectorised numpy: every event gets an int64 key (country, 0.25° gri
 those whose keys differ by a day offset of 0..days and a neighbouring cell, found with np.searchsorted on the
 sorted keys; so a pair is in one country, at most `days` apart and at most about 28 km apart (up to about 56 km
 across cells). Each pair is scored in arrays by adding evidence: date, distance in km, admin1/admin2, event and
-sub-event type, actors (canonical names, aliases resolved), fatalities (equal > close > far), whether either
-event belongs to a daily series of its article (same place, actors and sub-event type a day before or after:
+sub-event type, actors (canonical names, aliases resolved), fatalities (equal > close > far), the same place,
+actors and sub-event type on another day (a campaign's next day as often as a re-report dated a day off), whether
+either event belongs to a daily series of its article (same place, actors and sub-event type a day before or after:
 candidates abound there, so each is less likely) and how alike the notes (and evidence) are. Evidence is in
 log-odds; the score is its logistic, an estimate of the chance that the pair is one event (calibrated on the
 synthetic benchmark, see WEIGHTS), and every candidate lists the reasons behind it. The notes are compared on
 what the coded fields do not already say: each event's words (split in Arrow) minus those of its place, admin
 names, actors and types, weighted by inverse document frequency (words every note has weigh nothing), as a cosine
 (scipy sparse rows; computed only for pairs that could reach the threshold). Two notes that both name specifics
-but share none are evidence against. Candidates then compete: an event re-reported once is
+but share none are evidence against, and so are notes further from each other than those of a rival (another
+candidate of either event; of a campaign's days, a re-report describes the one its notes name). Candidates then
+compete: an event re-reported once is
 one of its candidates, so the summed odds of each event's other candidate pairs lower a pair's score (COMPETITION;
 a campaign of daily events reported by daily articles gives each day's event several alike candidates). An event
 is the duplicate of at most one event of another article: candidates are assigned one-to-one per pair of articles,
@@ -60,7 +63,8 @@ COMPETITOR_FLOOR = 0.02
 #: benchmarks/generate_events.duplicate_events(20_000) seeds 1 and 2, the competition term refitted until it
 #: settles; measured on other seeds (3 to 7, see bench_duplicates.py). The three type reasons, of which exactly one
 #: holds, are shifted so that the same sub-event type weighs 0. The two daily-series reasons never hold there (an
-#: article of that generator reports one day) and keep the weights fitted on its version 2.
+#: article of that generator reports one day) and keep the weights fitted on its version 2. notes_outmatched is
+#: fitted on the pairs that could be one event before it (COMPETITOR_FLOOR), as find_candidates adds it.
 WEIGHTS = {
     "same_day": 5.6, "one_day": 3.5, "two_days": 2.5,
     "within_1km": -0.3, "within_10km": 0.5, "within_25km": 0.0, "beyond_50km": 0.0,
