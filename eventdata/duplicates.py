@@ -473,7 +473,7 @@ def reason_text(
             elif name in ("same_fatalities", "close_fatalities", "other_fatalities"):
                 text = f"{name.split('_')[0]} fatalities ({p.fatalities[i]} and {p.fatalities[j]})"
             elif name == "notes_outmatched":
-                text = f"another candidate's notes are closer (cosine {rival_cosine:.2f})"
+                text = f"another candidate's notes are closer (cosine {rival_cosine:.2f} against {cosine:.2f})"
             elif name.startswith("notes_"):
                 text = f"{text} (cosine {cosine:.2f})"
             elif name.startswith("same_setting_"):
