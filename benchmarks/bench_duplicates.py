@@ -13,7 +13,7 @@ and peak memory of one run at --scale events (tracemalloc: Python allocations in
 peak RSS). --fit SEEDS prints the weights a logistic regression fits on the blocked pairs of those seeds (how
 eventdata.duplicates.WEIGHTS, BIAS and COMPETITION were made); measure on other seeds than those fitted.
 
-How far the evidence can go (issue #11, the goal precision 0.95 at recall 0.9; --ceiling ROUNDS, about 15 minutes
+How far the evidence can go (issue #11, the goal precision 0.95 at recall 0.9; --ceiling ROUNDS, about 20 minutes
 at 150 rounds), measured 2026-12-03 on main's reasons (aeb2e1c) on 20,000 events of seeds 3-7 with models fitted on
 the blocked pairs of seeds 1-2 (each event matched at most once per other article, as find_candidates does). The
 logistic regression of WEIGHTS with its competition term: recall 0.61 at precision 0.95, precision 0.56 at recall
@@ -26,7 +26,8 @@ cosine, field evidence and score): recall 0.81 at precision 0.95, precision 0.85
 0.5). So the goal is out of reach of any model on this evidence; the flexible models show room between 0.61 and
 0.81 recall at precision 0.95. With the same-setting and outmatched-notes reasons (refitted) the matcher measures
 0.915 / 0.754 at 0.5 (was 0.896 / 0.721) and 0.955 / 0.696 at 0.7; the table before and after is in
-benchmarks/README.md.
+benchmarks/README.md. --ceiling 150 on those reasons: trees on the reason bits and competition terms reach recall
+0.776 at precision 0.95 (precision 0.793 at recall 0.9), on richer evidence 0.805 (0.854).
 """
 
 from __future__ import annotations
