@@ -4,15 +4,18 @@ Blocking is vectorised numpy: every event gets an int64 key (country, 0.25° gri
 those whose keys differ by a day offset of 0..days and a neighbouring cell, found with np.searchsorted on the
 sorted keys; so a pair is in one country, at most `days` apart and at most about 28 km apart (up to about 56 km
 across cells). Each pair is scored in arrays by adding evidence: date, distance in km, admin1/admin2, event and
-sub-event type, actors (canonical names, aliases resolved), fatalities (equal > close > far), whether either
-event belongs to a daily series of its article (same place, actors and sub-event type a day before or after:
+sub-event type, actors (canonical names, aliases resolved), fatalities (equal > close > far), the same place,
+actors and sub-event type on another day (a campaign's next day as often as a re-report dated a day off), whether
+either event belongs to a daily series of its article (same place, actors and sub-event type a day before or after:
 candidates abound there, so each is less likely) and how alike the notes (and evidence) are. Evidence is in
 log-odds; the score is its logistic, an estimate of the chance that the pair is one event (calibrated on the
 synthetic benchmark, see WEIGHTS), and every candidate lists the reasons behind it. The notes are compared on
 what the coded fields do not already say: each event's words (split in Arrow) minus those of its place, admin
 names, actors and types, weighted by inverse document frequency (words every note has weigh nothing), as a cosine
 (scipy sparse rows; computed only for pairs that could reach the threshold). Two notes that both name specifics
-but share none are evidence against. Candidates then compete: an event re-reported once is
+but share none are evidence against, and so are notes further from each other than those of a rival (another
+candidate of either event; of a campaign's days, a re-report describes the one its notes name). Candidates then
+compete: an event re-reported once is
 one of its candidates, so the summed odds of each event's other candidate pairs lower a pair's score (COMPETITION;
 a campaign of daily events reported by daily articles gives each day's event several alike candidates). An event
 is the duplicate of at most one event of another article: candidates are assigned one-to-one per pair of articles,
@@ -60,29 +63,34 @@ COMPETITOR_FLOOR = 0.02
 #: benchmarks/generate_events.duplicate_events(20_000) seeds 1 and 2, the competition term refitted until it
 #: settles; measured on other seeds (3 to 7, see bench_duplicates.py). The three type reasons, of which exactly one
 #: holds, are shifted so that the same sub-event type weighs 0. The two daily-series reasons never hold there (an
-#: article of that generator reports one day) and keep the weights fitted on its version 2.
+#: article of that generator reports one day) and keep the weights fitted on its version 2. notes_outmatched is
+#: fitted on the pairs that could be one event before it (COMPETITOR_FLOOR), as find_candidates adds it.
 WEIGHTS = {
-    "same_day": 7.5, "one_day": 3.6, "two_days": 2.9,
-    "within_1km": -1.6, "within_10km": 0.9, "within_25km": 0.3, "beyond_50km": 0.0,
-    "same_admin2": 2.2, "other_admin1": -2.1,
-    "same_sub_event_type": 0.0, "same_event_type": 1.0, "other_event_type": -1.2,
-    "same_actors": 3.1, "one_side_lacks_an_actor": 5.2, "conflicting_actor": -4.0, "other_actors": -4.4,
+    "same_day": 5.6, "one_day": 3.5, "two_days": 2.5,
+    "within_1km": -0.3, "within_10km": 0.5, "within_25km": 0.0, "beyond_50km": 0.0,
+    "same_admin2": 2.1, "other_admin1": -1.8,
+    "same_sub_event_type": 0.0, "same_event_type": -0.5, "other_event_type": -2.4,
+    "same_actors": 3.9, "one_side_lacks_an_actor": 4.7, "conflicting_actor": -4.1, "other_actors": -4.5,
     "days_apart_within_daily_series": -1.7, "in_daily_series": -2.9,
     "same_fatalities": 3.5, "same_no_fatalities": 1.8, "close_fatalities": 1.6, "other_fatalities": 0.2,
-    "notes_alike": 2.7, "notes_similar": 1.4, "notes_overlap": 0.7, "notes_touch": 0.1,
-    "notes_differ": -2.6, "notes_barely_alike": -1.5,
+    "notes_alike": 2.3, "notes_similar": 0.9, "notes_overlap": 0.4, "notes_touch": 0.0,
+    "notes_differ": -1.9, "notes_barely_alike": -1.2,
+    "same_setting_one_day": -3.1, "same_setting_two_days": -2.7, "same_setting_three_days": -3.9,
+    "notes_outmatched": -1.5,
 }  # fmt: skip
-BIAS = -11.5
+BIAS = -10.1
 #: Log-odds per log(1 + summed odds of the other candidate pairs) of the event with more competition, and of the
 #: one with less (fitted with WEIGHTS, without against_competitors' discount of a rival that is the other event's
 #: report too, which moves the held-out precision and recall by less than 0.002): an event re-reported once is one
 #: of its candidates, not several.
-COMPETITION = (-0.80, -0.54)
+COMPETITION = (-0.76, -0.38)
 DISTANCE_REASONS = ("within_1km", "within_10km", "within_25km", "beyond_50km")
 #: Lower cosine bounds of the notes' bands (alike, similar, overlap, touch); NOTES_DIFFER bounds barely alike,
 #: NOTES_NONE differ (these two count only when both notes name specifics).
 NOTES_BANDS = ((0.8, "notes_alike"), (0.6, "notes_similar"), (0.4, "notes_overlap"), (0.3, "notes_touch"))
 NOTES_DIFFER, NOTES_NONE = 0.2, 0.1
+#: notes_outmatched: a rival (another candidate of either event) has notes closer by at least this cosine.
+RIVAL_MARGIN = 0.1
 #: A note names specifics when it has at least this many words beyond the coded fields.
 SPECIFIC_WORDS = 4
 TEXT_COLUMNS = ("notes", "evidence")
@@ -204,8 +212,8 @@ def note_words(events: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
     frequency = np.bincount(codes, minlength=size)
     weight = np.log((1 + n) / (1 + frequency))[codes]
     norm = np.sqrt(np.bincount(rows, weights=weight * weight, minlength=n))
-    weight /= norm[rows]  # rows of norm 1 (a word of every note weighs 0; a row of only such words stays 0)
-    np.nan_to_num(weight, copy=False)
+    weight /= np.where(norm > 0, norm, 1.0)[rows]  # rows of norm 1 (a word of every note weighs 0; a row of only
+    # such words stays 0)
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
     matrix = sparse.csr_matrix((weight, codes, indptr), shape=(n, size))  # keys are sorted: rows in order
     return matrix, np.bincount(rows, minlength=n) >= SPECIFIC_WORDS
@@ -352,6 +360,37 @@ def add_notes_evidence(
     add(both & (cosine >= NOTES_NONE) & (cosine < NOTES_DIFFER), "notes_barely_alike")
 
 
+def add_rival_notes_evidence(
+    n: int, i: np.ndarray, j: np.ndarray, cosine: np.ndarray, evidence: np.ndarray, bits: np.ndarray
+) -> np.ndarray:
+    """Add notes_outmatched in place to the pairs (i, j) of n events whose notes are further apart than those of
+    a rival by at least RIVAL_MARGIN, and return each pair's best rival cosine (-1: none). Rivals are the other
+    pairs of either event that could be one event (a chance of COMPETITOR_FLOOR before this reason): of a
+    campaign's days, the one a re-report describes is the one its notes name."""
+    competing = probability(evidence) >= COMPETITOR_FLOOR
+    rival: np.ndarray = np.maximum(*_best_other(n, i, j, np.where(competing, cosine, -1.0)))
+    _adder(evidence, bits)((rival >= 0) & (cosine <= rival - RIVAL_MARGIN), "notes_outmatched")
+    return rival
+
+
+def _best_other(n: int, i: np.ndarray, j: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair, the largest value of the other pairs of its first event and of its second (-1: none)."""
+    ends = np.concatenate([i, j])
+    values = np.concatenate([value, value])
+    pair = np.concatenate([np.arange(len(i)), np.arange(len(i))])
+    order = np.lexsort((-values, ends))
+    ends, values, pair = ends[order], values[order], pair[order]
+    first = np.flatnonzero(np.concatenate([[True], ends[1:] != ends[:-1]])) if len(ends) else np.zeros(0, np.int64)
+    best, second, best_pair = np.full(n, -1.0), np.full(n, -1.0), np.full(n, -1)
+    best[ends[first]], best_pair[ends[first]] = values[first], pair[first]
+    follows = first + 1
+    has = follows < len(ends)
+    has[has] = ends[follows[has]] == ends[first[has]]
+    second[ends[first[has]]] = values[follows[has]]
+    rows = np.arange(len(i))
+    return np.where(best_pair[i] == rows, second[i], best[i]), np.where(best_pair[j] == rows, second[j], best[j])
+
+
 def field_evidence(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Evidence of each pair from the coded fields (not the notes) and the bit set of its reasons."""
     bits = np.zeros(len(i), dtype=np.int64)
@@ -401,11 +440,25 @@ def field_evidence(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarra
     close = known & (fa != fb) & (low > 0) & (high <= 2 * low)
     add(close, "close_fatalities")
     add(known & (fa != fb) & ~close & (high - low > 2), "other_fatalities")
+    # One place, the same actors and sub-event type on another day: a campaign's next day as often as a re-report
+    # dated a day off (within_1km alone cannot say which).
+    setting = (km <= 1) & same_sub & (shared > 0) & (shared == union)
+    add(setting & (gap == 1), "same_setting_one_day")
+    add(setting & (gap == 2), "same_setting_two_days")
+    add(setting & (gap == 3), "same_setting_three_days")
     return evidence, bits
 
 
 def reason_text(
-    bits: int, p: Prepared, i: int, j: int, gap: int, km: float, cosine: float = 0.0, rivals: float = 0.0
+    bits: int,
+    p: Prepared,
+    i: int,
+    j: int,
+    gap: int,
+    km: float,
+    cosine: float = 0.0,
+    rivals: float = 0.0,
+    rival_cosine: float = -1.0,
 ) -> str:
     """The reasons of one pair, as a coder reads them."""
     parts = []
@@ -419,8 +472,12 @@ def reason_text(
                 text = f"{km:.1f} km apart"
             elif name in ("same_fatalities", "close_fatalities", "other_fatalities"):
                 text = f"{name.split('_')[0]} fatalities ({p.fatalities[i]} and {p.fatalities[j]})"
+            elif name == "notes_outmatched":
+                text = f"another candidate's notes are closer (cosine {rival_cosine:.2f} against {cosine:.2f})"
             elif name.startswith("notes_"):
                 text = f"{text} (cosine {cosine:.2f})"
+            elif name.startswith("same_setting_"):
+                text = f"same place, actors and sub-event type {gap} day{'s' if gap > 1 else ''} apart"
             parts.append(f"{text} ({WEIGHTS[name]:+g})")
     if not any(bits >> names.index(name) & 1 for name in DISTANCE_REASONS):
         parts.insert(0, f"{km:.1f} km apart (+0)")
@@ -508,21 +565,26 @@ def find_candidates(
         i, j, evidence, bits = i[could], j[could], evidence[could], bits[could]
         cosine = notes_cosine(prepared, i, j)
         add_notes_evidence(prepared, i, j, cosine, evidence, bits)
-        score = probability(evidence)
-        keep = score >= floor
-        found.append((i[keep], j[keep], score[keep], bits[keep], cosine[keep]))
-    i, j, score, bits, cosine = (
+        keep = probability(evidence) >= floor
+        found.append((i[keep], j[keep], evidence[keep], bits[keep], cosine[keep]))
+    i, j, evidence, bits, cosine = (
         (np.concatenate(parts) for parts in zip(*found, strict=True))
         if found
         else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
               np.zeros(0))
     )  # fmt: skip
+    rival_cosine = add_rival_notes_evidence(len(prepared.ids), i, j, cosine, evidence, bits)
+    score = probability(evidence)
     score, rivals = against_competitors(len(prepared.ids), i, j, score, threshold)
     keep = score >= threshold
-    i, j, score, bits, cosine, rivals = i[keep], j[keep], score[keep], bits[keep], cosine[keep], rivals[keep]
+    i, j, score, bits, cosine, rivals, rival_cosine = (
+        x[keep] for x in (i, j, score, bits, cosine, rivals, rival_cosine)
+    )
     progress.stage(finding, f"best match per article of {len(i):,} pairs")
     kept = one_to_one(prepared, i, j, score)
-    i, j, score, bits, cosine, rivals = i[kept], j[kept], score[kept], bits[kept], cosine[kept], rivals[kept]
+    i, j, score, bits, cosine, rivals, rival_cosine = (
+        x[kept] for x in (i, j, score, bits, cosine, rivals, rival_cosine)
+    )
     swap = prepared.ids[i].astype(str) > prepared.ids[j].astype(str) if len(i) else np.zeros(0, dtype=bool)
     i, j = np.where(swap, j, i), np.where(swap, i, j)
     frame = pd.DataFrame(
@@ -539,9 +601,17 @@ def find_candidates(
         gaps = np.abs(prepared.day[i] - prepared.day[j]).tolist()
         kms = np.asarray(haversine_km(prepared.lat[i], prepared.lon[i], prepared.lat[j], prepared.lon[j])).tolist()
         frame["reasons"] = [
-            reason_text(int(b), prepared, int(x), int(y), g, k, c, r)
-            for b, x, y, g, k, c, r in zip(
-                bits.tolist(), i.tolist(), j.tolist(), gaps, kms, cosine.tolist(), rivals.tolist(), strict=True
+            reason_text(int(b), prepared, int(x), int(y), g, k, c, r, o)
+            for b, x, y, g, k, c, r, o in zip(
+                bits.tolist(),
+                i.tolist(),
+                j.tolist(),
+                gaps,
+                kms,
+                cosine.tolist(),
+                rivals.tolist(),
+                rival_cosine.tolist(),
+                strict=True,
             )
         ]
     return frame.sort_values(["score", "event_a", "event_b"], ascending=[False, True, True]).reset_index(drop=True)
