@@ -40,6 +40,7 @@ from eventdata.changes import (
 )
 from eventdata.compare import compare_packages
 from eventdata.dataset import Dataset
+from eventdata.duplicates import duplicate_of_schema, with_duplicate_of
 from eventdata.errors import Problem, ReleaseError, Report
 from eventdata.files import (
     STAGING_MARK,
@@ -459,8 +460,6 @@ def write_package(
         {"eventdata": json.dumps({"name": codebook.dataset["name"], "version": version})}
     )
     neutralise = package_format >= 2  # format 1 wrote formula-like cells as they were
-    from eventdata.duplicates import duplicate_of_schema, with_duplicate_of  # here: it loads scipy, for scoring
-
     with parallel_writes():  # the files are written side by side, complete when the block ends
         write_csv(table, package_dir / "data" / "events.csv", neutralise=neutralise)
         write_parquet(table, package_dir / "data" / "events.parquet")

@@ -33,13 +33,12 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
 
 from eventdata import progress
 from eventdata.agreement import haversine_km
@@ -47,6 +46,9 @@ from eventdata.errors import SourceError
 from eventdata.files import write_atomic
 from eventdata.project import Project
 from eventdata.sources.sheets import display_path
+
+if TYPE_CHECKING:  # scipy is imported where pairs are scored: reading decisions and releasing need none of it
+    from scipy import sparse
 
 DUPLICATES_FILE = "duplicates.csv"
 DUPLICATES_COLUMNS = ("event_a", "event_b", "score", "reasons", "decision", "coder", "note")
@@ -185,6 +187,8 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 def note_words(events: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Each event's notes/evidence words minus those of its coded fields, IDF-weighted, rows normalised; and
     whether the note names specifics (at least SPECIFIC_WORDS such words)."""
+    from scipy import sparse
+
     n = len(events)
     columns = [c for c in TEXT_COLUMNS if c in events.columns]
     if not columns:
@@ -507,6 +511,8 @@ def against_competitors(
     A candidate k of i competes with the pair (i, j) only as far as k is not j's event too (its odds times one
     minus the score of (j, k)): three reports of one event do not compete with each other. Scores below
     `threshold` stay below it and are not refined."""
+    from scipy import sparse
+
     odds = score / np.maximum(1.0 - score, 1e-12)
     total = np.bincount(i, weights=odds, minlength=n) + np.bincount(j, weights=odds, minlength=n)
     shared_i, shared_j = np.zeros(len(i)), np.zeros(len(i))
