@@ -20,7 +20,7 @@ def use_jemalloc() -> str:
     if not os.environ.get(POOL_VARIABLE):
         try:
             pool = pa.jemalloc_memory_pool()
-        except NotImplementedError:  # a pyarrow built without jemalloc (e.g. on Windows)
+        except pa.ArrowException:  # a pyarrow built without jemalloc (e.g. on Windows): its own pool stays
             pool = None
         if pool is not None and pa.default_memory_pool().backend_name != pool.backend_name:
             pa.set_memory_pool(pool)

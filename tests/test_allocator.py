@@ -15,7 +15,7 @@ from tests.conftest import REPO
 def has_jemalloc() -> bool:
     try:
         pa.jemalloc_memory_pool()
-    except NotImplementedError:
+    except pa.ArrowException:
         return False
     return True
 
