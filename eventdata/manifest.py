@@ -77,9 +77,15 @@ def folder_manifest(
 def recorded_manifest(descriptor: Mapping[str, Any]) -> dict[str, Entry]:
     """The files datapackage.json gives both a size and a sha256 for: its resources and eventdata:sources."""
     listed = {p: e for p, e in descriptor_manifest(descriptor, sources=False).items() if e.bytes is not None}
-    for source in descriptor.get("eventdata:sources", []):
-        if isinstance(source, Mapping) and isinstance(source.get("path"), str) and isinstance(source.get("bytes"), int):
-            listed.setdefault(source["path"], Entry(source["bytes"], str(source.get("sha256"))))
+    sources = descriptor.get("eventdata:sources")
+    for source in sources if isinstance(sources, list) else []:
+        if (
+            isinstance(source, Mapping)
+            and isinstance(source.get("path"), str)
+            and isinstance(source.get("bytes"), int)
+            and isinstance(source.get("sha256"), str)
+        ):
+            listed.setdefault(source["path"], Entry(source["bytes"], source["sha256"]))
     return {p: e for p, e in listed.items() if e.sha256}
 
 

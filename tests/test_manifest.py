@@ -115,3 +115,20 @@ def test_folder_manifest_trusts_recorded_hashes_of_files_of_the_recorded_size(re
     other_size = Entry(events.stat().st_size + 1, "0" * 64)
     hashed = folder_manifest(release.path, recorded={"data/events.csv": other_size})
     assert hashed["data/events.csv"] == Entry(events.stat().st_size, sha256_file(events))
+
+
+def test_recorded_manifest_skips_sources_without_a_digest_or_of_another_shape() -> None:
+    from eventdata.manifest import recorded_manifest
+
+    listed = recorded_manifest(
+        {
+            "resources": [],
+            "eventdata:sources": [
+                {"path": "sources/a.csv", "bytes": 3},  # no sha256: must be hashed, never trusted as "None"
+                {"path": "sources/b.csv", "bytes": 3, "sha256": "ab" * 32},
+                "not a record",
+            ],
+        }
+    )
+    assert set(listed) == {"sources/b.csv"}
+    assert recorded_manifest({"resources": [], "eventdata:sources": 7}) == {}
