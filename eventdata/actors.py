@@ -394,7 +394,9 @@ def apply_actors(state: State) -> None:
                 column_values.loc[rejoined.index] = rejoined.astype(events[column].dtype)
                 out[column] = column_values
             continue
-        out[column] = resolution.actor.fillna(values).astype(events[column].dtype)
+        canonical = resolution.actor.fillna(values).astype(events[column].dtype)
+        if not canonical.equals(events[column]):  # else the cells as typed are kept (no copy of the column)
+            out[column] = canonical
         if type_column is None:
             continue
         derived = resolution.inter

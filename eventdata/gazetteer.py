@@ -423,10 +423,14 @@ def apply_places(state: State) -> None:
                     "location": distinct[location].astype(str).to_numpy(dtype=object)[codes[rows]],
                 },
             )
-        filled = distinct[column].astype(events[column].dtype).copy()
+        as_given = distinct[column].astype(events[column].dtype)
+        filled = as_given.copy()
         filled.iloc[chosen] = listed.where(listed.notna(), given).astype(events[column].dtype).to_numpy()
-        out[column] = spread(filled)
-    canonical = distinct[location].astype(events[location].dtype).copy()
+        if not filled.equals(as_given):  # else the column stays as typed (and shares its memory with the cells)
+            out[column] = spread(filled)
+    as_given = distinct[location].astype(events[location].dtype)
+    canonical = as_given.copy()
     canonical.iloc[chosen] = pd.Series(places["location"].to_numpy()[listed_rows], dtype="string").to_numpy()
-    out[location] = spread(canonical)
+    if not canonical.equals(as_given):
+        out[location] = spread(canonical)
     state.events = out

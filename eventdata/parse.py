@@ -88,7 +88,14 @@ def parse_types(state: State) -> None:
             rows = np.flatnonzero((codes >= 0) & bad_distinct[np.where(codes < 0, 0, codes)])
             findings.add(rows, "type-error", name, f"{TYPE_HINTS[type_]}.")
         typed[name] = _take(parsed, codes, type_, raw.index)
+        raw[name] = _as_typed(codes, distinct)
     state.events = typed
+
+
+def _as_typed(codes: np.ndarray, distinct: pd.Series) -> pd.Categorical:
+    """A parsed column's cells as typed, kept for messages in less memory: each distinct text once, a small code
+    per row (a number or date column has few distinct texts; its strings would cost 8 bytes of offset a row)."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(distinct))
 
 
 def no_second_actor(state: State) -> None:

@@ -188,10 +188,12 @@ def validate_project(
         raw, double_coding = rows_to_build(raw, dataset)
         problems.extend(double_coding)
     absent = {(p.file, p.column) for p in problems if p.code == "missing-column" and p.column}
-    events, row_problems, new_ids = validate_events(
-        raw, codebook, references, today=today, timestamp=timestamp, absent=absent
-    )
-    problems.extend(row_problems)
+    state = start(raw, codebook, references, today=today, timestamp=timestamp, absent=absent)
+    del raw  # the state holds the rows: a column a step replaces (parse_types) is freed
+    run_steps(STEPS, state)
+    events, new_ids = state.events, state.new_ids
+    problems.extend(state.findings.problems())
+    del state  # the rows as typed
     if not paths:
         against = dataset.latest_release if previous == LATEST else previous
         if isinstance(against, Release):

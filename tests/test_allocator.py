@@ -53,3 +53,32 @@ def test_the_command_line_runs_on_jemalloc() -> None:
     )
 
     assert pool_after(statement) == "jemalloc"
+
+
+@pytest.mark.skipif(not has_jemalloc(), reason="this pyarrow has no jemalloc")
+def test_freed_pages_go_back_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventdata import allocator
+
+    decays: list[int] = []
+    chosen: list[str] = []
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    monkeypatch.setattr(pa, "default_memory_pool", pa.system_memory_pool)  # as if jemalloc were not chosen yet
+    monkeypatch.setattr(pa, "set_memory_pool", lambda pool: chosen.append(pool.backend_name))
+    monkeypatch.setattr(pa, "jemalloc_set_decay_ms", decays.append)
+
+    allocator.use_jemalloc()
+
+    assert chosen == ["jemalloc"]
+    assert decays == [0]
+
+
+def test_no_decay_is_set_on_a_pool_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventdata import allocator
+
+    decays: list[int] = []
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    monkeypatch.setattr(pa, "jemalloc_set_decay_ms", decays.append)
+
+    allocator.use_jemalloc()
+
+    assert decays == []

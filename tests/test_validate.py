@@ -502,6 +502,17 @@ def test_validate_problem_value_is_the_cell_as_typed(check: Callable[..., Report
     ]
 
 
+def test_validate_number_and_date_cells_are_shown_as_typed(check: Callable[..., Report]) -> None:
+    # parse_types keeps a parsed column's cells in a compact form: a later finding still shows the text typed
+    report = check({0: {"latitude": "123.40"}, 1: {"latitude": "0123.40"}, 2: {"latitude": "123.40"}})
+    shown = [(p.line, p.column, p.code, p.value) for p in report.problems]
+    assert shown == [
+        (2, "latitude", "derived-mismatch", "123.40"),
+        (3, "latitude", "derived-mismatch", "0123.40"),
+        (4, "latitude", "derived-mismatch", "123.40"),
+    ]
+
+
 def test_validate_fatalities_not_allowed_for_peaceful_protest(check: Callable[..., Report]) -> None:
     report = check(
         {
