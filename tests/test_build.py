@@ -475,14 +475,33 @@ def test_read_events_of_an_empty_dataset_keeps_the_vocabulary(project: Project) 
 
 
 def test_build_of_the_repository_is_its_latest_release_in_its_own_format(tmp_path: Path) -> None:
-    """The inputs 1.1.0 recorded reproduce the seeds release 1.1.0 (package format 2): build is that release.
+    """The inputs 1.1.1 recorded reproduce the seeds release 1.1.1 (package format 2): build is that release."""
+    from tests.conftest import REPO
+
+    root = tmp_path / "repository"
+    shutil.copytree(REPO / "dist-data", root / "dist-data")
+    release = root / "dist-data" / "eventdata-seeds" / "1.1.1"
+    for folder in ("schemas", "seeds"):  # the inputs 1.1.1 records (the repository's own may have moved on since)
+        shutil.copytree(release / "sources" / folder, root / folder)
+    assert descriptor(release)["eventdata:package_format"] == 2
+    result = build_package(Project(root))
+    assert (result.status, result.package_dir, result.version, result.draft) == ("unchanged", release, "1.1.1", False)
+    assert result.report.warnings == ()
+    copied = build_package(Project(root), tmp_path / "copy")
+    assert copied.status == "built"
+    assert file_hashes(tmp_path / "copy") == file_hashes(release)
+    assert not (release.parent / "draft").exists()
+
+
+def test_build_of_the_repository_as_1_1_0_left_it_is_that_release(tmp_path: Path) -> None:
+    """The inputs 1.1.0 recorded, with the releases up to 1.1.0, reproduce the seeds release 1.1.0 (format 2).
 
     Its schemas/dataset.json still names version 1.1.0, as eventdata did then: the key is ignored, with a warning.
     """
     from tests.conftest import REPO
 
     root = tmp_path / "repository"
-    shutil.copytree(REPO / "dist-data", root / "dist-data")
+    shutil.copytree(REPO / "dist-data", root / "dist-data", ignore=shutil.ignore_patterns("1.1.1"))
     release = root / "dist-data" / "eventdata-seeds" / "1.1.0"
     for folder in ("schemas", "seeds"):
         shutil.copytree(release / "sources" / folder, root / folder)

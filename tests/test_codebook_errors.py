@@ -53,6 +53,15 @@ def releases(tmp_path: Path) -> Project:
     return copy_repository_releases(tmp_path / "dataset")
 
 
+def reword_a_column(project: Project) -> None:
+    """Give the codebook a change of its own, a reworded description, so that `release` would make a patch."""
+    path = project.schemas_dir / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    field = next(f for f in schema["fields"] if f["name"] == "notes")
+    field["description"] += " Reworded."
+    path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("table", "column"),
     [
@@ -113,11 +122,12 @@ def test_diff_when_a_release_lacks_its_parquet_exit_2(releases: Project) -> None
 
 
 def test_release_over_a_corrupt_previous_parquet_exit_2_writes_nothing(releases: Project) -> None:
-    parquet = releases.root / SEEDS / "1.1.0" / "data" / "events.parquet"
+    reword_a_column(releases)
+    parquet = releases.root / SEEDS / "1.1.1" / "data" / "events.parquet"
     parquet.write_bytes(b"garbage\n")
     before = sorted(p.name for p in (releases.root / SEEDS).iterdir())
     result = run(releases, "release")
-    assert_cannot_run(result, "1.1.0/data/events.parquet (8 bytes) is not a readable Parquet file", "damaged")
+    assert_cannot_run(result, "1.1.1/data/events.parquet (8 bytes) is not a readable Parquet file", "damaged")
     assert sorted(p.name for p in (releases.root / SEEDS).iterdir()) == before
 
 
@@ -231,15 +241,18 @@ def _events_without_schema(descriptor: dict[str, Any]) -> None:
         (_events_without_schema, "(events).schema must be the events' Table Schema"),
     ],
 )
-@pytest.mark.parametrize("command", [["verify", "--no-rebuild"], ["diff", "1.0.0", "1.1.0"], ["release"]])
+@pytest.mark.parametrize("command", [["verify", "--no-rebuild"], ["diff", "1.1.0", "1.1.1"], ["release"]])
 def test_damaged_release_datapackage_json_exit_2(
     releases: Project, damage: Callable[[dict[str, Any]], None], message: str, command: list[str]
 ) -> None:
-    path = releases.root / SEEDS / "1.1.0" / "datapackage.json"
+    reword_a_column(releases)
+    path = releases.root / SEEDS / "1.1.1" / "datapackage.json"  # the latest release, which `release` reads
     descriptor = json.loads(path.read_text(encoding="utf-8"))
     damage(descriptor)
     path.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
-    assert_cannot_run(run(releases, *command), "1.1.0/datapackage.json:", message, "restore it")
+    before = sorted(p.name for p in (releases.root / SEEDS).iterdir())
+    assert_cannot_run(run(releases, *command), "1.1.1/datapackage.json:", message, "restore it")
+    assert sorted(p.name for p in (releases.root / SEEDS).iterdir()) == before
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """For data users: `eventdata.load()` from a folder, a catalog, a file:// or http:// URL, and `update_parquet`.
 
-Everything runs on the repository's own committed releases (dist-data/eventdata-seeds: 1.0.0 and 1.1.0); the
+Everything runs on the repository's own committed releases (dist-data/eventdata-seeds: 1.0.0, 1.1.0 and 1.1.1); the
 HTTP tests serve a copy of them from a `http.server` thread on 127.0.0.1, and every test has its own cache.
 """
 
@@ -69,7 +69,9 @@ SOURCES: dict[str, str | Path] = {
 
 
 @pytest.mark.parametrize("source", list(SOURCES))
-@pytest.mark.parametrize(("version", "folder"), [("latest", "1.1.0"), ("1.0.0", "1.0.0"), ("1.1.0", "1.1.0")])
+@pytest.mark.parametrize(
+    ("version", "folder"), [("latest", "1.1.1"), ("1.0.0", "1.0.0"), ("1.1.0", "1.1.0"), ("1.1.1", "1.1.1")]
+)
 def test_load_local_release_equals_read_events(source: str, version: str, folder: str, cache: Path) -> None:
     loaded = eventdata.load(SOURCES[source], version)
 
@@ -80,7 +82,7 @@ def test_load_local_release_equals_read_events(source: str, version: str, folder
 def test_load_unknown_version_names_the_available_ones() -> None:
     with pytest.raises(SourceError) as error:
         eventdata.load(SEEDS, "9.9.9")
-    assert str(error.value) == "Version 9.9.9 is not in the catalog; available: 1.0.0, 1.1.0."
+    assert str(error.value) == "Version 9.9.9 is not in the catalog; available: 1.0.0, 1.1.0, 1.1.1."
 
 
 # --- over HTTP -------------------------------------------------------------------------------------
@@ -131,24 +133,24 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 def test_load_over_http_downloads_once_then_uses_the_cache(server: Server, cache: Path) -> None:
-    latest = SEEDS / "1.1.0" / PARQUET
+    latest = SEEDS / "1.1.1" / PARQUET
     digest = sha256(latest)
 
     first = eventdata.load(server.url)
 
-    pd.testing.assert_frame_equal(first, read_events(SEEDS / "1.1.0"))
+    pd.testing.assert_frame_equal(first, read_events(SEEDS / "1.1.1"))
     # datapackage.json too: its Table Schema gives the categoricals the codebook's whole vocabulary.
     assert server.requests == [
         "/eventdata-seeds/catalog.json",
-        f"/eventdata-seeds/1.1.0/{PARQUET}",
-        "/eventdata-seeds/1.1.0/datapackage.json",
+        f"/eventdata-seeds/1.1.1/{PARQUET}",
+        "/eventdata-seeds/1.1.1/datapackage.json",
     ]
-    descriptor = sha256(SEEDS / "1.1.0" / "datapackage.json")
+    descriptor = sha256(SEEDS / "1.1.1" / "datapackage.json")
     assert cached_files(cache) == sorted([f"files/{digest[:2]}/{digest}", f"files/{descriptor[:2]}/{descriptor}"])
     assert (cache / "files" / digest[:2] / digest).read_bytes() == latest.read_bytes()
 
     server.requests.clear()
-    second = eventdata.load(server.url + "catalog.json", version="1.1.0")
+    second = eventdata.load(server.url + "catalog.json", version="1.1.1")
 
     pd.testing.assert_frame_equal(second, first)
     assert server.requests == ["/eventdata-seeds/catalog.json"]  # the file itself came from the cache
@@ -176,7 +178,7 @@ def test_load_over_http_from_the_cache_when_the_server_is_gone(server: Server) -
 
 
 def test_load_over_http_refuses_a_tampered_file_and_caches_nothing(server: Server, cache: Path) -> None:
-    served = server.root / "eventdata-seeds" / "1.1.0" / PARQUET
+    served = server.root / "eventdata-seeds" / "1.1.1" / PARQUET
     expected = sha256(served)
     served.write_bytes(served.read_bytes() + b"\0")
 
@@ -184,7 +186,7 @@ def test_load_over_http_refuses_a_tampered_file_and_caches_nothing(server: Serve
         eventdata.load(server.url)
 
     assert str(error.value) == (
-        f"{server.url}1.1.0/{PARQUET} has sha256 {sha256(served)}, but the catalog says {expected}: the file is "
+        f"{server.url}1.1.1/{PARQUET} has sha256 {sha256(served)}, but the catalog says {expected}: the file is "
         "corrupt or was altered. Nothing was cached; try again or report it to the publisher."
     )
     assert cached_files(cache) == []
@@ -194,12 +196,16 @@ def test_update_over_http(server: Server, tmp_path: Path) -> None:
     local = tmp_path / "events.parquet"
     shutil.copyfile(SEEDS / "1.0.0" / PARQUET, local)
 
-    assert eventdata.update_parquet(local, server.url) == "1.1.0"
+    assert eventdata.update_parquet(local, server.url) == "1.1.1"
 
-    assert sha256(local) == sha256(SEEDS / "1.1.0" / PARQUET)
-    assert sorted(server.requests) == sorted(
-        ["/eventdata-seeds/catalog.json", "/eventdata-seeds/1.1.0/datapackage.json"]  # its package format
-        + [f"/eventdata-seeds/1.1.0/changes/{n}.csv" for n in ("added", "modified", "deleted")]
+    assert sha256(local) == sha256(SEEDS / "1.1.1" / PARQUET)
+    assert sorted(server.requests) == sorted(  # one step per release: its package format and its deltas
+        ["/eventdata-seeds/catalog.json"]
+        + [
+            f"/eventdata-seeds/{version}/{name}"
+            for version in ("1.1.0", "1.1.1")
+            for name in ("datapackage.json", "changes/added.csv", "changes/modified.csv", "changes/deleted.csv")
+        ]
     )
 
 
@@ -215,23 +221,37 @@ def local_1_0_0(tmp_path: Path) -> Path:
     return path
 
 
-def test_update_parquet_from_1_0_0_equals_1_1_0(local_1_0_0: Path) -> None:
-    assert eventdata.update_parquet(local_1_0_0, SEEDS) == "1.1.0"
+def test_update_parquet_from_1_0_0_equals_1_1_1(local_1_0_0: Path) -> None:
+    assert eventdata.update_parquet(local_1_0_0, SEEDS) == "1.1.1"
 
-    assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.0" / PARQUET)
-    pd.testing.assert_frame_equal(pd.read_parquet(local_1_0_0), pd.read_parquet(SEEDS / "1.1.0" / PARQUET))
+    assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.1" / PARQUET)
+    pd.testing.assert_frame_equal(pd.read_parquet(local_1_0_0), pd.read_parquet(SEEDS / "1.1.1" / PARQUET))
     assert [p.name for p in local_1_0_0.parent.iterdir()] == ["events.parquet"]  # no temporary file left
 
 
-def test_cli_update_from_1_0_0_equals_1_1_0(local_1_0_0: Path) -> None:
+@pytest.mark.parametrize(("start", "to"), [("1.0.0", "1.1.0"), ("1.1.0", "1.1.1"), ("1.1.0", "latest")])
+def test_update_parquet_one_step_equals_its_release(tmp_path: Path, start: str, to: str) -> None:
+    local = tmp_path / "events.parquet"
+    shutil.copyfile(SEEDS / start / PARQUET, local)
+    version = "1.1.1" if to == "latest" else to
+
+    assert eventdata.update_parquet(local, SEEDS, to) == version
+
+    assert sha256(local) == sha256(SEEDS / version / PARQUET)
+    pd.testing.assert_frame_equal(pd.read_parquet(local), pd.read_parquet(SEEDS / version / PARQUET))
+
+
+def test_cli_update_from_1_0_0_equals_1_1_1(local_1_0_0: Path) -> None:
     result = run("update", local_1_0_0, "--from", SEEDS / "catalog.json")
 
-    assert (result.exit_code, result.stderr, result.stdout) == (0, f"{local_1_0_0} is at version 1.1.0.\n", "")
-    assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.0" / PARQUET)
-    pd.testing.assert_frame_equal(pd.read_parquet(local_1_0_0), pd.read_parquet(SEEDS / "1.1.0" / PARQUET))
+    assert (result.exit_code, result.stderr, result.stdout) == (0, f"{local_1_0_0} is at version 1.1.1.\n", "")
+    assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.1" / PARQUET)
+    pd.testing.assert_frame_equal(pd.read_parquet(local_1_0_0), pd.read_parquet(SEEDS / "1.1.1" / PARQUET))
 
 
-@pytest.mark.parametrize(("start", "to"), [("1.1.0", "latest"), ("1.1.0", "1.1.0"), ("1.0.0", "1.0.0")])
+@pytest.mark.parametrize(
+    ("start", "to"), [("1.1.1", "latest"), ("1.1.1", "1.1.1"), ("1.1.0", "1.1.0"), ("1.0.0", "1.0.0")]
+)
 def test_update_at_the_target_version_is_a_no_op(tmp_path: Path, start: str, to: str) -> None:
     local = tmp_path / "events.parquet"
     shutil.copyfile(SEEDS / start / PARQUET, local)
@@ -269,7 +289,7 @@ def test_update_keeps_the_file_permissions(local_1_0_0: Path) -> None:
 
 
 def test_update_parquet_across_package_formats(tmp_path: Path) -> None:
-    """1.0.0 → 1.1.0 → 1.2.0 (the committed releases, then one the test makes): every step byte for byte."""
+    """1.0.0 → 1.1.0 → 1.1.1 → 1.2.0 (the committed releases, then one the test makes): every step byte for byte."""
     import json
     from datetime import date
 
@@ -367,16 +387,16 @@ def test_update_parquet_takes_the_readme_s_str_paths(local_1_0_0: Path, monkeypa
     monkeypatch.chdir(local_1_0_0.parent)
     shutil.copytree(SEEDS, local_1_0_0.parent / "dist-data" / "eventdata-seeds")
 
-    assert eventdata.update_parquet("events.parquet", "dist-data/eventdata-seeds") == "1.1.0"  # as in the README
-    assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.0" / PARQUET)
+    assert eventdata.update_parquet("events.parquet", "dist-data/eventdata-seeds") == "1.1.1"  # as in the README
+    assert sha256(local_1_0_0) == sha256(SEEDS / "1.1.1" / PARQUET)
 
 
 def test_every_public_function_takes_str_and_pathlike(tmp_path: Path) -> None:
     local = tmp_path / "events.parquet"
     shutil.copyfile(SEEDS / "1.0.0" / PARQUET, local)
-    assert eventdata.update_parquet(Location(local), Location(SEEDS)) == "1.1.0"
-    pd.testing.assert_frame_equal(eventdata.load(Location(SEEDS)), read_events(SEEDS / "1.1.0"))
-    pd.testing.assert_frame_equal(eventdata.read_events(Location(SEEDS / "1.1.0")), read_events(SEEDS / "1.1.0"))
+    assert eventdata.update_parquet(Location(local), Location(SEEDS)) == "1.1.1"
+    pd.testing.assert_frame_equal(eventdata.load(Location(SEEDS)), read_events(SEEDS / "1.1.1"))
+    pd.testing.assert_frame_equal(eventdata.read_events(Location(SEEDS / "1.1.1")), read_events(SEEDS / "1.1.1"))
     created = eventdata.init_project(Location(tmp_path / "new"))
     assert eventdata.load_project(Location(created.root)).root == created.root
     assert eventdata.load_project(str(created.root)).root == created.root

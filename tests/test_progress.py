@@ -246,7 +246,7 @@ def test_step_reports_a_loop_position_and_adds_to_no_count() -> None:
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The flagship dataset with its two releases (1.0.0 and 1.1.0)."""
+    """The flagship dataset with its committed releases (1.0.0, 1.1.0 and 1.1.1)."""
     project = copy_dataset(tmp_path_factory.mktemp("released") / "dataset")
     shutil.copytree(REPO / "dist-data" / "eventdata-seeds", project.root / "dist-data" / "eventdata-seeds")
     return project

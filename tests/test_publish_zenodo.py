@@ -103,7 +103,7 @@ def test_publish_zenodo_seeds_one_concept_record_with_a_version_per_release(
     assert json.loads(put.body)["metadata"]["creators"] == []
     assert [d.creators for d in published] == [
         [{"person_or_org": {"type": "organizational", "name": "eventdata maintainers"}}]
-    ] * 2
+    ] * len(RELEASES)
     local = {
         p.rsplit("/", 1)[-1]: data
         for p, data in tree(RELEASES[-1].path).items()
@@ -301,7 +301,7 @@ def test_publish_zenodo_seeds_1_0_0_then_an_interrupted_1_1_0_then_nothing(datas
     an interrupted upload resumes, and a re-run sends nothing."""
     api = zenodo_api(zenodo)
     api.null_conceptrecid = True  # a fresh first-version draft answers conceptrecid null
-    first, second = releases(dataset)
+    first, second = releases(dataset)[:2]  # 1.0.0 and 1.1.0
     stranger = api.add_draft(
         {"title": first.descriptor()["title"], "version": first.version, "upload_type": "dataset", "creators": []},
         {"notes.txt": b"someone else's draft"},
@@ -341,7 +341,7 @@ def test_publish_zenodo_dry_run_plan_is_what_is_sent(dataset: Path, zenodo: Fake
         publisher.publish(release, dry_run=False)
         draft = api.published()[-1]
         assert sent(zenodo, start) == expected(plan, zenodo, draft)
-    # the new version deletes nothing and uploads only what changed since 1.0.0
+    # the newest version deletes nothing and uploads only what changed since the version before it
     writes = [s for s in plan if s.method in WRITES]
     assert ("DELETE" in {s.method for s in writes}) == bool(set(api.published()[0].files) - set(draft.files))
     assert len([s for s in writes if s.action == "upload"]) < len(draft.files)
@@ -351,7 +351,7 @@ def test_publish_zenodo_list_items_without_links_and_answers_without_action_link
     dataset: Path, zenodo: FakeServer
 ) -> None:
     """A draft of the family opened elsewhere is found in the list (no links there), fetched, and published."""
-    api, (first, second) = zenodo_api(zenodo), releases(dataset)
+    api, (first, second) = zenodo_api(zenodo), releases(dataset)[:2]
     zenodo_publish(zenodo, first)
     api.lean_links = True  # no links.publish / newversion in any answer
     opened = api.client_newversion(api.published()[0])
@@ -472,7 +472,7 @@ def test_publish_zenodo_check_refuses_a_licence_outside_zenodos_vocabulary(datas
 
 
 def test_publish_zenodo_a_recorded_draft_of_another_concept_is_refused(dataset: Path, zenodo: FakeServer) -> None:
-    api, (first, second) = zenodo_api(zenodo), releases(dataset)
+    api, (first, second) = zenodo_api(zenodo), releases(dataset)[:2]
     zenodo_publish(zenodo, first)
     other = api.add_draft({"title": "Not ours", "version": second.version}, {"x.txt": b"x"})
     before, start = snapshot(other), len(zenodo.requests)

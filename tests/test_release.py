@@ -2,7 +2,7 @@
 
 Releases are made on copies of the flagship dataset (the `project` fixture) with fixed release dates, so every
 file, timestamp and message is known exactly. `verify` and `diff` also run on a copy of the repository's own
-committed releases (dist-data/eventdata-seeds: 1.0.0 and 1.1.0).
+committed releases (dist-data/eventdata-seeds: 1.0.0, 1.1.0 and 1.1.1).
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def copy_dataset(root: Path) -> Project:
 
 
 def copy_repository_releases(root: Path) -> Project:
-    """The repository's inputs and its committed dist-data (1.0.0, 1.1.0, catalog, changelog)."""
+    """The repository's inputs and its committed dist-data (1.0.0, 1.1.0, 1.1.1, catalog, changelog)."""
     root.mkdir(parents=True)
     for folder in ("schemas", "seeds", "dist-data"):
         shutil.copytree(REPO / folder, root / folder)
@@ -672,11 +672,14 @@ def test_verify_hashes_of_the_repository_releases(repository: Project) -> None:
     assert verify_release(repository, rebuild=False) == [
         Verification("1.0.0", (), 28, False),
         Verification("1.1.0", (), 32, False),
+        Verification("1.1.1", (), 46, False),
     ]
     result = run(repository, "verify", "--no-rebuild")
     assert (result.exit_code, result.stderr) == (
         0,
-        "1.0.0: 28 files match their hashes.\n1.1.0: 32 files match their hashes.\n",
+        "1.0.0: 28 files match their hashes.\n"
+        "1.1.0: 32 files match their hashes.\n"
+        "1.1.1: 46 files match their hashes.\n",
     )
 
 
@@ -685,7 +688,8 @@ def test_verify_rebuilds_the_repository_releases(repository: Project) -> None:
     assert (result.exit_code, result.stderr) == (
         0,
         "1.0.0: 28 files match their hashes, rebuilt identically.\n"
-        "1.1.0: 32 files match their hashes, rebuilt identically.\n",
+        "1.1.0: 32 files match their hashes, rebuilt identically.\n"
+        "1.1.1: 46 files match their hashes, rebuilt identically.\n",
     )
 
 
@@ -702,7 +706,10 @@ def test_verify_names_a_tampered_file(repository: Project) -> None:
     result = run(repository, "verify", "1.1.0")
     assert (result.exit_code, result.stderr) == (1, f"1.1.0: {line}\n")
     result = run(repository, "verify", "--no-rebuild")
-    assert (result.exit_code, result.stderr) == (1, f"1.0.0: 28 files match their hashes.\n1.1.0: {line}\n")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"1.0.0: 28 files match their hashes.\n1.1.0: {line}\n1.1.1: 46 files match their hashes.\n",
+    )
     assert text(dataset_dir(repository) / "catalog.json") == catalog_before
 
 
@@ -746,6 +753,27 @@ def test_diff_of_the_repository_releases_as_json(repository: Project) -> None:
     assert csv_lines(changes / "modified.csv")[1:] == ['"SYR1","geo_precision","2","1"']
     assert [line.split(",")[0] for line in csv_lines(changes / "deleted.csv")[1:]] == ['"SYR12"']
     assert [line.split(",")[0] for line in csv_lines(changes / "added.csv")[1:]] == ['"SYR13"']
+
+
+def test_diff_of_the_repository_codebook_only_patch(repository: Project) -> None:
+    """1.1.1 changed the codebook's descriptions and column roles, not one event."""
+    result = run(repository, "diff", "1.1.0", "1.1.1", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "old": "1.1.0",
+        "new": "1.1.1",
+        "counts": {"added": 0, "modified": 0, "modified_cells": 0, "deleted": 0, "unchanged": 12},
+        "schema": [
+            {"level": "patch", "field": field, "change": "description changed"}
+            for field in ("admin1", "latitude", "longitude")
+        ],
+        "added": [],
+        "modified": [],
+        "deleted": [],
+    }
+    released = dataset_dir(repository)
+    assert text(released / "1.1.1" / "data" / "events.csv") == text(released / "1.1.0" / "data" / "events.csv")
 
 
 # --- a release killed midway ---------------------------------------------------------------------------
@@ -1003,11 +1031,13 @@ def test_the_repository_releases_verify_after_a_change_to_the_readme_template(
     assert [(r.version, r.problems, r.rebuilt, r.reworded) for r in results] == [
         ("1.0.0", (), True, ("README.md",)),
         ("1.1.0", (), True, ("README.md",)),
+        ("1.1.1", (), True, ("README.md",)),
     ]
     result = run(repository, "verify")
     assert result.exit_code == 0, result.output
-    assert result.stderr.count("rebuilt identically") == 2
+    assert result.stderr.count("rebuilt identically") == 3
     assert "1.1.0: README.md read differently when eventdata" in result.stderr
+    assert "1.1.1: README.md read differently when eventdata" in result.stderr
 
 
 def changed_value_rebuild(monkeypatch: pytest.MonkeyPatch, event_id: str, column: str, value: int) -> None:

@@ -129,12 +129,12 @@ def test_terms_read_articles_resolves_terms_only_with_the_vocabulary(project: Pr
 def test_terms_the_flagship_build_is_still_identical_to_its_release(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     shutil.copytree(REPO / "dist-data", root / "dist-data")
-    for folder in ("schemas", "seeds"):  # the inputs 1.1.0 records (the repository's own may have moved on since)
-        shutil.copytree(REPO / "dist-data" / "eventdata-seeds" / "1.1.0" / "sources" / folder, root / folder)
+    for folder in ("schemas", "seeds"):  # the inputs 1.1.1 records (the repository's own may have moved on since)
+        shutil.copytree(REPO / "dist-data" / "eventdata-seeds" / "1.1.1" / "sources" / folder, root / folder)
 
     built = build_package(Project(root))
 
-    assert (built.status, built.version) == ("unchanged", "1.1.0")
+    assert (built.status, built.version) == ("unchanged", "1.1.1")
 
 
 def test_terms_a_datasets_own_vocabulary_replaces_the_builtin_and_is_in_its_codebook(project: Project) -> None:
