@@ -28,8 +28,8 @@ from eventdata.textindex import TextIndex
 
 EVIDENCE_SEPARATOR = re.compile(r"\s*(?:\.\.\.|…)\s*")
 SEPARATOR_MARK = re.compile(r"\.\.\.|…")
-#: The characters str.split() splits ASCII text at (RE2 syntax).
-ASCII_WHITESPACE = "[\t\n\x0b\x0c\r\x1c-\x1f ]+"
+#: A run of the characters str.split() splits text at (RE2 syntax), computed from Python's own notion.
+WHITESPACE_RUN = "[" + "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace()) + "]+"
 
 
 def literal(text: str) -> str:
@@ -529,17 +529,18 @@ def _passages(text: str) -> list[tuple[str, str]]:
     return [(p, " ".join(p.split())) for p in parts]
 
 
-def _passages_of(texts: list[Any]) -> list[list[tuple[str, str]]]:
-    """_passages of each text (none for a missing one); a plain ASCII text without marks is normalised in Arrow."""
-    values = pa_arrow.array([t if isinstance(t, str) else None for t in texts], pa_arrow.string())
-    plain = pc.and_(pc.string_is_ascii(values), pc.invert(pc.match_substring(values, "...")))
-    joined = pc.utf8_trim(pc.replace_substring_regex(values, ASCII_WHITESPACE, " "), " ")
-    simple = pc.fill_null(plain, False).to_pylist()
-    normalised = joined.to_pylist()
-    return [
-        [(text, normalised[i])] if simple[i] else _passages(text) if isinstance(text, str) else []
-        for i, text in enumerate(texts)
-    ]
+def _normalised_passages(values: pa_arrow.Array) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The non-empty normalised passages of each text, in order, computed in Arrow.
+
+    Returns (the text each passage is of, its code, the distinct normalised passages by code): the passages
+    `wanted` of _passages(text) that are not empty. Missing texts have none.
+    """
+    parts = pc.split_pattern_regex(values, SEPARATOR_MARK.pattern)
+    owner = pc.list_parent_indices(parts).to_numpy()
+    normalised = pc.utf8_trim(pc.replace_substring_regex(pc.list_flatten(parts), WHITESPACE_RUN, " "), " ")
+    kept = pc.not_equal(normalised, "").to_numpy(zero_copy_only=False)
+    encoded = pc.dictionary_encode(normalised.filter(pa_arrow.array(kept)))
+    return owner[kept], encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
 
 
 def _csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -579,28 +580,20 @@ def _evidence_failures(
     usable = cell_offsets[cell_of + 1] > cell_offsets[cell_of]
     codes, cell_of, evidence_of = codes[usable], cell_of[usable], evidence_of[usable]
     used, evidence_of = np.unique(evidence_of, return_inverse=True)
-    wanted_id: dict[str, int] = {}
-    typed: list[str] = []
-    slots: list[list[int]] = []  # per used evidence: its passages (positions in typed), empty ones left out
-    wanted_of: list[int] = []  # per position in typed: the normalised passage's id
-    for passages in _passages_of([evidence[code] for code in used.tolist()]):
-        here = []
-        for passage, wanted in passages:
-            if wanted:
-                here.append(len(typed))
-                typed.append(passage)
-                wanted_of.append(wanted_id.setdefault(wanted, len(wanted_id)))
-        slots.append(here)
-    slot_offsets, slot_passages = _csr(slots)
-    pair_at, slot_at = _expand(evidence_of, slot_offsets)  # one per (pair, passage), pair order then passage order
-    passage_at = slot_passages[slot_at]
-    wanted_at = np.asarray(wanted_of, dtype=np.int64)[passage_at]
+    texts_used = [evidence[code] for code in used.tolist()]
+    owner, wanted_of, texts = _normalised_passages(
+        pa_arrow.array([t if isinstance(t, str) else None for t in texts_used], pa_arrow.string())
+    )
+    slot_offsets = np.zeros(len(used) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=len(used)), out=slot_offsets[1:])
+    pair_at, passage_at = _expand(evidence_of, slot_offsets)  # one per (pair, passage), pair order then passage
+    wanted_at = wanted_of[passage_at]
     ask_at, article_pos = _expand(cell_of[pair_at], cell_offsets)  # × each article the pair's cell cites
     article_at = cell_articles[article_pos]
-    keys, key_of = np.unique(article_at * max(1, len(wanted_id)) + wanted_at[ask_at], return_inverse=True)
+    distinct = max(1, len(texts))
+    keys, key_of = np.unique(article_at * distinct + wanted_at[ask_at], return_inverse=True)
     answers = np.zeros(len(keys), dtype=bool)
-    texts = list(wanted_id)
-    key_article, key_wanted = keys // max(1, len(wanted_id)), keys % max(1, len(wanted_id))
+    key_article, key_wanted = keys // distinct, keys % distinct
     bounds = np.flatnonzero(np.r_[True, key_article[1:] != key_article[:-1], True]) if len(keys) else np.zeros(1, int)
     for start, end in zip(bounds[:-1], bounds[1:], strict=True):
         article = articles[article_ids[int(key_article[start])]]
@@ -608,7 +601,16 @@ def _evidence_failures(
         answers[start:end] = index.find_all([texts[w] for w in key_wanted[start:end].tolist()])
     found = np.bincount(ask_at, weights=answers[key_of], minlength=len(wanted_at)) > 0
     missed = np.flatnonzero(~found)
-    return [(int(codes[pair_at[m]]), typed[passage_at[m]]) for m in missed.tolist()]
+    first_of = slot_offsets[owner]  # each passage's position among its text's non-empty passages
+    return [
+        (int(codes[pair_at[m]]), _typed_passage(texts_used[owner[p]], int(p - first_of[p])))
+        for m, p in zip(missed.tolist(), passage_at[missed].tolist(), strict=True)
+    ]
+
+
+def _typed_passage(text: str, position: int) -> str:
+    """The non-empty passage at position of text, as typed."""
+    return [typed for typed, wanted in _passages(text) if wanted][position]
 
 
 # --- the Checks section of the codebook ---------------------------------------------------------------------

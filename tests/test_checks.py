@@ -6,13 +6,15 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventdata.checks import EVIDENCE_SEPARATOR, _evidence_failures, _passages, _passages_of
+from eventdata.checks import EVIDENCE_SEPARATOR, _evidence_failures, _normalised_passages, _passages
 from eventdata.sources.articles import Article
 
-PIECES = [" ", "  ", "\t", "\n", "\x0b", "\x1c", "\xa0", "\u2003", ".", "..", "...", "…", "a", "B", "é", "x y"]
+PIECES = [" ", "  ", "\t", "\n", "\x0b", "\x1c", "\x85", "\xa0", "\u2003", "\u3000", "\u200b"]
+PIECES += [".", "..", "...", "…", "a", "B", "é", "x y"]
 texts = st.lists(st.sampled_from(PIECES), max_size=14).map("".join)
 
 
@@ -22,8 +24,12 @@ def test_passages_are_those_of_the_separator_pattern(text: str) -> None:
 
 
 @given(st.lists(st.one_of(st.none(), texts), max_size=20))
-def test_passages_of_many_texts_equal_one_at_a_time(values: list[str | None]) -> None:
-    assert _passages_of(values) == [_passages(v) if isinstance(v, str) else [] for v in values]
+def test_normalised_passages_in_arrow_are_those_of_python(values: list[str | None]) -> None:
+    """Python's whitespace (Unicode included) and both marks, split in Arrow as _passages splits one text."""
+    owner, codes, distinct = _normalised_passages(pa.array(values, pa.string()))
+    expected = [(i, w) for i, v in enumerate(values) if isinstance(v, str) for _, w in _passages(v) if w]
+    assert list(zip(owner.tolist(), [distinct[c] for c in codes.tolist()], strict=True)) == expected
+    assert len(set(distinct)) == len(distinct)
 
 
 def article(key: str, text: str) -> Article:
