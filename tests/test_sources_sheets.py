@@ -20,6 +20,7 @@ from eventdata.sources.sheets import (
     csv_records,
     has_control_byte,
     read_sheet,
+    scan_bytes,
     sheets_frame,
 )
 from tests.conftest import REPO, SEED_SHEET
@@ -259,6 +260,17 @@ def test_control_byte_scan_agrees_with_the_cell_pattern() -> None:
         data = bytes([0x41, code, 0x0A, 0x09, 0x0D])
         assert has_control_byte(data) == bool(CONTROL_CHARACTER.search(data.decode("latin-1"))), code
     assert not has_control_byte("Ma‘arrat an-Nu‘mān, İstanbul\r\n".encode())
+
+
+@given(
+    st.lists(st.sampled_from([b"a", b",", b"\n", b"\r", b"\r\n", b"\t", b"\x07", b"\x1f", "é".encode()])).map(b"".join)
+)
+def test_byte_scan_counts_what_the_bytes_hold(data: bytes) -> None:
+    """One numpy scan gives the line feeds, a carriage return alone and a control character."""
+    scan = scan_bytes(data)
+    assert scan.newlines == data.count(b"\n")
+    assert scan.lone_carriage_return == (data.count(b"\r") != data.count(b"\r\n"))
+    assert scan.control_character == bool(CONTROL_CHARACTER.search(data.decode("utf-8")))
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1f"])

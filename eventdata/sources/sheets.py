@@ -226,14 +226,33 @@ def _fast_list(path: Path) -> pd.DataFrame | None:
     return frame
 
 
-def has_control_byte(data: bytes) -> bool:
-    """True when UTF-8 bytes hold a CONTROL_CHARACTER (in UTF-8 those are single bytes, in no other encoding).
+@dataclass(frozen=True)
+class ByteScan:
+    """What one scan of a sheet's bytes finds below 0x20: line breaks and control characters."""
 
-    The bytes below 0x20 are picked out at once; then only those are compared with tab and the line breaks.
+    newlines: int
+    lone_carriage_return: bool
+    control_character: bool
+
+
+def scan_bytes(data: bytes) -> ByteScan:
+    """Count the line feeds, and look for a carriage return not before a line feed and for a CONTROL_CHARACTER.
+
+    The bytes below 0x20 (in UTF-8 a control character is one such byte, in no other encoding) are picked out
+    at once in numpy, which releases the GIL while another sheet is read; only those are compared.
     """
     codes = np.frombuffer(data, dtype=np.uint8)
     below = codes[codes < 0x20]  # a few per line: the line breaks, the tabs and any control character
-    return bool(np.count_nonzero((below != 0x09) & (below != 0x0A) & (below != 0x0D)))
+    newlines = int(np.count_nonzero(below == 0x0A))
+    returns = int(np.count_nonzero(below == 0x0D))
+    tabs = int(np.count_nonzero(below == 0x09))
+    lone = bool(returns) and returns != data.count(b"\r\n")
+    return ByteScan(newlines, lone, len(below) - newlines - returns - tabs > 0)
+
+
+def has_control_byte(data: bytes) -> bool:
+    """True when UTF-8 bytes hold a CONTROL_CHARACTER."""
+    return scan_bytes(data).control_character
 
 
 def control_message(value: str) -> str:
@@ -298,12 +317,21 @@ def _empty_table(columns: Sequence[str]) -> tuple[pa.Table, np.ndarray]:
     return table, np.zeros(0, dtype=np.int64)
 
 
+#: The largest block pyarrow parses a sheet in (bytes).
+BLOCK_LIMIT = 64 << 20
+
+
 def _fast_table(data: bytes, header: list[str]) -> pa.Table | None:
-    """All cells as strings with pyarrow, or None when the file needs the careful reader."""
+    """All cells as strings with pyarrow, or None when the file needs the careful reader.
+
+    A sheet up to BLOCK_LIMIT is parsed as one block: one chunk per column (every later step pays per chunk),
+    and sheets are read two at a time anyway; a larger one is parsed in blocks of that size on every core.
+    """
+    block = min(max(len(data) + 1, 1 << 20), BLOCK_LIMIT)
     try:
         return pa_csv.read_csv(
             io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
+            read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, use_threads=True, block_size=block),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types={c: CELL_TYPE for c in header},
@@ -314,13 +342,13 @@ def _fast_table(data: bytes, header: list[str]) -> pa.Table | None:
         return None
 
 
-def _needs_line_map(data: bytes, table: pa.Table) -> bool:
+def _needs_line_map(data: bytes, scan: ByteScan, table: pa.Table) -> bool:
     """True when rows and lines do not match one to one (blank lines, line breaks inside cells)."""
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        return True  # a lone carriage return
+    if scan.lone_carriage_return:
+        return True
     # Every record takes at least one line, so as many line breaks as records means one line each.
     expected = table.num_rows + 1 if data.endswith(b"\n") else table.num_rows
-    return bool(data.count(b"\n") != expected)
+    return bool(scan.newlines != expected)
 
 
 def read_sheet(
@@ -364,8 +392,9 @@ def read_sheet(
             if isinstance(undecodable, Sheet):
                 return undecodable  # a file that is not UTF-8 is reported as that first
             return Sheet(path, *_empty_table(known_columns), tuple(problems), False)
+        scan = scan_bytes(data)  # one scan of the file for line breaks and control characters
         table = _fast_table(data, header) if header_line == 1 else None
-        if table is not None and not _needs_line_map(data, table):
+        if table is not None and not _needs_line_map(data, scan, table):
             lines = pd.Series(range(2, table.num_rows + 2), dtype="int64")
             columns: dict[str, Any] = {c: table[c] for c in header}
         else:
@@ -382,7 +411,7 @@ def read_sheet(
         return Sheet(path, *_empty_table(known_columns), (Problem("source-error", message, name, err.line),), False)
     table = _clean_table(columns, len(lines), known_columns)
     line_array = lines.to_numpy(dtype=np.int64)
-    if has_control_byte(data):  # one scan of the file; most sheets hold no control character at all
+    if scan.control_character:  # most sheets hold none at all
         frame = sheets_frame([table], [line_array])
         problems += control_character_problems(frame, [c for c in header if c in known_columns], name)
     return Sheet(path, table, line_array, tuple(problems), True)
