@@ -196,7 +196,7 @@ def resolve_actors(
     index = names.index
 
     def spread(series: pd.Series) -> pd.Series:
-        return pd.Series(series.array.take(triple), index=index)
+        return pd.Series(series.array.take(triple), index=index, copy=False)  # take made the copy
 
     return Resolution(
         actor=spread(resolved.actor),

@@ -168,7 +168,7 @@ def check_sub_event_type(state: State) -> None:
     events, codebook = state.events, state.codebook
     table = codebook.vocabulary("sub_event_types")
     owner = dict(zip(table["sub_event_type"], table["event_type"], strict=True))
-    expected = events["sub_event_type"].map(owner)
+    expected = state.mapped("sub_event_type", owner)
     known_type = _mask(events["event_type"].isin(set(table["event_type"])))
     bad = expected.notna().to_numpy() & known_type & _mask(expected != events["event_type"])
     if not bad.any():
@@ -243,12 +243,13 @@ def check_actor_types(state: State) -> None:
     # event_types.csv names the event columns it constrains: actor2 (required/optional), inter1, inter2, ...
     required_of = [a.name for a in declared.actors if a.name in table.columns]
     allowed_of = [(a.name, a.actor_type) for a in declared.actors if a.actor_type and a.actor_type in table.columns]
-    event_type = events["event_type"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
+    type_codes, distinct_types = state.distinct("event_type")
+    code_of = {value: k for k, value in enumerate(distinct_types.tolist()) if isinstance(value, str)}
     for row in table.to_dict("records"):
         name = row["event_type"]
-        rows = event_type == name
-        if not rows.any():
+        if name not in code_of:
             continue
+        rows = type_codes == code_of[name]
         for actor in required_of:
             if row[actor] == "required":
                 findings.add(
@@ -301,7 +302,9 @@ def check_civilian_targeting(state: State) -> None:
     """civilian_targeting only where the sub-event type allows it, and always where it requires it (checks 5, 8)."""
     events, codebook = state.events, state.codebook
     table = codebook.vocabulary("sub_event_types")
-    rule_of = events["sub_event_type"].map(dict(zip(table["sub_event_type"], table["civilian_targeting"], strict=True)))
+    rule_of = state.mapped(
+        "sub_event_type", dict(zip(table["sub_event_type"], table["civilian_targeting"], strict=True))
+    )
     targeted = events["civilian_targeting"].notna().to_numpy()
     templates = list(check_civilian_targeting.messages.values())
     for chosen, template in (
@@ -346,7 +349,7 @@ def check_fatalities_allowed(state: State) -> None:
     events = state.events
     table = state.codebook.vocabulary("sub_event_types")
     limits = {k: int(v) for k, v in zip(table["sub_event_type"], table["max_fatalities"], strict=True) if v != ""}
-    limit = events["sub_event_type"].map(limits)
+    limit = state.mapped("sub_event_type", limits)
     bad = limit.notna().to_numpy() & _mask(events["fatalities"] > limit)
     if bad.any():
         state.findings.add(

@@ -43,7 +43,7 @@ def _parse_distinct(values: pd.Series, type_: str) -> tuple[pd.Series, np.ndarra
 
 
 def _take(parsed: pd.Series, codes: np.ndarray, type_: str, index: pd.Index) -> pd.Series:
-    """The parsed distinct values spread back to the rows (code -1: missing)."""
+    """The parsed distinct values spread back to the rows (code -1: missing); the new arrays are not copied."""
     missing = codes < 0
     if len(parsed):
         safe = np.where(missing, 0, codes)
@@ -54,13 +54,13 @@ def _take(parsed: pd.Series, codes: np.ndarray, type_: str, index: pd.Index) -> 
         values = parsed.to_numpy(dtype="datetime64[s]") if len(parsed) else np.zeros(1, dtype="datetime64[s]")
         out = values[safe]
         out[~valid] = np.datetime64("NaT")
-        dates: pd.Series = pd.Series(out, index=index, dtype=PANDAS_DTYPES["date"])
+        dates: pd.Series = pd.Series(out, index=index, dtype=PANDAS_DTYPES["date"], copy=False)
         return dates
     if type_ == "integer":
         numbers = parsed.to_numpy(dtype="int64", na_value=0) if len(parsed) else np.zeros(1, dtype="int64")
-        return pd.Series(pd.arrays.IntegerArray(numbers[safe], ~valid), index=index)
+        return pd.Series(pd.arrays.IntegerArray(numbers[safe], ~valid), index=index, copy=False)
     floats = parsed.to_numpy(dtype="float64", na_value=0.0) if len(parsed) else np.zeros(1, dtype="float64")
-    return pd.Series(pd.arrays.FloatingArray(floats[safe], ~valid), index=index)
+    return pd.Series(pd.arrays.FloatingArray(floats[safe], ~valid), index=index, copy=False)
 
 
 def parse_types(state: State) -> None:

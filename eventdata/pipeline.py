@@ -192,6 +192,29 @@ class State:
     timestamp: int = 0
     new_ids: pd.DataFrame | None = None
     notes: dict[str, Any] = field(default_factory=dict)  # what a step leaves for later ones
+    _distinct: dict[str, tuple[Any, np.ndarray, pd.Series]] = field(default_factory=dict, repr=False)
+
+    def distinct(self, column: str) -> tuple[np.ndarray, pd.Series]:
+        """An events column's codes and distinct values, missing among them (pd.factorize, no NA sentinel).
+
+        Found once while the column holds the same Arrow data (immutable: a step that changes the column
+        gives it new data); other columns are factorized on every call.
+        """
+        series = self.events[column]
+        data = series.array.__arrow_array__() if hasattr(series.array, "__arrow_array__") else None
+        cached = self._distinct.get(column)
+        if data is not None and cached is not None and cached[0] is data:
+            return cached[1], cached[2]
+        codes, uniques = pd.factorize(series, use_na_sentinel=False)
+        distinct = pd.Series(uniques, dtype=series.dtype)
+        if data is not None:
+            self._distinct[column] = (data, codes, distinct)
+        return codes, distinct
+
+    def mapped(self, column: str, mapping: dict[Any, Any]) -> pd.Series:
+        """events[column].map(mapping), each distinct value looked up once."""
+        codes, distinct = self.distinct(column)
+        return distinct.map(mapping).take(codes).set_axis(self.events.index).rename(column)
 
 
 @dataclass(frozen=True)
