@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,16 @@ from eventdata.textindex import TextIndex
 
 EVIDENCE_SEPARATOR = re.compile(r"\s*(?:\.\.\.|…)\s*")
 SEPARATOR_MARK = re.compile(r"\.\.\.|…")
-#: A run of the characters str.split() splits text at (RE2 syntax), computed from Python's own notion.
-WHITESPACE_RUN = "[" + "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace()) + "]+"
+
+
+@cache
+def whitespace_patterns() -> tuple[str, str]:
+    """RE2 patterns of what str.split() splits text at (Python's own notion, Unicode included): a run of it, and
+    what normalising changes inside a text (any of it but a single space, or two spaces)."""
+    spaces = [c for c in range(0x110000) if chr(c).isspace()]
+    run = "[" + "".join(f"\\x{{{c:x}}}" for c in spaces) + "]+"
+    unusual = "[" + "".join(f"\\x{{{c:x}}}" for c in spaces if c != 0x20) + "]|  "
+    return run, unusual
 
 
 def literal(text: str) -> str:
@@ -505,7 +514,7 @@ def _check_articles(
     pairs = np.where((cell_codes < 0) | (evidence_codes < 0), -1, cell_codes.astype(np.int64) * width + evidence_codes)
     pair_codes, distinct_pairs = pd.factorize(pairs, use_na_sentinel=False)
     failing = _evidence_failures(
-        np.asarray(distinct_pairs, dtype=np.int64), width, cells.tolist(), list(distinct_evidence), articles
+        np.asarray(distinct_pairs, dtype=np.int64), width, cells.tolist(), distinct_evidence.array, articles
     )
     if failing:
         rows_of = _groups(pair_codes)
@@ -540,7 +549,11 @@ def _normalised_passages(values: pa_arrow.Array) -> tuple[np.ndarray, np.ndarray
     """
     parts = pc.split_pattern_regex(values, SEPARATOR_MARK.pattern)
     owner = pc.list_parent_indices(parts).to_numpy()
-    normalised = pc.utf8_trim(pc.replace_substring_regex(pc.list_flatten(parts), WHITESPACE_RUN, " "), " ")
+    passages = pc.list_flatten(parts)
+    whitespace_run, unusual_whitespace = whitespace_patterns()
+    unusual = pc.match_substring_regex(passages, unusual_whitespace)  # few are: the regex replaces only those
+    collapsed = pc.replace_substring_regex(passages.filter(unusual), whitespace_run, " ")
+    normalised = pc.utf8_trim(pc.replace_with_mask(passages, unusual, collapsed), " ")
     kept = pc.not_equal(normalised, "").to_numpy(zero_copy_only=False)
     encoded = pc.dictionary_encode(normalised.filter(pa_arrow.array(kept)))
     return owner[kept], encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
@@ -564,7 +577,11 @@ def _expand(owners: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _evidence_failures(
-    distinct_pairs: np.ndarray, width: int, cells: list[Any], evidence: list[Any], articles: dict[str, Article]
+    distinct_pairs: np.ndarray,
+    width: int,
+    cells: list[Any],
+    evidence: Sequence[Any] | pd.api.extensions.ExtensionArray,
+    articles: dict[str, Article],
 ) -> list[tuple[int, str]]:
     """(pair code, passage as typed) of every passage not found in any article its cell cites, in pair order.
 
@@ -583,10 +600,14 @@ def _evidence_failures(
     usable = cell_offsets[cell_of + 1] > cell_offsets[cell_of]
     codes, cell_of, evidence_of = codes[usable], cell_of[usable], evidence_of[usable]
     used, evidence_of = np.unique(evidence_of, return_inverse=True)
-    texts_used = [evidence[code] for code in used.tolist()]
-    owner, wanted_of, texts = _normalised_passages(
-        pa_arrow.array([t if isinstance(t, str) else None for t in texts_used], pa_arrow.string())
-    )
+    if hasattr(evidence, "__arrow_array__"):  # Arrow-backed text stays in Arrow
+        values = pa_arrow.chunked_array(evidence.__arrow_array__()).combine_chunks().take(pa_arrow.array(used))
+        texts_used = values.cast(pa_arrow.string())
+    else:
+        texts_used = pa_arrow.array(
+            [evidence[code] if isinstance(evidence[code], str) else None for code in used.tolist()], pa_arrow.string()
+        )
+    owner, wanted_of, texts = _normalised_passages(texts_used)
     slot_offsets = np.zeros(len(used) + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=len(used)), out=slot_offsets[1:])
     pair_at, passage_at = _expand(evidence_of, slot_offsets)  # one per (pair, passage), pair order then passage
@@ -606,7 +627,7 @@ def _evidence_failures(
     missed = np.flatnonzero(~found)
     first_of = slot_offsets[owner]  # each passage's position among its text's non-empty passages
     return [
-        (int(codes[pair_at[m]]), _typed_passage(texts_used[owner[p]], int(p - first_of[p])))
+        (int(codes[pair_at[m]]), _typed_passage(texts_used[int(owner[p])].as_py(), int(p - first_of[p])))
         for m, p in zip(missed.tolist(), passage_at[missed].tolist(), strict=True)
     ]
 

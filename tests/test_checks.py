@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,3 +76,5 @@ def test_evidence_failures_are_a_plain_search(data: st.DataObject) -> None:
                 expected.append((code, typed))
 
     assert _evidence_failures(pairs, width, cells, evidence, articles) == expected
+    arrow = pd.array(evidence, dtype=pd.StringDtype("pyarrow"))  # as validation passes it: kept in Arrow
+    assert _evidence_failures(pairs, width, cells, arrow, articles) == expected
