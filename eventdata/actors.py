@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import get_close_matches
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -159,14 +159,19 @@ def resolve_actors(
     *,
     state_forces: int = STATE_FORCES,
     external_forces: int = EXTERNAL_FORCES,
+    factorized: tuple[Factorized, Factorized] | None = None,
 ) -> Resolution:
     """Resolve one actor column (vectorised): canonical name and inter code for each row.
 
-    Each distinct (name, date, country) is resolved once and the answer spread back to its rows.
+    Each distinct (name, date, country) is resolved once and the answer spread back to its rows. factorized,
+    when given, is (codes, distinct values) of the dates and of the countries (as pd.factorize gives them),
+    found once for every actor column; dates and countries are then not read.
     """
     name_codes, distinct_names = pd.factorize(pd.Series(names).astype("string"), use_na_sentinel=True)
-    date_codes, distinct_dates = pd.factorize(pd.Series(dates), use_na_sentinel=True)
-    country_codes, distinct_countries = pd.factorize(pd.Series(countries).astype("string"), use_na_sentinel=True)
+    if factorized is None:
+        (date_codes, distinct_dates), (country_codes, distinct_countries) = _factorized(dates, countries)
+    else:
+        (date_codes, distinct_dates), (country_codes, distinct_countries) = factorized
     combined = ((name_codes.astype(np.int64) + 1) * (len(distinct_dates) + 1) + (date_codes.astype(np.int64) + 1)) * (
         len(distinct_countries) + 1
     ) + (country_codes.astype(np.int64) + 1)
@@ -205,6 +210,17 @@ def resolve_actors(
         inactive=spread(resolved.inactive),
         ambiguous=spread(resolved.ambiguous),
         candidates=spread(resolved.candidates),
+    )
+
+
+Factorized = tuple[np.ndarray, Any]  # pd.factorize's (codes, distinct values)
+
+
+def _factorized(dates: pd.Series, countries: pd.Series) -> tuple[Factorized, Factorized]:
+    """pd.factorize of the dates and of the countries (as text), missing values coded -1."""
+    return (
+        pd.factorize(pd.Series(dates), use_na_sentinel=True),
+        pd.factorize(pd.Series(countries).astype("string"), use_na_sentinel=True),
     )
 
 
@@ -325,6 +341,7 @@ def apply_actors(state: State) -> None:
     state.notes[CIVILIAN_ASSOCIATES] = {}
     targets: list[tuple[str, str | None, str | None]] = [(a.name, a.actor_type, None) for a in declared.actors]
     targets += [(c, None, separator(codebook, c)) for c in declared.associates]
+    (day_codes, days), (country_codes, countries) = _factorized(events[day], events[country])
     for column, type_column, joined_by in targets:
         values = events[column] if joined_by is None else _explode(events[column], joined_by)
         if values.empty:
@@ -333,11 +350,16 @@ def apply_actors(state: State) -> None:
         whole = joined_by is None
         resolution = resolve_actors(
             values,
-            events[day] if whole else events[day].iloc[rows],
-            events[country] if whole else events[country].iloc[rows],
+            events[day],  # not read: factorized gives the rows' dates and countries
+            events[country],
             actors,
             state_forces=state_forces,
             external_forces=external_forces,
+            factorized=(
+                ((day_codes, days), (country_codes, countries))
+                if whole
+                else ((day_codes[rows], days), (country_codes[rows], countries))
+            ),
         )
         unknown = resolution.unknown.to_numpy(dtype=bool)
         if unknown.any():

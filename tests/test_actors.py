@@ -327,6 +327,29 @@ def test_resolve_actors_keeps_the_index_and_is_vectorised(actors: ActorList) -> 
     assert not resolution.ambiguous.any()
 
 
+def test_resolve_actors_with_dates_and_countries_factorized_once(actors: ActorList) -> None:
+    """The rows' codes into the dates and countries of a whole table resolve as the rows' own values do."""
+    dates = pd.Series(pd.to_datetime(["2019-05-01", "2022-05-01", None, "2019-05-01", "2022-05-01", "2010-01-01"]))
+    countries = pd.Series(["Syria", "Afghanistan", "Syria", None, "Syria", "Afghanistan"], dtype="string")
+    rows = np.array([4, 1, 1, 0, 2, 3, 5])
+    names = pd.Series(["ISIS", "Taliban", "US forces", "US forces", "ISIS", "Taliban", "Taliban"], dtype="string")
+    (date_codes, distinct_dates), (country_codes, distinct_countries) = (
+        pd.factorize(dates, use_na_sentinel=True),
+        pd.factorize(countries, use_na_sentinel=True),
+    )
+    shared = resolve_actors(
+        names,
+        dates,
+        countries,
+        actors,
+        factorized=((date_codes[rows], distinct_dates), (country_codes[rows], distinct_countries)),
+    )
+    own = resolve_actors(names, dates.iloc[rows], countries.iloc[rows], actors)
+    for field in ("actor", "inter", "unknown", "inactive", "ambiguous", "candidates"):
+        pd.testing.assert_series_equal(getattr(shared, field), getattr(own, field), check_index=False)
+    assert shared.actor.notna().sum() >= 3
+
+
 # --- through validate_project -----------------------------------------------------------------------------
 
 
