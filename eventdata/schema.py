@@ -439,13 +439,18 @@ class CheckInfo:
     rule: str
 
 
-def _matches_pattern(regex: str) -> pa.Check:
-    """pandera's str_matches (pandas' str.match), applied once per distinct value."""
+def _matches_pattern(regex: str, unique: bool = False) -> pa.Check:
+    """pandera's str_matches (pandas' str.match), applied once per distinct value; a missing value passes.
+
+    A unique column's values are all distinct: Arrow-backed text is then matched as it is, without finding them.
+    """
     import numpy as np
     import pandas as pd
     import pandera.pandas as pa
 
     def matches(series: pd.Series) -> pd.Series:
+        if unique and isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+            return series.str.match(regex, na=True).astype(bool)
         codes, distinct = pd.factorize(series, use_na_sentinel=True)
         found = pd.Series(distinct).str.match(regex, na=False).to_numpy(dtype=bool)
         ok = np.append(found, True)  # a missing value is nullable's to judge
@@ -475,7 +480,8 @@ def _constraint_checks(field: dict[str, Any]) -> list[tuple[pa.Check, CheckInfo]
         rule = f"must match the pattern {pattern}"
         if field.get("eventdata", {}).get("vocabulary"):
             rule = "must be values of the vocabulary joined by " + repr(field["eventdata"].get("separator"))
-        checks.append((_matches_pattern(f"^(?:{pattern})$"), CheckInfo("pattern-error", rule)))
+        unique = bool(constraints.get("unique"))
+        checks.append((_matches_pattern(f"^(?:{pattern})$", unique), CheckInfo("pattern-error", rule)))
     if "minLength" in constraints or "maxLength" in constraints:
         low, high = constraints.get("minLength"), constraints.get("maxLength")
         checks.append(
