@@ -601,11 +601,11 @@ def _evidence_failures(
     codes, cell_of, evidence_of = codes[usable], cell_of[usable], evidence_of[usable]
     used, evidence_of = np.unique(evidence_of, return_inverse=True)
     if hasattr(evidence, "__arrow_array__"):  # Arrow-backed text stays in Arrow
-        values = pa_arrow.chunked_array(evidence.__arrow_array__()).combine_chunks().take(pa_arrow.array(used))
-        texts_used = values.cast(pa_arrow.string())
-    else:
+        texts_used = pa_arrow.chunked_array(evidence.__arrow_array__()).combine_chunks().take(pa_arrow.array(used))
+    else:  # large_string (64-bit offsets) either way: the distinct evidence of 10M events may pass 2 GB
         texts_used = pa_arrow.array(
-            [evidence[code] if isinstance(evidence[code], str) else None for code in used.tolist()], pa_arrow.string()
+            [evidence[code] if isinstance(evidence[code], str) else None for code in used.tolist()],
+            pa_arrow.large_string(),
         )
     owner, wanted_of, texts = _normalised_passages(texts_used)
     slot_offsets = np.zeros(len(used) + 1, dtype=np.int64)
