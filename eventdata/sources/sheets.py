@@ -325,7 +325,7 @@ def _fast_table(data: bytes, header: list[str]) -> pa.Table | None:
     """All cells as strings with pyarrow, or None when the file needs the careful reader.
 
     A sheet up to BLOCK_LIMIT is parsed as one block: one chunk per column (every later step pays per chunk),
-    and sheets are read two at a time anyway; a larger one is parsed in blocks of that size on every core.
+    and several sheets are read at once anyway; a larger one is parsed in blocks of that size on every core.
     """
     block = min(max(len(data) + 1, 1 << 20), BLOCK_LIMIT)
     try:
