@@ -163,7 +163,8 @@ def resolve_actors(
 ) -> Resolution:
     """Resolve one actor column (vectorised): canonical name and inter code for each row.
 
-    Each distinct (name, date, country) is resolved once and the answer spread back to its rows. factorized,
+    Each distinct (name, span of dates, country) is resolved once and the answer spread back to its rows: a span
+    is the dates between two bounds of the periods of the actors the name may mean (_date_spans). factorized,
     when given, is (codes, distinct values) of the dates and of the countries (as pd.factorize gives them),
     found once for every actor column; dates and countries are then not read.
     """
@@ -172,14 +173,20 @@ def resolve_actors(
         (date_codes, distinct_dates), (country_codes, distinct_countries) = _factorized(dates, countries)
     else:
         (date_codes, distinct_dates), (country_codes, distinct_countries) = factorized
+    keys = pd.Series(distinct_names, dtype="string").str.strip().str.casefold()
+    key_of = keys.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
     combined = ((name_codes.astype(np.int64) + 1) * (len(distinct_dates) + 1) + (date_codes.astype(np.int64) + 1)) * (
         len(distinct_countries) + 1
     ) + (country_codes.astype(np.int64) + 1)
-    triple, distinct = pd.factorize(combined)
-    order = np.zeros(len(distinct), dtype=np.int64)
-    order[triple[::-1]] = np.arange(len(triple))[::-1]  # the first row of each distinct triple
-    keys = pd.Series(distinct_names, dtype="string").str.strip().str.casefold()
-    key_of = keys.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
+    triple, first = _first_rows(combined)
+    # Dates between the same period bounds of a name resolve alike: each (name, span, country) is resolved once.
+    spans, span_count = _date_spans(key_of, name_codes[first], date_codes[first], distinct_dates, actors.names)
+    resolved_as, chosen = _first_rows(
+        ((name_codes[first].astype(np.int64) + 1) * (span_count + 1) + (spans + 1)) * (len(distinct_countries) + 1)
+        + (country_codes[first].astype(np.int64) + 1)
+    )
+    triple = resolved_as[triple]
+    order = first[chosen]
     unique_names = name_codes[order]
     country_of = pd.Series(distinct_countries, dtype="string").to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # na_value=None is valid
     unique_countries = country_codes[order]
@@ -201,6 +208,8 @@ def resolve_actors(
     index = names.index
 
     def spread(series: pd.Series) -> pd.Series:
+        if series.dtype == object:  # text as Python objects: a numpy take, kept as objects (no inference)
+            return pd.Series(series.to_numpy()[triple], index=index, dtype=object, copy=False)
         return pd.Series(series.array.take(triple), index=index, copy=False)  # take made the copy
 
     return Resolution(
@@ -214,6 +223,44 @@ def resolve_actors(
 
 
 Factorized = tuple[np.ndarray, Any]  # pd.factorize's (codes, distinct values)
+
+
+def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize's codes of the keys, and the position of each code's first row."""
+    codes, distinct = pd.factorize(keys)
+    first = np.zeros(len(distinct), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return codes, first
+
+
+def _date_spans(
+    key_of: np.ndarray, name_codes: np.ndarray, date_codes: np.ndarray, distinct_dates: Any, names: pd.DataFrame
+) -> tuple[np.ndarray, int]:
+    """Per row, a code for the span of its date between the period bounds of the actors its name may mean.
+
+    Rows of one name whose dates fall between the same bounds resolve alike, so each distinct (name, span,
+    country) is resolved once instead of each (name, date, country): (codes, one more than the largest code).
+    Rows without a date or a name get -1.
+    """
+    rows = len(name_codes)
+    if not len(distinct_dates) or not len(key_of):
+        return np.full(rows, -1, dtype=np.int64), 0
+    day = np.asarray(pd.Series(distinct_dates).to_numpy(dtype="datetime64[us]")).view(np.int64)
+    coded = pd.DataFrame({"key": key_of, "code": np.arange(len(key_of))}).dropna()  # "Taliban", "taliban": one key
+    listed = coded.merge(names[["key", "start", "end"]], on="key")
+    owner = listed["code"].to_numpy(dtype=np.int64)
+    start = np.asarray(listed["start"].to_numpy(dtype="datetime64[us]")).view(np.int64)
+    after = np.asarray(listed["end"].to_numpy(dtype="datetime64[us]")).view(np.int64) + 1  # the first time past it
+    times = np.unique(np.concatenate([day, start, after]))  # ranks: small numbers that keep the order
+    bound_owner = np.concatenate([owner, owner])
+    bound_rank = np.searchsorted(times, np.concatenate([start, after]))
+    width = len(times) + 1
+    bounds = np.sort(bound_owner * width + bound_rank)
+    day_rank = np.searchsorted(times, day)
+    known = (name_codes >= 0) & (date_codes >= 0)
+    row_key = np.where(known, name_codes.astype(np.int64) * width + day_rank[np.maximum(date_codes, 0)], 0)
+    spans = np.where(known, np.searchsorted(bounds, row_key, side="right"), -1)  # bounds before it, all names'
+    return spans.astype(np.int64), len(bounds) + 1
 
 
 def _factorized(dates: pd.Series, countries: pd.Series) -> tuple[Factorized, Factorized]:

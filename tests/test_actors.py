@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from eventdata.actors import ActorList, load_actors, resolve_actors
+from eventdata.actors import STATE_FORCES, ActorList, _resolve_rows, load_actors, resolve_actors
 from eventdata.errors import Report, SchemaFileError
 from eventdata.project import Project
 from eventdata.validate import Validation, validate_project
@@ -348,6 +350,44 @@ def test_resolve_actors_with_dates_and_countries_factorized_once(actors: ActorLi
     for field in ("actor", "inter", "unknown", "inactive", "ambiguous", "candidates"):
         pd.testing.assert_series_equal(getattr(shared, field), getattr(own, field), check_index=False)
     assert shared.actor.notna().sum() >= 3
+
+
+PERIODS = (
+    "Rebels,2,Syria,2019-01-01,2020-06-30,Fighters,\n"
+    "Rebels,1,Syria,2020-07-01,,Fighters,\n"
+    "Army,1,Syria,,2019-12-31,Fighters; the forces,\n"
+    "Army,1,Iraq,2020-01-01,2020-01-01,The Forces,\n"
+    "Militia,3,Iraq,,,,\n"
+)
+NAMES = ["Rebels", "rebels ", "Fighters", "FIGHTERS", "Army", "the forces", "The Forces", "Militia", "Nobody", None]
+
+
+@pytest.fixture(scope="module")
+def periods(tmp_path_factory: pytest.TempPathFactory) -> ActorList:
+    """Overlapping periods, one-day periods, names shared by several actors and differing in case."""
+    return load_actors(write_actors(tmp_path_factory.mktemp("periods"), PERIODS).parent, ["Iraq", "Syria"])
+
+
+DAYS = ["2018-12-31", "2019-01-01", "2019-12-31", "2020-01-01", "2020-01-02", "2020-06-30", "2020-07-01", None]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(DAYS), st.sampled_from(["Syria", "Iraq", None])),
+                min_size=1, max_size=120))  # fmt: skip
+@example([("Army", "2020-01-01", "Iraq"), ("Army", "2020-01-02", "Iraq")])  # the day after a one-day period
+def test_resolve_actors_once_per_date_span_equals_once_per_row(
+    periods: ActorList, rows: list[tuple[str | None, str | None, str | None]]
+) -> None:
+    """Resolving each distinct (name, span between period bounds, country) once gives every row's own answer."""
+    actors = periods
+    names, days, countries = zip(*rows, strict=True)
+    dates = pd.Series(pd.to_datetime(list(days)))
+    resolved = resolve_actors(pd.Series(names, dtype="string"), dates, pd.Series(countries, dtype="string"), actors)
+    keys = pd.Series([n.strip().casefold() if n is not None else None for n in names], dtype="object")
+    present = np.array([n is not None for n in names])
+    own = _resolve_rows(keys, dates, pd.Series(countries, dtype="object"), present, actors, STATE_FORCES, 8)
+    for field in ("actor", "inter", "unknown", "inactive", "ambiguous", "candidates"):
+        assert getattr(resolved, field).tolist() == getattr(own, field).tolist(), field
 
 
 # --- through validate_project -----------------------------------------------------------------------------
