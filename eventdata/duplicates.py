@@ -5,7 +5,9 @@ those whose keys differ by a day offset of 0..days and a neighbouring cell, foun
 sorted keys; so a pair is in one country, at most `days` apart and at most about 28 km apart (up to about 56 km
 across cells). Each pair is scored in arrays by adding evidence: date, distance in km, admin1/admin2, event and
 sub-event type, actors (canonical names, aliases resolved), fatalities (equal > close > far), the same place,
-actors and sub-event type on another day (a campaign's next day as often as a re-report dated a day off), whether
+actors and sub-event type on another day (a campaign's next day as often as a re-report dated a day off) and
+whether such a pair is alone in that setting (no other event of it, in any article, from DEFAULT_DAYS before the
+earlier day to DEFAULT_DAYS after the later: a campaign has more days, a re-report is one more event), whether
 either event belongs to a daily series of its article (same place, actors and sub-event type a day before or after:
 candidates abound there, so each is less likely) and how alike the notes (and evidence) are. Evidence is in
 log-odds; the score is its logistic, an estimate of the chance that the pair is one event (calibrated on the
@@ -67,25 +69,27 @@ COMPETITOR_FLOOR = 0.02
 #: holds, are shifted so that the same sub-event type weighs 0. The two daily-series reasons never hold there (an
 #: article of that generator reports one day) and keep the weights fitted on its version 2. notes_outmatched is
 #: fitted on the pairs that could be one event before it (COMPETITOR_FLOOR), as find_candidates adds it.
+#: alone_in_setting rests on that generator's campaigns lasting 3-10 days: on data whose campaigns have gaps of more
+#: than DEFAULT_DAYS it holds for pairs of two campaign days too (a re-fit on coded pairs would show it).
 WEIGHTS = {
-    "same_day": 5.6, "one_day": 3.5, "two_days": 2.5,
+    "same_day": 5.7, "one_day": 3.5, "two_days": 2.6,
     "within_1km": -0.3, "within_10km": 0.5, "within_25km": 0.0, "beyond_50km": 0.0,
-    "same_admin2": 2.1, "other_admin1": -1.8,
-    "same_sub_event_type": 0.0, "same_event_type": -0.5, "other_event_type": -2.4,
-    "same_actors": 3.9, "one_side_lacks_an_actor": 4.7, "conflicting_actor": -4.1, "other_actors": -4.5,
+    "same_admin2": 2.0, "other_admin1": -1.8,
+    "same_sub_event_type": 0.0, "same_event_type": -0.4, "other_event_type": -2.2,
+    "same_actors": 3.9, "one_side_lacks_an_actor": 4.5, "conflicting_actor": -4.0, "other_actors": -4.4,
     "days_apart_within_daily_series": -1.7, "in_daily_series": -2.9,
-    "same_fatalities": 3.5, "same_no_fatalities": 1.8, "close_fatalities": 1.6, "other_fatalities": 0.2,
-    "notes_alike": 2.3, "notes_similar": 0.9, "notes_overlap": 0.4, "notes_touch": 0.0,
-    "notes_differ": -1.9, "notes_barely_alike": -1.2,
-    "same_setting_one_day": -3.1, "same_setting_two_days": -2.7, "same_setting_three_days": -3.9,
-    "notes_outmatched": -1.5,
+    "same_fatalities": 3.3, "same_no_fatalities": 1.8, "close_fatalities": 1.7, "other_fatalities": 0.2,
+    "notes_alike": 2.7, "notes_similar": 1.1, "notes_overlap": 0.6, "notes_touch": 0.3,
+    "notes_differ": -2.0, "notes_barely_alike": -1.1,
+    "same_setting_one_day": -3.7, "same_setting_two_days": -3.4, "same_setting_three_days": -4.5,
+    "notes_outmatched": -1.5, "alone_in_setting": 4.3,
 }  # fmt: skip
-BIAS = -10.1
+BIAS = -10.4
 #: Log-odds per log(1 + summed odds of the other candidate pairs) of the event with more competition, and of the
 #: one with less (fitted with WEIGHTS, without against_competitors' discount of a rival that is the other event's
 #: report too, which moves the held-out precision and recall by less than 0.002): an event re-reported once is one
 #: of its candidates, not several.
-COMPETITION = (-0.76, -0.38)
+COMPETITION = (-0.71, -0.30)
 DISTANCE_REASONS = ("within_1km", "within_10km", "within_25km", "beyond_50km")
 #: Lower cosine bounds of the notes' bands (alike, similar, overlap, touch); NOTES_DIFFER bounds barely alike,
 #: NOTES_NONE differ (these two count only when both notes name specifics).
@@ -123,6 +127,8 @@ class Prepared:
     actor2: np.ndarray
     fatalities: np.ndarray
     in_series: np.ndarray  # its article has the same place, actors and sub-event type a day before or after
+    setting: np.ndarray  # code of its place (point), pair of actors and sub-event type
+    setting_days: np.ndarray  # setting << DAY_BITS | day of every event, sorted
     words: sparse.csr_matrix  # the notes' own words, IDF-weighted, rows of norm 1 (0 without notes)
     specific: np.ndarray  # the note names at least SPECIFIC_WORDS words beyond the coded fields
 
@@ -263,6 +269,8 @@ def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prep
     group = series_of.groupby(list(series_of.columns), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
     series = group << DAY_BITS | day
     in_series = np.isin(series + 1, series) | np.isin(series - 1, series)
+    places = series_of.drop(columns="article")  # the setting in every article
+    setting_codes = places.groupby(list(places.columns), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
     progress.stage(FINDING.format(n), "the words of the notes")
     words, specific = note_words(events)
     return Prepared(
@@ -280,6 +288,8 @@ def prepare(events: pd.DataFrame, aliases: dict[str, str] | None = None) -> Prep
         actor2=actor_codes[n:],
         fatalities=pd.to_numeric(events["fatalities"]).fillna(-1).to_numpy(dtype=np.int64),
         in_series=in_series,
+        setting=setting_codes,
+        setting_days=np.sort(setting_codes << DAY_BITS | day),
         words=words,
         specific=specific,
     )
@@ -450,7 +460,30 @@ def field_evidence(p: Prepared, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarra
     add(setting & (gap == 1), "same_setting_one_day")
     add(setting & (gap == 2), "same_setting_two_days")
     add(setting & (gap == 3), "same_setting_three_days")
+    # ... unless no other event of that setting is near: a campaign has more days, a re-report is one more event.
+    add(_alone_in_setting(p, i, j, setting & (gap > 0)), "alone_in_setting")
     return evidence, bits
+
+
+def _alone_in_setting(p: Prepared, i: np.ndarray, j: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Which candidate pairs are the only events of their settings from DEFAULT_DAYS before the earlier to
+    DEFAULT_DAYS after the later (in every article)."""
+    alone = np.zeros(len(i), dtype=bool)
+    rows = np.flatnonzero(candidates)
+    if not len(rows):
+        return alone
+    a, b = i[rows], j[rows]
+    first = np.minimum(p.day[a], p.day[b]) - DEFAULT_DAYS
+    last = np.maximum(p.day[a], p.day[b]) + DEFAULT_DAYS
+
+    def near(setting: np.ndarray) -> np.ndarray:
+        high = np.searchsorted(p.setting_days, setting << DAY_BITS | last, side="right")
+        found: np.ndarray = high - np.searchsorted(p.setting_days, setting << DAY_BITS | first, side="left")
+        return found
+
+    pair = 1 + (p.setting[a] == p.setting[b])  # the pair's own events of each setting
+    alone[rows] = (near(p.setting[a]) == pair) & (near(p.setting[b]) == pair)
+    return alone
 
 
 def reason_text(
@@ -482,6 +515,8 @@ def reason_text(
                 text = f"{text} (cosine {cosine:.2f})"
             elif name.startswith("same_setting_"):
                 text = f"same place, actors and sub-event type {gap} day{'s' if gap > 1 else ''} apart"
+            elif name == "alone_in_setting":
+                text = f"no other event of that place, actors and sub-event type within {DEFAULT_DAYS} days"
             parts.append(f"{text} ({WEIGHTS[name]:+g})")
     if not any(bits >> names.index(name) & 1 for name in DISTANCE_REASONS):
         parts.insert(0, f"{km:.1f} km apart (+0)")

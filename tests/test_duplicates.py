@@ -39,40 +39,41 @@ def test_matcher_precision_and_recall_on_planted_re_reports(labelled: tuple) -> 
     events, truth, aliases = labelled
     candidates = find_candidates(events, threshold=0.3, aliases=aliases)
     # Measured on seed 7, held out (the weights were fitted on seeds 1 and 2), generator version 3:
-    #   threshold 0.3: precision 0.835, recall 0.827; 0.5 (default): 0.921, 0.761; 0.8: 0.978, 0.656.
+    #   threshold 0.3: precision 0.884, recall 0.880; 0.5 (default): 0.934, 0.841; 0.8: 0.975, 0.716.
     #   The goal 0.95 / 0.9 is not reached: a campaign's days are in different articles, a re-report dated a day off
     #   inside a campaign is told from the neighbouring day's event only by its notes (12% of re-reports have
-    #   notes without specifics); the matcher finds 41% of those hard pairs at 0.3, 25% at 0.5. Boosted trees on
-    #   richer evidence reach recall 0.81 at precision 0.95 (benchmarks/bench_duplicates.py): no model on this
-    #   evidence reaches the goal.
+    #   notes without specifics); the matcher finds 33% of those hard pairs at 0.3, 25% at 0.5.
     precision, recall = _measured(candidates, truth, DEFAULT_THRESHOLD)
-    assert precision >= 0.91
-    assert recall >= 0.75
+    assert precision >= 0.925
+    assert recall >= 0.83
     precision, recall = _measured(candidates, truth, 0.3)
-    assert precision >= 0.82
-    assert recall >= 0.81
+    assert precision >= 0.87
+    assert recall >= 0.87
     precision, recall = _measured(candidates, truth, 0.8)
     assert precision >= 0.97
+    assert recall >= 0.70
     hard = hard_re_reports(events, truth)
     found = {frozenset(p) for p in zip(candidates["event_a"], candidates["event_b"], strict=True)}
     assert len(hard) > 150
-    assert len(found & hard) / len(hard) >= 0.38  # recall at 0.3 on the re-reports dated on another campaign day
+    assert len(found & hard) / len(hard) >= 0.30  # recall at 0.3 on the re-reports dated on another campaign day
     assert all(a != b for a, b in zip(candidates["event_a"], candidates["event_b"], strict=True))
     assert candidates["reasons"].str.contains("km apart").all()
     assert candidates["reasons"].str.contains("notes alike").any()
     assert candidates["reasons"].str.contains("competing candidates").any()
     assert candidates["reasons"].str.contains("another candidate's notes are closer").any()
     assert candidates["reasons"].str.contains("same place, actors and sub-event type 1 day apart").any()
+    assert candidates["reasons"].str.contains("no other event of that place, actors and sub-event type").any()
 
 
 def test_matcher_held_out_quality_does_not_regress() -> None:
-    # 8,000 events of seed 8 (held out; weights fitted on seeds 1 and 2), about a second: precision 0.913 and
-    # recall 0.773 at the default threshold (before the same-setting and outmatched-notes reasons: 0.888, 0.733).
+    # 8,000 events of seed 8 (held out; weights fitted on seeds 1 and 2), about a second: precision 0.937 and
+    # recall 0.850 at the default threshold (0.913, 0.773 before alone_in_setting; 0.888, 0.733 before the
+    # same-setting and outmatched-notes reasons).
     events, truth, aliases = duplicate_events(8_000, seed=8)
     candidates = find_candidates(events, aliases=aliases, reasons=False)
     precision, recall = _measured(candidates, truth, DEFAULT_THRESHOLD)
-    assert precision >= 0.90
-    assert recall >= 0.76
+    assert precision >= 0.925
+    assert recall >= 0.83
 
 
 def test_competing_candidates_lower_a_pair_among_many_alike() -> None:
@@ -132,6 +133,24 @@ def test_the_notes_tell_a_re_report_from_the_next_days_event() -> None:
     assert "notes alike" in candidates.at[0, "reasons"]  # words beyond the coded fields: bakery, rockets
     without_notes = find_candidates(events.drop(columns="notes"), threshold=0.0)
     assert set(without_notes["event_a"]) == {"SYR3"}  # without notes the same day wins: the hard case
+
+
+def test_a_lone_pair_of_one_setting_is_told_from_a_campaigns_days() -> None:
+    # Article A's single report and article B's report of it a day later: nothing else happened there.
+    lone = _campaign().iloc[[1, 3]].assign(notes=None)
+    pair = find_candidates(lone, threshold=0.0)
+    assert "no other event of that place, actors and sub-event type within 3 days" in pair.at[0, "reasons"]
+    # The same two reports with the campaign's other days beside them: not alone, and less likely one event.
+    campaign = find_candidates(_campaign().assign(notes=None), threshold=0.0)
+    assert not campaign["reasons"].str.contains("no other event of that place").any()
+    alone_score = pair.at[0, "score"]
+    assert WEIGHTS["alone_in_setting"] > 0
+    assert (campaign["score"] < alone_score).all()
+    # A third event of that setting four days after the later one is outside the window: still alone.
+    later = _campaign().iloc[[1]].assign(event_id_cnty="SYR7", event_date="2024-03-07", notes=None)
+    far = find_candidates(pd.concat([lone, later]), threshold=0.0)
+    pair_again = far[(far["event_a"] == "SYR2") & (far["event_b"] == "SYR9")]
+    assert "no other event of that place" in pair_again["reasons"].iloc[0]
 
 
 def test_one_event_matches_at_most_one_event_of_another_article() -> None:
