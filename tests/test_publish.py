@@ -7,6 +7,7 @@ sandbox are marked `network` and deselected by default.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import re
@@ -92,7 +93,10 @@ def releases(dataset: Path) -> list[Release]:
 
 
 def edit_descriptor(release: Release, **changes: Any) -> None:
-    """Change datapackage.json of a test copy (None removes a key); it is not hashed by itself."""
+    """Change datapackage.json of a test copy (None removes a key), as if the release had been built so.
+
+    The dataset's catalog.json records datapackage.json's size and sha256, so the record is updated too.
+    """
     descriptor = release.descriptor()
     for key, value in changes.items():
         if value is None:
@@ -100,6 +104,19 @@ def edit_descriptor(release: Release, **changes: Any) -> None:
         else:
             descriptor[key] = value
     release.descriptor_path.write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
+    record_in_catalog(release, "datapackage.json")
+
+
+def record_in_catalog(release: Release, path: str) -> None:
+    """Give a file of a test copy its new size and sha256 in the dataset's catalog.json."""
+    catalog_path = release.path.parent / "catalog.json"
+    catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
+    entry = next(v for v in catalog["versions"] if v["version"] == release.version)
+    data = (release.path / path).read_bytes()
+    for item in entry["files"]:
+        if item["path"] == f"{release.version}/{path}":
+            item.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    catalog_path.write_text(json.dumps(catalog, indent=2) + "\n", encoding="utf-8")
 
 
 @pytest.fixture
@@ -255,6 +272,109 @@ def test_publish_folder_failure_midway_then_rerun_completes_once(
     assert [v["version"] for v in catalog["versions"]] == [release.version]
 
 
+@pytest.mark.parametrize(
+    "where",
+    ["dist-data/eventdata-seeds/{released}", "dist-data", "dist-data/eventdata-seeds", "link/copy", "file-url", ""],
+)
+def test_publish_folder_inside_dist_data_or_empty_is_refused_and_writes_nothing(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    first, last = releases(dataset)[0], releases(dataset)[-1]
+    (tmp_path / "link").symlink_to(dataset / "dist-data")  # a symbolic link into dist-data/ is inside it too
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # an empty target was the current directory
+    target = {
+        "": "",
+        "link/copy": str(tmp_path / "link" / "copy"),
+        "file-url": (dataset / "dist-data" / "copy").as_uri(),
+    }.get(where, str(dataset / where.format(released=last.version)))
+    before = tree(dataset)
+    for mode in ((), ("--dry-run",), ("--check",)):
+        result = run("--project", dataset, "publish", first.version, "--to", target, *mode)
+        assert result.exit_code == 2, result.output
+        if where:
+            assert "whose releases are never changed" in result.stderr
+            assert f"it is inside {dataset / 'dist-data'}" in result.stderr
+        else:
+            assert "The target folder is empty: give the folder or URL to publish to" in result.stderr
+    assert tree(dataset) == before
+    assert list(cwd.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["resources-removed", "file-and-its-hash-edited", "version-not-in-catalog"])
+def test_publish_refuses_a_release_that_differs_from_its_catalog_record(
+    dataset: Path, tmp_path: Path, damage: str
+) -> None:
+    release = releases(dataset)[-2]
+    descriptor = release.descriptor()
+    if damage == "resources-removed":  # nothing left in datapackage.json to check the files against
+        del descriptor["resources"]
+        said = "datapackage.json: sha256 is "
+    elif damage == "file-and-its-hash-edited":
+        events = release.path / "data" / "events.csv"
+        data = events.read_bytes() + b"\n"
+        events.write_bytes(data)
+        resource = next(r for r in descriptor["resources"] if r["path"] == "data/events.csv")
+        resource.update(bytes=len(data), hash="sha256:" + hashlib.sha256(data).hexdigest())
+        said = "data/events.csv: sha256 is "
+    else:
+        catalog_path = release.path.parent / "catalog.json"
+        catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
+        catalog["versions"] = [v for v in catalog["versions"] if v["version"] != release.version]
+        catalog["latest"] = catalog["versions"][-1]["version"]
+        catalog_path.write_text(json.dumps(catalog), encoding="utf-8")
+        said = f"does not list version {release.version}"
+    if damage != "version-not-in-catalog":
+        release.descriptor_path.write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
+    target = tmp_path / "published"
+    for args in (("--to", target), ("--to", "zenodo", "--check")):
+        result = run("--project", dataset, "publish", release.version, *args)
+        assert result.exit_code == 2, result.output
+        assert said in result.stderr
+        assert str(release.path.parent / "catalog.json") in result.stderr
+    assert not target.exists()
+    assert not publications_path(release).exists()
+
+
+@pytest.mark.parametrize(
+    ("catalog", "said"),
+    [
+        ("[]", "the file must hold a JSON object with 'versions'"),
+        ('{"versions": "x"}', "'versions' must be a list"),
+        ('{"versions": [{"version": "1.0.0", "files": {}}]}', "versions[0] (version 1.0.0).files must be a list"),
+    ],
+)
+def test_publish_folder_refuses_a_target_catalog_of_the_wrong_shape(
+    dataset: Path, tmp_path: Path, catalog: str, said: str
+) -> None:
+    release = releases(dataset)[-1]
+    target = tmp_path / "published"
+    target.mkdir()
+    (target / "catalog.json").write_text(catalog, encoding="utf-8")
+    result = run("--project", dataset, "publish", release.version, "--to", target)
+    assert result.exit_code == 2, result.output
+    assert f"{target}/catalog.json is not a valid catalog: {said}. It lists the versions" in result.stderr
+    assert "Traceback" not in result.output
+    assert tree(target) == {"catalog.json": catalog.encode()}
+    assert not publications_path(release).exists()
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["file", "below-a-file"])
+def test_publish_folder_to_a_file_is_refused_before_any_copy(dataset: Path, tmp_path: Path, inside: bool) -> None:
+    release = releases(dataset)[-1]
+    afile = tmp_path / "afile"
+    afile.write_text("keep\n", encoding="utf-8")
+    target = afile / "sub" if inside else afile
+    result = run("--project", dataset, "publish", release.version, "--to", target)
+    assert result.exit_code == 2, result.output
+    assert f"Cannot publish to {target}: {afile}" in result.stderr
+    assert "is a file, not a folder; nothing was copied" in result.stderr
+    assert "copy " not in result.stderr
+    assert afile.read_text(encoding="utf-8") == "keep\n"
+    assert not publications_path(release).exists()
+
+
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from tests.servers.seaweed import SeaweedUnavailable, start_seaweed
@@ -408,6 +528,19 @@ def test_publish_dry_run_prints_requests_files_sizes_hashes_and_sends_nothing(
         ({"publications": [1], "pending": {}}, "publications[0] must be an object ({...}), not a number (1)"),
         ({"publications": [], "pending": []}, "pending must be an object ({...}), not a list"),
         ({"publications": [], "pending": {"zenodo": 1}}, 'pending["zenodo"] must be an object'),
+        (
+            {"publications": [{"key": "directory /srv/x", "url": 5}], "pending": {}},
+            "publications[0].url must be text or null, not a number (5)",
+        ),
+        ({"publications": [{"url": "/srv/x/1.0.0/"}], "pending": {}}, "publications[0].key must be text naming"),
+        (
+            {"publications": [{"key": "zenodo x", "files": ["events.csv"]}], "pending": {}},
+            "publications[0].files must be an object of text",
+        ),
+        (
+            {"publications": [], "pending": {"zenodo x": {"deposition_id": True}}},
+            'pending["zenodo x"].deposition_id must be text, a whole number or null, not a boolean (true)',
+        ),
     ],
 )
 def test_a_publication_record_of_the_wrong_shape_is_named_and_kept(
@@ -469,3 +602,33 @@ def test_publish_refuses_before_sending_when_its_record_cannot_be_written(
     assert f"{where} is a" in result.output
     assert "Move it away" in result.output
     assert not target.exists()  # nothing sent that could not be recorded
+
+
+@pytest.mark.parametrize("to", ["folder", "zenodo"])
+def test_publish_refuses_before_sending_when_its_record_folder_is_not_writable(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zenodo: FakeServer, to: str
+) -> None:
+    import errno
+    import tempfile
+
+    release = releases(dataset)[-1]
+    folder = publications_path(release).parent
+    real_mkstemp = tempfile.mkstemp
+
+    def read_only(*args: Any, **kwargs: Any) -> Any:  # as a read-only folder answers, even to root
+        if Path(str(kwargs.get("dir", ""))).resolve() == folder.resolve():
+            raise PermissionError(errno.EACCES, "Permission denied", str(folder))
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    target = tmp_path / "published"
+    args = ("--to", target) if to == "folder" else ("--to", "zenodo", "--base-url", zenodo.url)
+    result = run("--project", dataset, "publish", release.version, *args)
+    assert result.exit_code == 2, result.output
+    assert f"Cannot write the publication record of version {release.version} in {folder} (Permission denied)" in (
+        result.stderr
+    )
+    assert "so nothing was sent" in result.stderr
+    assert not target.exists()
+    assert zenodo.requests == []
+    assert not folder.exists()  # the probe leaves nothing behind

@@ -9,7 +9,6 @@ see is asked straight from CKAN, without a token, with package_show and package_
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -29,6 +28,7 @@ from eventdata.publish.record import publications_path
 from tests.conftest import REPO
 from tests.servers.proxy import StallingProxy
 from tests.servers.real_ckan import CkanSite
+from tests.test_publish import edit_descriptor
 
 SEEDS = "eventdata-seeds"
 RELEASES = list_releases(REPO / "dist-data" / SEEDS, SEEDS)
@@ -59,10 +59,9 @@ def seeds_copy(tmp_path: Path, name: str) -> Path:
     for release in RELEASES:
         copy = root / "dist-data" / SEEDS / release.version
         shutil.copytree(release.path, copy)
-        descriptor = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
-        descriptor["name"] = name  # each test has its own dataset on the shared server
-        (copy / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
     shutil.copy(REPO / "dist-data" / SEEDS / "catalog.json", root / "dist-data" / SEEDS / "catalog.json")
+    for release in list_releases(root / "dist-data" / SEEDS, SEEDS):
+        edit_descriptor(release, name=name)  # each test has its own dataset on the shared server
     return root
 
 

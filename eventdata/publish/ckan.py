@@ -47,7 +47,7 @@ from eventdata.publish.manifest import (
     repository_files,
     text,
 )
-from eventdata.publish.record import published, save_pending, save_published
+from eventdata.publish.record import check_recordable, published, save_pending, save_published
 
 TOKEN_ENV = "EVENTDATA_CKAN_TOKEN"
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")
@@ -260,6 +260,7 @@ class CkanPublisher:
             plan = self.plan(release, uploads)
             if dry_run:
                 return PublishResult(self.name, None, None, created=False, plan=plan)
+            check_recordable(release)
             with self._client() as client:
                 created = self._publish(client, release, uploads)
         done = published(release, self.key) or {}

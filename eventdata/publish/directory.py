@@ -21,12 +21,20 @@ from fsspec.implementations.local import LocalFileSystem
 from fsspec.spec import AbstractFileSystem
 
 from eventdata import progress
-from eventdata.catalog import CATALOG_FILE, CATALOG_PROFILE, Release, catalog_entry, catalog_json, with_entry
-from eventdata.errors import PublishError, Report
+from eventdata.catalog import (
+    CATALOG_FILE,
+    CATALOG_PROFILE,
+    Release,
+    catalog_entry,
+    catalog_json,
+    check_catalog,
+    with_entry,
+)
+from eventdata.errors import PublishError, Report, SourceError
 from eventdata.files import sha256_stream
 from eventdata.publish import PlannedRequest, Progress, PublishResult
 from eventdata.publish.manifest import ReleaseFile, problem, release_files, text
-from eventdata.publish.record import public_url, published, save_published
+from eventdata.publish.record import check_recordable, public_url, published, save_published
 
 
 def _storage_errors() -> tuple[type[BaseException], ...]:
@@ -53,6 +61,11 @@ class DirectoryPublisher:
         storage_options: dict[str, Any] | None = None,
         progress: Progress | None = None,
     ) -> None:
+        if not url.strip():  # Path("") is the current directory
+            raise PublishError(
+                "The target folder is empty: give the folder or URL to publish to, "
+                "e.g. --to /srv/data/eventdata-seeds or --to s3://bucket/eventdata-seeds."
+            )
         if "://" not in url:  # a plain path: record and compare it as an absolute one
             url = str(Path(url).expanduser().resolve())
         elif not url.partition("://")[2].strip("/"):  # s3:// alone would become the local folder "s3:"
@@ -70,7 +83,8 @@ class DirectoryPublisher:
         self.progress = progress or (lambda _line: None)
 
     def check(self, release: Release) -> Report:
-        """Offline: the manifest matches and the catalog can name the version."""
+        """Offline: the target is outside dist-data/, the manifest matches and the catalog can name the version."""
+        self._refuse_release_folders(release)
         release_files(release)
         descriptor = release.descriptor()
         problems = []
@@ -104,6 +118,7 @@ class DirectoryPublisher:
         ) + (PlannedRequest("PUT", f"{self.shown}/{CATALOG_FILE}", f"list version {release.version} in the catalog"),)
         if dry_run:
             return PublishResult(self.name, version_url, None, created=False, plan=plan)
+        check_recordable(release)
         try:
             created = self._copy(release, files)
         except _storage_errors() as err:
@@ -116,6 +131,26 @@ class DirectoryPublisher:
             release, self.key, {"target": self.name, "url": version_url, "catalog": f"{self.shown}/{CATALOG_FILE}"}
         )
         return PublishResult(self.name, version_url, None, created=created, plan=plan)
+
+    def _refuse_release_folders(self, release: Release) -> None:
+        """A local target inside the folder of the releases (symbolic links resolved) would change them."""
+        local = self._local_path()
+        releases = release.path.parent.parent  # dist-data/, holding dist-data/<name>/<version>/
+        if local is not None and local.is_relative_to(releases.resolve()):
+            raise PublishError(
+                f"Cannot publish to {self.shown}: it is inside {releases}, whose releases are never changed "
+                f"(each version is written once, with its catalog). Publish to a folder outside {releases}, "
+                f"e.g. --to /srv/data/{release.name}."
+            )
+
+    def _local_path(self) -> Path | None:
+        """The target on the local disk with symbolic links resolved, or None for a remote store."""
+        if "://" not in self.url:
+            return Path(self.url).resolve()
+        if self.url.partition("://")[0] not in ("file", "local"):
+            return None
+        fs, root = self._filesystem()
+        return Path(root).resolve() if isinstance(fs, LocalFileSystem) else None
 
     def _filesystem(self) -> tuple[AbstractFileSystem, str]:
         try:
@@ -133,6 +168,7 @@ class DirectoryPublisher:
         """Copy what is missing, verify it, then list the version in the catalog. False if it was already listed."""
         fs, root = self._filesystem()
         fs.invalidate_cache()  # another run (or another process) may have written since fsspec cached a listing
+        _check_folder(fs, root, self.shown)
         catalog = _read_catalog(fs, f"{root}/{CATALOG_FILE}", release.name, self.shown)
         descriptor = release.descriptor()
         extra = {f.path: (f.bytes, f.sha256) for f in files}
@@ -163,14 +199,39 @@ class DirectoryPublisher:
         return True
 
 
+def _check_folder(fs: AbstractFileSystem, root: str, shown: str) -> None:
+    """The target is a folder or does not exist yet (nor does a file stand where one of its parents belongs)."""
+    if isinstance(fs, LocalFileSystem):
+        path = Path(root)
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if existing.is_dir():
+            return
+        where = shown if existing == path else f"{existing}, a parent folder of {shown},"
+    elif fs.isfile(root):
+        where = shown
+    else:
+        return
+    raise PublishError(
+        f"Cannot publish to {shown}: {where} is a file, not a folder; nothing was copied. "
+        "Give a folder (it is created if missing), or move the file away."
+    )
+
+
 def _read_catalog(fs: AbstractFileSystem, path: str, name: str, shown: str) -> dict[str, Any]:
+    """The target's catalog (an empty one when there is none yet); a damaged one is refused before any copy."""
     if not fs.exists(path):
         return {"profile": CATALOG_PROFILE, "name": name, "latest": None, "versions": []}
+    where = f"{shown}/{CATALOG_FILE}"
     try:
         data: dict[str, Any] = json.loads(fs.cat_file(path).decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise PublishError(f"{where} is not valid JSON ({err}); repair it before publishing there.") from err
+    try:
+        check_catalog(data, where)
+    except SourceError as err:
         raise PublishError(
-            f"{shown}/{CATALOG_FILE} is not valid JSON ({err}); repair it before publishing there."
+            f"{err} It lists the versions published there, so nothing was copied: restore it from a backup, "
+            "or publish to another location."
         ) from err
     if data.get("name") not in (None, name):
         raise PublishError(

@@ -1,6 +1,8 @@
-"""What a release holds and says about itself: its files (verified against datapackage.json) and metadata.
+"""What a release holds and says about itself: its files (verified against datapackage.json and catalog.json) and
+metadata.
 
-The files are checked against the release manifest of eventdata/manifest.py, which verify and load use too.
+The files are checked against the release manifests of eventdata/manifest.py, as `verify --no-rebuild` checks
+them: what datapackage.json vouches for, and what the dataset's catalog.json recorded when the version was released.
 
 Metadata is read from datapackage.json only. Nothing here fills a gap with a default: a missing
 field becomes a Problem for `check`, so nothing is invented on the way to a repository.
@@ -18,9 +20,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from eventdata.catalog import Release
+from eventdata.catalog import CATALOG_FILE, Release, read_catalog
 from eventdata.errors import Problem, ReleaseError
-from eventdata.manifest import descriptor_manifest, is_hidden
+from eventdata.manifest import Entry, catalog_manifest, descriptor_manifest, differences, is_hidden, paths_manifest
 
 #: Dates in a column of ISO dates (the first 10 characters of date or datetime values).
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -49,11 +51,12 @@ def digests(path: Path) -> tuple[int, str, str]:
 
 
 def release_files(release: Release) -> list[ReleaseFile]:
-    """Every file of the release, datapackage.json last, after checking each resource's bytes and sha256.
+    """Every file of the release, datapackage.json last, after checking it against datapackage.json and the catalog.
 
-    Raises ReleaseError naming the file and both values when the release no longer matches its manifest.
+    Raises ReleaseError naming the file and both values when the release no longer matches what datapackage.json
+    says of its resources and sources, or what catalog.json recorded of it.
     """
-    expected = {p: (e.bytes, e.sha256) for p, e in descriptor_manifest(release.descriptor(), sources=False).items()}
+    expected = {p: (e.bytes, e.sha256) for p, e in descriptor_manifest(release.descriptor()).items()}
     files: list[ReleaseFile] = []
     for local in sorted(p for p in release.path.rglob("*") if p.is_file()):
         relative = local.relative_to(release.path).as_posix()
@@ -62,8 +65,9 @@ def release_files(release: Release) -> list[ReleaseFile]:
         size, sha, md5 = digests(local)
         want_size, want_sha = expected.pop(relative, (None, None))
         if want_sha is not None and want_sha != sha or want_size is not None and want_size != size:
+            wanted = f"{want_size} bytes " if want_size is not None else ""
             raise ReleaseError(
-                f"{local} does not match datapackage.json: expected {want_size} bytes sha256:{want_sha}, "
+                f"{local} does not match datapackage.json: expected {wanted}sha256:{want_sha}, "
                 f"found {size} bytes sha256:{sha}. A release never changes: rebuild it from the sheets, "
                 "or build a new version."
             )
@@ -71,7 +75,37 @@ def release_files(release: Release) -> list[ReleaseFile]:
     if expected:
         missing = ", ".join(sorted(expected))
         raise ReleaseError(f"{release.path} lacks files that datapackage.json lists: {missing}. Rebuild the release.")
+    check_catalog_record(release, files)
     return sorted(files, key=lambda f: (f.path == "datapackage.json", f.path))
+
+
+def check_catalog_record(release: Release, files: list[ReleaseFile]) -> None:
+    """The files match what the dataset's catalog.json recorded of the version (hashed files: no second read).
+
+    datapackage.json cannot vouch for itself: an edited one (resources removed, a hash changed with its file)
+    differs from the catalog's record. A dataset folder without catalog.json (a copied release) has no record.
+    """
+    path = release.path.parent / CATALOG_FILE
+    if not path.is_file():
+        return
+    entry = next((v for v in read_catalog(path)["versions"] if v["version"] == release.version), None)
+    if entry is None:
+        raise ReleaseError(
+            f"{path} does not list version {release.version}, so its files cannot be checked against the record "
+            f"made when it was released. Restore {path} from a backup (`eventdata verify --no-rebuild` lists "
+            "what differs), then publish again."
+        )
+    listed = catalog_manifest(entry)
+    found: dict[str, Entry] = {f.path: Entry(f.bytes, f.sha256) for f in files}
+    found |= paths_manifest(release.path, set(listed) - set(found))
+    differ = differences(listed, found)
+    if differ:
+        raise ReleaseError(
+            f"{release.path} does not match the record of version {release.version} in {path}: "
+            + " ".join(d.describe() for d in differ)
+            + " A release never changes, so nothing was sent: restore the files from a backup or the published "
+            "copy (`eventdata verify --no-rebuild` lists every difference), or build a new version."
+        )
 
 
 #: Folders of a release whose files a repository gets one by one (top level and data/); it gets the whole

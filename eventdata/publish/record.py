@@ -9,6 +9,8 @@ No token or password is ever written here; URLs lose any user:password part.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,12 @@ def _check_shape(path: Path, data: Any, release: Release) -> None:
                 f"{path}: publications[{index}] must be an object ({{...}}), not {_kind(entry)} "
                 f"({json.dumps(entry)}). {restore}"
             )
+        _check_fields(path, f"publications[{index}]", entry, restore)
+        if not isinstance(entry.get("key"), str):
+            raise PublishError(
+                f'{path}: publications[{index}].key must be text naming the target (e.g. "zenodo '
+                f'https://zenodo.org"), not {_kind(entry.get("key"))}. {restore}'
+            )
     if not isinstance(pending_state, dict):
         raise PublishError(f"{path}: pending must be an object ({{...}}), not {_kind(pending_state)}. {restore}")
     for key, state in pending_state.items():
@@ -78,12 +86,60 @@ def _check_shape(path: Path, data: Any, release: Release) -> None:
                 f"{path}: pending[{json.dumps(key)}] must be an object ({{...}}), not {_kind(state)} "
                 f"({json.dumps(state)}). {restore}"
             )
+        _check_fields(path, f"pending[{json.dumps(key)}]", state, restore)
+
+
+#: The fields of a record's entries that publishers read, with the JSON types each may have (None: null).
+TEXT_FIELDS = ("key", "target", "url", "doi", "conceptdoi", "catalog", "time")
+ID_FIELDS = ("id", "record_id", "deposition_id", "package_id", "conceptrecid")
+
+
+def _check_fields(path: Path, where: str, entry: dict[str, Any], restore: str) -> None:
+    """Text fields are text or null, service ids text, a whole number or null, files an object of text."""
+    for name, value in entry.items():
+        if name in TEXT_FIELDS and not isinstance(value, str | None):
+            what = "text or null"
+        elif name in ID_FIELDS and (isinstance(value, bool) or not isinstance(value, str | int | None)):
+            what = "text, a whole number or null"
+        elif name == "files" and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            what = 'an object of text ({"events.csv": "<md5>", ...})'
+        else:
+            continue
+        raise PublishError(
+            f"{path}: {where}.{name} must be {what}, not {_kind(value)} ({json.dumps(value)}). {restore}"
+        )
 
 
 def _kind(value: Any) -> str:
     """The JSON name of a value's type."""
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
     return names.get(type(value), "a number")
+
+
+def check_recordable(release: Release) -> None:
+    """Refuse, before anything is sent, a publication whose record could not be written once it is done.
+
+    The record is what keeps a second run from publishing again: a publication sent but not recorded would be.
+    """
+    read_record(release)  # a damaged record, or a file or folder in its place
+    folder = publications_path(release).parent
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            handle, probe = tempfile.mkstemp(prefix=".write-test.", suffix=".tmp", dir=folder)
+            os.close(handle)
+            os.unlink(probe)
+        finally:
+            if created:
+                folder.rmdir()  # made again with the first record; nothing is left if this run stops before
+    except OSError as err:
+        cause = err.strerror or str(err) or type(err).__name__
+        raise PublishError(
+            f"Cannot write the publication record of version {release.version} in {folder} ({cause}), so nothing "
+            "was sent: a publication that is not recorded would be sent again. Make the folder writable "
+            "(or free disk space), then publish again."
+        ) from err
 
 
 def published(release: Release, key: str) -> dict[str, Any] | None:

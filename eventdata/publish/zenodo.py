@@ -47,7 +47,14 @@ from eventdata.publish.manifest import (
     repository_files,
     text,
 )
-from eventdata.publish.record import earlier_publications, pending, published, save_pending, save_published
+from eventdata.publish.record import (
+    check_recordable,
+    earlier_publications,
+    pending,
+    published,
+    save_pending,
+    save_published,
+)
 
 DEFAULT_BASE_URL = "https://zenodo.org"
 SANDBOX_BASE_URL = "https://sandbox.zenodo.org"
@@ -281,6 +288,7 @@ class ZenodoPublisher:
             plan = self.plan(release, uploads)
             if dry_run:
                 return PublishResult(self.name, None, None, created=False, plan=plan)
+            check_recordable(release)
             metadata = self.metadata(release)
             with self._client() as client:
                 deposition = self._draft(client, release, metadata)
