@@ -134,6 +134,8 @@ PROBLEM_CODES: dict[str, str] = {
     "release-hash-mismatch": "A release's file does not match the sha256 datapackage.json or catalog.json gives.",
     "release-file-missing": "A file that a release's datapackage.json or catalog.json lists is missing.",
     "catalog-mismatch": "catalog.json lacks the release, or disagrees with its datapackage.json on a file's sha256.",
+    "release-missing": "catalog.json or a publication record knows a version whose folder is gone.",
+    "release-version-mismatch": "A release's datapackage.json states another version than its folder's name.",
     "rebuild-value-differs": "A rebuild of the release from its sources gives another value in a data file.",
     "rebuild-column-differs": "A rebuild of the release gives other columns, or another type for a column.",
     "rebuild-rows-differ": "A rebuild of the release gives another number of rows.",

@@ -41,6 +41,7 @@ from eventdata.build import (
 )
 from eventdata.catalog import (
     CATALOG_FILE,
+    VERSION,
     Release,
     catalog_entry,
     catalog_json,
@@ -65,6 +66,7 @@ from eventdata.manifest import (
 )
 from eventdata.package import FORMAT_KEY, PACKAGE_FORMAT, release_datetime
 from eventdata.project import Project
+from eventdata.publish.record import PUBLICATIONS_DIR
 from eventdata.sources.sheets import display_path
 from eventdata.validate import Validation
 
@@ -143,6 +145,57 @@ def write_catalog(directory: Path, name: str) -> None:
         write_atomic(path, text)
 
 
+def version_folder_problems(directory: Path, name: str) -> list[tuple[str, Problem]]:
+    """Versions catalog.json or a publication record knows that have no folder, and folders whose datapackage.json
+    names another version: a released version is never removed, renamed or made again with other content."""
+    folders = {r.version: r for r in list_releases(directory, name)}
+    problems = []
+    listed = [v["version"] for v in read_catalog(directory / CATALOG_FILE).get("versions", [])]
+    records = directory / PUBLICATIONS_DIR
+    published = sorted(p.stem for p in records.glob("*.json") if VERSION.match(p.stem)) if records.is_dir() else []
+    for version, where in [
+        *((v, CATALOG_FILE) for v in listed),
+        *((v, f"{PUBLICATIONS_DIR}/{v}.json") for v in published),
+    ]:
+        if version not in folders:
+            problems.append(
+                (
+                    version,
+                    Problem(
+                        "release-missing",
+                        f"{where} knows version {version}, but {directory / version} is gone: a released version is "
+                        "never removed or made again. Restore the folder from a backup or the published copy.",
+                        display_path(directory / where),
+                    ),
+                )
+            )
+    for version, release in folders.items():
+        stated = release.descriptor().get("version")
+        if stated != version:
+            problems.append(
+                (
+                    version,
+                    Problem(
+                        "release-version-mismatch",
+                        f"datapackage.json states version {stated!r}, but its folder is {version}: a release folder is "
+                        "never copied or renamed. Move it out of the dataset folder, or restore the original.",
+                        display_path(release.descriptor_path),
+                    ),
+                )
+            )
+    return problems
+
+
+def refuse_damaged_versions(directory: Path, name: str) -> None:
+    """A ReleaseError listing version_folder_problems, before a new version is made on top of them."""
+    problems = version_folder_problems(directory, name)
+    if problems:
+        lines = "\n".join(f"  {p.file}: {p.message}" for _, p in problems)
+        raise ReleaseError(
+            f"Cannot release: the versions of {directory} are not as released (run `eventdata verify`):\n{lines}"
+        )
+
+
 def complete_bookkeeping(directory: Path, name: str) -> None:
     """Finish what an interrupted release left undone after its folder was renamed into place.
 
@@ -195,6 +248,7 @@ def release_version(
     directory = dataset.dist_dir
     warnings = retired_key_warnings(dataset.codebook)
     remove_leftovers(project, directory)
+    refuse_damaged_versions(directory, name)
     releases = list_releases(directory, name)
     latest = releases[-1] if releases else None
     if latest is not None:
@@ -390,9 +444,11 @@ def verify_release(
         raise ReleaseError(f"No release of {name} in {directory}.")
     selected = [find_release(dataset, version)] if version else releases
     catalog = read_catalog(directory / CATALOG_FILE)
-    results = []
+    damaged = version_folder_problems(directory, name)
+    results = [Verification(v, (p,), 0, False) for v, p in damaged if p.code == "release-missing" and version is None]
     for release in selected:
         problems, checked = _hash_problems(release, catalog)
+        problems += [p for v, p in damaged if v == release.version and p.code == "release-version-mismatch"]
         rebuilt = False
         reworded: tuple[str, ...] = ()
         if rebuild and not problems:

@@ -713,6 +713,50 @@ def test_verify_names_a_tampered_file(repository: Project) -> None:
     assert text(dataset_dir(repository) / "catalog.json") == catalog_before
 
 
+def test_a_removed_release_is_reported_and_never_made_again(repository: Project) -> None:
+    folder = dataset_dir(repository)
+    catalog_before = text(folder / "catalog.json")
+    shutil.rmtree(folder / "1.1.1")
+
+    result = run(repository, "verify", "--no-rebuild")
+    assert result.exit_code == 1
+    assert "[release-missing] catalog.json knows version 1.1.1" in result.stderr
+    released = run(repository, "release", "--bump", "patch", "--date", "2026-12-05")
+    assert released.exit_code == 2
+    assert "Cannot release" in released.stderr
+    assert "1.1.1" in released.stderr
+    assert "is gone" in released.stderr
+    assert not (folder / "1.1.1").exists()
+    assert text(folder / "catalog.json") == catalog_before
+
+
+def test_a_version_known_to_a_publication_record_is_not_made_again(released: Project) -> None:
+    folder = dataset_dir(released)
+    (folder / "publications").mkdir()
+    (folder / "publications" / "1.0.1.json").write_text('{"publications": [], "pending": {}}', encoding="utf-8")
+
+    with pytest.raises(ReleaseError, match=r"publications/1\.0\.1\.json knows version 1\.0\.1"):
+        release_version(released, bump="patch", release_date=FIRST)
+    assert not (folder / "1.0.1").exists()
+
+
+def test_a_copied_release_folder_is_reported_and_not_adopted(repository: Project) -> None:
+    folder = dataset_dir(repository)
+    shutil.copytree(folder / "1.1.1", folder / "2.0.0")
+    catalog_before = text(folder / "catalog.json")
+
+    result = run(repository, "verify", "2.0.0", "--no-rebuild")
+    assert result.exit_code == 1
+    assert "[release-version-mismatch] datapackage.json states version '1.1.1', but its folder is 2.0.0" in (
+        result.stderr
+    )
+    released = run(repository, "release", "--bump", "patch", "--date", "2026-12-05")
+    assert released.exit_code == 2
+    assert "2.0.0/datapackage.json" in released.stderr
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["1.0.0", "1.1.0", "1.1.1", "2.0.0"]
+    assert text(folder / "catalog.json") == catalog_before
+
+
 def test_diff_of_the_repository_releases_as_a_table(repository: Project) -> None:
     result = run(repository, "diff", "1.0.0", "1.1.0")
 
