@@ -8,6 +8,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ import click
 from eventdata import __version__, progress
 from eventdata.assign import assign_new_ids, unassigned_count, unassigned_message
 from eventdata.build import build_package
+from eventdata.catalog import VERSION
 from eventdata.checks import checks_markdown
 from eventdata.dataset import Dataset
 from eventdata.errors import EventdataError, Report, os_error_message
@@ -471,6 +473,16 @@ def release(
         eventdata release
         eventdata release --bump minor --date 2026-12-01
     """
+    if bump is not None and as_version is not None:
+        raise click.UsageError("Give --bump or --as, not both: --as names the whole version.")
+    if as_version is not None and not VERSION.match(as_version):
+        raise click.BadParameter(f"{as_version!r} is not a version X.Y.Z (e.g. 1.2.0).", param_hint="'--as'")
+    if release_date is not None and release_date.date() > datetime.now(UTC).date() + timedelta(days=1):
+        raise click.BadParameter(
+            f"{release_date.date()} is in the future: a release is dated the day it is made (or earlier), and no "
+            "later release could be dated before it.",
+            param_hint="'--date'",
+        )
     result = release_version(
         _dataset(ctx),
         bump=bump,
@@ -493,7 +505,13 @@ def release(
     _print_warnings(result.report)
     counts = result.counts
     since = f" since {result.previous}" if result.previous else ""
-    need = f"changes need a {result.suggested} release" if result.previous else "first release"
+    need = (
+        "first release"
+        if not result.previous
+        else f"changes need a {result.suggested} release"
+        if result.suggested
+        else "the events are unchanged"
+    )
     click.echo(
         f"Released {result.version} ({need}){since}: "
         f"{counts.get('added', 0)} added, {counts.get('modified', 0)} corrected, {counts.get('deleted', 0)} deleted, "

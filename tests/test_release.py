@@ -721,7 +721,7 @@ def test_a_removed_release_is_reported_and_never_made_again(repository: Project)
     result = run(repository, "verify", "--no-rebuild")
     assert result.exit_code == 1
     assert "[release-missing] catalog.json knows version 1.1.1" in result.stderr
-    released = run(repository, "release", "--bump", "patch", "--date", "2026-12-05")
+    released = run(repository, "release", "--bump", "patch", "--date", "2026-12-03")
     assert released.exit_code == 2
     assert "Cannot release" in released.stderr
     assert "1.1.1" in released.stderr
@@ -750,7 +750,7 @@ def test_a_copied_release_folder_is_reported_and_not_adopted(repository: Project
     assert "[release-version-mismatch] datapackage.json states version '1.1.1', but its folder is 2.0.0" in (
         result.stderr
     )
-    released = run(repository, "release", "--bump", "patch", "--date", "2026-12-05")
+    released = run(repository, "release", "--bump", "patch", "--date", "2026-12-03")
     assert released.exit_code == 2
     assert "2.0.0/datapackage.json" in released.stderr
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["1.0.0", "1.1.0", "1.1.1", "2.0.0"]
@@ -1229,3 +1229,19 @@ def test_the_data_changelog_is_made_from_recorded_changes_not_from_the_previous_
         "- Corrections:\n  - SYR2 fatalities: '0' → '3'\n"
         f"\n## 1.0.0 (2026-01-10)\n\n- {N} events: {N} added, 0 corrected (0 values), 0 deleted (first release).\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--as", "1.2.0", "--bump", "patch"], "Give --bump or --as, not both"),
+        (["--as", "banana"], "'banana' is not a version X.Y.Z"),
+        (["--date", "9999-12-31"], "9999-12-31 is in the future"),
+    ],
+)
+def test_release_options_that_cannot_be_meant_are_usage_errors(repository: Project, args: list[str], said: str) -> None:
+    catalog_before = text(dataset_dir(repository) / "catalog.json")
+    result = run(repository, "release", *args)
+    assert result.exit_code == 2
+    assert said in result.stderr
+    assert text(dataset_dir(repository) / "catalog.json") == catalog_before
