@@ -135,6 +135,7 @@ PROBLEM_CODES: dict[str, str] = {
     "release-file-missing": "A file that a release's datapackage.json or catalog.json lists is missing.",
     "catalog-mismatch": "catalog.json lacks the release, or disagrees with its datapackage.json on a file's sha256.",
     "release-missing": "catalog.json or a publication record knows a version whose folder is gone.",
+    "release-unlisted": "A release folder catalog.json does not list, which no interrupted release could have left.",
     "release-version-mismatch": "A release's datapackage.json states another version than its folder's name.",
     "rebuild-value-differs": "A rebuild of the release from its sources gives another value in a data file.",
     "rebuild-column-differs": "A rebuild of the release gives other columns, or another type for a column.",

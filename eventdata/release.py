@@ -169,8 +169,26 @@ def version_folder_problems(directory: Path, name: str) -> list[tuple[str, Probl
                     ),
                 )
             )
+    newest = max(listed, key=version_key, default=None)
+    catalogued = (directory / CATALOG_FILE).is_file()  # without one, the folders are the whole record
     for version, release in folders.items():
-        stated = release.descriptor().get("version")
+        descriptor = release.descriptor()
+        stated = descriptor.get("version")
+        previous = descriptor.get("eventdata:changes", {}).get("previous")
+        unlisted = catalogued and version not in listed and stated == version
+        if unlisted and (previous != newest or _older(version, newest)):
+            problems.append(  # a release stopped after its folder appeared follows the newest listed version
+                (
+                    version,
+                    Problem(
+                        "release-unlisted",
+                        f"{version} is not in {CATALOG_FILE} and does not follow its newest version ({newest}): it "
+                        f"states {previous!r} as its previous version. A release folder is never copied in: move it "
+                        "out of the dataset folder, or restore catalog.json from a backup.",
+                        display_path(release.descriptor_path),
+                    ),
+                )
+            )
         if stated != version:
             problems.append(
                 (
@@ -184,6 +202,10 @@ def version_folder_problems(directory: Path, name: str) -> list[tuple[str, Probl
                 )
             )
     return problems
+
+
+def _older(version: str, newest: str | None) -> bool:
+    return newest is not None and version_key(version) <= version_key(newest)
 
 
 def refuse_damaged_versions(directory: Path, name: str) -> None:
@@ -448,7 +470,7 @@ def verify_release(
     results = [Verification(v, (p,), 0, False) for v, p in damaged if p.code == "release-missing" and version is None]
     for release in selected:
         problems, checked = _hash_problems(release, catalog)
-        problems += [p for v, p in damaged if v == release.version and p.code == "release-version-mismatch"]
+        problems += [p for v, p in damaged if v == release.version and p.code != "release-missing"]
         rebuilt = False
         reworded: tuple[str, ...] = ()
         if rebuild and not problems:

@@ -757,6 +757,23 @@ def test_a_copied_release_folder_is_reported_and_not_adopted(repository: Project
     assert text(folder / "catalog.json") == catalog_before
 
 
+def test_a_copied_release_that_states_its_folders_version_is_not_adopted(repository: Project) -> None:
+    folder = dataset_dir(repository)
+    shutil.copytree(folder / "1.1.0", folder / "2.0.0")
+    descriptor = read_json(folder / "2.0.0" / "datapackage.json")
+    (folder / "2.0.0" / "datapackage.json").write_text(json.dumps({**descriptor, "version": "2.0.0"}), "utf-8")
+
+    result = run(repository, "verify", "2.0.0", "--no-rebuild")
+    assert result.exit_code == 1
+    assert "[release-unlisted] 2.0.0 is not in catalog.json and does not follow its newest version (1.1.1)" in (
+        result.stderr
+    )
+    released = run(repository, "release", "--bump", "patch", "--date", "2026-12-03")
+    assert released.exit_code == 2
+    assert "2.0.0 is not in catalog.json" in released.stderr
+    assert "2.0.1" not in {p.name for p in folder.iterdir()}
+
+
 def test_diff_of_the_repository_releases_as_a_table(repository: Project) -> None:
     result = run(repository, "diff", "1.0.0", "1.1.0")
 
