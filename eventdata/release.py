@@ -11,6 +11,7 @@ sources it records and compares data and metadata values (eventdata.compare), no
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -201,6 +202,35 @@ def version_folder_problems(directory: Path, name: str) -> list[tuple[str, Probl
                     ),
                 )
             )
+    return problems
+
+
+def catalog_field_problems(directory: Path, name: str) -> list[tuple[str | None, Problem]]:
+    """Fields of catalog.json (but the files, which the hashes check) that differ from what its releases give:
+    (the version of the entry, or None for the catalog's own fields, and the problem)."""
+    path = directory / CATALOG_FILE
+    regenerated = catalog_files(directory, name).get(path)
+    if regenerated is None or not path.is_file():
+        return []
+    have, want = read_catalog(path), json.loads(regenerated)
+    where = display_path(path)
+
+    def problem(field: str, found: Any, expected: Any) -> Problem:
+        message = f"{field} is {json.dumps(found)}, but the release folders give {json.dumps(expected)}."
+        return Problem("catalog-mismatch", message + " Restore catalog.json from a backup.", where)
+
+    problems: list[tuple[str | None, Problem]] = [
+        (None, problem(key, have.get(key), want.get(key)))
+        for key in ("profile", "name", "latest", "title")
+        if have.get(key) != want.get(key)
+    ]
+    entries = {v["version"]: v for v in have.get("versions", [])}
+    for entry in want.get("versions", []):
+        listed = entries.get(entry["version"], {})
+        for key in sorted((set(entry) | set(listed)) - {"files"}):
+            if listed and listed.get(key) != entry.get(key):
+                found, expected = listed.get(key), entry.get(key)
+                problems.append((entry["version"], problem(f"versions[{entry['version']}].{key}", found, expected)))
     return problems
 
 
@@ -468,6 +498,10 @@ def verify_release(
     catalog = read_catalog(directory / CATALOG_FILE)
     damaged = version_folder_problems(directory, name)
     results = [Verification(v, (p,), 0, False) for v, p in damaged if p.code == "release-missing" and version is None]
+    if not damaged:  # with a version missing or copied in, the folders do not give the catalog
+        newest = releases[-1].version
+        for entry_version, found in catalog_field_problems(directory, name):
+            damaged.append((entry_version or newest, found))
     for release in selected:
         problems, checked = _hash_problems(release, catalog)
         problems += [p for v, p in damaged if v == release.version and p.code != "release-missing"]

@@ -774,6 +774,30 @@ def test_a_copied_release_that_states_its_folders_version_is_not_adopted(reposit
     assert "2.0.1" not in {p.name for p in folder.iterdir()}
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("latest", None, '1.1.1: {catalog}: [catalog-mismatch] latest is null, but the release folders give "1.1.1"'),
+        ("name", "other", '1.1.1: {catalog}: [catalog-mismatch] name is "other", but the release folders give'),
+        ("date", 5, "1.0.0: {catalog}: [catalog-mismatch] versions[1.0.0].date is 5, but the release folders give"),
+    ],
+)
+def test_verify_names_a_catalog_field_its_releases_do_not_give(
+    repository: Project, field: str, value: Any, said: str
+) -> None:
+    path = dataset_dir(repository) / "catalog.json"
+    catalog = read_json(path)
+    if field == "date":
+        catalog["versions"][0]["date"] = value
+    else:
+        catalog[field] = value
+    path.write_text(json.dumps(catalog, indent=2), encoding="utf-8")
+
+    result = run(repository, "verify", "--no-rebuild")
+    assert result.exit_code == 1
+    assert said.format(catalog=path) in result.stderr
+
+
 def test_diff_of_the_repository_releases_as_a_table(repository: Project) -> None:
     result = run(repository, "diff", "1.0.0", "1.1.0")
 
