@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ REGISTRY_COLUMNS = ("event_id_cnty", "first_sheet")
 DELETIONS_FILE = "deletions.csv"
 DELETIONS_COLUMNS = ("event_id_cnty", "reason")
 ID_PARTS = r"^([A-Z]{3})(\d+)$"
+#: The most digits of an id's number: larger numbers would not fit the 64-bit integers ids are counted in.
+MAX_ID_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,32 @@ def read_registry(path: Path) -> pd.DataFrame:
     registry = read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry")
     # A record of spaces, as the one reader skips: only rows whose first cell is blank can be one.
     first = (registry.iloc[:, 0].str.strip() == "").to_numpy(dtype=bool, na_value=False)
-    if not first.any():
-        return registry
-    rest = registry[first].apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy(dtype=bool)
-    blank = first.copy()
-    blank[first] = rest
-    return registry[~blank].reset_index(drop=True) if blank.any() else registry
+    if first.any():
+        rest = registry[first].apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy(dtype=bool)
+        blank = first.copy()
+        blank[first] = rest
+        registry = registry[~blank].reset_index(drop=True) if blank.any() else registry
+    _refuse_malformed_ids(path, registry["event_id_cnty"])
+    return registry
+
+
+#: An id as the tool assigns it: a prefix and a number that fits a 64-bit integer with room to count on.
+ASSIGNED_ID = rf"[A-Z]{{3}}\d{{1,{MAX_ID_DIGITS}}}"
+
+
+def _refuse_malformed_ids(path: Path, ids: pd.Series) -> None:
+    """SourceError naming the first registry row whose id is not one the tool assigns (its line read again)."""
+    good = ids.fillna("").str.fullmatch(ASSIGNED_ID).to_numpy(dtype=bool, na_value=False)
+    if good.all():
+        return
+    rows = read_list(path, REGISTRY_COLUMNS, SourceError, "The id registry", lines=True)
+    for line, value in zip(rows[LINE_COLUMN], rows["event_id_cnty"].fillna(""), strict=True):
+        if not re.fullmatch(ASSIGNED_ID, value):  # blank records are not among the rows
+            raise SourceError(
+                f"The id registry {display_path(path)}:{line}: column event_id_cnty holds {value!r}, which is not an "
+                f"id the tool assigns (three capital letters and a number of at most {MAX_ID_DIGITS} digits, e.g. "
+                "SYR14). The registry is written by the tool: restore this line from version control."
+            )
 
 
 def read_deletion_rows(path: Path) -> pd.DataFrame:
@@ -84,6 +107,7 @@ def next_numbers(registry_ids: pd.Series, present_ids: pd.Series) -> dict[str, i
     """The highest number used so far for each id prefix (country code), in the registry or in the sheets."""
     every = pd.concat([registry_ids.astype("string"), present_ids.astype("string")]).dropna()
     parts = every.str.extract(ID_PARTS).dropna()
+    parts = parts[parts[1].str.len() <= MAX_ID_DIGITS]  # a longer number is no id the tool gave (unregistered-id)
     if parts.empty:
         return {}
     numbers = pd.to_numeric(parts[1])
@@ -138,6 +162,10 @@ def _record(cells: list[str]) -> str:
     return out.getvalue().removesuffix("\r\n")
 
 
+#: A line break as the CSV reader counts lines (newline="": CR LF, a lone CR, LF).
+LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+
+
 def sheet_with_ids(path: Path, ids_by_line: Mapping[int, str]) -> str:
     """The text of a sheet with the event_id_cnty cell of the given lines filled (the column added, last, if absent).
 
@@ -148,18 +176,21 @@ def sheet_with_ids(path: Path, ids_by_line: Mapping[int, str]) -> str:
     data = path.read_bytes()
     records = _sheet_records(path, data)
     bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
-    pieces = data.decode("utf-8-sig").split("\n")  # pieces[n - 1] is line n, without its "\n" (a "\r" stays)
+    # Lines as the reader counts them (CR LF, a lone CR and LF each end one): lines[n - 1] is line n, breaks[n - 1]
+    # the break that ends it.
+    parts = LINE_BREAK.split(data.decode("utf-8-sig"))
+    lines, breaks = parts[0::2], [*parts[1::2], ""]
     added = "event_id_cnty" not in records.header
     width = len(records.header) + added
     column = width - 1 if added else records.header.index("event_id_cnty")
 
     def replace(line: int, cells: list[str], text: str | None = None, *, append: str | None = None) -> None:
-        last = line - 1 + sum(c.count("\n") for c in cells)  # the piece the record ends on
-        ending = "\r" if pieces[last].endswith("\r") else ""
+        last = line - 1 + sum(len(LINE_BREAK.findall(c)) for c in cells)  # the line the record ends on
         if append is not None:
-            pieces[last] = pieces[last].removesuffix("\r") + append + ending
+            lines[last] += append
         else:
-            pieces[line - 1 : last + 1] = [str(text) + ending]
+            lines[line - 1 : last + 1] = [str(text)]
+            breaks[line - 1 : last + 1] = [breaks[last]]
 
     if added:
         replace(records.header_line, records.header, append="," + _record(["event_id_cnty"]))
@@ -175,7 +206,7 @@ def sheet_with_ids(path: Path, ids_by_line: Mapping[int, str]) -> str:
                     f"The sheet {display_path(path)}:{line}: {ragged_message(len(cells), len(records.header))}"
                 )
             replace(line, cells, _record([*cells[:column], value, *cells[column + 1 :]]))
-    return bom + "\n".join(pieces)
+    return bom + "".join(a + b for a, b in zip(lines, breaks, strict=True))
 
 
 def write_ids_into_sheet(path: Path, ids_by_line: Mapping[int, str]) -> None:

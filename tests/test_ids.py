@@ -250,6 +250,40 @@ def test_write_ids_into_sheet_keeps_crlf_line_endings(tmp_path: Path) -> None:
     assert path.read_bytes() == b"event_id_cnty,notes,country\r\nSYR14,x,Syria\r\nSYR1,y,Syria\r\n"
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        # CR CR LF (a CRLF file saved again as CRLF): the reader counts a blank line after each row
+        (b"event_id_cnty,notes\r\r\n,x\r\r\nSYR1,y\r\r\n", 3, b"event_id_cnty,notes\r\r\nSYR14,x\r\r\nSYR1,y\r\r\n"),
+        # a lone CR ends each line (Excel's "CSV Macintosh"), a quoted cell holding one
+        (b'event_id_cnty,notes\r,"a\rb"\rSYR1,y\r', 2, b'event_id_cnty,notes\rSYR14,"a\rb"\rSYR1,y\r'),
+        (b"notes\r\r\nx\r\r\n", 3, b"notes,event_id_cnty\r\r\nx,SYR14\r\r\n"),
+    ],
+)
+def test_write_ids_into_sheet_counts_lines_as_the_reader_does(
+    tmp_path: Path, text: bytes, line: int, expected: bytes
+) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(text)
+    write_ids_into_sheet(path, {line: "SYR14"})
+    assert path.read_bytes() == expected
+
+
+@pytest.mark.parametrize("value", ["garbage id", "", "SYR9223372036854775807", "syr12"])
+def test_read_registry_names_the_line_of_an_id_the_tool_never_assigns(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "event_ids.csv"
+    path.write_text(f"event_id_cnty,first_sheet\nSYR1,a.csv\n\n{value},b.csv\n", encoding="utf-8")
+    with pytest.raises(
+        SourceError, match=rf"event_ids.csv:4: column event_id_cnty holds '{value}', which is not an id"
+    ):
+        read_registry(path)
+
+
+def test_an_id_number_too_large_for_the_registry_is_left_to_unregistered_id() -> None:
+    typed = pd.Series(["SYR99999999999999999999", "SYR3"], dtype="string")
+    assert next_numbers(pd.Series(["SYR2"], dtype="string"), typed) == {"SYR": 3}
+
+
 def test_record_assignment_writes_sheets_then_appends_to_the_registry(tmp_path: Path) -> None:
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text("event_id_cnty,country\n,Syria\nSYR1,Syria\n", encoding="utf-8")
