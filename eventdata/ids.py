@@ -7,7 +7,6 @@ and a row that moves between sheets keeps the id written in it.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from eventdata.sources.sheets import (
     SHEET_COLUMN,
     CsvFileError,
     Records,
+    csv_record,
     decode_csv,
     display_path,
     parse_csv,
@@ -157,9 +157,7 @@ def _sheet_records(path: Path, data: bytes) -> Records:
 
 def _record(cells: list[str]) -> str:
     """One record as CSV writes it, without its line ending (a cell is quoted only when it must be)."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(cells)  # "\r\n": a cell holding a line break is quoted
-    return out.getvalue().removesuffix("\r\n")
+    return csv_record(cells, "")
 
 
 #: A line break as the CSV reader counts lines (newline="": CR LF, a lone CR, LF).

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +18,7 @@ from eventdata.sources.sheets import (
     Records,
     closest,
     control_message,
+    csv_record,
     display_path,
     read_csv,
 )
@@ -154,8 +153,7 @@ def add_article(
         "sha256": digest,
         "notes": notes.strip(),
     }
-    row_text = io.StringIO()
-    csv.writer(row_text, lineterminator=newline).writerow([values.get(column, "") for column in header])
+    row = csv_record([values.get(column, "") for column in header], newline)
     existing = index.read_bytes() if index.is_file() else (",".join(header) + newline).encode("utf-8")
     if existing and not existing.endswith(b"\n"):
         existing += newline.encode("utf-8")
@@ -164,7 +162,7 @@ def add_article(
         write_atomic(target, data)
         copied = True
     try:
-        write_atomic(index, existing + row_text.getvalue().encode("utf-8"))
+        write_atomic(index, existing + row.encode("utf-8"))
     except BaseException:
         if copied:
             target.unlink(missing_ok=True)  # no text without its index row
@@ -192,10 +190,8 @@ def new_sheet(project: Project, article_id: str, *, coder: str | None = None, na
     if path.exists():
         raise SourceError(f"{display_path(path)} exists; a sheet is never overwritten. Choose another --name.")
     columns = codebook.sheet_fields
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    text = csv_record(columns)
     if coder:
-        writer.writerow([article_id if c == "article_id" else coder if c == "coder" else "" for c in columns])
-    write_atomic(path, out.getvalue())
+        text += csv_record([article_id if c == "article_id" else coder if c == "coder" else "" for c in columns])
+    write_atomic(path, text)
     return path

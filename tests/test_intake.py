@@ -197,6 +197,16 @@ def test_add_article_refuses_a_control_character_validate_would_refuse(
     assert list(fresh.articles_dir.iterdir()) == []
 
 
+def test_a_lone_carriage_return_in_metadata_is_kept_in_its_cell(fresh: Project, article: Path) -> None:
+    added = add_article(fresh, article, title="A\rB", publisher="P", published=date(2022, 2, 3), notes="x\ry")
+    path = new_sheet(fresh, added.article_id, coder="C\rD")
+
+    (row,) = [r for r in read_rows(fresh.articles_index) if r["article_id"] == added.article_id]
+    assert (row["title"], row["notes"]) == ("A\rB", "x\ry")
+    (sheet_row,) = read_rows(path)
+    assert sheet_row["coder"] == "C\rD"
+
+
 def test_add_article_reads_the_index_with_the_shared_reader(fresh: Project, article: Path) -> None:
     first = add_article(fresh, article, title="T", publisher="P", published=date(2022, 2, 3))
     rows = read_rows(fresh.articles_index)

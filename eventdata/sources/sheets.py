@@ -296,6 +296,14 @@ class MalformedCSV(Exception):
         self.reason = reason
 
 
+def csv_record(cells: Sequence[str], newline: str = "\n") -> str:
+    """One CSV record ending in newline; a cell holding any line break (a lone CR too) is quoted, as the reader
+    needs (csv.writer quotes only the characters of its own line terminator)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue().removesuffix("\r\n") + newline
+
+
 def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
     """CSV records with the line each starts on (header = line 1); blank records (empty or spaces) are skipped."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
