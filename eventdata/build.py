@@ -41,7 +41,7 @@ from eventdata.changes import (
 from eventdata.compare import compare_packages
 from eventdata.dataset import Dataset
 from eventdata.duplicates import duplicate_of_schema, with_duplicate_of
-from eventdata.errors import Problem, ReleaseError, Report
+from eventdata.errors import Problem, ReleaseError, Report, SourceError
 from eventdata.files import (
     STAGING_MARK,
     FileSet,
@@ -74,6 +74,7 @@ from eventdata.package import (
 from eventdata.project import Project
 from eventdata.report import report_resource, write_report
 from eventdata.schema import Codebook, codebook_markdown, published_table_schema
+from eventdata.sources.sheets import display_path
 from eventdata.terms import RECORD_KEY, read_grants, terms_record, terms_vocabulary
 from eventdata.validate import Validation, validate_project
 
@@ -752,6 +753,13 @@ def build_package(
     releases = dataset.releases
     latest = releases[-1] if releases else None
     draft_dir = Path(out_dir) if out_dir is not None else directory / DRAFT_DIR
+    inputs = project.input_folder_of(draft_dir) if out_dir is not None else None
+    if inputs is not None:
+        raise SourceError(
+            f"Cannot build into {out_dir}: it is inside {display_path(inputs)}, which holds the dataset's inputs "
+            "(a build only reads them, and the next one would read the package as an input). Give a folder outside "
+            "schemas/ and seeds/, e.g. --out-dir build/package."
+        )
     remove_leftovers(project, directory)
     warnings = retired_key_warnings(codebook)
     created = draft_datetime(latest, [a.published for a in dataset.articles.values()])

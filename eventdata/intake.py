@@ -153,7 +153,7 @@ def add_article(
         "sha256": digest,
         "notes": notes.strip(),
     }
-    row = csv_record([values.get(column, "") for column in header], newline)
+    record = csv_record([values.get(column, "") for column in header], newline)
     existing = index.read_bytes() if index.is_file() else (",".join(header) + newline).encode("utf-8")
     if existing and not existing.endswith(b"\n"):
         existing += newline.encode("utf-8")
@@ -162,7 +162,7 @@ def add_article(
         write_atomic(target, data)
         copied = True
     try:
-        write_atomic(index, existing + row.encode("utf-8"))
+        write_atomic(index, existing + record.encode("utf-8"))
     except BaseException:
         if copied:
             target.unlink(missing_ok=True)  # no text without its index row

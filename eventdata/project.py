@@ -34,6 +34,11 @@ class Project:
     def seeds_dir(self) -> Path:
         return self.root / "seeds"
 
+    def input_folder_of(self, path: Path) -> Path | None:
+        """schemas/ or seeds/ when path is inside it (symbolic links resolved): outputs never go there."""
+        resolved = path.expanduser().resolve()
+        return next((f for f in (self.schemas_dir, self.seeds_dir) if resolved.is_relative_to(f.resolve())), None)
+
     @property
     def articles_index(self) -> Path:
         return self.seeds_dir / "articles.csv"

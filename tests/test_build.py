@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from eventdata.build import BuildResult, build_package
-from eventdata.errors import ReleaseError
+from eventdata.errors import ReleaseError, SourceError
 from eventdata.project import Project
 from eventdata.read import read_events
 from tests.conftest import SEED_ARTICLE, read_rows, write_rows
@@ -367,6 +367,15 @@ def test_build_refuses_an_out_dir_with_other_content_and_leaves_inputs_untouched
     assert str(out) in str(caught.value)
     assert file_hashes(project.seeds_dir) == inputs
     assert file_hashes(out) == before
+
+
+@pytest.mark.parametrize("inside", ["seeds/sheets/package", "schemas", "seeds"])
+def test_build_refuses_an_out_dir_among_the_inputs(project: Project, inside: str) -> None:
+    inputs = {folder: file_hashes(project.root / folder) for folder in ("schemas", "seeds")}
+    with pytest.raises(SourceError, match=r"Cannot build into .*: it is inside .*, which holds the dataset's inputs"):
+        build_package(project, project.root / inside)
+    assert {folder: file_hashes(project.root / folder) for folder in ("schemas", "seeds")} == inputs
+    assert not (project.root / "seeds" / "sheets" / "package").exists()
 
 
 # --- reading a package back -----------------------------------------------------------------------
