@@ -269,6 +269,9 @@ def _check_constraint_values(constraints: dict[str, Any], type_: str, where: str
         value = constraints.get(key)
         if key in constraints and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise bad(key, "a whole number of 0 or more")
+    for key in ("pattern", "minLength", "maxLength"):
+        if key in constraints and type_ != "string":
+            raise bad(key, f"left out: eventdata checks {key} only on string fields, and this one has type {type_!r}")
     if "pattern" in constraints:
         if not isinstance(constraints["pattern"], str):
             raise bad("pattern", "a regular expression in a string")
@@ -333,6 +336,10 @@ def _expand_field(field: dict[str, Any], codebook: Codebook, path: Path, text: s
             raise SchemaFileError(f"{where}: give either a vocabulary or an enum/pattern, not both.")
         values = codebook.vocabulary_values(reference)
         separator = extra.get("separator")
+        if separator and type_ != "string":
+            raise SchemaFileError(
+                f"{where}: a list of vocabulary values (eventdata.separator) must have type 'string', not {type_!r}."
+            )
         if separator:
             alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
             constraints["pattern"] = f"(?:{alternatives})(?:{re.escape(separator)}(?:{alternatives}))*"
@@ -398,7 +405,7 @@ def load_codebook(schemas_dir: Path | str) -> Codebook:
             raise SchemaFileError(f"{schema_path}: primaryKey names unknown field {key!r}.")
     expanded = copy.deepcopy(raw)
     expanded["fields"] = fields
-    return Codebook(
+    loaded = Codebook(
         directory,
         expanded,
         vocabularies,
@@ -408,6 +415,112 @@ def load_codebook(schemas_dir: Path | str) -> Codebook:
         roles=_roles(directory, tables, schemas),
         list_problems=tuple(kept),
     )
+    needed_problems = _needed_field_problems(loaded, schema_path, text)
+    if needed_problems:
+        raise CodebookError(needed_problems)
+    return loaded
+
+
+def _shipped_fields() -> list[dict[str, Any]]:
+    """The fields of the events.schema.json eventdata ships (the codebook its checks are written for)."""
+    from eventdata.project import default_codebook_dir  # project imports the tool's modules
+
+    raw = _read_json(default_codebook_dir() / SCHEMA_FILE)
+    return [f for f in raw.get("fields", []) if isinstance(f, dict)] if isinstance(raw, dict) else []
+
+
+def _needs(codebook: Codebook) -> dict[str, list[str]]:
+    """Field name → what in eventdata reads it: the columns each check declares and the parts the codebook gives."""
+    import eventdata.checks  # noqa: F401  (registers the checks; imported here: `load` never needs pandera)
+    from eventdata.columns import columns
+    from eventdata.pipeline import RULES
+
+    needs: dict[str, list[str]] = {}
+    for registered in RULES:
+        for name in registered.columns(codebook):
+            needs.setdefault(name, []).append(f"the check {registered.codes[0]}")
+    declared = columns(codebook)
+    for actor in declared.actors:
+        for part in (actor.name, actor.actor_type, *actor.associates):
+            if part:
+                needs.setdefault(part, []).append("the actor list")
+    for part in (declared.place_name, *declared.places):
+        if part:
+            needs.setdefault(part, []).append("the place list")
+    return needs
+
+
+def _needed_field_problems(codebook: Codebook, path: Path, text: str) -> list[Problem]:
+    """Every field eventdata reads is in the codebook with the type it is read as, and derivations have inputs.
+
+    What reads a field comes from the checks' declared columns and the codebook's column parts
+    (eventdata.columns); the type a field is read as is the type the shipped codebook gives it (a derived
+    field: the type of the shipped field with the same derivation).
+    """
+    from eventdata.columns import columns
+
+    shown = display_path(path)
+    problems: list[Problem] = []
+
+    def problem(name: str, message: str) -> None:
+        problems.append(Problem("schema-error", message, shown, _field_line(text, name) if text else None, name))
+
+    dates = [f for f in _shipped_fields() if f.get("type") == "date"]
+    if not any(f["type"] == "date" for f in codebook.fields):  # the checks and derivations find the date by its type
+        name = str(dates[0].get("name")) if dates else ""
+        if name in codebook.field_names:
+            problem(
+                name,
+                f"type {codebook.field(name)['type']!r} cannot be used: eventdata needs type 'date' here "
+                "(the date of an event; no other field has type 'date').",
+            )
+        else:
+            problems.append(
+                Problem(
+                    "schema-error",
+                    "no field has type 'date'; eventdata needs one for the date of an event"
+                    + (f" (the field {name!r} is missing)." if name else "."),
+                    shown,
+                    None,
+                    name or None,
+                )
+            )
+        return problems
+    shipped = _shipped_fields()
+    shipped_types = {f.get("name"): f.get("type", "string") for f in shipped}
+    derived_types = {_derived_key(f): f.get("type", "string") for f in shipped if f.get("eventdata", {}).get("derived")}
+    needs = _needs(codebook)
+    names = set(codebook.field_names)
+    for name, readers in needs.items():
+        if name not in names:
+            problem(name, f"the field is missing; eventdata needs it for {', '.join(dict.fromkeys(readers))}.")
+    for field in codebook.fields:
+        name, type_ = field["name"], field["type"]
+        extra = field.get("eventdata", {})
+        wanted: str | None
+        if extra.get("derived"):
+            wanted, reason = derived_types.get(_derived_key(field)), f"derived {extra['derived']!r}"
+        elif name in needs:
+            wanted, reason = shipped_types.get(name), f"read by {', '.join(dict.fromkeys(needs[name]))}"
+        else:
+            continue
+        if wanted is not None and type_ != wanted:
+            problem(name, f"type {type_!r} cannot be used: eventdata needs type {wanted!r} here ({reason}).")
+    if any(f.get("eventdata", {}).get("derived") == "interaction" for f in codebook.fields):
+        found = columns(codebook).actor_types
+        if len(found) < 2:
+            name = next(f["name"] for f in codebook.fields if f.get("eventdata", {}).get("derived") == "interaction")
+            problem(
+                name,
+                f"derived 'interaction' needs two actor-type columns (eventdata.actor_type_of); found {list(found)}.",
+            )
+    return problems
+
+
+def _derived_key(field: dict[str, Any]) -> tuple[str, str]:
+    """What a derived field holds: its derivation, and the place-list column it is filled from, if any."""
+    extra = field.get("eventdata", {})
+    return str(extra.get("derived")), str(extra.get("place", ""))
 
 
 def _field_problem(message: str, field: Any, path: Path, text: str) -> Problem:

@@ -278,3 +278,77 @@ def test_publish_check_of_a_release_with_metadata_of_the_wrong_shape_exit_2(
         releases, "publish", "1.1.0", "--to", target, "--base-url", "http://127.0.0.1:9", *organization, "--check"
     )
     assert_cannot_run(result, str(path), said, "the release is damaged")
+
+
+def delete_schema_field(project: Project, name: str) -> None:
+    """Remove one field (and its primary key entry) from events.schema.json."""
+    path = project.schemas_dir / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["fields"] = [f for f in schema["fields"] if f["name"] != name]
+    schema["primaryKey"] = [k for k in schema.get("primaryKey", []) if k != name]
+    path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("fatalities", "fatalities [schema-error] the field is missing; eventdata needs it for the check"),
+        ("event_date", "event_date [schema-error] no field has type 'date'"),
+        ("event_type", "event_type [schema-error] the field is missing"),
+        ("sub_event_type", "sub_event_type [schema-error] the field is missing"),
+        ("civilian_targeting", "civilian_targeting [schema-error] the field is missing"),
+        ("article_id", "article_id [schema-error] the field is missing"),
+        ("evidence", "evidence [schema-error] the field is missing"),
+        ("event_id_cnty", "event_id_cnty [schema-error] the field is missing"),
+        ("inter1", "derived 'interaction' needs two actor-type columns"),
+        ("inter2", "derived 'interaction' needs two actor-type columns"),
+    ],
+)
+def test_events_schema_without_a_field_the_code_reads_exit_2(project: Project, name: str, message: str) -> None:
+    delete_schema_field(project, name)
+    assert_cannot_run(run(project, "validate"), "events.schema.json", message)
+
+
+@pytest.mark.parametrize("name", ["year", "disorder_type", "interaction", "tags"])
+def test_events_schema_without_a_field_the_code_does_not_need_still_validates(project: Project, name: str) -> None:
+    delete_schema_field(project, name)
+    result = run(project, "validate")
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "type_", "message"),
+    [
+        ("admin1", "integer", "eventdata needs type 'string' here (derived 'place')"),
+        ("admin2", "integer", "eventdata needs type 'string' here (derived 'place')"),
+        ("admin3", "date", "eventdata needs type 'string' here (derived 'place')"),
+        ("latitude", "integer", "eventdata needs type 'number' here (derived 'place')"),
+        ("event_id_cnty", "integer", "pattern only on string fields, and this one has type 'integer'"),
+        ("event_id_cnty", "number", "pattern only on string fields, and this one has type 'number'"),
+        ("event_date", "string", "eventdata needs type 'date' here"),
+        ("article_id", "integer", "pattern only on string fields, and this one has type 'integer'"),
+        ("evidence", "number", "eventdata needs type 'string' here (read by the check"),
+        ("fatalities", "number", "eventdata needs type 'integer' here (read by the check fatalities-not-allowed)"),
+        ("region", "number", "eventdata needs type 'string' here (derived 'region')"),
+        ("source_scale", "integer", "a list of vocabulary values (eventdata.separator) must have type 'string'"),
+    ],
+)
+def test_events_schema_field_of_the_wrong_type_exit_2_at_its_field(
+    project: Project, name: str, type_: str, message: str
+) -> None:
+    line = edit_schema_field(project, name, type=type_)
+    assert_cannot_run(run(project, "validate"), f"events.schema.json:{line}: {name} [schema-error]", message)
+
+
+@pytest.mark.parametrize(
+    "name", ["fatalities", "year", "iso", "interaction", "latitude", "longitude", "timestamp", "event_date"]
+)
+@pytest.mark.parametrize("key", ["pattern", "maxLength"])
+def test_events_schema_text_constraint_on_a_field_not_text_exit_2(project: Project, name: str, key: str) -> None:
+    line = edit_schema_field(project, name, constraint=(key, "^x$" if key == "pattern" else 3))
+    assert_cannot_run(
+        run(project, "validate"),
+        f"events.schema.json:{line}: {name} [schema-error] constraint {key}=",
+        f"eventdata checks {key} only on string fields",
+    )
