@@ -432,3 +432,107 @@ def test_acled_row_of_the_wrong_length_is_left_out(project: Project, tmp_path: P
     assert result.written
     assert result.rows == 2
     assert result.skipped == (4,)
+
+
+def _left_out(project: Project, export: Path) -> tuple[str, str, str | None]:
+    """Import an export whose line 2 has an error: the row is left out, nothing of it is registered."""
+    result = import_acled(project, export)
+    assert result.written
+    assert result.skipped == (2,)
+    assert [r["event_id_cnty"] for r in read_rows(project.sheets_dir / f"acled-{export.stem}.csv")] == ["KEN2"]
+    assert [r["event_id_cnty"] for r in read_rows(project.id_registry)][-1:] == ["KEN2"]
+    assert all(r["event_id_cnty"].strip() for r in read_rows(project.id_registry))
+    assert validate_project(project).report.valid
+    [problem] = result.report.problems
+    assert problem.line == 2
+    assert problem.file.endswith(export.name)
+    return problem.code, problem.column or "", problem.value
+
+
+@pytest.mark.parametrize(
+    ("stamp", "code"),
+    [
+        ("99999999999999999999", "maximum-error"),  # beyond the platform's time_t
+        ("253402300800", "maximum-error"),  # year 10000
+        ("9223372036854775807", "maximum-error"),  # the largest time_t: EOVERFLOW
+        ("4133980800", "maximum-error"),  # 2101-01-01: after the codebook's last year
+        ("1.5e9", "type-error"),
+    ],
+)
+def test_acled_timestamp_out_of_range_is_a_row_problem(project: Project, tmp_path: Path, stamp: str, code: str) -> None:
+    export = write(tmp_path / "stamp.csv", [protest("KEN1", timestamp=stamp), protest("KEN2")])
+
+    assert _left_out(project, export) == (code, "timestamp", stamp)
+
+
+def test_acled_last_timestamp_of_the_codebooks_years_is_taken(project: Project, tmp_path: Path) -> None:
+    export = write(tmp_path / "late.csv", [protest("KEN1", timestamp="4133980799")])  # 2100-12-31 23:59:59
+
+    result = import_acled(project, export)
+
+    assert result.written
+    assert not result.report.problems
+    assert "KEN1 (ACLED timestamp 4133980799)" in (project.articles_dir / "acled-late.txt").read_text(encoding="utf-8")
+
+
+def test_acled_timestamp_out_of_range_does_not_stop_reading_spreadsheet_dates(project: Project, tmp_path: Path) -> None:
+    rows = [protest("KEN1", event_date="13/03/2022", timestamp="9223372036854775807"), protest("KEN2")]
+    export = write(tmp_path / "sheetdates.csv", rows)
+
+    assert _left_out(project, export)[:2] == ("maximum-error", "timestamp")
+
+
+@pytest.mark.parametrize("char", ["\x07", "\x00", "\x1b", "\x0c"])
+@pytest.mark.parametrize("column", ["notes", "location"])
+def test_acled_control_character_is_located_and_the_row_left_out(
+    project: Project, tmp_path: Path, char: str, column: str
+) -> None:
+    first = protest("KEN1")
+    value = f"{first[column][:3]}{char}{first[column][3:]}"
+    export = write(tmp_path / "control.csv", [first | {column: value}, protest("KEN2")])
+
+    code, shown, found = _left_out(project, export)
+
+    assert (code, shown, found) == ("control-character", column, value)
+
+
+def test_acled_control_character_in_a_multiline_cell_is_at_the_records_line(project: Project, tmp_path: Path) -> None:
+    rows = [
+        protest("KEN1", notes="On 4 March\n2022, a protest."),
+        protest("KEN2", notes="On 4 March\n2022,\x07 a march."),
+    ]
+    export = write(tmp_path / "multi.csv", rows)
+
+    result = import_acled(project, export)
+
+    assert [(p.line, p.code, p.column) for p in result.report.problems] == [(4, "control-character", "notes")]
+    assert result.rows == 1
+    assert result.skipped == (4,)
+
+
+def test_acled_blank_id_is_a_row_problem_and_not_registered(project: Project, tmp_path: Path) -> None:
+    export = write(tmp_path / "blank.csv", [protest(""), protest("KEN2")])
+
+    assert _left_out(project, export) == ("required-error", "event_id_cnty", "")
+
+
+def test_acled_id_number_beyond_the_registrys_integer_is_a_row_problem(project: Project, tmp_path: Path) -> None:
+    export = write(tmp_path / "long.csv", [protest("KEN99999999999999999999"), protest("KEN2")])
+
+    assert _left_out(project, export) == ("maximum-error", "event_id_cnty", "KEN99999999999999999999")
+
+
+def test_acled_row_problems_of_every_row_write_nothing(project: Project, tmp_path: Path) -> None:
+    rows = [protest(""), protest("KEN1", timestamp="253402300800"), protest("KEN2", location="Nai\x00robi")]
+    export = write(tmp_path / "allbad.csv", rows)
+    before = snapshot(project)
+
+    result = import_acled(project, export)
+
+    assert not result.written
+    assert [(p.line, p.code) for p in result.report.problems] == [
+        (2, "required-error"),
+        (3, "maximum-error"),
+        (4, "control-character"),
+    ]
+    assert snapshot(project) == before

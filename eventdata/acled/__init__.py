@@ -53,7 +53,11 @@ Values:
   both, such as Excessive force against protesters) is accepted where the codebook derives
   either of the two, and the release carries the codebook's one.
 - ``timestamp``: not kept in the row. A release's timestamp is the time of the version in
-  which the row last changed; ACLED's value stays in the source text (below).
+  which the row last changed; ACLED's value stays in the source text (below). It must be a
+  Unix time within the codebook's timestamp bounds and the years of its ``year`` column.
+- ``event_id_cnty``: required, and its number must fit the id registry (at most 18 digits).
+- Every cell: a control character (NUL and the other C0 characters but tab and line breaks)
+  is a ``control-character`` problem, as in a coding sheet.
 
 Event types from before ACLED's 2019 taxonomy are mapped only where one current pair fits
 (`OLDER_EVENT_TYPES`); a row's own ``sub_event_type`` picks among several when given:

@@ -5,6 +5,7 @@ Problems of the generated sheet are shown at the export's lines, columns and val
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pandas as pd
 from eventdata.acled.export import CHECKED_ONLY, Export, ExportRow
 from eventdata.columns import columns
 from eventdata.errors import Problem
+from eventdata.ids import ID_PARTS, MAX_ID_DIGITS
 from eventdata.project import Project
 from eventdata.schema import Codebook
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, STRING_DTYPE, display_path, read_sheet
@@ -45,6 +47,31 @@ def _check_values(export: Export, row: ExportRow, countries: set[str]) -> None:
                 column,
                 v[column],
             )
+
+
+def _check_id(export: Export, row: ExportRow) -> None:
+    """ACLED gives every event an id, and its number must fit the id registry (a 64-bit integer to count on)."""
+    event_id = row.cells["event_id_cnty"]
+    if not event_id:
+        export.problem(
+            "required-error",
+            "event_id_cnty is required in an ACLED export: ACLED gives every event its id; "
+            "download the export again, or drop the row.",
+            row.line,
+            "event_id_cnty",
+            event_id,
+        )
+        return
+    match = re.fullmatch(ID_PARTS, event_id)
+    if match and len(match.group(2)) > MAX_ID_DIGITS:
+        export.problem(
+            "maximum-error",
+            f"the number of the event id has {len(match.group(2))} digits; the id registry holds numbers of at most "
+            f"{MAX_ID_DIGITS} digits (a 64-bit integer with room to count on), and ACLED's ids are far shorter.",
+            row.line,
+            "event_id_cnty",
+            event_id,
+        )
 
 
 def _check_registered(export: Export, registry: pd.DataFrame) -> None:

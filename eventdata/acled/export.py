@@ -1,7 +1,7 @@
 """Reading an ACLED export: its header (the column layouts of the years, see `eventdata.acled`) and its cells.
 
 Nothing here interprets a value; structural problems (encoding, delimiter, unknown, duplicate or
-missing columns, rows of the wrong length) are recorded on the `Export`, never raised.
+missing columns, rows of the wrong length, control characters) are recorded on the `Export`, never raised.
 """
 
 from __future__ import annotations
@@ -14,7 +14,16 @@ from pathlib import Path
 from eventdata.errors import Problem, SourceError
 from eventdata.files import sha256_bytes
 from eventdata.schema import Codebook
-from eventdata.sources.sheets import CsvFileError, MalformedCSV, csv_records, decode_csv, display_path
+from eventdata.sources.sheets import (
+    CONTROL_CHARACTER,
+    CsvFileError,
+    MalformedCSV,
+    control_message,
+    csv_records,
+    decode_csv,
+    display_path,
+    has_control_byte,
+)
 
 RENAMED = {"ally_actor_1": "assoc_actor_1", "ally_actor_2": "assoc_actor_2", "geo_precis": "geo_precision"}
 DROPPED = frozenset(
@@ -133,6 +142,7 @@ def read_export(path: Path, codebook: Codebook) -> Export:
             )
         export.problem(err.code, detail, err.line)
         return export
+    controls = has_control_byte(data)  # the sheet reader's scan: most exports hold no control character
     del data
     try:
         records = csv_records(text)  # read lazily: an export of millions of rows is never held as records
@@ -146,7 +156,8 @@ def read_export(path: Path, codebook: Codebook) -> Export:
         positions = _map_header(export, header, header_line, codebook.acled_field_names)
         if export.problems:
             return export
-        _read_rows(export, itertools.chain(head[start + 1 :], records), header, positions, codebook)
+        body = itertools.chain(head[start + 1 :], records)
+        _read_rows(export, body, header, positions, codebook, controls=controls)
     except MalformedCSV as err:
         export.rows = []  # nothing of a file that cannot be read to its end is taken
         export.problems = [p for p in export.problems if p.code not in ("extra-cell", "missing-cell")]
@@ -169,8 +180,12 @@ def _read_rows(
     header: Sequence[str],
     positions: Mapping[str, int],
     codebook: Codebook,
+    *,
+    controls: bool = True,
 ) -> None:
-    """The export's rows below the header; a row of the wrong width is a problem and is not taken.
+    """The export's rows below the header; a row of the wrong width or with a control character is not taken.
+
+    ``controls`` is False when the file holds no control character, and its cells need no check.
 
     A value repeated down a column (a country, an actor, an event type) is kept once: the rows share it.
     """
@@ -182,10 +197,23 @@ def _read_rows(
             code = "extra-cell" if len(cells) > width else "missing-cell"
             export.problem(code, f"the row has {len(cells)} cells but the header has {width}.", line)
             continue
+        if controls and _control_problems(export, line, cells, positions):
+            continue
         cells = [shared.setdefault(c, c) if len(c) < SHARED_LENGTH else c for c in cells]
         values = {c: cells[i].strip() for c, i in positions.items()}  # strip() gives a trimmed cell as it is
         values = {c: shared.setdefault(v, v) if len(v) < SHARED_LENGTH else v for c, v in values.items()}
         export.rows.append(ExportRow(line, blank | values, cells, positions))
+
+
+def _control_problems(export: Export, line: int, cells: Sequence[str], positions: Mapping[str, int]) -> bool:
+    """Record a control-character problem per cell of a codebook column holding one, as the sheet reader does."""
+    found = False
+    for column, position in positions.items():
+        cell = cells[position]
+        if CONTROL_CHARACTER.search(cell):
+            export.problem("control-character", control_message(cell), line, column, cell)
+            found = True
+    return found
 
 
 def _check_second_actors(export: Export, codebook: Codebook) -> None:

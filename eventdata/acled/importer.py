@@ -13,15 +13,24 @@ import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from eventdata.acled.checks import _check_registered, _check_values, check_rows, existing_rows_problems
+from eventdata.acled.checks import _check_id, _check_registered, _check_values, check_rows, existing_rows_problems
 from eventdata.acled.export import CHECKED_ONLY, Export, ExportRow, read_export
 from eventdata.acled.lists import _keys, infer_actors, infer_places
-from eventdata.acled.values import Normalisation, Taxonomy, _normalise_row, load_normalisations, read_dates
+from eventdata.acled.values import (
+    Normalisation,
+    Taxonomy,
+    _normalise_row,
+    check_timestamp,
+    load_normalisations,
+    read_dates,
+    timestamp_day,
+    timestamp_range,
+)
 from eventdata.actors import COLUMNS as ACTOR_LIST_COLUMNS
 from eventdata.actors import load_actors
 from eventdata.errors import Problem, Report, SourceError
@@ -83,10 +92,13 @@ def source_text(export: Export, rows: Sequence[ExportRow]) -> str:
 
 
 def published_date(rows: Sequence[ExportRow]) -> date:
-    """The latest event date or ACLED timestamp of the rows: no event is dated after its source."""
+    """The latest event date or ACLED timestamp of the rows: no event is dated after its source.
+
+    The rows' timestamps were checked (`check_timestamp`); one out of range would be ignored.
+    """
     days = [date.fromisoformat(r.cells["event_date"]) for r in rows]
-    days += [datetime.fromtimestamp(int(r.cells["timestamp"]), tz=UTC).date() for r in rows if r.cells.get("timestamp")]
-    return max(days, default=date.today())
+    stamps = [timestamp_day(r.cells.get("timestamp", "")) for r in rows]
+    return max(days + [d for d in stamps if d is not None], default=date.today())
 
 
 def article_entry(export: Export, article_id: str, text: str, published: date) -> dict[str, str]:
@@ -218,9 +230,12 @@ def _parse(project: Project, path: Path, codebook: Codebook) -> tuple[Export, pd
         export.problem("empty-file", "the export has a header but no events.", export.header_line)
     countries = set(codebook.vocabulary_values("countries.country"))
     taxonomy = Taxonomy.of(codebook)
-    read_dates(export)
+    allowed = timestamp_range(codebook)
+    read_dates(export, allowed)
     for row in export.rows:
         _normalise_row(export, row, taxonomy, table, applied)
+        check_timestamp(export, row, allowed)
+        _check_id(export, row)
         _check_values(export, row, countries)
     registry = read_registry(project.id_registry)
     _check_registered(export, registry)

@@ -11,8 +11,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from eventdata.acled.export import Export, ExportRow
 from eventdata.errors import SchemaFileError
@@ -60,11 +61,72 @@ NUMERIC_DATE = re.compile(r"^(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})$")
 SHORT_NAMED_DATE = re.compile(r"^(\d{1,2})[ -]([A-Za-z]+)[ -](\d{2})$")
 #: ACLED's data starts in 1997: a two-digit year 97-99 is 19xx, any other 20xx.
 FIRST_YEAR = 1997
+#: Unix time 0, from which ACLED's timestamps count seconds.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NORMALISATIONS_FILE = "acled_normalisations.csv"
 NORMALISATION_COLUMNS = ("column", "value", "correct", "sub_event_type", "source")
 
 
 # --- values ----------------------------------------------------------------------------------------
+
+
+def _seconds(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(seconds=1)
+
+
+def timestamp_range(codebook: Codebook) -> range:
+    """The Unix times the codebook allows: the timestamp's bounds, within the years of the year column.
+
+    Without bounds in the codebook, the years a date can have (1 to 9999).
+    """
+    stamp = _constraints(codebook, "timestamp")
+    years = _constraints(codebook, "year")
+    first = datetime(max(int(years.get("minimum", 1)), 1), 1, 1, tzinfo=UTC)
+    last = datetime(min(int(years.get("maximum", 9999)), 9999), 12, 31, 23, 59, 59, tzinfo=UTC)
+    low, high = _seconds(first), _seconds(last)
+    if "minimum" in stamp:
+        low = max(low, int(stamp["minimum"]))
+    if "maximum" in stamp:
+        high = min(high, int(stamp["maximum"]))
+    return range(low, high + 1)
+
+
+def _constraints(codebook: Codebook, name: str) -> dict[str, Any]:
+    try:
+        return dict(codebook.field(name).get("constraints", {}))
+    except KeyError:
+        return {}
+
+
+#: Every Unix time of a date (years 1 to 9999): the range of a codebook without bounds.
+DATE_SECONDS = range(
+    _seconds(datetime(1, 1, 1, tzinfo=UTC)), _seconds(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)) + 1
+)
+
+
+def timestamp_day(text: str, allowed: range = DATE_SECONDS) -> date | None:
+    """The UTC day of a Unix time cell within ``allowed``, or None (not whole seconds, or out of range)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 20:  # no date is longer, and int() of one is slow
+        return None
+    seconds = int(text)
+    return (EPOCH + timedelta(seconds=seconds)).date() if seconds in allowed else None
+
+
+def check_timestamp(export: Export, row: ExportRow, allowed: range) -> None:
+    """A timestamp must be a Unix time in whole seconds within the range the codebook allows."""
+    text = row.cells.get("timestamp", "")
+    if not text:
+        return
+    first, last = (EPOCH + timedelta(seconds=s) for s in (allowed.start, allowed.stop - 1))
+    rule = (
+        f"timestamp must be a Unix time (whole seconds) from {allowed.start} to {allowed.stop - 1} "
+        f"({first:%Y-%m-%d} to {last:%Y-%m-%d %H:%M:%S} UTC, the years the codebook allows)."
+    )
+    if not (text.isascii() and text.isdigit()):
+        export.problem("type-error", rule, row.line, "timestamp", text)
+    elif timestamp_day(text, allowed) is None:
+        low = len(text) <= len(str(allowed.start)) and int(text) < allowed.start  # a long cell is never below
+        export.problem("minimum-error" if low else "maximum-error", rule, row.line, "timestamp", text)
 
 
 def parse_date(text: str) -> str | None:
@@ -122,7 +184,7 @@ READINGS: dict[str, tuple[re.Pattern[str], dict[str, DateReading]]] = {
 }
 
 
-def read_dates(export: Export) -> None:
+def read_dates(export: Export, allowed: range = DATE_SECONDS) -> None:
     """Rewrite every row's event_date as ISO, reading spreadsheet dates in the one order that fits the file.
 
     ISO and named-month dates with a four-digit year read alone. Dates a spreadsheet rewrote
@@ -130,7 +192,7 @@ def read_dates(export: Export) -> None:
     every such row (and the row's ``year`` where the export has one). When exactly one reading fits all
     rows, the file is read that way; when several do, the rows they read differently are ambiguous.
     A reading fits a row when it gives a real date from 1997 (ACLED's first year) on, in the row's
-    ``year`` and not after the row's ACLED ``timestamp``, where the export has them.
+    ``year`` and not after the row's ACLED ``timestamp`` (one within ``allowed``), where the export has them.
     """
     shaped: dict[str, list[tuple[ExportRow, tuple[str, str, str]]]] = defaultdict(list)
     for row in export.rows:
@@ -147,20 +209,24 @@ def read_dates(export: Export) -> None:
         else:
             _date_problem(export, row)
     for shape, cases in shaped.items():
-        _read_shape(export, READINGS[shape][1], cases)
+        _read_shape(export, READINGS[shape][1], cases, allowed)
 
 
 def _read_shape(
-    export: Export, readings: Mapping[str, DateReading], cases: Sequence[tuple[ExportRow, tuple[str, str, str]]]
+    export: Export,
+    readings: Mapping[str, DateReading],
+    cases: Sequence[tuple[ExportRow, tuple[str, str, str]]],
+    allowed: range = DATE_SECONDS,
 ) -> None:
     def fits(row: ExportRow, day: date | None) -> bool:
         """A real date from 1997 on, in the row's year, and not after ACLED's timestamp of the row."""
-        year, stamp = row.cells.get("year", ""), row.cells.get("timestamp", "")
+        year = row.cells.get("year", "")
+        stamp = timestamp_day(row.cells.get("timestamp", ""), allowed)
         return (
             day is not None
             and day.year >= FIRST_YEAR
             and (not year.isdigit() or int(year) == day.year)
-            and (not stamp.isdigit() or day <= datetime.fromtimestamp(int(stamp), tz=UTC).date())
+            and (stamp is None or day <= stamp)
         )
 
     read = {name: [reading(groups) for _, groups in cases] for name, reading in readings.items()}
@@ -301,7 +367,10 @@ def _normalise_row(
     table: Sequence[Normalisation] = (),
     applied: Counter[Normalisation] | None = None,
 ) -> None:
-    """Rewrite one row's values the documented way (dates: `read_dates`); unreadable cells become problems."""
+    """Rewrite one row's values the documented way (dates: `read_dates`, timestamps: `check_timestamp`).
+
+    Unreadable cells become problems.
+    """
     values, line = row.cells, row.line
     for column in ("inter1", "inter2"):
         _normalise_inter(export, row, column)
@@ -322,9 +391,6 @@ def _normalise_row(
     apply_normalisations(row, table, applied if applied is not None else Counter())
     _normalise_civilian_targeting(export, row)
     _normalise_disorder_type(row, taxonomy)
-    timestamp = values.get("timestamp", "")
-    if timestamp and not (timestamp.isascii() and timestamp.isdigit()):
-        export.problem("type-error", "timestamp must be a Unix time (whole seconds).", line, "timestamp", timestamp)
 
 
 def _normalise_inter(export: Export, row: ExportRow, column: str) -> None:
