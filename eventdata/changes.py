@@ -6,6 +6,7 @@ format and applies exactly: `apply_changes(previous, delta)` equals the new vers
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,13 +16,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from eventdata import progress
+from eventdata.catalog import Release
+from eventdata.errors import ReleaseError
+from eventdata.schema import SUPPORTED_TYPES, arrow_field
 
 KEY = "event_id_cnty"
 TIMESTAMP = "timestamp"
 MODIFIED_COLUMNS = ("event_id_cnty", "column", "old_value", "new_value")
 DELETED_COLUMNS = ("event_id_cnty", "deleted", "reason")
+#: What to do about a damaged release file, in every message that names one.
+RESTORE = "restore it from a backup or the published copy (eventdata verify lists what differs)"
 
 
 @dataclass(frozen=True)
@@ -141,9 +148,26 @@ def match_ids(previous: pa.ChunkedArray, current: pa.ChunkedArray) -> tuple[pa.A
     return current_rows, pc.take(positions, current_rows).cast(pa.int64())
 
 
+def _ids(table: pa.Table, which: str) -> pa.ChunkedArray:
+    """The event ids of a version's table; a table without them, or with an event without one, is refused."""
+    if KEY in table.column_names and table.column(KEY).null_count == 0:
+        return table.column(KEY)
+    raw = (table.schema.metadata or {}).get(b"eventdata")
+    try:
+        info = json.loads(raw) if raw else {}
+        where = f"data/events.parquet of {info['name']} {info['version']}"
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+        where = f"the events of the {which} version"
+    found = "has no column" if KEY not in table.column_names else f"has {table.column(KEY).null_count} event(s) without"
+    raise ReleaseError(
+        f"{where} {found} {KEY}, the id every event has: it cannot be compared with another version. "
+        f"The release is damaged: {RESTORE}."
+    )
+
+
 def align(previous: pa.Table, current: pa.Table) -> Alignment:
     """Match events by id and compare every column as its CSV text would (vectorised in Arrow)."""
-    current_rows, previous_rows = match_ids(previous.column(KEY), current.column(KEY))
+    current_rows, previous_rows = match_ids(_ids(previous, "previous"), _ids(current, "current"))
     same_current, same_previous = _is_identity(current_rows), _is_identity(previous_rows)
     differences: dict[str, pa.Array] = {}
     changed = np.zeros(len(current_rows), dtype=bool)
@@ -329,6 +353,112 @@ def from_text(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=plain)
 
 
+# --- a release's events against its own Table Schema ----------------------------------------------------
+
+
+def _field_problem(field: Any) -> str | None:
+    """What is wrong with one field of a release's Table Schema for the tools that read it (None: nothing)."""
+    if not isinstance(field, dict) or not isinstance(field.get("name"), str):
+        return "must be an object with a 'name'"
+    name = field["name"]
+    if field.get("type") not in SUPPORTED_TYPES:
+        return f"({name}): 'type' must be one of {', '.join(SUPPORTED_TYPES)}, not {field.get('type')!r}"
+    for key in ("constraints", "eventdata"):
+        if not isinstance(field.get(key, {}), dict):
+            return f"({name}): {key!r} must be an object, not {field[key]!r}"
+    constraints = field.get("constraints", {})
+    enum = constraints.get("enum", [])
+    if not isinstance(enum, list) or not all(isinstance(v, str | int | float) for v in enum):
+        return f"({name}): 'enum' must be a list of values, not {enum!r}"
+    bounds = [constraints.get(k) for k in ("minimum", "maximum")]
+    if field["type"] == "integer" and not all(
+        v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in [*bounds, *enum]
+    ):
+        return f"({name}): the bounds and values of an integer column must be whole numbers, not {bounds + enum!r}"
+    return None
+
+
+def events_fields(table_schema: Any, where: str) -> list[dict[str, Any]]:
+    """The fields of a release's events Table Schema (`where` names it), each checked as diff, report and update
+    read it: an object with a name, a supported type and well-formed constraints."""
+    fields = table_schema.get("fields") if isinstance(table_schema, dict) else None
+    if not isinstance(fields, list):
+        shown = fields if isinstance(table_schema, dict) else table_schema
+        raise ReleaseError(
+            f"{where}: 'fields' must be the list of the events' columns, not {shown!r}; the release is damaged: "
+            f"{RESTORE}."
+        )
+    for number, field in enumerate(fields):
+        problem = _field_problem(field)
+        if problem is not None:
+            raise ReleaseError(f"{where}: fields[{number}] {problem}; the release is damaged: {RESTORE}.")
+    return fields
+
+
+def events_arrow_schema(fields: list[dict[str, Any]]) -> pa.Schema:
+    """The Arrow schema a release writes its events.parquet in, from its Table Schema's fields (events_fields)."""
+    return pa.schema([arrow_field(f) for f in fields])
+
+
+def column_differences(found: pa.Schema, expected: pa.Schema) -> list[str]:
+    """How a table's columns differ from the ones its Table Schema gives (as Arrow): each missing, unlisted,
+    repeated or retyped column, or their order; empty when they agree (nullability is not compared)."""
+    names = found.names
+    lacking = [f.name for f in expected if f.name not in names]
+    differences = [f"lacks the column(s) {', '.join(lacking)}"] if lacking else []
+    unlisted = [n for n in dict.fromkeys(names) if n not in expected.names]
+    if unlisted:
+        differences.append(f"has column(s) {', '.join(unlisted)} that its Table Schema does not list")
+    repeated = [n for n in dict.fromkeys(names) if names.count(n) > 1]
+    if repeated:
+        differences.append(f"has the column(s) {', '.join(repeated)} more than once")
+    for field in expected:
+        if names.count(field.name) == 1 and found.field(field.name).type != field.type:
+            differences.append(
+                f"has column {field.name} as {found.field(field.name).type}, where its Table Schema gives {field.type}"
+            )
+    if not differences and names != expected.names:
+        differences.append("has its columns in another order than its Table Schema")
+    return differences
+
+
+def check_release_events(release: Release) -> None:
+    """Refuse a release whose events do not match its own Table Schema (datapackage.json): the columns and
+    their Arrow types, and an id on every event. Reads the Parquet footer and the ids, not the other columns.
+
+    `diff` runs it on both versions before it reads their events or prints anything.
+    """
+    descriptor = release.descriptor()
+    resources = descriptor.get("resources", [])
+    number = next((i for i, r in enumerate(resources) if r.get("name") == "events"), None)
+    if number is None:
+        raise ReleaseError(f"{release.descriptor_path} has no 'events' resource; the release is damaged: {RESTORE}.")
+    where = f"{release.descriptor_path} resources[{number}].schema"
+    expected = events_arrow_schema(events_fields(resources[number].get("schema"), where))
+    path = release.path / "data" / "events.parquet"
+    if not path.is_file():
+        raise ReleaseError(f"{path} is missing: release {release.version} of {release.name} is incomplete; {RESTORE}.")
+    try:
+        parquet = pq.ParquetFile(path)
+        differences = column_differences(parquet.schema_arrow, expected)
+        nulls = 0 if differences else pq.read_table(path, columns=[KEY]).column(KEY).null_count
+    except (pa.ArrowException, OSError) as err:
+        raise ReleaseError(
+            f"{path} ({path.stat().st_size} bytes) is not a readable Parquet file ({err}); release "
+            f"{release.version} of {release.name} is damaged: {RESTORE}."
+        ) from err
+    if differences:
+        raise ReleaseError(
+            f"{path} does not match its Table Schema ({where}): it {'; it '.join(differences)}. Release "
+            f"{release.version} of {release.name} is damaged: {RESTORE}."
+        )
+    if nulls:
+        raise ReleaseError(
+            f"{path}: column {KEY} is empty on {nulls} of {parquet.metadata.num_rows} rows, but every event has an "
+            f"id; release {release.version} of {release.name} is damaged: {RESTORE}."
+        )
+
+
 # --- schema changes ------------------------------------------------------------------------------
 
 
@@ -372,8 +502,8 @@ def _constraint_change(name: str, old: dict[str, Any], new: dict[str, Any]) -> l
 
 def schema_changes(old: dict[str, Any], new: dict[str, Any]) -> list[SchemaChange]:
     """Differences between two Table Schemas, classified by the Data Package Version recipe."""
-    old_fields = {f["name"]: f for f in old.get("fields", [])}
-    new_fields = {f["name"]: f for f in new.get("fields", [])}
+    old_fields = {f["name"]: f for f in events_fields(old, "the previous version's Table Schema")}
+    new_fields = {f["name"]: f for f in events_fields(new, "the new version's Table Schema")}
     changes = [SchemaChange("major", n, "field removed") for n in old_fields if n not in new_fields]
     changes += [SchemaChange("major", n, "field added") for n in new_fields if n not in old_fields]
     common_old = [n for n in old_fields if n in new_fields]

@@ -18,13 +18,14 @@ from eventdata import __version__, progress
 from eventdata.assign import assign_new_ids, unassigned_count, unassigned_message
 from eventdata.build import build_package
 from eventdata.catalog import VERSION
+from eventdata.changes import check_release_events
 from eventdata.checks import checks_markdown
 from eventdata.dataset import Dataset
 from eventdata.errors import EventdataError, Report, os_error_message
 from eventdata.intake import add_article, new_sheet
 from eventdata.load import update_parquet
 from eventdata.project import Project, init_project, load_project
-from eventdata.release import diff_releases, release_version, verification_report, verify_release
+from eventdata.release import diff_releases, find_release, release_version, verification_report, verify_release
 from eventdata.schema import codebook_markdown
 from eventdata.sources.sheets import display_path
 from eventdata.validate import validate_project
@@ -548,7 +549,10 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool, limit: int) -> N
         eventdata diff 1.0.0 1.1.0 --json > changes.json
     """
     progress.stage(f"comparing {old} with {new}", "reading the events of both versions")
-    changes, schema = diff_releases(_dataset(ctx), old, new)
+    dataset = _dataset(ctx)
+    for version in (old, new):  # a damaged release stops here, before anything is printed
+        check_release_events(find_release(dataset, version))
+    changes, schema = diff_releases(dataset, old, new)
     added = changes.added.column("event_id_cnty").to_pylist()
     deleted = changes.deleted.column("event_id_cnty").to_pylist()
     if as_json:
@@ -648,7 +652,6 @@ def report(ctx: click.Context, version: str | None, output: Path | None) -> None
         eventdata report 1.1.0 -o report-1.1.0.html
         eventdata report > latest.html
     """
-    from eventdata.release import find_release
     from eventdata.report import release_report, save_report
 
     dataset = _dataset(ctx)

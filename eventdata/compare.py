@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from eventdata.errors import Problem
+from eventdata.errors import EventdataError, Problem, ReleaseError
 from eventdata.files import sha256_file
-from eventdata.sources.sheets import display_path
+from eventdata.sources.sheets import CsvFileError, display_path, read_csv
 
 #: Files a build writes for people to read, generated from the data compared elsewhere: their wording may
 #: change between eventdata versions without the release changing (their bytes are still hashed by verify).
@@ -166,28 +168,76 @@ def compare_tables(
             )
 
 
+class _Unreadable(Exception):
+    """A file that cannot be read as its format: the problem code, what is wrong, and the line when known."""
+
+    def __init__(self, path: Path, code: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path, self.code, self.message, self.line = path, code, message, line
+
+
 def _read_parquet(path: Path) -> pa.Table:
-    return pq.read_table(path)
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError) as err:
+        size = path.stat().st_size if path.is_file() else 0
+        raise _Unreadable(path, "source-error", f"is not a readable Parquet file ({size} bytes): {err}") from err
 
 
 def _read_csv(path: Path) -> pa.Table:
     """Every column as text (missing stays missing), as the file parses: quoting and line ends do not count."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        header = next(csv.reader(handle), [])
-    if not header:
-        return pa.table({})
-    return pa_csv.read_csv(
-        path,
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in header}, strings_can_be_null=True
-        ),
-    )
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if not header:
+            return pa.table({})
+        return pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header}, strings_can_be_null=True
+            ),
+        )
+    except (UnicodeDecodeError, csv.Error, pa.ArrowException) as err:
+        raise _csv_damage(path, err) from err
+
+
+def _csv_damage(path: Path, err: Exception) -> _Unreadable:
+    """Where and how a CSV file is malformed, found by the one CSV reader of the dataset's lists."""
+    try:
+        records = read_csv(path)
+    except CsvFileError as located:
+        what = {
+            "encoding-error": f"is not valid UTF-8: the byte at offset {located.byte} cannot be decoded",
+            "empty-file": "is empty, without the header row every CSV file of a release has",
+        }.get(located.code, f"is not well-formed CSV ({located.reason or located.detail})")
+        return _Unreadable(path, located.code, what, located.line)
+    for line, cells in records.ragged():
+        code = "missing-cell" if len(cells) < len(records.header) else "extra-cell"
+        what = f"has {len(cells)} cells on this line but {len(records.header)} in its header (cut short or damaged)"
+        return _Unreadable(path, code, what, line)
+    return _Unreadable(path, "source-error", f"cannot be read as CSV ({err})")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise _Unreadable(
+            path, "encoding-error", f"is not valid UTF-8: the byte at offset {err.start} cannot be decoded"
+        ) from err
+    except json.JSONDecodeError as err:
+        raise _Unreadable(path, "source-error", f"is not valid JSON ({err.msg})", err.lineno) from err
 
 
 def _parquet_metadata(table: pa.Table) -> dict[str, Any]:
     raw = (table.schema.metadata or {}).get(b"eventdata")
-    loaded: dict[str, Any] = json.loads(raw) if raw else {}
+    try:
+        loaded = json.loads(raw) if raw else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        loaded = None
+    if not isinstance(loaded, dict):  # damaged: compared (and shown) as the text it holds
+        return {"eventdata": raw.decode("utf-8", "replace") if raw else None}
     return loaded
 
 
@@ -254,11 +304,26 @@ def json_differences(old: Any, new: Any, path: str = "") -> list[tuple[str, Any,
 
 
 def _compare_file(release_dir: Path, rebuilt_dir: Path, path: str) -> list[Problem]:
+    """The differences of one file; a release file that cannot be read is a finding about the release."""
     finder = _Finder(release_dir, path)
-    old, new = release_dir / path, rebuilt_dir / path
+    try:
+        _compare_contents(finder, release_dir / path, rebuilt_dir / path, path)
+    except _Unreadable as err:
+        if err.path != release_dir / path:
+            raise  # a file the rebuild wrote that it cannot read back: a bug, not a damaged release
+        finder.add(
+            err.code,
+            f"this file of the release {err.message}, so it cannot be compared with a rebuild; the release is "
+            "damaged: restore the file from a backup or the published copy.",
+            line=err.line,
+        )
+    return finder.finish()
+
+
+def _compare_contents(finder: _Finder, old: Path, new: Path, path: str) -> None:
     if path == "datapackage.json":
-        before = _comparable(json.loads(old.read_text(encoding="utf-8")))
-        after = _comparable(json.loads(new.read_text(encoding="utf-8")))
+        before = _comparable(_read_json(old))
+        after = _comparable(_read_json(new))
         for where, was, now in json_differences(before, after):
             finder.add(
                 "rebuild-metadata-differs",
@@ -280,7 +345,6 @@ def _compare_file(release_dir: Path, rebuilt_dir: Path, path: str) -> list[Probl
         compare_tables(finder, _read_csv(old), _read_csv(new), key=key, types=False, first_line=2)
     elif sha256_file(old) != sha256_file(new):
         finder.add("rebuild-file-differs", "a rebuild gives different bytes for this file (it is data: an input).")
-    return finder.finish()
 
 
 def compare_packages(release_dir: Path, rebuilt_dir: Path) -> Comparison:
@@ -304,3 +368,26 @@ def compare_packages(release_dir: Path, rebuilt_dir: Path) -> Comparison:
         compared.append(path)
         problems += _compare_file(release_dir, rebuilt_dir, path)
     return Comparison(tuple(problems), tuple(reworded), tuple(compared))
+
+
+# --- rebuilds ---------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def copies_named(copies: Mapping[Path, Path]) -> Iterator[None]:
+    """EventdataErrors raised inside name the folders a rebuild copied, not the temporary copies it read.
+
+    copies maps each temporary folder to the one it copies (a scratch project to the release's sources/, its
+    copy of the previous release to that release): a message naming the copy would point at a folder that is
+    gone once the command ends, and not at the file to restore.
+    """
+    try:
+        yield
+    except EventdataError as err:
+        message = str(err)
+        for copy, original in sorted(copies.items(), key=lambda item: len(str(item[0])), reverse=True):
+            for shown in dict.fromkeys((str(copy), display_path(copy))):
+                message = message.replace(shown, display_path(original))
+        if message == str(err):
+            raise
+        raise ReleaseError(message) from err

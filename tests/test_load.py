@@ -26,6 +26,7 @@ from eventdata.cli import cli
 from eventdata.errors import SourceError
 from eventdata.read import read_events
 from tests.conftest import REPO
+from tests.test_compare import rehash_release
 
 DIST = REPO / "dist-data"
 SEEDS = DIST / "eventdata-seeds"
@@ -368,6 +369,80 @@ def test_update_from_a_catalog_with_malformed_entries_names_the_entry(
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: {dataset / 'catalog.json'} is not a valid catalog: {named}")
     assert local_1_0_0.read_bytes() == content
+
+
+def _drop_ids(local: Path) -> None:
+    pq.write_table(pq.read_table(local).drop_columns(["event_id_cnty"]), local)
+
+
+def test_update_of_a_file_without_event_ids_exits_2_and_leaves_it(local_1_0_0: Path) -> None:
+    _drop_ids(local_1_0_0)
+    content = local_1_0_0.read_bytes()
+
+    result = run("update", local_1_0_0, "--from", SEEDS)
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: {local_1_0_0} does not hold the events of a release as written: it lacks the column(s) event_id_cnty "
+        f"(compared with the Table Schema in {SEEDS / '1.1.0' / 'datapackage.json'}). It was left unchanged; "
+        "download the version again with eventdata.load(source, version).\n"
+    )
+    assert local_1_0_0.read_bytes() == content
+
+
+MODIFIED_HEADER = "event_id_cnty,column,old_value,new_value\r\n"
+
+
+def _bad_date(text: str) -> str:
+    lines = text.split("\r\n")
+    return "\r\n".join([lines[0], lines[1].replace("2019-10-27", "2019-13-45"), *lines[2:]])
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "said"),
+    [
+        (
+            "modified.csv",
+            lambda _: MODIFIED_HEADER + '"SYR1","geo_precision","2"\r\n',
+            "modified.csv:2: the row has 3 cells but the header has 4; check for a stray or missing comma or quote",
+        ),
+        (
+            "modified.csv",
+            lambda _: MODIFIED_HEADER + '"SYR1","geo_precision","2","banana"\r\n',
+            "modified.csv:2: column geo_precision: 'banana' is not a value of the column's type (int8)",
+        ),
+        (
+            "modified.csv",
+            lambda _: MODIFIED_HEADER + '"SYR1","geo_precision","2","1"\r\n"SYR999","notes","a","b"\r\n',
+            "modified.csv:3: event_id_cnty='SYR999', column='notes': the event is not in the previous version",
+        ),
+        (
+            "added.csv",
+            _bad_date,
+            "added.csv:2: column event_date: '2019-13-45' is not a value of the column's type (date32[day])",
+        ),
+    ],
+)
+def test_update_with_a_damaged_delta_names_its_line_exits_2_and_leaves_the_file(
+    local_1_0_0: Path, tmp_path: Path, name: str, edit: Any, said: str
+) -> None:
+    dataset = tmp_path / "published"
+    shutil.copytree(SEEDS, dataset)
+    path = dataset / "1.1.0" / "changes" / name
+    path.write_bytes(edit(path.read_bytes().decode("utf-8")).encode("utf-8"))
+    rehash_release(dataset / "1.1.0")  # the catalog vouches for the damaged file: only its content tells
+    content = local_1_0_0.read_bytes()
+
+    result = run("update", local_1_0_0, "--from", dataset)
+
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr == (
+        f"Error: {dataset / '1.1.0' / 'changes' / said}. The delta of version 1.1.0 is damaged, so {local_1_0_0} "
+        "was left unchanged: report it to the publisher, or download the version instead: "
+        "eventdata.load(source, version).\n"
+    )
+    assert local_1_0_0.read_bytes() == content
+    assert [p.name for p in local_1_0_0.parent.iterdir()] == ["events.parquet"]
 
 
 # --- str and os.PathLike at the API boundary ------------------------------------------------------------------

@@ -501,6 +501,42 @@ def test_report_of_a_damaged_release_names_the_file_exit_2(
     assert not out.exists()
 
 
+def _fatalities_as_text(path: Path) -> None:
+    table = pq.read_table(path)
+    index = table.schema.get_field_index("fatalities")
+    text = pa.array([str(v) for v in table.column(index).to_pylist()], pa.string())
+    pq.write_table(table.set_column(index, pa.field("fatalities", pa.string()), text), path)
+
+
+def _an_extra_column(path: Path) -> None:
+    table = pq.read_table(path)
+    pq.write_table(table.append_column("score", pa.array([1.0] * table.num_rows)), path)
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (_fatalities_as_text, "it has column fatalities as string, where its Table Schema gives int64."),
+        (_an_extra_column, "it has column(s) score that its Table Schema does not list."),
+    ],
+)
+def test_report_of_events_unlike_the_release_s_table_schema_names_the_column_exit_2(
+    tmp_path: Path, damage: Any, said: str
+) -> None:
+    project = _repo_copy(tmp_path / "ds")
+    release = project.dist_dir / "eventdata-seeds" / "1.1.0"
+    damage(release / "data" / "events.parquet")
+
+    result = run(project, "report", "1.1.0")
+
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr == (
+        f"Error: {release / 'data' / 'events.parquet'} does not match the release's Table Schema (its codebook): "
+        f"{said} {release} is damaged: restore the file from a backup or the published copy (eventdata verify "
+        "lists what differs).\n"
+    )
+
+
 @pytest.mark.parametrize("target", ["1.1.0/report.html", "catalog.json", "1.0.0/data/report.html"])
 def test_report_is_never_written_into_the_releases(tmp_path: Path, target: str) -> None:
     project = _repo_copy(tmp_path / "ds")

@@ -20,9 +20,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from eventdata import progress
-from eventdata.changes import MODIFIED_COLUMNS, TIMESTAMP
+from eventdata.changes import MODIFIED_COLUMNS, TIMESTAMP, column_differences
 from eventdata.errors import ReleaseError
-from eventdata.schema import Codebook
+from eventdata.schema import Codebook, to_arrow_schema
 
 #: The per-field agreement table a release may hold (columns `field`, `alpha`, and any others); shown when present.
 AGREEMENT_FILE = "agreement/fields.csv"
@@ -135,9 +135,17 @@ def read_events(package_dir: Path, codebook: Codebook) -> tuple[pa.Table, dict[s
     if not path.is_file():
         raise ReleaseError(f"{path} is missing: {package_dir} is not a complete release.")
     try:
-        metadata = pq.ParquetFile(path).metadata
+        parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as err:
         raise _damaged(path, err) from err
+    metadata = parquet.metadata
+    differences = column_differences(parquet.schema_arrow, to_arrow_schema(codebook))
+    if differences:  # the charts and checks read each column as its type: another one is a damaged file
+        raise ReleaseError(
+            f"{path} does not match the release's Table Schema (its codebook): it {'; it '.join(differences)}. "
+            f"{package_dir} is damaged: restore the file from a backup or the published copy (eventdata verify "
+            "lists what differs)."
+        )
     positions = {metadata.schema.column(i).name: i for i in range(metadata.num_columns)}
     nulls: dict[str, int] = {}
     columns = []
