@@ -52,7 +52,7 @@ from eventdata.catalog import (
     with_entry,
 )
 from eventdata.changes import LEVELS, Changes, SchemaChange, compute_changes, required_bump, schema_changes
-from eventdata.compare import compare_packages
+from eventdata.compare import compare_packages, copies_named
 from eventdata.dataset import Dataset
 from eventdata.errors import Problem, ReleaseError, Report
 from eventdata.files import write_atomic
@@ -470,13 +470,20 @@ def rebuild_release(
                 previous.name, previous.version, root / "dist-data" / previous.name / previous.version
             )
             shutil.copytree(previous.path, previous_copy.path)
-        staged = stage(project, created=created, previous=previous_copy, history=history)
-        if isinstance(staged, Validation):
-            raise ReleaseError(
-                f"The sources recorded in {release.path / SOURCES_DIR} no longer validate "
-                f"({len(staged.report.problems)} problems, first: {staged.report.problems[0].format()})."
+        copies = {
+            root: release.path / SOURCES_DIR,
+            **({previous_copy.path: previous.path} if previous and previous_copy else {}),
+        }
+        with copies_named(copies):  # an error names the release's own files, not the temporary copies
+            staged = stage(project, created=created, previous=previous_copy, history=history)
+            if isinstance(staged, Validation):
+                raise ReleaseError(
+                    f"The sources recorded in {release.path / SOURCES_DIR} no longer validate "
+                    f"({len(staged.report.problems)} problems, first: {staged.report.problems[0].format()})."
+                )
+            write_package(
+                staged, project, target, version=release.version, created=created, package_format=package_format
             )
-        write_package(staged, project, target, version=release.version, created=created, package_format=package_format)
 
 
 def verify_release(
