@@ -163,7 +163,7 @@ def version_folder_problems(directory: Path, name: str) -> list[tuple[str, Probl
                 (
                     version,
                     Problem(
-                        "release-missing",
+                        "catalog-mismatch",
                         f"{where} knows version {version}, but {directory / version} is gone: a released version is "
                         "never removed or made again. Restore the folder from a backup or the published copy.",
                         display_path(directory / where),
@@ -182,7 +182,7 @@ def version_folder_problems(directory: Path, name: str) -> list[tuple[str, Probl
                 (
                     version,
                     Problem(
-                        "release-unlisted",
+                        "catalog-mismatch",
                         f"{version} is not in {CATALOG_FILE} and does not follow its newest version ({newest}): it "
                         f"states {previous!r} as its previous version. A release folder is never copied in: move it "
                         "out of the dataset folder, or restore catalog.json from a backup.",
@@ -195,7 +195,7 @@ def version_folder_problems(directory: Path, name: str) -> list[tuple[str, Probl
                 (
                     version,
                     Problem(
-                        "release-version-mismatch",
+                        "catalog-mismatch",
                         f"datapackage.json states version {stated!r}, but its folder is {version}: a release folder is "
                         "never copied or renamed. Move it out of the dataset folder, or restore the original.",
                         display_path(release.descriptor_path),
@@ -504,14 +504,15 @@ def verify_release(
     selected = [find_release(dataset, version)] if version else releases
     catalog = read_catalog(directory / CATALOG_FILE)
     damaged = version_folder_problems(directory, name)
-    results = [Verification(v, (p,), 0, False) for v, p in damaged if p.code == "release-missing" and version is None]
+    folders = {r.version for r in releases}
+    results = [Verification(v, (p,), 0, False) for v, p in damaged if v not in folders and version is None]
     if not damaged:  # with a version missing or copied in, the folders do not give the catalog
         newest = releases[-1].version
         for entry_version, found in catalog_field_problems(directory, name):
             damaged.append((entry_version or newest, found))
     for release in selected:
         problems, checked = _hash_problems(release, catalog)
-        problems += [p for v, p in damaged if v == release.version and p.code != "release-missing"]
+        problems += [p for v, p in damaged if v == release.version]
         rebuilt = False
         reworded: tuple[str, ...] = ()
         if rebuild and not problems:

@@ -720,7 +720,7 @@ def test_a_removed_release_is_reported_and_never_made_again(repository: Project)
 
     result = run(repository, "verify", "--no-rebuild")
     assert result.exit_code == 1
-    assert "[release-missing] catalog.json knows version 1.1.1" in result.stderr
+    assert "[catalog-mismatch] catalog.json knows version 1.1.1" in result.stderr
     released = run(repository, "release", "--bump", "patch", "--date", "2026-12-03")
     assert released.exit_code == 2
     assert "Cannot release" in released.stderr
@@ -747,9 +747,7 @@ def test_a_copied_release_folder_is_reported_and_not_adopted(repository: Project
 
     result = run(repository, "verify", "2.0.0", "--no-rebuild")
     assert result.exit_code == 1
-    assert "[release-version-mismatch] datapackage.json states version '1.1.1', but its folder is 2.0.0" in (
-        result.stderr
-    )
+    assert "[catalog-mismatch] datapackage.json states version '1.1.1', but its folder is 2.0.0" in (result.stderr)
     released = run(repository, "release", "--bump", "patch", "--date", "2026-12-03")
     assert released.exit_code == 2
     assert "2.0.0/datapackage.json" in released.stderr
@@ -765,7 +763,7 @@ def test_a_copied_release_that_states_its_folders_version_is_not_adopted(reposit
 
     result = run(repository, "verify", "2.0.0", "--no-rebuild")
     assert result.exit_code == 1
-    assert "[release-unlisted] 2.0.0 is not in catalog.json and does not follow its newest version (1.1.1)" in (
+    assert "[catalog-mismatch] 2.0.0 is not in catalog.json and does not follow its newest version (1.1.1)" in (
         result.stderr
     )
     released = run(repository, "release", "--bump", "patch", "--date", "2026-12-03")
