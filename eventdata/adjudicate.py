@@ -25,7 +25,16 @@ from eventdata.dataset import Dataset
 from eventdata.errors import Problem, SourceError
 from eventdata.files import write_atomic
 from eventdata.project import Project
-from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, display_path, read_records
+from eventdata.sources.sheets import (
+    LINE_COLUMN,
+    SHEET_COLUMN,
+    STRING_DTYPE,
+    CsvFileError,
+    display_path,
+    ragged_message,
+    read_csv,
+    read_records,
+)
 
 ADJUDICATION_DIR = "adjudication"
 EVENT_FIELD = "event"
@@ -84,7 +93,7 @@ class ArticleSheet:
 
     def key(self, row: dict[str, str]) -> tuple[str, ...]:
         values = tuple(row.get(f"value_{k}", "") for k in range(1, len(self.coders) + 1))
-        return (row["event"], row["field"], *values)
+        return (row.get("event", ""), row.get("field", ""), *values)
 
 
 def article_units(result: Agreement, article_id: str) -> list[Unit]:
@@ -123,10 +132,22 @@ def differences(result: Agreement, article_id: str) -> ArticleSheet:
     return ArticleSheet(article_id, coders, rows)
 
 
-def read_decisions(path: Path) -> list[dict[str, str]]:
+def read_decision_lines(path: Path) -> tuple[list[str], int, list[tuple[int, dict[str, str]]]]:
+    """An adjudication sheet's header, the line it is on and its rows (line, column → stripped cell); nothing when
+    absent. SourceError, located, for a file that is unreadable, not UTF-8, malformed or has a ragged row."""
     if not path.is_file():
-        return []
-    return _stripped_rows(path)
+        return [], 1, []
+    try:
+        records = read_csv(path)
+    except CsvFileError as err:
+        raise SourceError(err.message(display_path(path))) from err
+    for line, cells in records.ragged():
+        raise SourceError(f"{display_path(path)}:{line}: {ragged_message(len(cells), len(records.header))}")
+    return records.header, records.header_line, records.dicts()
+
+
+def read_decisions(path: Path) -> list[dict[str, str]]:
+    return [row for _, row in read_decision_lines(path)[2]]
 
 
 def _stripped_rows(path: Path) -> list[dict[str, str]]:
@@ -147,17 +168,23 @@ def with_decisions(sheet: ArticleSheet, decided: list[dict[str, str]]) -> Articl
     return ArticleSheet(sheet.article_id, sheet.coders, rows)
 
 
+def kept_units(result: Agreement, sheet: ArticleSheet) -> list[tuple[str, Unit]]:
+    """The article's units (number, unit) that its rows come from: every unit but those decided `drop`."""
+    decided = {(r["unit"], r["field"]): r["decision"] for r in sheet.rows}
+    units = enumerate(article_units(result, sheet.article_id), start=1)
+    return [(str(n), u) for n, u in units if decided.get((str(n), EVENT_FIELD), KEEP).casefold() != DROP]
+
+
 def resolved_rows(result: Agreement, sheet: ArticleSheet) -> list[dict[str, str]] | None:
-    """The article's rows once every difference is decided (None before): agreed values and decisions."""
+    """The article's rows once every difference is decided (None before): agreed values and decisions.
+
+    The decisions are those check_adjudication accepts (an `event` row is keep or drop)."""
     if sheet.undecided:
         return None
     columns = result.codebook.sheet_fields
     decided = {(r["unit"], r["field"]): r["decision"] for r in sheet.rows}
     resolved = []
-    for number, unit in enumerate(article_units(result, sheet.article_id), start=1):
-        key = str(number)
-        if (key, EVENT_FIELD) in decided and decided[(key, EVENT_FIELD)].casefold() != KEEP:
-            continue
+    for key, unit in kept_units(result, sheet):
         first = next(iter(unit.rows.values()))
         cells: dict[str, str] = {}
         for name in columns:
@@ -176,6 +203,157 @@ def resolved_rows(result: Agreement, sheet: ArticleSheet) -> list[dict[str, str]
                 cells[name] = _text(cell(result.events, first, name))
         resolved.append(cells)
     return resolved
+
+
+# --- checking the decisions: nothing is written from a decision the codebook would refuse ----------------------
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One article's adjudication as checked: its sheet with the decisions on file, the rows they give (None while
+    a row is undecided or a decision is wrong) and what is wrong with the decisions."""
+
+    sheet: ArticleSheet
+    path: Path
+    rows: list[dict[str, str]] | None
+    problems: list[Problem]
+
+
+def _sheet_problems(
+    sheet: ArticleSheet, header: list[str], header_line: int, records: list[tuple[int, dict[str, str]]], name: str
+) -> list[Problem]:
+    """What is wrong with the decisions of an adjudication sheet as written: a column they are read by missing (the
+    decisions would be lost), one difference decided twice in two ways, an event decided neither keep nor drop.
+
+    Only rows that match a difference of the coder sheets count: a row of a difference that is gone is dropped
+    when the sheet is written again."""
+    needed = ["event", "field", *(f"value_{k}" for k in range(1, len(sheet.coders) + 1)), "decision", "adjudicator"]
+    missing = [c for c in needed if c not in header] if records else []
+    if missing:
+        return [
+            Problem(
+                "missing-column",
+                f"the adjudication sheet lacks this column, so its decisions cannot be read; `eventdata adjudicate` "
+                f"writes {', '.join(sheet.columns)}: restore the column.",
+                name,
+                header_line,
+                column,
+            )
+            for column in missing
+        ]
+    current = {sheet.key(r): r["unit"] for r in sheet.rows}
+    problems: list[Problem] = []
+    seen: dict[tuple[str, ...], tuple[int, str]] = {}
+    for line, row in records:
+        key = sheet.key(row)
+        if key not in current:
+            continue
+        unit, field, decision = current[key], row["field"], row["decision"]
+        if key in seen and seen[key][1] != decision:
+            first, before = seen[key]
+            problems.append(
+                Problem(
+                    "unique-error",
+                    f"unit {unit}'s {field} is decided on line {first} as {before!r} and here as {decision!r}: "
+                    "each difference has one decision; delete one of the rows.",
+                    name,
+                    line,
+                    "decision",
+                    decision,
+                )  # fmt: skip
+            )
+        seen.setdefault(key, (line, decision))
+        if field == EVENT_FIELD and (decision or row["adjudicator"]) and decision.casefold() not in (KEEP, DROP):
+            problems.append(
+                Problem(
+                    "required-error" if not decision else "enum-error",
+                    f"unit {unit} is an event not every coder coded: its decision is {KEEP} (the event is built) "
+                    f"or {DROP} (it is not).",
+                    name,
+                    line,
+                    "decision",
+                    decision,
+                )  # fmt: skip
+            )
+    return problems
+
+
+def _value_problems(result: Agreement, dataset: Dataset, decided: dict[str, Decided]) -> dict[str, list[Problem]]:
+    """The rows the decisions give, validated as sheet rows (types, vocabularies, ranges, the named rules); each
+    error located at the decision it comes from (or the first decision of its event, for a rule across columns)."""
+    from eventdata.rules import with_severities
+    from eventdata.validate import validate_events  # validation calls into this module (rows_to_build)
+
+    codebook = dataset.codebook
+    made: list[tuple[str, int, str]] = []  # article, line of the row as validated, unit
+    cells: dict[str, list[str | None]] = {c: [] for c in codebook.field_names}
+    for article, checked in decided.items():
+        units = [key for key, _ in kept_units(result, checked.sheet)]
+        for position, (unit, row) in enumerate(zip(units, checked.rows or [], strict=True), start=2):
+            made.append((article, position, unit))
+            for column, values in cells.items():
+                values.append(row.get(column) or None)
+    if not made:
+        return {}
+    raw = pd.DataFrame({c: pd.Series(v, dtype=STRING_DTYPE) for c, v in cells.items()})
+    raw[LINE_COLUMN] = pd.Series([line for _, line, _ in made], dtype="int64")
+    raw[SHEET_COLUMN] = pd.Series([article for article, _, _ in made], dtype="string")
+    unit_of = {(article, line): unit for article, line, unit in made}
+    _, found, _ = validate_events(raw, codebook, dataset.references())
+    located: dict[str, list[Problem]] = {}
+    for problem in with_severities(found, dataset.severities):
+        if problem.severity != "error" or problem.line is None:
+            continue
+        checked = decided[problem.file]
+        unit = unit_of[(problem.file, problem.line)]
+        lines = _decision_lines(checked)
+        name = display_path(checked.path)
+        if problem.column is not None and (unit, problem.column) in lines:
+            line, value = lines[(unit, problem.column)]
+            moved = Problem(
+                problem.code, f"the decision on {problem.column} of unit {unit}: {problem.message}",
+                name, line, "decision", value,
+            )  # fmt: skip
+        else:
+            first = min((line for (u, _), (line, _) in lines.items() if u == unit), default=None)
+            moved = Problem(
+                problem.code,
+                f"the event the decisions of unit {unit} give has {problem.column}={problem.value!r}, which the "
+                f"codebook refuses: {problem.message}",
+                name, first, problem.column, problem.value,
+            )  # fmt: skip
+        located.setdefault(problem.file, []).append(moved)
+    return located
+
+
+def _decision_lines(checked: Decided) -> dict[tuple[str, str], tuple[int, str]]:
+    """(unit, field) → the line of its decision in the adjudication sheet, and the decision."""
+    _, _, records = read_decision_lines(checked.path)
+    by_key = {checked.sheet.key(row): line for line, row in records}
+    return {
+        (r["unit"], r["field"]): (by_key[checked.sheet.key(r)], r["decision"])
+        for r in checked.sheet.rows
+        if checked.sheet.key(r) in by_key
+    }
+
+
+def check_adjudication(result: Agreement, dataset: Dataset) -> dict[str, Decided]:
+    """Each double-coded article's adjudication, its decisions checked: every problem of every article, read
+    before anything is written."""
+    decided: dict[str, Decided] = {}
+    for article in result.articles:
+        path = adjudication_path(dataset.project, article)
+        header, header_line, records = read_decision_lines(path)
+        fresh = differences(result, article)
+        problems = _sheet_problems(fresh, header, header_line, records, display_path(path))
+        sheet = with_decisions(fresh, [row for _, row in records])
+        rows = None if problems else resolved_rows(result, sheet)
+        decided[article] = Decided(sheet, path, rows, problems)
+    complete = {a: d for a, d in decided.items() if d.rows is not None}
+    for article, problems in _value_problems(result, dataset, complete).items():
+        checked = decided[article]
+        decided[article] = Decided(checked.sheet, checked.path, None, [*checked.problems, *problems])
+    return decided
 
 
 def _existing_ids(path: Path, resolved: list[dict[str, str]]) -> None:
@@ -232,7 +410,7 @@ class Adjudicated:
 @dataclass(frozen=True)
 class AdjudicationRun:
     articles: list[Adjudicated]
-    problems: tuple[Problem, ...]  # errors of the coder sheets: nothing is written while there are any
+    problems: tuple[Problem, ...]  # errors of the coder sheets or the decisions: nothing is written while any
 
 
 def adjudicate(dataset: Dataset | Project | str) -> AdjudicationRun:
@@ -241,12 +419,14 @@ def adjudicate(dataset: Dataset | Project | str) -> AdjudicationRun:
     result = measure(dataset, samples=0)
     if result.coded.problems:
         return AdjudicationRun([], result.coded.problems)
+    checked = check_adjudication(result, dataset)
+    problems = tuple(sorted((p for decided in checked.values() for p in decided.problems), key=Problem.sort_key))
+    if problems:
+        return AdjudicationRun([], problems)
     done = []
-    for article in result.articles:
-        path = adjudication_path(dataset.project, article)
-        sheet = with_decisions(differences(result, article), read_decisions(path))
+    for article, decided in checked.items():
+        path, sheet, rows = decided.path, decided.sheet, decided.rows
         _write_if_changed(path, _csv(sheet.columns, sheet.rows))
-        rows = resolved_rows(result, sheet)
         built = None
         if rows is not None:
             built = dataset.project.sheets_dir / f"{article}.csv"
@@ -276,12 +456,11 @@ def rows_to_build(raw: pd.DataFrame, dataset: Dataset) -> tuple[pd.DataFrame, li
     problems = list(result.coded.problems)
     columns = dataset.codebook.sheet_fields
     expected: dict[str, Counter[tuple[str, ...]]] = {}
+    checked = {} if result.coded.problems else check_adjudication(result, dataset)
+    problems.extend(p for decided in checked.values() for p in decided.problems)
     for article in sorted(result.coded.sheets):
         path = adjudication_path(dataset.project, article)
-        rows = None
-        if article in result.articles and not result.coded.problems:
-            sheet = with_decisions(differences(result, article), read_decisions(path))
-            rows = resolved_rows(result, sheet)
+        rows = checked[article].rows if article in checked else None
         if rows is None:
             problems.append(
                 Problem(

@@ -910,7 +910,8 @@ def adjudicate(ctx: click.Context, as_json: bool) -> None:
     The adjudicator fills `decision` (the value to keep; keep or drop for an `event` row) and `adjudicator`
     on every row; run the command again: once an article has no undecided row, seeds/sheets/<article_id>.csv is
     written from the agreed values and the decisions, and only those rows of the article are built.
-    Exit 1 if a coder sheet has errors (nothing is written).
+    Exit 1 if a coder sheet or a decision has errors (nothing is written): a decision is checked as the
+    codebook checks the sheets' cells.
 
     \b
     Example:
@@ -923,7 +924,7 @@ def adjudicate(ctx: click.Context, as_json: bool) -> None:
     for problem in run.problems:
         click.echo(problem.format(), err=True)
     if run.problems:
-        click.echo("Nothing was written: fix the coder sheets first.", err=True)
+        click.echo("Nothing was written: fix the coder sheets or the decisions first.", err=True)
         ctx.exit(EXIT_INVALID)
     if as_json:
         click.echo(json.dumps(summary(run), indent=2, ensure_ascii=False))
@@ -939,6 +940,13 @@ def adjudicate(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{item['adjudication_sheet']}: {state}")
 
 
+def _chance(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A score option: a finite number from 0 to 1 (FloatRange lets nan through: it compares false with both ends)."""
+    if value is not None and value != value:  # nan, the one float unequal to itself
+        raise click.BadParameter(f"{value} is not a number from 0 to 1.", ctx, param)
+    return value
+
+
 @cli.command()
 @shows_progress
 @click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
@@ -946,8 +954,9 @@ def adjudicate(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "--threshold",
     default=None,
-    type=click.FloatRange(-1, 1),
-    help="Lowest score listed (default: eventdata.duplicates.DEFAULT_THRESHOLD).",
+    type=click.FloatRange(0, 1),
+    callback=_chance,
+    help="Lowest score listed, from 0 to 1 (default: eventdata.duplicates.DEFAULT_THRESHOLD).",
 )
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="Candidates printed.")
 @click.option("--write", is_flag=True, help="Add the new candidates to seeds/duplicates.csv, undecided, for a coder.")
@@ -957,7 +966,7 @@ def duplicates(ctx: click.Context, as_json: bool, days: int, threshold: float, l
 
     A coder marks each pair in seeds/duplicates.csv (decision: duplicate or distinct); deleting one event of a
     duplicate pair (seeds/deletions.csv) makes the release's changes/deleted.csv name the event it duplicated.
-    Exit 1 if the sheets are invalid.
+    Exit 1 if the sheets or seeds/duplicates.csv are invalid.
 
     \b
     Example:
@@ -978,7 +987,11 @@ def duplicates(ctx: click.Context, as_json: bool, days: int, threshold: float, l
     if validation.new_ids is not None and len(validation.new_ids):
         fresh = set(validation.new_ids["event_id_cnty"].astype(str))
         events = events[~events["event_id_cnty"].astype(str).isin(fresh)]
-        click.echo(f"{len(fresh)} event(s) have no id yet and are left out: run `eventdata build` first.", err=True)
+        click.echo(
+            f"{len(fresh)} event(s) have no id yet and are left out: run `eventdata assign-ids` first, which writes "
+            "their ids into the sheets.",
+            err=True,
+        )
     aliases = None
     if dataset.actors is not None:
         names = dataset.actors.names

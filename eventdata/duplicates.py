@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,16 +45,17 @@ import pyarrow.compute as pc
 
 from eventdata import progress
 from eventdata.agreement import haversine_km
-from eventdata.errors import SourceError
+from eventdata.errors import Problem, SourceError
 from eventdata.files import write_atomic
 from eventdata.project import Project
-from eventdata.sources.sheets import display_path
+from eventdata.sources.sheets import CsvFileError, display_path, ragged_message, read_csv
 
 if TYPE_CHECKING:  # scipy is imported where pairs are scored: reading decisions and releasing need none of it
     from scipy import sparse
 
 DUPLICATES_FILE = "duplicates.csv"
 DUPLICATES_COLUMNS = ("event_a", "event_b", "score", "reasons", "decision", "coder", "note")
+REQUIRED_COLUMNS = ("event_a", "event_b", "decision")
 DECISIONS = ("duplicate", "distinct")
 DEFAULT_DAYS = 3
 DEFAULT_THRESHOLD = 0.5
@@ -665,23 +667,164 @@ def duplicates_path(project: Project) -> Path:
     return project.seeds_dir / DUPLICATES_FILE
 
 
-def read_decisions(project: Project) -> pd.DataFrame:
-    """seeds/duplicates.csv (empty frame when absent); a decision other than duplicate/distinct is an error."""
-    path = duplicates_path(project)
+def read_decision_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
+    """seeds/duplicates.csv as (line, column → stripped cell) rows, and what keeps the file or a row from being read.
+
+    Read by the CSV reader of every seeds file: a file that is not UTF-8, is empty, is malformed or lacks a column
+    is a problem naming the file (and line), as is a ragged row (left out); no rows when the file is absent.
+    """
     if not path.is_file():
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in DUPLICATES_COLUMNS})
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in ("event_a", "event_b", "decision") if c not in frame.columns]
-    if missing:
-        raise SourceError(
-            f"{display_path(path)}: the header lacks {', '.join(missing)}; it needs {','.join(DUPLICATES_COLUMNS)}."
+        return [], []
+    name = display_path(path)
+    try:
+        records = read_csv(path)
+    except CsvFileError as err:
+        detail = {
+            "empty-file": f"the file is empty: it needs the header {','.join(DUPLICATES_COLUMNS)} (`eventdata "
+            "duplicates --write` writes it), or delete the file while no pair is marked.",
+            "encoding-error": f"the file is not UTF-8: {err.detail}",
+        }.get(err.code, err.detail)
+        return [], [Problem(err.code, detail, name, err.line)]
+    problems = [
+        Problem("duplicate-column", "the header names this column twice.", name, records.header_line, column)
+        for column in sorted({c for c in records.header if records.header.count(c) > 1})
+    ]
+    missing = [c for c in REQUIRED_COLUMNS if c not in records.header]
+    problems += [
+        Problem(
+            "missing-column",
+            f"the header lacks {column}; the file's columns are {','.join(DUPLICATES_COLUMNS)}.",
+            name,
+            records.header_line,
+            column,
         )
-    for line, value in enumerate(frame["decision"].str.strip(), start=2):
-        if value and value not in DECISIONS:
-            raise SourceError(
-                f"{display_path(path)}:{line}: decision={value!r} must be duplicate, distinct or empty (undecided)."
+        for column in missing
+    ]
+    if problems:
+        return [], problems
+    rows = []
+    width = len(records.header)
+    for line, cells in records.rows:
+        if len(cells) != width:
+            code = "extra-cell" if len(cells) > width else "missing-cell"
+            problems.append(Problem(code, ragged_message(len(cells), width), name, line))
+            continue
+        rows.append((line, {c: cells[i].strip() for i, c in enumerate(records.header)}))
+    return rows, problems
+
+
+def read_decisions(project: Project) -> pd.DataFrame:
+    """seeds/duplicates.csv as strings (empty frame when absent); SourceError naming the first problem of the file.
+
+    Validation reports every problem of the file (decision_problems); this reader is for files that passed it.
+    """
+    path = duplicates_path(project)
+    rows, problems = read_decision_rows(path)
+    problems += _value_problems(rows, display_path(path))
+    if problems:
+        first = min(problems, key=Problem.sort_key)
+        raise SourceError(f"{first.format()} Run `eventdata validate` to see every problem of the file.")
+    columns = list(dict.fromkeys([*DUPLICATES_COLUMNS, *(c for _, row in rows for c in row)]))
+    return pd.DataFrame({c: pd.Series([row.get(c, "") for _, row in rows], dtype=object) for c in columns})
+
+
+def _value_problems(rows: list[tuple[int, dict[str, str]]], name: str) -> list[Problem]:
+    """Cells of seeds/duplicates.csv that are not a score in [0, 1] or a decision (duplicate, distinct, empty)."""
+    problems = []
+    for line, row in rows:
+        score = row.get("score", "")
+        if score:
+            try:
+                number = float(score)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number):
+                problems.append(
+                    Problem("type-error", "a score is a number from 0 to 1 (or empty).", name, line, "score", score)
+                )
+            elif not 0 <= number <= 1:
+                code = "minimum-error" if number < 0 else "maximum-error"
+                problems.append(Problem(code, "a score is a number from 0 to 1.", name, line, "score", score))
+        decision = row.get("decision", "")
+        if decision and decision not in DECISIONS:
+            problems.append(
+                Problem(
+                    "enum-error",
+                    f"a decision is {' or '.join(DECISIONS)}, or empty while the pair is undecided.",
+                    name,
+                    line,
+                    "decision",
+                    decision,
+                )
             )
-    return frame
+    return problems
+
+
+def decision_problems(project: Project, registry_ids: pd.Series) -> list[Problem]:
+    """Every problem of seeds/duplicates.csv: the file, ids the registry (`registry_ids`, seeds/event_ids.csv)
+    lacks, a pair of one event, a pair listed twice, a score outside [0, 1], an unknown decision."""
+    path = duplicates_path(project)
+    rows, problems = read_decision_rows(path)
+    name = display_path(path)
+    problems += _value_problems(rows, name)
+    named = {row[c] for _, row in rows for c in ("event_a", "event_b") if row[c]}
+    registered = registry_ids.astype("string").str.strip()
+    known = set(registered[registered.isin(list(named))].dropna()) if named else set()  # only these are asked
+    seen: dict[frozenset[str], tuple[int, str]] = {}
+    for line, row in rows:
+        a, b, decision = row["event_a"], row["event_b"], row["decision"]
+        cells = [("event_a", a), ("event_b", b)] if a != b or not a else [("event_a", a)]  # one id: checked once
+        for column, event in cells:
+            if not event:
+                problems.append(Problem("required-error", "a pair names two events by id.", name, line, column, event))
+            elif event not in known:
+                problems.append(
+                    Problem(
+                        "unregistered-id",
+                        "the id registry (seeds/event_ids.csv) has no such event; check the id (ids are written in "
+                        "the sheets' event_id_cnty column).",
+                        name,
+                        line,
+                        column,
+                        event,
+                    )
+                )
+        if not (a and b):
+            continue
+        if a == b:
+            problems.append(
+                Problem(
+                    "unique-error",
+                    "event_b is event_a: a pair is two different events, an event cannot duplicate itself.",
+                    name,
+                    line,
+                    "event_b",
+                    b,
+                )
+            )
+            continue
+        pair = frozenset((a, b))
+        if pair in seen:
+            first, before = seen[pair]
+            conflict = (
+                f" with the decision {before!r}, and here {decision!r}: the pair cannot be both"
+                if before and decision and before != decision
+                else ""
+            )
+            problems.append(
+                Problem(
+                    "unique-error",
+                    f"the pair {a} / {b} is already listed on line {first}{conflict}; list each pair once, with "
+                    "one decision.",
+                    name,
+                    line,
+                    "event_b",
+                    b,
+                )
+            )
+        else:
+            seen[pair] = (line, decision)
+    return problems
 
 
 def decided_duplicates(project: Project) -> dict[str, str]:

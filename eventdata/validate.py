@@ -186,6 +186,10 @@ def validate_project(
         raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
         raw[LINE_COLUMN] = pd.Series([], dtype="int64")
         raw[SHEET_COLUMN] = pd.Series([], dtype="string")
+    if not paths:  # the coders' decisions on duplicate candidates name real pairs of assigned events (#11)
+        from eventdata.duplicates import decision_problems
+
+        problems.extend(decision_problems(project, registry["event_id_cnty"]))
     if not paths:  # a double-coded article's rows are built only as adjudicated (#11)
         from eventdata.adjudicate import rows_to_build
 

@@ -159,3 +159,66 @@ def test_gate_naming_an_unknown_field_is_a_codebook_error(tmp_path: Path, adjudi
     code, output = run(project, "release", "--date", "2026-12-01")
     assert code == 2
     assert "agreement.gate names 'notes', which is not a compared field" in output
+
+
+def _decision_rows(project: Project) -> list[dict[str, str]]:
+    path = project.seeds_dir / "adjudication" / f"{ARTICLE}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _line_of(project: Project, unit: str, field: str) -> int:
+    rows = _decision_rows(project)
+    return 2 + next(i for i, r in enumerate(rows) if (r["unit"], r["field"]) == (unit, field))
+
+
+@pytest.mark.slow
+def test_a_decision_the_codebook_refuses_is_located_and_nothing_is_written(tmp_path: Path) -> None:
+    project = double_coded(tmp_path / "dataset")
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    name = f"seeds/adjudication/{ARTICLE}.csv"
+    decide(project, DECISIONS | {("12", "event"): "maybe"})
+    code, output = run(project, "adjudicate")
+    assert code == 1, output
+    assert f"{name}:{_line_of(project, '12', 'event')}: decision='maybe' [enum-error]" in output
+    decide(project, DECISIONS | {("1", "fatalities"): "banana", ("5", "geo_precision"): "9"})
+    sheet = project.seeds_dir / "adjudication" / f"{ARTICLE}.csv"
+    before = sheet.read_bytes()
+    code, output = run(project, "adjudicate")
+    assert code == 1, output
+    assert f"{name}:{_line_of(project, '1', 'fatalities')}: decision='banana' [type-error]" in output
+    assert f"{name}:{_line_of(project, '5', 'geo_precision')}: decision='9'" in output
+    assert "Nothing was written" in output
+    assert sheet.read_bytes() == before  # the decisions on file are kept as they are
+    assert not (project.sheets_dir / f"{ARTICLE}.csv").exists()  # no row is built from a refused decision
+    code, output = run(project, "validate")
+    assert code == 1, output  # validation reports the same decisions
+    assert f"{name}:{_line_of(project, '1', 'fatalities')}: decision='banana' [type-error]" in output
+    decide(project, DECISIONS)
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    assert (project.sheets_dir / f"{ARTICLE}.csv").is_file()
+
+
+@pytest.mark.slow
+def test_a_difference_decided_twice_or_a_lost_column_is_an_error(tmp_path: Path) -> None:
+    project = double_coded(tmp_path / "dataset")
+    assert run(project, "adjudicate")[0] == 0
+    decide(project, DECISIONS)
+    path = project.seeds_dir / "adjudication" / f"{ARTICLE}.csv"
+    rows = _decision_rows(project)
+    line = _line_of(project, "1", "fatalities")
+    twice = dict(rows[line - 2], decision="10")
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n").writerow(twice)
+    code, output = run(project, "adjudicate")
+    assert code == 1, output
+    assert f":{len(rows) + 2}: decision='10' [unique-error]" in output
+    assert f"line {line}" in output
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns=["decision"]).iloc[: len(rows)]
+    frame.to_csv(path, index=False)
+    code, output = run(project, "adjudicate")
+    assert code == 1, output
+    assert f"seeds/adjudication/{ARTICLE}.csv:1: decision [missing-column]" in output
+    assert "decision" not in pd.read_csv(path, nrows=0).columns  # the file is not rewritten without its decisions

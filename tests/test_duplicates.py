@@ -259,3 +259,65 @@ def test_a_re_report_is_found_marked_and_its_deletion_names_the_event(tmp_path: 
     assert "duplicate_of" not in first.columns
     code, output = run("verify")
     assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ["seeds/duplicates.csv: [empty-file]"]),
+        (b"event_a,event_b\xff\n", ["seeds/duplicates.csv:1: [encoding-error]"]),
+        ("event_a,score\n", ["seeds/duplicates.csv:1: event_b [missing-column]", ":1: decision [missing-column]"]),
+        (
+            "event_a,event_b,score,reasons,decision,coder,note\n"
+            "SYR1,SYR1,0.9,,duplicate,A,\n"
+            "SYR1,SYR2,2,,duplicate,A,\n"
+            "SYR2,SYR1,0.5,,distinct,A,\n"
+            "SYR1,XYZ99,nan,,maybe,A,\n"
+            "SYR3,,0.5,,,,\n",
+            [
+                "seeds/duplicates.csv:2: event_b='SYR1' [unique-error] event_b is event_a",
+                "seeds/duplicates.csv:3: score='2' [maximum-error]",
+                "seeds/duplicates.csv:4: event_b='SYR1' [unique-error] the pair SYR2 / SYR1 is already listed on "
+                "line 3 with the decision 'duplicate', and here 'distinct'",
+                "seeds/duplicates.csv:5: decision='maybe' [enum-error]",
+                "seeds/duplicates.csv:5: event_b='XYZ99' [unregistered-id]",
+                "seeds/duplicates.csv:5: score='nan' [type-error]",
+                "seeds/duplicates.csv:6: event_b='' [required-error]",
+            ],
+        ),
+    ],
+    ids=["empty", "not-utf8", "missing-columns", "bad-rows"],
+)
+def test_a_damaged_duplicates_file_is_located_by_every_command_that_reads_it(
+    tmp_path: Path, text: str | bytes, expected: list[str]
+) -> None:
+    from click.testing import CliRunner
+
+    from eventdata.cli import cli
+    from tests.conftest import copy_dataset
+
+    project = copy_dataset(tmp_path / "dataset")
+    path = project.seeds_dir / "duplicates.csv"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    releases = sorted(str(p.relative_to(project.root)) for p in project.dist_dir.rglob("*"))
+    for command in (["validate"], ["duplicates"], ["release", "--date", "2026-12-01"]):
+        result = CliRunner().invoke(cli, ["--project", str(project.root), *command])
+        assert result.exit_code == 1, (command, result.output)
+        for message in expected:
+            assert message in result.output, (command, result.output)
+    assert sorted(str(p.relative_to(project.root)) for p in project.dist_dir.rglob("*")) == releases  # none released
+    assert path.read_bytes() == (text if isinstance(text, bytes) else text.encode())
+
+
+def test_a_score_option_that_is_not_a_number_from_0_to_1_is_a_usage_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from eventdata.cli import cli
+
+    for value in ("nan", "-0.5", "1.5"):
+        result = CliRunner().invoke(cli, ["--project", str(tmp_path), "duplicates", "--threshold", value])
+        assert result.exit_code == 2, result.output
+        assert "--threshold" in result.output
