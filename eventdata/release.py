@@ -510,14 +510,32 @@ def verify_release(
         newest = releases[-1].version
         for entry_version, found in catalog_field_problems(directory, name):
             damaged.append((entry_version or newest, found))
+    unsound: dict[str, list[Problem]] = {}  # a version's hash problems, once checked
     for release in selected:
         problems, checked = _hash_problems(release, catalog)
         problems += [p for v, p in damaged if v == release.version]
+        unsound[release.version] = problems
         rebuilt = False
         reworded: tuple[str, ...] = ()
+        index = [r.version for r in releases].index(release.version)
+        previous = releases[index - 1] if index else None
+        if rebuild and not problems and previous is not None:
+            if previous.version not in unsound:
+                unsound[previous.version] = _hash_problems(previous, catalog)[0]
+            if unsound[previous.version]:  # the rebuild starts from it: a damaged one cannot give this version
+                first = unsound[previous.version][0]
+                problems.append(
+                    Problem(
+                        first.code,
+                        f"{release.version} is not rebuilt: its rebuild starts from {previous.version}, which is "
+                        f"damaged ({first.message.rstrip('.')}); restore {previous.version} and verify again.",
+                        first.file,
+                        first.line,
+                        first.column,
+                        first.value,
+                    )
+                )
         if rebuild and not problems:
-            index = [r.version for r in releases].index(release.version)
-            previous = releases[index - 1] if index else None
             with tempfile.TemporaryDirectory(prefix="eventdata-rebuilt-") as scratch:
                 target = Path(scratch) / "rebuilt"
                 rebuild_release(release, previous, target, releases_up_to(previous) if previous else ())

@@ -713,6 +713,27 @@ def test_verify_names_a_tampered_file(repository: Project) -> None:
     assert text(dataset_dir(repository) / "catalog.json") == catalog_before
 
 
+def test_verify_names_the_damaged_release_a_later_rebuild_starts_from(repository: Project) -> None:
+    parquet = dataset_dir(repository) / "1.1.0" / "data" / "events.parquet"
+    expected = sha256(parquet)
+    parquet.write_bytes(parquet.read_bytes()[: parquet.stat().st_size // 2])  # unreadable as Parquet
+    damage = f"sha256 is {sha256(parquet)}, expected {expected}"
+    later = (
+        f"1.1.1: {parquet}: [release-hash-mismatch] 1.1.1 is not rebuilt: its rebuild starts from 1.1.0, which is "
+        f"damaged ({damage}); restore 1.1.0 and verify again.\n"
+    )
+    result = run(repository, "verify")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "1.0.0: 28 files match their hashes, rebuilt identically.\n"
+        f"1.1.0: {parquet}: [release-hash-mismatch] {damage}.\n" + later,
+    )
+    result = run(repository, "verify", "1.1.1")
+    assert (result.exit_code, result.stderr) == (1, later)
+    result = run(repository, "verify", "1.1.1", "--no-rebuild")  # its own files are sound
+    assert (result.exit_code, result.stderr) == (0, "1.1.1: 46 files match their hashes.\n")
+
+
 def test_a_removed_release_is_reported_and_never_made_again(repository: Project) -> None:
     folder = dataset_dir(repository)
     catalog_before = text(folder / "catalog.json")
