@@ -28,8 +28,8 @@ COLUMNS = ("actor", "inter", "country", "start_date", "end_date", "aliases")
 TEMPLATE = "{country}"
 STATE_FORCES = 1
 EXTERNAL_FORCES = 8
-OPEN_START = pd.Timestamp("1800-01-01")
-OPEN_END = pd.Timestamp("2200-01-01")
+OPEN_START = pd.Timestamp("0001-01-01")
+OPEN_END = pd.Timestamp("9999-12-31")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from eventdata.errors import Problem, ReleaseError, Report, SourceError
 from eventdata.files import (
     STAGING_MARK,
     FileSet,
+    folder_listing,
     is_prepared_file,
     remove_stale,
     sha256_file,
@@ -605,6 +606,8 @@ def commit_package(
                 if existing == files:
                     ids.commit()  # rows of a run stopped after its version became visible
                     return "unchanged", files
+                if version.endswith("-draft"):  # a build into --out-dir: the folder is the user's, not a release
+                    raise ReleaseError(out_dir_taken(target, existing, files))
                 changed = sorted(k for k in set(existing) | set(files) if existing.get(k) != files.get(k))
                 shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
                 raise ReleaseError(
@@ -703,16 +706,39 @@ def copy_release(release: Release, target: Path) -> tuple[str, dict[str, str]]:
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()
     if target.exists():
-        if package_hashes(target) == files:
+        existing = package_hashes(target)
+        if existing == files:
             return "unchanged", files
-        raise ReleaseError(
-            f"{target} exists and differs from version {release.version}; give an empty or new --out-dir."
-        )
+        raise ReleaseError(out_dir_taken(target, existing, files))
     _refuse_symlink(target)
     with staging_folder(target.parent, f".{target.name}{STAGING_MARK}") as staging:
         shutil.copytree(release.path, staging / "package")
         os.rename(staging / "package", target)
     return "built", files
+
+
+def out_dir_taken(target: Path, existing: dict[str, str], files: dict[str, str]) -> str:
+    """Why a build refuses an --out-dir that holds something else (existing: its file hashes), and what to do."""
+    try:
+        descriptor = json.loads((target / "datapackage.json").read_text(encoding="utf-8"))
+        held = f"a package of version {descriptor['version']} (datapackage.json)"
+    except (OSError, ValueError, KeyError, TypeError):  # no package (or a broken one): list what is there
+        held = ""
+    if not target.is_dir():
+        return f"Cannot build into {target}: it is a file, not a folder. Nothing was written: give another --out-dir."
+    if not held:
+        return (
+            f"Cannot build into {target}: it is not empty and not a package, it holds {folder_listing(target)}. "
+            "A build writes only into a new or empty folder and never deletes what is there, so nothing was written: "
+            f"give another --out-dir such as {target / 'package'}, or empty {target} first."
+        )
+    changed = sorted(k for k in set(existing) | set(files) if existing.get(k) != files.get(k))
+    shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
+    return (
+        f"Cannot build into {target}: it holds {held}, which differs from this build in {shown}. A build never "
+        f"overwrites a folder, so nothing was written: delete {target} and build again to replace it, or give "
+        "another --out-dir."
+    )
 
 
 def commit_draft(

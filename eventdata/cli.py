@@ -178,7 +178,7 @@ def init(directory: Path, name: str | None, title: str | None) -> None:
     "--published", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Publication date, YYYY-MM-DD."
 )
 @click.option("--url", default="", help="Where the article was published.")
-@click.option("--language", default="en", show_default=True, help="Language of the text (ISO 639-1).")
+@click.option("--language", default="en", show_default=True, help="Language: an ISO 639 code (en, ar, ckb).")
 @click.option("--id", "article_id", default=None, help="Article id (default: the next NNN_ plus 16 hex of the sha256).")
 @click.option("--notes", default="", help="How the metadata was established.")
 @click.pass_context
@@ -435,6 +435,13 @@ def codebook(ctx: click.Context, output: Path | None) -> None:
         eventdata codebook -o codebook.md
     """
     dataset = _dataset(ctx)
+    inputs = dataset.project.input_folder_of(output) if output is not None else None
+    if inputs is not None:
+        raise CommandFailed(
+            f"Cannot write the codebook to {output}: it is inside {display_path(inputs)}, which holds the dataset's "
+            "inputs (the codebook is generated from them, and a file written there would replace or add to them). "
+            "Nothing was written: give a file outside schemas/ and seeds/, e.g. -o codebook.md."
+        )
     text = codebook_markdown(dataset.codebook, checks=checks_markdown(dataset.codebook, dataset.severities))
     if output is None:
         click.echo(text, nl=False)

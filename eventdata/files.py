@@ -177,6 +177,14 @@ class FileSet:
         self.pending = []
 
 
+def folder_listing(folder: Path, limit: int = 5) -> str:
+    """What a folder holds, for a message: its first entries by name (folders end in /), then how many more."""
+    entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    shown = [p.name + ("/" if p.is_dir() else "") for p in entries[:limit]]
+    more = len(entries) - len(shown)
+    return ", ".join(shown) + (f" … and {more} more" if more > 0 else "")
+
+
 def is_prepared_file(name: str) -> bool:
     """True for the name of a file a FileSet prepared (or a backup it keeps)."""
     return bool(_PREPARED.match(name))

@@ -11,7 +11,7 @@ from eventdata.errors import SourceError
 from eventdata.files import sha256_bytes, sha256_file, write_atomic
 from eventdata.project import Project
 from eventdata.schema import load_codebook
-from eventdata.sources.articles import INDEX_COLUMNS, is_safe_article_id
+from eventdata.sources.articles import INDEX_COLUMNS, is_safe_article_id, language_problem
 from eventdata.sources.sheets import (
     CONTROL_CHARACTER,
     CsvFileError,
@@ -23,7 +23,6 @@ from eventdata.sources.sheets import (
     read_csv,
 )
 
-LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 NUMBERED_ID = re.compile(r"^(\d{3,})_")
 
 
@@ -110,8 +109,9 @@ def add_article(
     for name, value in (("title", title), ("publisher", publisher), ("url", url), ("notes", notes)):
         if CONTROL_CHARACTER.search(value):  # validate refuses the index row it would make
             raise SourceError(f"--{name} {value!r}: {control_message(value)}")
-    if not LANGUAGE.match(language):
-        raise SourceError(f"--language {language!r} must be an ISO 639-1 code such as en, ar or fr.")
+    wrong_language = language_problem(language)
+    if wrong_language is not None:
+        raise SourceError(f"--language {language!r}: {wrong_language} Nothing was written.")
     if published > date.today():
         raise SourceError(f"--published {published.isoformat()} is in the future.")
     digest = sha256_bytes(data)

@@ -392,6 +392,12 @@ def update_parquet(local: str | os.PathLike[str], source: str | os.PathLike[str]
     if catalog.get("name") not in (None, name):
         raise SourceError(f"{local} is from dataset {name}, the catalog describes {catalog.get('name')}.")
     target = str(version_entry(catalog, to)["version"])
+    if to != "latest" and version_key(target) < version_key(current):
+        raise SourceError(
+            f"{local} already has version {current}, newer than the requested {target}: update only applies "
+            f"deltas forward, so {local} was left unchanged. For version {target}, copy {target}/data/events.parquet "
+            f'from {source}, or read it with eventdata.load(source, version="{target}").'
+        )
     if version_key(target) <= version_key(current):
         return current
     steps = [v for v in catalog["versions"] if version_key(current) < version_key(v["version"]) <= version_key(target)]

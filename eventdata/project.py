@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from eventdata.errors import SourceError
+from eventdata.errors import SchemaFileError, SourceError
 
 #: Files of the codebook that every dataset starts from (the rest is the dataset's own).
 DEFAULT_CODEBOOK_PACKAGE_DIR = "default_codebook"
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: The longest dataset name. It names the folder dist-data/<name>/, the release archives <name>-<version>.zip and
+#: the dataset on CKAN and HDX, whose names have at most 100 characters.
+NAME_MAX_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,8 @@ def init_project(root: str | os.PathLike[str], *, name: str | None = None, title
     if path.exists() and any(path.iterdir()):
         raise SourceError(f"{path} exists and is not empty; `eventdata init` only creates new dataset folders.")
     dataset_name = name or re.sub(r"[^a-z0-9._-]+", "-", path.resolve().name.lower()).strip("-._") or "events"
-    if not NAME_PATTERN.match(dataset_name):
-        raise SourceError(
-            f"Dataset name {dataset_name!r} must match {NAME_PATTERN.pattern} (lower case, digits, . _ -)."
-        )
     source = default_codebook_dir()
+    check_dataset_name(dataset_name, source / "dataset.schema.json")
     existed = path.exists()
     path.mkdir(parents=True, exist_ok=True)
     try:
@@ -130,6 +129,28 @@ def init_project(root: str | os.PathLike[str], *, name: str | None = None, title
             shutil.rmtree(path, ignore_errors=True)
         raise
     return Project(path)
+
+
+def check_dataset_name(name: str, schema_path: Path) -> None:
+    """Refuse a name that the pattern of "name" in dataset.schema.json, or NAME_MAX_LENGTH, does not allow."""
+    try:
+        rule = json.loads(schema_path.read_text(encoding="utf-8"))["properties"]["name"]
+        pattern = str(rule["pattern"])
+        matches = re.search(pattern, name) is not None
+    except (OSError, ValueError, KeyError, TypeError, re.error) as err:
+        raise SchemaFileError(f"{schema_path}: the pattern of the dataset name cannot be read ({err}).") from err
+    shown = name if len(name) <= 40 else f"{name[:40]}…"
+    if not matches:
+        described = f": {rule['description']}" if rule.get("description") else ""
+        raise SourceError(
+            f"Dataset name {shown!r} must match {pattern}{described}. Nothing was written: give another with --name."
+        )
+    if len(name) > NAME_MAX_LENGTH:
+        raise SourceError(
+            f"Dataset name {shown!r} has {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed, since it names "
+            "the folder dist-data/<name>/, the release archives <name>-<version>.zip and the dataset on CKAN and "
+            "HDX. Nothing was written: give a shorter one with --name."
+        )
 
 
 def _write_new_project(path: Path, source: Path, dataset_name: str, title: str | None) -> None:

@@ -275,10 +275,16 @@ def metadata_warnings(codebook: Codebook) -> list[Problem]:
 
 
 def _expand(paths: Iterable[Path]) -> Iterable[Path]:
+    """The sheets of the given files and folders, each once: a sheet named twice (or by its folder too) is one sheet."""
+    seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            yield from sorted(path.rglob("*.csv"))
+            found = sorted(path.rglob("*.csv"))
         elif path.exists():
-            yield path
+            found = [path]
         else:
             raise SourceError(f"{path} does not exist.")
+        for sheet in found:
+            if sheet.resolve() not in seen:
+                seen.add(sheet.resolve())
+                yield sheet

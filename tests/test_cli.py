@@ -66,6 +66,47 @@ def test_cli_validate_bad_sheet_exit_1_with_located_lines(
     assert_no_traceback(result)
 
 
+@pytest.mark.parametrize(
+    "paths",
+    [
+        (SHEET, SHEET),
+        (SHEET, f"./{SHEET}"),
+        ("dataset/seeds/sheets", SHEET),
+        (SHEET, "dataset/seeds/../seeds/sheets"),
+    ],
+    ids=["same-path-twice", "spelled-two-ways", "folder-then-its-sheet", "sheet-then-its-folder"],
+)
+def test_cli_validate_reads_a_sheet_named_twice_once(
+    project: Project, in_dir: Path, seed_rows: list[dict[str, str]], paths: tuple[str, str]
+) -> None:
+    result = run("--project", "dataset", "validate", *paths, "--json")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["files"], report["rows"], report["problem_count"]) == ([SHEET], len(seed_rows), 0)
+    assert result.stderr == f"{len(seed_rows)} event(s) in 1 sheet(s): valid.\n"
+
+
+def test_cli_validate_refuses_an_article_published_after_today_or_in_an_unknown_language(
+    project: Project, in_dir: Path
+) -> None:
+    index = project.articles_index
+    index.write_text(index.read_text(encoding="utf-8").replace(",2022-02-03,en,", ",9999-12-31,xxx,"), encoding="utf-8")
+
+    result = run("--project", "dataset", "validate")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(
+        "dataset/seeds/articles.csv:2: language='xxx' [enum-error] the language must be an ISO 639 code"
+    )
+    assert lines[1].startswith(
+        "dataset/seeds/articles.csv:2: published='9999-12-31' [future-date] the article cannot have been published "
+        "after today ("
+    )
+    assert lines[2:] == ["2 problem(s) in 1 sheet(s), 12 row(s): 1 enum-error, 1 future-date."]
+
+
 @pytest.mark.parametrize("make", [Path.mkdir, lambda path: None], ids=["empty-folder", "missing-folder"])
 def test_cli_project_not_a_dataset_exit_2(tmp_path: Path, make: Callable[[Path], object]) -> None:
     folder = tmp_path / "not-a-dataset"
@@ -176,9 +217,41 @@ def test_cli_build_out_dir_with_other_content_exit_2(
     second = run("--project", "dataset", "build", "--out-dir", "out")
     assert second.exit_code == 2
     assert second.stdout == ""
-    assert second.stderr.startswith("Error: Version 1.0.0-draft already exists")
+    held, differs = second.stderr.split(", which differs from this build in ")
+    assert held == "Error: Cannot build into out: it holds a package of version 1.0.0-draft (datapackage.json)"
+    assert differs.startswith("README.md, ")
+    assert differs.endswith(
+        f"sources/seeds/sheets/{SEED_ARTICLE}.csv. A build never overwrites a folder, so nothing was written: delete "
+        "out and build again to replace it, or give another --out-dir.\n"
+    )
     assert_no_traceback(second)
     assert package_files(in_dir / "out") == files
+
+
+@pytest.mark.parametrize("released", [False, True], ids=["draft", "copy-of-the-release"])
+def test_cli_build_out_dir_that_is_not_a_package_says_what_it_holds(
+    project: Project, in_dir: Path, released: bool
+) -> None:
+    if released:  # the sheets hold the latest release: build copies it to --out-dir
+        assert run("--project", "dataset", "release", "--date", "2026-12-01").exit_code == 0
+    out = in_dir / "out"
+    (out / "photos").mkdir(parents=True)
+    for name in ("notes.txt", "a.csv", "b.csv", "c.csv", "d.csv"):
+        (out / name).write_text("mine\n", encoding="utf-8")
+    files = package_files(out)
+
+    result = run("--project", "dataset", "build", "--out-dir", "out")
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "Error: Cannot build into out: it is not empty and not a package, it holds a.csv, b.csv, c.csv, d.csv, "
+        "notes.txt … and 1 more. A build writes only into a new or empty folder and never deletes what is there, so "
+        "nothing was written: give another --out-dir such as out/package, or empty out first.\n"
+    )
+    assert_no_traceback(result)
+    assert package_files(out) == files
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv", "c.csv", "d.csv", "notes.txt", "photos"]
+    assert run("--project", "dataset", "build", "--out-dir", "out/package").exit_code == 0
 
 
 def test_cli_build_bad_source_date_epoch_exit_2(project: Project, in_dir: Path) -> None:
@@ -216,6 +289,43 @@ def test_cli_init_non_empty_folder_exit_2(in_dir: Path) -> None:
     assert [p.name for p in (in_dir / "ds").iterdir()] == ["notes.txt"]
 
 
+NAME_RULE = (
+    "must match ^[a-z0-9][a-z0-9._-]*$: the dataset's name, which names its folder in dist-data/: lower case "
+    "letters, digits, '.', '_' or '-', such as \"my-events\". Nothing was written: give another with --name."
+)
+TOO_LONG_NAME = (
+    "has 300 characters; at most 100 are allowed, since it names the folder dist-data/<name>/, the release archives "
+    "<name>-<version>.zip and the dataset on CKAN and HDX. Nothing was written: give a shorter one with --name."
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a" * 300, f"'{'a' * 40}…' {TOO_LONG_NAME}"),
+        ("My Events", f"'My Events' {NAME_RULE}"),
+        ("../up", f"'../up' {NAME_RULE}"),
+        ("-events", f"'-events' {NAME_RULE}"),
+        ("events/2026", f"'events/2026' {NAME_RULE}"),
+    ],
+    ids=["300-characters", "upper-case-and-space", "parent-folder", "leading-dash", "slash"],
+)
+def test_cli_init_refuses_an_unusable_name_exit_2(in_dir: Path, name: str, message: str) -> None:
+    result = run("init", "ds", "--name", name)
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: Dataset name {message}\n"
+    assert_no_traceback(result)
+    assert list(in_dir.iterdir()) == []
+
+
+def test_cli_init_takes_a_name_of_100_characters(in_dir: Path) -> None:
+    result = run("init", "ds", "--name", "a" * 100)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads((in_dir / "ds" / "schemas" / "dataset.json").read_text(encoding="utf-8"))["name"] == "a" * 100
+
+
 def test_cli_codebook_prints_every_column(project: Project, tmp_path: Path) -> None:
     result = run("--project", project.root, "codebook")
     assert result.exit_code == 0, result.output
@@ -226,6 +336,31 @@ def test_cli_codebook_prints_every_column(project: Project, tmp_path: Path) -> N
     assert to_file.exit_code == 0, to_file.output
     assert to_file.stdout == ""
     assert output.read_text(encoding="utf-8") == result.stdout
+
+
+@pytest.mark.parametrize(
+    ("output", "folder"),
+    [
+        ("dataset/schemas/dataset.json", "schemas"),
+        ("dataset/schemas/vocabularies/codebook.md", "schemas"),
+        ("dataset/seeds/articles.csv", "seeds"),
+        ("dataset/seeds/sheets/codebook.csv", "seeds"),
+    ],
+)
+def test_cli_codebook_refuses_an_output_inside_the_inputs(
+    project: Project, in_dir: Path, output: str, folder: str
+) -> None:
+    before = package_files(project.root)
+
+    result = run("--project", "dataset", "codebook", "-o", output)
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: Cannot write the codebook to {output}: it is inside dataset/{folder}, which holds the dataset's "
+        "inputs (the codebook is generated from them, and a file written there would replace or add to them). "
+        "Nothing was written: give a file outside schemas/ and seeds/, e.g. -o codebook.md.\n"
+    )
+    assert package_files(project.root) == before
 
 
 # --- corrupt inputs: each its own located message, exit 1 and nothing written ------------------------
@@ -334,6 +469,22 @@ def test_cli_impossible_date_is_located(project: Project, in_dir: Path, seed_row
     assert result.exit_code == 1
     assert f"{SHEET}:3: event_date='2022-02-30' [type-error] " in result.stderr
     assert written(project) == []
+
+
+@pytest.mark.parametrize("day", ["2200-01-01", "2262-04-12", "2263-02-03", "9999-12-31"])
+def test_cli_far_future_date_is_one_future_date_problem_not_an_inactive_actor(
+    project: Project, in_dir: Path, edit_sheet: Callable[..., Path], day: str
+) -> None:
+    edit_sheet({0: {"event_date": day}})
+
+    result = run("--project", "dataset", "validate")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    today = result.stderr.split("after today (", 1)[1][:10]
+    assert result.stderr.splitlines() == [
+        f"{SHEET}:2: event_date={day!r} [future-date] the date is after today ({today}).",
+        "1 problem(s) in 1 sheet(s), 12 row(s): 1 future-date.",
+    ]
 
 
 def test_cli_sheet_missing_column_located_exit_1(

@@ -159,6 +159,44 @@ def test_cli_add_article_and_new_sheet(tmp_path: Path, article: Path, monkeypatc
     assert "YYYY-MM-DD" in bad_date.stderr or "%Y-%m-%d" in bad_date.stderr
 
 
+LANGUAGE_RULE = (
+    "the language must be an ISO 639 code such as en, ar, fr or ckb (the two-letter code where there is one; "
+    "eventdata/data/languages.csv lists the 8182 codes), optionally with a region or script such as pt-BR."
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "hint"),
+    [
+        ("xxx", ""),
+        ("xx", ""),
+        ("EN", " Did you mean 'en'?"),
+        ("Arabic", " Did you mean 'ar' (Arabic)?"),
+        ("en_GB", ""),
+    ],
+)
+def test_cli_add_article_refuses_an_unknown_language_and_writes_nothing(
+    fresh: Project, article: Path, language: str, hint: str
+) -> None:
+    index = fresh.articles_index.read_bytes()
+    result = run(
+        "--project", fresh.root, "add-article", article, "--title", "T", "--publisher", "P",
+        "--published", "2022-02-03", "--language", language,
+    )  # fmt: skip
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: --language {language!r}: {LANGUAGE_RULE}{hint} Nothing was written.\n"
+    assert fresh.articles_index.read_bytes() == index
+    assert list(fresh.articles_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "fr", "pt-BR", "zh-Hant", "ckb", "prs", "ckb-IQ", "ara"])
+def test_add_article_takes_iso_639_codes_with_subtags(fresh: Project, article: Path, language: str) -> None:
+    add_article(fresh, article, title="T", publisher="P", published=date(2022, 2, 3), language=language)
+
+    assert [row["language"] for row in read_rows(fresh.articles_index)] == [language]
+
+
 @pytest.mark.parametrize(
     ("index_text", "line"),
     [

@@ -266,6 +266,27 @@ def test_update_at_the_target_version_is_a_no_op(tmp_path: Path, start: str, to:
     assert [p.name for p in tmp_path.iterdir()] == ["events.parquet"]
 
 
+@pytest.mark.parametrize(("start", "to"), [("1.1.1", "1.0.0"), ("1.1.1", "1.1.0"), ("1.1.0", "1.0.0")])
+def test_update_refuses_a_version_older_than_the_local_file(tmp_path: Path, start: str, to: str) -> None:
+    local = tmp_path / "events.parquet"
+    shutil.copyfile(SEEDS / start / PARQUET, local)
+    before = local.stat().st_mtime_ns
+    message = (
+        f"{local} already has version {start}, newer than the requested {to}: update only applies deltas forward, "
+        f"so {local} was left unchanged. For version {to}, copy {to}/data/events.parquet from {SEEDS}, or read it "
+        f'with eventdata.load(source, version="{to}").'
+    )
+
+    with pytest.raises(SourceError) as error:
+        eventdata.update_parquet(local, SEEDS, to)
+    assert str(error.value) == message
+
+    result = run("update", local, "--from", SEEDS, "--to", to)
+    assert (result.exit_code, result.stderr, result.stdout) == (2, f"Error: {message}\n", "")
+    assert (sha256(local), local.stat().st_mtime_ns) == (sha256(SEEDS / start / PARQUET), before)
+    assert [p.name for p in tmp_path.iterdir()] == ["events.parquet"]
+
+
 def test_update_refuses_a_parquet_without_eventdata_metadata(tmp_path: Path) -> None:
     local = tmp_path / "events.parquet"
     pq.write_table(pq.read_table(SEEDS / "1.0.0" / PARQUET).replace_schema_metadata(None), local)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -50,6 +50,35 @@ def test_articles_missing_text_and_bad_date(project: Project) -> None:
         (3, "published", "type-error"),
         (3, "article_id", "article-missing-text"),
     ]
+
+
+def test_articles_published_after_today_and_unknown_language_are_located(project: Project) -> None:
+    rows = read_rows(project.articles_index)
+    text = project.articles_index.read_text(encoding="utf-8")
+    project.articles_index.write_text(
+        text.replace(f",{rows[0]['published']},en,", ",9999-12-31,xxx,", 1), encoding="utf-8"
+    )
+
+    articles, problems = read_articles(project.articles_index, project.articles_dir)
+
+    assert [(p.line, p.column, p.value, p.code) for p in problems] == [
+        (2, "published", "9999-12-31", "future-date"),
+        (2, "language", "xxx", "enum-error"),
+    ]
+    assert problems[0].message.startswith("the article cannot have been published after today (")
+    assert problems[1].message.startswith("the language must be an ISO 639 code such as en, ar, fr or ckb")
+    assert list(articles) == [SEED_ARTICLE]  # its events are not reported a second time
+
+
+def test_articles_published_today_is_accepted(project: Project) -> None:
+    rows = read_rows(project.articles_index)
+    text = project.articles_index.read_text(encoding="utf-8")
+    today = datetime.now(UTC).date().isoformat()
+    project.articles_index.write_text(text.replace(f",{rows[0]['published']},", f",{today},", 1), encoding="utf-8")
+
+    _, problems = read_articles(project.articles_index, project.articles_dir)
+
+    assert problems == []
 
 
 def test_articles_index_lines_count_past_bom_blank_lines_and_multiline_notes(project: Project) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +17,7 @@ from eventdata.files import sha256_bytes
 from eventdata.sources.sheets import (
     CONTROL_CHARACTER,
     CsvFileError,
+    closest,
     control_message,
     display_path,
     ragged_message,
@@ -25,6 +30,11 @@ if TYPE_CHECKING:
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 INDEX_COLUMNS = ("article_id", "title", "publisher", "url", "published", "language", "sha256", "notes", "terms")
 REQUIRED_COLUMNS = ("article_id", "title", "publisher", "published", "language", "sha256")
+#: The ISO 639-1 (two letters) and ISO 639-2/639-3 (three letters) codes with their English names, shipped with the
+#: package (eventdata/data/README.md).
+LANGUAGES_FILE = "languages.csv"
+#: A language: an ISO 639 code, optionally with BCP 47 subtags for the script or region (zh-Hant, pt-BR, ckb-IQ).
+LANGUAGE = re.compile(r"^(?P<code>[a-z]{2,3})(?:-[A-Za-z0-9]{2,8})*$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,42 @@ class Article:
 def is_safe_article_id(article_id: str) -> bool:
     """True when the id names a file inside the articles folder and nothing else."""
     return bool(ARTICLE_ID.match(article_id)) and ".." not in article_id
+
+
+@lru_cache(maxsize=1)
+def languages() -> dict[str, str]:
+    """Every ISO 639 code with its English name (eventdata/data/languages.csv), two-letter codes first."""
+    text = (resources.files("eventdata") / "data" / LANGUAGES_FILE).read_text(encoding="utf-8")
+    return {row["language"]: row["name"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def language_problem(value: str) -> str | None:
+    """Why value is not a language of the text (an ISO 639-1 code such as en, ar or fr), or None."""
+    known = languages()
+    match = LANGUAGE.match(value)
+    if match is not None and match.group("code") in known:
+        return None
+    names: dict[str, str] = {}
+    for code, listed in known.items():  # a name's shortest code: ar for Arabic, as BCP 47 writes it
+        for name in listed.split("; "):
+            names.setdefault(name.casefold(), code)
+    lowered = value.strip().casefold()
+    if lowered in known:  # a code in capitals (EN): the code
+        hint = f" Did you mean {lowered!r}?"
+    elif lowered in names:
+        hint = f" Did you mean {names[lowered]!r} ({known[names[lowered]]})?"
+    else:  # among the two-letter codes: three-letter ones are so many that any typo is near one
+        hint = closest(lowered, [c for c in known if len(c) == 2])
+    return (
+        f"the language must be an ISO 639 code such as en, ar, fr or ckb (the two-letter code where there is one; "
+        f"eventdata/data/{LANGUAGES_FILE} lists the {len(known)} codes), optionally with a region or script such "
+        f"as pt-BR.{hint}"
+    )
+
+
+def latest_publication_date() -> date:
+    """The latest date an article indexed now can have been published: today, anywhere on Earth (UTC+14)."""
+    return (datetime.now(UTC) + timedelta(hours=14)).date()
 
 
 def listed_article_ids(index_path: Path) -> set[str]:
@@ -154,6 +200,22 @@ def _read_article(
                 row["published"],
             )
         )
+    if published is not None and published > latest_publication_date():
+        problems.append(
+            Problem(
+                "future-date",
+                f"the article cannot have been published after today ({datetime.now(UTC).date().isoformat()}); "
+                "write the date it was published, YYYY-MM-DD.",
+                name,
+                line,
+                "published",
+                row["published"],
+            )
+        )
+    if row["language"]:
+        wrong_language = language_problem(row["language"])
+        if wrong_language is not None:
+            problems.append(Problem("enum-error", wrong_language, name, line, "language", row["language"]))
     terms = _article_terms(row, line, name, vocabulary, problems)
     path = articles_dir / f"{article_id}.txt"
     if not path.is_file():
