@@ -34,6 +34,7 @@ from eventdata.project import Project
 from eventdata.rules import with_severities
 from eventdata.schema import PANDAS_DTYPES, Codebook
 from eventdata.sources.articles import Article
+from eventdata.sources.sheet_cache import SheetCache
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN, Sheet, display_path, read_sheet, sheets_frame
 
 __all__ = ["RULES", "STEPS", "References", "Rule", "Step", "Validation", "validate_events", "validate_project"]
@@ -164,8 +165,12 @@ def validate_project(
     written_back = [f["name"] for f in codebook.fields if f.get("eventdata", {}).get("derived") == "event_id"]
     id_column = written_back[0] if written_back else None
 
+    cache = SheetCache.configured()  # a sheet parsed before is loaded; new entries are written while checks run
+
     def read(path: Path) -> Sheet:
-        return read_sheet(path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column)
+        return read_sheet(
+            path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column, cache=cache
+        )
 
     # Sheets are read by one thread more than there are cores: pyarrow parses (releasing the GIL) while another
     # sheet is scanned and trimmed (numpy, partly holding it). 200 sheets of 1M events on 2 cores: 1.85 s with
@@ -178,6 +183,8 @@ def validate_project(
             names.append((display_path(path), len(sheet.lines)))
             sheets[display_path(path)] = path
             progress.advance("sheets read", total=len(sheet_paths), detail=path.name)
+    if cache is not None:
+        cache.write_in_background()
     if tables:  # concatenated in Arrow and converted to pandas once
         raw = sheets_frame(tables, lines)
         del tables, lines
@@ -198,7 +205,11 @@ def validate_project(
     absent = {(p.file, p.column) for p in problems if p.code == "missing-column" and p.column}
     state = start(raw, codebook, references, today=today, timestamp=timestamp, absent=absent)
     del raw  # the state holds the rows: a column a step replaces (parse_types) is freed
-    run_steps(STEPS, state)
+    try:
+        run_steps(STEPS, state)
+    finally:
+        if cache is not None:
+            cache.close()
     events, new_ids = state.events, state.new_ids
     problems.extend(state.findings.problems())
     del state  # the rows as typed

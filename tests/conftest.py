@@ -34,6 +34,20 @@ def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None 
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sheet_cache_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The parsed-sheet cache of the test run (and of the commands it starts) in a folder of its own, never the
+    user's ~/.cache; tests of the cache set their own."""
+    folder = tmp_path_factory.mktemp("sheet-cache")
+    before = os.environ.get("EVENTDATA_CACHE_DIR")
+    os.environ["EVENTDATA_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("EVENTDATA_CACHE_DIR", None)
+    else:
+        os.environ["EVENTDATA_CACHE_DIR"] = before
+
+
 def copy_dataset(root: Path, *, seed_sheet_only: bool = False) -> Project:
     """A copy of the flagship dataset (codebook, articles, sheets) without its releases; with only the seed sheet."""
     root.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import io
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from eventdata.errors import Problem
+from eventdata.sources.sheet_cache import MIN_BYTES, SheetCache, sheet_key
 
 SHEET_COLUMN = "_sheet"
 LINE_COLUMN = "_line"
@@ -360,12 +361,17 @@ def _needs_line_map(data: bytes, scan: ByteScan, table: pa.Table) -> bool:
 
 
 def read_sheet(
-    path: Path, known_columns: Sequence[str], required_columns: Sequence[str], trailing_optional: str | None = None
+    path: Path,
+    known_columns: Sequence[str],
+    required_columns: Sequence[str],
+    trailing_optional: str | None = None,
+    cache: SheetCache | None = None,
 ) -> Sheet:
     """Read a sheet as strings; every problem with the file itself is returned, none raised.
 
     When the last column is trailing_optional (the id column the tool adds), a row lacking only that cell is
     read with the cell empty: it was typed in the layout the sheet had before the tool added the column.
+    With a cache (eventdata.sources.sheet_cache), a sheet whose bytes were parsed before is loaded from it.
     """
     name = display_path(path)
     try:
@@ -377,6 +383,28 @@ def read_sheet(
             (Problem("source-error", f"cannot read the file: {err.strerror}.", name),),
             False,
         )
+    if cache is None or len(data) < MIN_BYTES:
+        return _parse_sheet(path, name, data, known_columns, required_columns, trailing_optional)
+    key = sheet_key(data, [*known_columns, "|", *required_columns, "|", trailing_optional])
+    found = cache.load(key)
+    if found is not None:
+        table, lines, problems = found
+        return Sheet(path, table, lines, tuple(replace(p, file=name) for p in problems), True)
+    sheet = _parse_sheet(path, name, data, known_columns, required_columns, trailing_optional)
+    if sheet.readable:
+        cache.store(key, sheet.table, sheet.lines, sheet.problems)
+    return sheet
+
+
+def _parse_sheet(
+    path: Path,
+    name: str,
+    data: bytes,
+    known_columns: Sequence[str],
+    required_columns: Sequence[str],
+    trailing_optional: str | None,
+) -> Sheet:
+    """read_sheet of the bytes of a sheet."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     # A plain first line is the header as it stands; pyarrow then checks that every cell is UTF-8, so the
