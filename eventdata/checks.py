@@ -35,7 +35,8 @@ SEPARATOR_MARK = re.compile(r"\.\.\.|…")
 def whitespace_patterns() -> tuple[str, str]:
     """RE2 patterns of what str.split() splits text at (Python's own notion, Unicode included): a run of it, and
     what normalising changes inside a text (any of it but a single space, or two spaces)."""
-    spaces = [c for c in range(0x110000) if chr(c).isspace()]
+    every = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")  # each code point once
+    spaces = [m.start() for m in re.finditer(r"\s", every)]  # str patterns' \s is str.isspace(): 25 ms, not 90
     run = "[" + "".join(f"\\x{{{c:x}}}" for c in spaces) + "]+"
     unusual = "[" + "".join(f"\\x{{{c:x}}}" for c in spaces if c != 0x20) + "]|  "
     return run, unusual

@@ -79,3 +79,12 @@ def test_evidence_failures_are_a_plain_search(data: st.DataObject) -> None:
     assert _evidence_failures(pairs, width, cells, evidence, articles) == expected
     arrow = pd.array(evidence, dtype=pd.StringDtype("pyarrow"))  # as validation passes it: kept in Arrow
     assert _evidence_failures(pairs, width, cells, arrow, articles) == expected
+
+
+def test_whitespace_patterns_hold_every_character_str_split_splits_at() -> None:
+    from eventdata.checks import whitespace_patterns
+
+    spaces = [c for c in range(0x110000) if chr(c).isspace()]
+    run, unusual = whitespace_patterns()
+    assert run == "[" + "".join(f"\\x{{{c:x}}}" for c in spaces) + "]+"
+    assert unusual == "[" + "".join(f"\\x{{{c:x}}}" for c in spaces if c != 0x20) + "]|  "
