@@ -418,6 +418,24 @@ def build(ctx: click.Context, out_dir: Path | None, show_all: bool) -> None:
     click.echo(str(result.package_dir))
 
 
+def _refuse_output_in_dataset(dataset: Dataset, output: Path, what: str, example: str) -> None:
+    """CommandFailed (nothing written) for an output file inside schemas/, seeds/ or the releases' folder."""
+    inputs = dataset.project.input_folder_of(output)
+    if inputs is not None:
+        raise CommandFailed(
+            f"Cannot write {what} to {output}: it is inside {display_path(inputs)}, which holds the dataset's "
+            "inputs (a file written there would replace or add to them). "
+            f"Nothing was written: give a file outside schemas/ and seeds/, e.g. -o {example}."
+        )
+    releases = dataset.dist_dir  # dist-data/<name>/
+    if output.expanduser().resolve().is_relative_to(releases.resolve()):
+        raise CommandFailed(
+            f"Cannot write {what} to {output}: it is inside {display_path(releases)}, whose releases are never "
+            f"changed (each holds its own codebook.md and report.html). Nothing was written: give a file outside "
+            f"it, e.g. -o {example}."
+        )
+
+
 @cli.command()
 @click.option(
     "--output",
@@ -435,13 +453,8 @@ def codebook(ctx: click.Context, output: Path | None) -> None:
         eventdata codebook -o codebook.md
     """
     dataset = _dataset(ctx)
-    inputs = dataset.project.input_folder_of(output) if output is not None else None
-    if inputs is not None:
-        raise CommandFailed(
-            f"Cannot write the codebook to {output}: it is inside {display_path(inputs)}, which holds the dataset's "
-            "inputs (the codebook is generated from them, and a file written there would replace or add to them). "
-            "Nothing was written: give a file outside schemas/ and seeds/, e.g. -o codebook.md."
-        )
+    if output is not None:
+        _refuse_output_in_dataset(dataset, output, "the codebook", "codebook.md")
     text = codebook_markdown(dataset.codebook, checks=checks_markdown(dataset.codebook, dataset.severities))
     if output is None:
         click.echo(text, nl=False)
@@ -662,6 +675,8 @@ def report(ctx: click.Context, version: str | None, output: Path | None) -> None
     from eventdata.report import release_report, save_report
 
     dataset = _dataset(ctx)
+    if output is not None:
+        _refuse_output_in_dataset(dataset, output, "the report", "report.html")
     release = find_release(dataset, version)
     text = release_report(release, dataset.codebook)
     if output is None:

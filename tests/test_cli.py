@@ -357,9 +357,34 @@ def test_cli_codebook_refuses_an_output_inside_the_inputs(
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         f"Error: Cannot write the codebook to {output}: it is inside dataset/{folder}, which holds the dataset's "
-        "inputs (the codebook is generated from them, and a file written there would replace or add to them). "
+        "inputs (a file written there would replace or add to them). "
         "Nothing was written: give a file outside schemas/ and seeds/, e.g. -o codebook.md.\n"
     )
+    assert package_files(project.root) == before
+
+
+@pytest.mark.parametrize("command", ["codebook", "report"])
+@pytest.mark.parametrize(
+    "output",
+    [
+        "dataset/seeds/articles.csv",
+        "dataset/dist-data/eventdata-seeds/1.0.0/codebook.md",
+        "dataset/dist-data/eventdata-seeds/x.html",
+    ],
+)
+def test_cli_codebook_and_report_refuse_an_output_in_the_inputs_or_the_releases(
+    project: Project, in_dir: Path, command: str, output: str
+) -> None:
+    assert run("--project", "dataset", "release", "--date", "2026-12-01").exit_code == 0
+    before = package_files(project.root)
+
+    result = run("--project", "dataset", command, "-o", output)
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    what = "the codebook" if command == "codebook" else "the report"
+    inside = "dataset/dist-data/eventdata-seeds" if "dist-data" in output else "dataset/seeds"
+    assert result.stderr.startswith(f"Error: Cannot write {what} to {output}: it is inside {inside}, "), result.stderr
+    assert "Nothing was written" in result.stderr
     assert package_files(project.root) == before
 
 
