@@ -388,7 +388,7 @@ def run_step(name: str, dataset: Path, work: Path, limit: int | None, memory_lim
     cache = work / f"sheet-cache-{WARM_FROM.get(name, name)}"
     if name not in WARM_FROM:
         shutil.rmtree(cache, ignore_errors=True)  # every other step parses every sheet (cold)
-    env["EVENTDATA_CACHE_DIR"] = str(cache)
+    env["EVENTDATA_SHEET_CACHE_DIR"] = str(cache)
     started = time.perf_counter()
     with open(work / f"{name}.out", "w+b") as out, open(work / f"{name}.err", "w+b") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env)

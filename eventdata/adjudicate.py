@@ -227,8 +227,20 @@ def _sheet_problems(
 
     Only rows that match a difference of the coder sheets count: a row of a difference that is gone is dropped
     when the sheet is written again."""
-    needed = ["event", "field", *(f"value_{k}" for k in range(1, len(sheet.coders) + 1)), "decision", "adjudicator"]
-    missing = [c for c in needed if c not in header] if records else []
+    if not records:
+        return []
+    doubled = sorted({c for c in header if header.count(c) > 1})
+    if doubled:
+        return [
+            Problem("duplicate-column", "the header names this column twice; delete one of them.", name, header_line, c)
+            for c in doubled
+        ]
+    listed = 0  # the coders the file was written for (a coder added since makes its rows differences anew)
+    while f"coder_{listed + 1}" in header:
+        listed += 1
+    values = [f"value_{k}" for k in range(1, max(listed, 1) + 1)]
+    needed = ["event", "field", *values, "decision", "adjudicator"]
+    missing = [c for c in needed if c not in header]
     if missing:
         return [
             Problem(

@@ -877,14 +877,18 @@ def append_candidates(candidates: pd.DataFrame, project: Project) -> int:
     fresh = new_candidates(candidates, project)
     path = duplicates_path(project)
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    header = list(DUPLICATES_COLUMNS)
+    if text:  # the file's own columns, in its order (a coder may have added or moved some)
+        header = [c.strip() for c in next(csv.reader(io.StringIO(text.lstrip("\ufeff"))))]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if not text:
-        writer.writerow(DUPLICATES_COLUMNS)
+        writer.writerow(header)
     elif not text.endswith("\n"):
         out.write("\n")
     for row in fresh.itertuples(index=False):
-        writer.writerow([row.event_a, row.event_b, f"{row.score:.3f}", row.reasons, "", "", ""])
+        cells = {"event_a": row.event_a, "event_b": row.event_b, "score": f"{row.score:.3f}", "reasons": row.reasons}
+        writer.writerow([cells.get(column, "") for column in header])
     if len(fresh):
         write_atomic(path, text + out.getvalue())
     return len(fresh)

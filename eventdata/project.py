@@ -136,7 +136,8 @@ def check_dataset_name(name: str, schema_path: Path) -> None:
     try:
         rule = json.loads(schema_path.read_text(encoding="utf-8"))["properties"]["name"]
         pattern = str(rule["pattern"])
-        matches = re.search(pattern, name) is not None
+        # JSON Schema's $ ends the text; Python's also matches before a final line break, which no name holds
+        matches = re.search(pattern, name) is not None and name == name.strip()
     except (OSError, ValueError, KeyError, TypeError, re.error) as err:
         raise SchemaFileError(f"{schema_path}: the pattern of the dataset name cannot be read ({err}).") from err
     shown = name if len(name) <= 40 else f"{name[:40]}…"

@@ -514,7 +514,7 @@ def verify_release(
     for release in selected:
         problems, checked = _hash_problems(release, catalog)
         problems += [p for v, p in damaged if v == release.version]
-        unsound[release.version] = problems
+        unsound[release.version] = list(problems)  # its files and catalog only: what a later rebuild starts from
         rebuilt = False
         reworded: tuple[str, ...] = ()
         index = [r.version for r in releases].index(release.version)

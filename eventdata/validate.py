@@ -166,50 +166,53 @@ def validate_project(
     id_column = written_back[0] if written_back else None
 
     cache = SheetCache.configured()  # a sheet parsed before is loaded; new entries are written while checks run
-
-    def read(path: Path) -> Sheet:
-        return read_sheet(
-            path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column, cache=cache
-        )
-
-    # Sheets are read by one thread more than there are cores: pyarrow parses (releasing the GIL) while another
-    # sheet is scanned and trimmed (numpy, partly holding it). 200 sheets of 1M events on 2 cores: 1.85 s with
-    # 2 threads, 1.68 s with 3.
-    with ThreadPoolExecutor(max_workers=READERS) as pool:
-        for path, sheet in zip(sheet_paths, pool.map(read, sheet_paths), strict=True):
-            problems.extend(sheet.problems)
-            tables.append(sheet.table)
-            lines.append(sheet.lines)
-            names.append((display_path(path), len(sheet.lines)))
-            sheets[display_path(path)] = path
-            progress.advance("sheets read", total=len(sheet_paths), detail=path.name)
-    if cache is not None:
-        cache.write_in_background()
-    if tables:  # concatenated in Arrow and converted to pandas once
-        raw = sheets_frame(tables, lines)
-        del tables, lines
-        raw[SHEET_COLUMN] = sheet_column(names)
-    else:
-        raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
-        raw[LINE_COLUMN] = pd.Series([], dtype="int64")
-        raw[SHEET_COLUMN] = pd.Series([], dtype="string")
-    if not paths:  # the coders' decisions on duplicate candidates name real pairs of assigned events (#11)
-        from eventdata.duplicates import decision_problems
-
-        problems.extend(decision_problems(project, registry["event_id_cnty"]))
-    if not paths:  # a double-coded article's rows are built only as adjudicated (#11)
-        from eventdata.adjudicate import rows_to_build
-
-        raw, double_coding = rows_to_build(raw, dataset)
-        problems.extend(double_coding)
-    absent = {(p.file, p.column) for p in problems if p.code == "missing-column" and p.column}
-    state = start(raw, codebook, references, today=today, timestamp=timestamp, absent=absent)
-    del raw  # the state holds the rows: a column a step replaces (parse_types) is freed
     try:
-        run_steps(STEPS, state)
-    finally:
+
+        def read(path: Path) -> Sheet:
+            return read_sheet(
+                path, codebook.field_names, codebook.input_required_fields, trailing_optional=id_column, cache=cache
+            )
+
+        # Sheets are read by one thread more than there are cores: pyarrow parses (releasing the GIL) while another
+        # sheet is scanned and trimmed (numpy, partly holding it). 200 sheets of 1M events on 2 cores: 1.85 s with
+        # 2 threads, 1.68 s with 3.
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            for path, sheet in zip(sheet_paths, pool.map(read, sheet_paths), strict=True):
+                problems.extend(sheet.problems)
+                tables.append(sheet.table)
+                lines.append(sheet.lines)
+                names.append((display_path(path), len(sheet.lines)))
+                sheets[display_path(path)] = path
+                progress.advance("sheets read", total=len(sheet_paths), detail=path.name)
         if cache is not None:
-            cache.close()
+            cache.write_in_background()
+        if tables:  # concatenated in Arrow and converted to pandas once
+            raw = sheets_frame(tables, lines)
+            del tables, lines
+            raw[SHEET_COLUMN] = sheet_column(names)
+        else:
+            raw = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES["string"]) for c in codebook.field_names})
+            raw[LINE_COLUMN] = pd.Series([], dtype="int64")
+            raw[SHEET_COLUMN] = pd.Series([], dtype="string")
+        if not paths:  # the coders' decisions on duplicate candidates name real pairs of assigned events (#11)
+            from eventdata.duplicates import decision_problems
+
+            problems.extend(decision_problems(project, registry["event_id_cnty"]))
+        if not paths:  # a double-coded article's rows are built only as adjudicated (#11)
+            from eventdata.adjudicate import rows_to_build
+
+            raw, double_coding = rows_to_build(raw, dataset)
+            problems.extend(double_coding)
+        absent = {(p.file, p.column) for p in problems if p.code == "missing-column" and p.column}
+        state = start(raw, codebook, references, today=today, timestamp=timestamp, absent=absent)
+        del raw  # the state holds the rows: a column a step replaces (parse_types) is freed
+        run_steps(STEPS, state)
+    except BaseException:
+        if cache is not None:
+            cache.close(abandon=True)  # entries not yet written are dropped: nothing waits on a failed run
+        raise
+    if cache is not None:
+        cache.close()
     events, new_ids = state.events, state.new_ids
     problems.extend(state.findings.problems())
     del state  # the rows as typed

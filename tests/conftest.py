@@ -39,13 +39,13 @@ def _sheet_cache_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Itera
     """The parsed-sheet cache of the test run (and of the commands it starts) in a folder of its own, never the
     user's ~/.cache; tests of the cache set their own."""
     folder = tmp_path_factory.mktemp("sheet-cache")
-    before = os.environ.get("EVENTDATA_CACHE_DIR")
-    os.environ["EVENTDATA_CACHE_DIR"] = str(folder)
+    before = os.environ.get("EVENTDATA_SHEET_CACHE_DIR")
+    os.environ["EVENTDATA_SHEET_CACHE_DIR"] = str(folder)
     yield folder
     if before is None:
-        os.environ.pop("EVENTDATA_CACHE_DIR", None)
+        os.environ.pop("EVENTDATA_SHEET_CACHE_DIR", None)
     else:
-        os.environ["EVENTDATA_CACHE_DIR"] = before
+        os.environ["EVENTDATA_SHEET_CACHE_DIR"] = before
 
 
 def copy_dataset(root: Path, *, seed_sheet_only: bool = False) -> Project:

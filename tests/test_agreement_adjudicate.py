@@ -222,3 +222,22 @@ def test_a_difference_decided_twice_or_a_lost_column_is_an_error(tmp_path: Path)
     assert code == 1, output
     assert f"seeds/adjudication/{ARTICLE}.csv:1: decision [missing-column]" in output
     assert "decision" not in pd.read_csv(path, nrows=0).columns  # the file is not rewritten without its decisions
+
+
+@pytest.mark.slow
+def test_a_doubled_column_is_named_and_a_coder_added_later_does_not_block(tmp_path: Path) -> None:
+    project = double_coded(tmp_path / "dataset")
+    assert run(project, "adjudicate")[0] == 0
+    path = project.seeds_dir / "adjudication" / f"{ARTICLE}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ",decision", *(line + "," for line in lines[1:])]) + "\n", encoding="utf-8")
+    code, output = run(project, "adjudicate")
+    assert code == 1, output
+    assert f"seeds/adjudication/{ARTICLE}.csv:1: decision [duplicate-column]" in output
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    folder = project.seeds_dir / "double" / ARTICLE
+    third = pd.read_csv(folder / "amira-haddad.csv", dtype=str, keep_default_na=False).assign(coder="Chen Wei")
+    third.to_csv(folder / "chen-wei.csv", index=False)
+    code, output = run(project, "adjudicate")  # the sheet of two coders is written anew for three
+    assert code == 0, output
+    assert "value_3" in pd.read_csv(path, nrows=0).columns

@@ -307,8 +307,9 @@ TOO_LONG_NAME = (
         ("../up", f"'../up' {NAME_RULE}"),
         ("-events", f"'-events' {NAME_RULE}"),
         ("events/2026", f"'events/2026' {NAME_RULE}"),
+        ("events\n", f"'events\\n' {NAME_RULE}"),
     ],
-    ids=["300-characters", "upper-case-and-space", "parent-folder", "leading-dash", "slash"],
+    ids=["300-characters", "upper-case-and-space", "parent-folder", "leading-dash", "slash", "final-line-break"],
 )
 def test_cli_init_refuses_an_unusable_name_exit_2(in_dir: Path, name: str, message: str) -> None:
     result = run("init", "ds", "--name", name)

@@ -321,3 +321,25 @@ def test_a_score_option_that_is_not_a_number_from_0_to_1_is_a_usage_error(tmp_pa
         result = CliRunner().invoke(cli, ["--project", str(tmp_path), "duplicates", "--threshold", value])
         assert result.exit_code == 2, result.output
         assert "--threshold" in result.output
+
+
+def test_new_candidates_are_written_in_the_columns_of_the_file(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from eventdata.duplicates import append_candidates, read_decision_rows
+
+    project = Project(tmp_path)
+    (tmp_path / "seeds").mkdir()
+    path = tmp_path / "seeds" / "duplicates.csv"
+    path.write_text(
+        "event_a,event_b,checked_on,decision,score,reasons,coder,note\nSYR1,SYR2,2026-12-01,distinct,,,A,\n"
+    )
+    fresh = pd.DataFrame({"event_a": ["SYR3"], "event_b": ["SYR4"], "score": [0.75], "reasons": ["same day"]})
+    assert append_candidates(fresh, project) == 1
+    rows, problems = read_decision_rows(path)
+    assert problems == []
+    assert rows[-1] == (
+        3,
+        {"event_a": "SYR3", "event_b": "SYR4", "checked_on": "", "decision": "", "score": "0.750",
+         "reasons": "same day", "coder": "", "note": ""},
+    )  # fmt: skip

@@ -734,6 +734,17 @@ def test_verify_names_the_damaged_release_a_later_rebuild_starts_from(repository
     assert (result.exit_code, result.stderr) == (0, "1.1.1: 46 files match their hashes.\n")
 
 
+def test_verify_does_not_pass_a_release_s_damage_on_past_the_release_after_it(repository: Project) -> None:
+    readme = dataset_dir(repository) / "1.0.0" / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "edited\n", encoding="utf-8")
+    result = run(repository, "verify")
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1
+    assert lines[0].startswith(f"1.0.0: {readme}: [release-hash-mismatch]")
+    assert lines[1].startswith(f"1.1.0: {readme}: [release-hash-mismatch] 1.1.0 is not rebuilt")
+    assert lines[2:] == ["1.1.1: 46 files match their hashes, rebuilt identically."]  # 1.1.0 itself is sound
+
+
 def test_a_removed_release_is_reported_and_never_made_again(repository: Project) -> None:
     folder = dataset_dir(repository)
     catalog_before = text(folder / "catalog.json")

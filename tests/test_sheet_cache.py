@@ -24,7 +24,7 @@ from tests.conftest import copy_dataset
 def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A cache of its own, used for every sheet (the fixtures' sheets are far under MIN_BYTES)."""
     folder = tmp_path / "cache"
-    monkeypatch.setenv("EVENTDATA_CACHE_DIR", str(folder))
+    monkeypatch.setenv("EVENTDATA_SHEET_CACHE_DIR", str(folder))
     monkeypatch.setattr(sheets, "MIN_BYTES", 0)
     return folder
 
@@ -85,6 +85,30 @@ def test_an_edited_or_damaged_entry_is_parsed_again(tmp_path: Path, cache_folder
     assert _read(sheet, project, damaged).table.equals(_read(sheet, project, None).table)
     damaged.close()
     assert damaged.misses == 1
+    repaired = SheetCache(cache_folder)  # the damaged entry was replaced by the sheet parsed again
+    assert _read(sheet, project, repaired).table.equals(_read(sheet, project, None).table)
+    repaired.close()
+    assert (repaired.hits, repaired.misses) == (1, 0)
+
+
+def test_a_failed_validation_leaves_no_cache_writer_running(
+    tmp_path: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import eventdata.validate as validate
+
+    project = copy_dataset(tmp_path / "dataset")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a step failed")
+
+    monkeypatch.setattr(validate, "start", broken)
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            validate_project(project)
+    time.sleep(0.2)
+    assert not [t for t in threading.enumerate() if t.name == "eventdata-sheet-cache" and t.is_alive()]
 
 
 def test_validation_and_the_package_are_the_same_with_a_cold_a_warm_and_no_cache(
@@ -94,7 +118,7 @@ def test_validation_and_the_package_are_the_same_with_a_cold_a_warm_and_no_cache
     _damaged_sheet(project)
     runs = []
     for setting in (str(cache_folder), str(cache_folder), ""):  # cold, warm, off
-        monkeypatch.setenv("EVENTDATA_CACHE_DIR", setting)
+        monkeypatch.setenv("EVENTDATA_SHEET_CACHE_DIR", setting)
         runs.append(validate_project(project, timestamp=1))
     assert list(cache_folder.glob(f"*{ENTRY_SUFFIX}"))
     for run in runs[1:]:
@@ -104,7 +128,7 @@ def test_validation_and_the_package_are_the_same_with_a_cold_a_warm_and_no_cache
     fixed = copy_dataset(tmp_path / "valid")
     packages = []
     for number, setting in enumerate((str(cache_folder), str(cache_folder), "")):
-        monkeypatch.setenv("EVENTDATA_CACHE_DIR", setting)
+        monkeypatch.setenv("EVENTDATA_SHEET_CACHE_DIR", setting)
         target = tmp_path / f"package-{number}"
         build_package(fixed, target)
         packages.append({p.relative_to(target): hashlib.sha256(p.read_bytes()).hexdigest() for p in target.rglob("*")
@@ -113,11 +137,11 @@ def test_validation_and_the_package_are_the_same_with_a_cold_a_warm_and_no_cache
 
 
 def test_the_cache_is_off_when_its_folder_is_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EVENTDATA_CACHE_DIR", "")
+    monkeypatch.setenv("EVENTDATA_SHEET_CACHE_DIR", "")
     assert sheet_cache.cache_dir() is None
-    monkeypatch.setenv("EVENTDATA_CACHE_DIR", "off")
+    monkeypatch.setenv("EVENTDATA_SHEET_CACHE_DIR", "off")
     assert SheetCache.configured() is None
-    monkeypatch.delenv("EVENTDATA_CACHE_DIR")
+    monkeypatch.delenv("EVENTDATA_SHEET_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert sheet_cache.cache_dir() == tmp_path / "eventdata" / "sheets"
 
@@ -142,7 +166,7 @@ def test_a_command_stores_no_more_than_the_cache_may_hold(
     tmp_path: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = copy_dataset(tmp_path / "dataset")
-    monkeypatch.setenv("EVENTDATA_CACHE_MAX_MB", "0")
+    monkeypatch.setenv("EVENTDATA_SHEET_CACHE_MAX_MB", "0")
     cache = SheetCache(cache_folder)
     for sheet in project.sheet_paths():
         _read(sheet, project, cache)

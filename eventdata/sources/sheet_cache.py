@@ -6,16 +6,17 @@ named by the sha256 of the sheet's bytes and of everything else the parse depend
 (eventdata/sources/sheets.py, so a changed reader never meets an old entry), the columns asked for and the cache
 format. It holds the sheet's table, the line of each row and its problems; it is memory-mapped when loaded.
 
-Where: $EVENTDATA_CACHE_DIR, else $XDG_CACHE_HOME/eventdata/sheets (~/.cache/eventdata/sheets); an empty
-EVENTDATA_CACHE_DIR (or `off`) turns it off. Sheets under MIN_BYTES are parsed every time (that is quicker than a
+Where: $EVENTDATA_SHEET_CACHE_DIR, else $XDG_CACHE_HOME/eventdata/sheets (~/.cache/eventdata/sheets); an empty
+EVENTDATA_SHEET_CACHE_DIR (or `off`) turns it off. Sheets under MIN_BYTES are parsed every time (that is quicker than a
 lookup). Entries are written by a background thread after the read (atomically: a killed run leaves at most a
-temporary file, removed later) and the least recently used go when the folder passes EVENTDATA_CACHE_MAX_MB
+temporary file, removed later) and the least recently used go when the folder passes EVENTDATA_SHEET_CACHE_MAX_MB
 (default DEFAULT_MAX_MB). The cache is never an input: deleting it only makes the next read slower, and what is
 read from it is what parsing gives (tests/test_sheet_cache.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -33,8 +34,8 @@ import pyarrow.ipc as ipc
 
 from eventdata.errors import Problem
 
-CACHE_ENV = "EVENTDATA_CACHE_DIR"
-MAX_ENV = "EVENTDATA_CACHE_MAX_MB"
+CACHE_ENV = "EVENTDATA_SHEET_CACHE_DIR"
+MAX_ENV = "EVENTDATA_SHEET_CACHE_MAX_MB"
 DEFAULT_MAX_MB = 4096
 #: Smaller sheets are parsed every time: a coder's sheet of a few hundred rows parses in milliseconds.
 MIN_BYTES = 1 << 20
@@ -62,7 +63,7 @@ def cache_dir() -> Path | None:
 
 
 def max_bytes() -> int:
-    """The size the cache folder is pruned to (EVENTDATA_CACHE_MAX_MB, a whole number of MB)."""
+    """The size the cache folder is pruned to (EVENTDATA_SHEET_CACHE_MAX_MB, a whole number of MB)."""
     try:
         return max(0, int(os.environ.get(MAX_ENV, DEFAULT_MAX_MB))) << 20
     except ValueError:
@@ -70,14 +71,22 @@ def max_bytes() -> int:
 
 
 @cache
-def _reader_digest() -> str:
-    """sha256 of the sheet reader's source: an entry made by other reading code is never used."""
-    return hashlib.sha256((Path(__file__).parent / "sheets.py").read_bytes()).hexdigest()
+def _reader_digest() -> str | None:
+    """sha256 of the reader: its source (eventdata/sources/sheets.py and this module) and pyarrow's version, which
+    parses the CSV; an entry made by other reading code is never used. None when a source cannot be read (an
+    install without sources): then there is no cache."""
+    digest = hashlib.sha256(f"{FORMAT} pyarrow {pa.__version__}".encode())
+    try:
+        for module in ("sheets.py", "sheet_cache.py"):
+            digest.update((Path(__file__).parent / module).read_bytes())
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def sheet_key(data: bytes, settings: Sequence[str | None]) -> str:
     """The entry name of a sheet: its bytes, the reader and the reader's arguments (settings)."""
-    digest = hashlib.sha256(json.dumps([FORMAT, _reader_digest(), list(settings)]).encode())
+    digest = hashlib.sha256(json.dumps([_reader_digest(), list(settings)]).encode())
     digest.update(b"\0")
     digest.update(data)  # hashlib releases the interpreter lock for large buffers: sheets hash side by side
     return digest.hexdigest()
@@ -88,33 +97,39 @@ def load_entry(directory: Path, key: str) -> tuple[pa.Table, np.ndarray, list[Pr
     miss or an entry that cannot be read (it is then parsed again and stored anew)."""
     path = directory / f"{key}{ENTRY_SUFFIX}"
     try:
-        with pa.memory_map(str(path)) as source:
+        source = pa.memory_map(str(path))
+    except OSError:  # no such entry (or an unreadable folder)
+        return None
+    try:
+        with source:
             table = ipc.open_file(source).read_all()
         metadata = table.schema.metadata or {}
         problems = [Problem(**item) for item in json.loads(metadata[PROBLEMS_KEY])]
         lines = table.column(LINES_FIELD).to_numpy().astype(np.int64, copy=False)
         table = table.drop_columns([LINES_FIELD]).replace_schema_metadata(None)
-        os.utime(path)  # recently used: pruned last
     except (OSError, KeyError, ValueError, TypeError, pa.ArrowException):
+        _remove(path)  # a damaged entry: removed, so that the sheet parsed again is stored anew
         return None
+    with contextlib.suppress(OSError):  # a cache folder shared read-only: the entry is used all the same
+        os.utime(path)  # recently used: pruned last
     return table, lines, problems
 
 
 def store_entry(directory: Path, key: str, table: pa.Table, lines: np.ndarray, problems: Sequence[Problem]) -> None:
     """Write an entry atomically (a temporary file renamed into place); a folder that cannot be written is skipped."""
     target = directory / f"{key}{ENTRY_SUFFIX}"
-    if target.exists():
-        return
-    stored = table.append_column(LINES_FIELD, pa.array(lines, pa.int64()))
-    stored = stored.replace_schema_metadata({PROBLEMS_KEY: json.dumps([asdict(p) for p in problems])})
     temporary = directory / f"{key}{TEMPORARY_MARK}{os.getpid()}-{threading.get_ident()}"
     try:
+        if target.exists():
+            return
+        stored = table.append_column(LINES_FIELD, pa.array(lines, pa.int64()))
+        stored = stored.replace_schema_metadata({PROBLEMS_KEY: json.dumps([asdict(p) for p in problems])})
         directory.mkdir(parents=True, exist_ok=True)
         with ipc.new_file(str(temporary), stored.schema) as writer:
             writer.write_table(stored)
         os.replace(temporary, target)
     except (OSError, pa.ArrowException):
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
 
 
 def prune(directory: Path, limit: int) -> None:
@@ -133,15 +148,24 @@ def prune(directory: Path, limit: int) -> None:
             continue
         if TEMPORARY_MARK in item.name:
             if now - stat.st_mtime > STALE_SECONDS:
-                Path(item.path).unlink(missing_ok=True)
+                _remove(Path(item.path))
         elif item.name.endswith(ENTRY_SUFFIX):
             entries.append((stat.st_mtime, stat.st_size, item.path))
     total = sum(size for _, size, _ in entries)
     for _, size, path in sorted(entries):
         if total <= limit:
             break
-        Path(path).unlink(missing_ok=True)
-        total -= size
+        if _remove(Path(path)):
+            total -= size
+
+
+def _remove(path: Path) -> bool:
+    """Delete a file of the cache; False when it cannot be (a folder shared read-only)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 class SheetCache:
@@ -164,7 +188,7 @@ class SheetCache:
     @classmethod
     def configured(cls) -> SheetCache | None:
         directory = cache_dir()
-        return None if directory is None else cls(directory)
+        return None if directory is None or _reader_digest() is None else cls(directory)
 
     def load(self, key: str) -> tuple[pa.Table, np.ndarray, list[Problem]] | None:
         found = load_entry(self.directory, key)
@@ -193,15 +217,27 @@ class SheetCache:
 
     def _write(self) -> None:
         while (item := self._queue.get()) is not None:
-            store_entry(self.directory, *item)
+            with contextlib.suppress(Exception):  # an entry not written only makes the next read slower
+                store_entry(self.directory, *item)
+            item = None  # the table is not held while waiting for the next
 
-    def close(self) -> None:
-        """Write the entries not written yet and wait for them, then prune the folder to its size limit."""
-        self.write_in_background()
+    def close(self, *, abandon: bool = False) -> None:
+        """Write the entries not written yet and wait for them, then prune the folder to its size limit.
+
+        With abandon (a command that failed or was interrupted), the entries not being written are dropped and
+        nothing is waited for."""
+        if abandon:
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+        else:
+            self.write_in_background()
         with self._lock:
             thread, self._thread = self._thread, None
-        if thread is None:
-            return
         self._queue.put(None)
+        if thread is None or abandon:
+            return
         thread.join()
         prune(self.directory, max_bytes())
