@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +94,29 @@ class ArticleSheet:
         return sum(1 for r in self.rows if not r.get("adjudicator", "").strip())
 
     def key(self, row: dict[str, str]) -> tuple[str, ...]:
+        """What a decision is matched by: the unit's description, the field and every coder's value, without the
+        coders' sheet lines (a line added above a unit moves them), unless two differences of the article differ
+        only in those lines."""
+        exact = self._exact(row)
+        loose = _without_lines(exact)
+        return exact if loose in self._ambiguous else loose
+
+    def _exact(self, row: dict[str, str]) -> tuple[str, ...]:
         values = tuple(row.get(f"value_{k}", "") for k in range(1, len(self.coders) + 1))
         return (row.get("event", ""), row.get("field", ""), *values)
+
+    @cached_property
+    def _ambiguous(self) -> set[tuple[str, ...]]:
+        seen = Counter(_without_lines(self._exact(r)) for r in self.rows)
+        return {k for k, n in seen.items() if n > 1}
+
+
+#: A coder's sheet line in a unit's description or an `event` row's value ("Amira Haddad line 4", "coded (line 4)").
+SHEET_LINE = re.compile(r"\bline \d+\b")
+
+
+def _without_lines(key: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(SHEET_LINE.sub("line", part) for part in key)
 
 
 def article_units(result: Agreement, article_id: str) -> list[Unit]:

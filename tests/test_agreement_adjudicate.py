@@ -241,3 +241,28 @@ def test_a_doubled_column_is_named_and_a_coder_added_later_does_not_block(tmp_pa
     code, output = run(project, "adjudicate")  # the sheet of two coders is written anew for three
     assert code == 0, output
     assert "value_3" in pd.read_csv(path, nrows=0).columns
+
+
+@pytest.mark.slow
+def test_decisions_follow_their_difference_when_a_coder_sheet_gains_a_line(tmp_path: Path) -> None:
+    project = double_coded(tmp_path / "dataset")
+    assert run(project, "adjudicate")[0] == 0
+    decide(project, DECISIONS)
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    built = (project.sheets_dir / f"{ARTICLE}.csv").read_bytes()
+    before = {(r["unit"], r["field"]): (r["event"], r["decision"]) for r in _decision_rows(project)}
+    ben = project.seeds_dir / "double" / ARTICLE / "ben-okafor.csv"
+    header, *rows = ben.read_text(encoding="utf-8").splitlines()
+    ben.write_text("\n".join([header, "", *rows]) + "\n", encoding="utf-8")  # every row of Ben's one line down
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    assert "undecided" not in output  # every decision kept
+    decided = [r for r in _decision_rows(project) if r["adjudicator"]]
+    assert len(decided) == len(DECISIONS)
+    after = {(r["unit"], r["field"]): (r["event"], r["decision"]) for r in decided}
+    assert {k: d for k, (_, d) in after.items()} == {k: d for k, (_, d) in before.items()}
+    moved = [k for k in after if after[k][0] != before[k][0]]
+    assert moved
+    assert all("Ben Okafor line" in after[k][0] for k in moved)  # the lines shown are the new ones
+    assert (project.sheets_dir / f"{ARTICLE}.csv").read_bytes() == built
