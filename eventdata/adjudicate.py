@@ -240,6 +240,32 @@ class Decided:
     path: Path
     rows: list[dict[str, str]] | None
     problems: list[Problem]
+    gone: tuple[tuple[int, dict[str, str]], ...] = ()  # decided rows of differences the coder sheets no longer have
+
+
+def _gone_decisions(sheet: ArticleSheet, records: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
+    """The decided rows on file (line, row) whose difference the coder sheets no longer have (a coder changed a
+    value, or an event went)."""
+    current = {sheet.key(r) for r in sheet.rows}
+    return [
+        (line, row)
+        for line, row in records
+        if (row.get("decision") or row.get("adjudicator")) and sheet.key(row) not in current
+    ]
+
+
+def _gone_warning(line: int, row: dict[str, str], name: str) -> Problem:
+    return Problem(
+        "adjudication-pending",
+        f"this decision ({row.get('field', '')} of {row.get('event', '')}: {row['decision']!r}) is of a difference "
+        "the coder sheets no longer have (a coder changed a value or an event); it is kept at the end of the sheet, "
+        "without a unit: copy it to the unit's row as it is now if it still holds, then delete it.",
+        name,
+        line,
+        "decision",
+        row["decision"],
+        severity="warning",
+    )
 
 
 def _sheet_problems(
@@ -383,11 +409,12 @@ def check_adjudication(result: Agreement, dataset: Dataset) -> dict[str, Decided
         problems = _sheet_problems(fresh, header, header_line, records, display_path(path))
         sheet = with_decisions(fresh, [row for _, row in records])
         rows = None if problems else resolved_rows(result, sheet)
-        decided[article] = Decided(sheet, path, rows, problems)
+        gone = () if problems else tuple(_gone_decisions(fresh, records))
+        decided[article] = Decided(sheet, path, rows, problems, gone)
     complete = {a: d for a, d in decided.items() if d.rows is not None}
     for article, problems in _value_problems(result, dataset, complete).items():
         checked = decided[article]
-        decided[article] = Decided(checked.sheet, checked.path, None, [*checked.problems, *problems])
+        decided[article] = Decided(checked.sheet, checked.path, None, [*checked.problems, *problems], checked.gone)
     return decided
 
 
@@ -446,6 +473,7 @@ class Adjudicated:
 class AdjudicationRun:
     articles: list[Adjudicated]
     problems: tuple[Problem, ...]  # errors of the coder sheets or the decisions: nothing is written while any
+    kept_aside: tuple[Problem, ...] = ()  # decisions of differences that are gone, kept at the end of their sheet
 
 
 def adjudicate(dataset: Dataset | Project | str) -> AdjudicationRun:
@@ -461,14 +489,20 @@ def adjudicate(dataset: Dataset | Project | str) -> AdjudicationRun:
     done = []
     for article, decided in checked.items():
         path, sheet, rows = decided.path, decided.sheet, decided.rows
-        _write_if_changed(path, _csv(sheet.columns, sheet.rows))
+        kept = [row | {"unit": ""} for _, row in decided.gone]  # never dropped: the adjudicator's work
+        _write_if_changed(path, _csv(sheet.columns, [*sheet.rows, *kept]))
         built = None
         if rows is not None:
             built = dataset.project.sheets_dir / f"{article}.csv"
             _existing_ids(built, rows)
             _write_if_changed(built, _csv(result.codebook.sheet_fields, rows))
         done.append(Adjudicated(article, path, len(sheet.rows), sheet.undecided, built, len(rows or [])))
-    return AdjudicationRun(done, ())
+    kept_aside = []
+    for decided in checked.values():  # named at the lines they have in the sheet as written now
+        first = len(decided.sheet.rows) + 2
+        name = display_path(decided.path)
+        kept_aside += [_gone_warning(first + k, row, name) for k, (_, row) in enumerate(decided.gone)]
+    return AdjudicationRun(done, (), tuple(kept_aside))
 
 
 # --- the hook of validation: only adjudicated (or single-coded) rows are built ------------------------------

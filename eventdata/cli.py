@@ -948,6 +948,8 @@ def adjudicate(ctx: click.Context, as_json: bool) -> None:
     if run.problems:
         click.echo("Nothing was written: fix the coder sheets or the decisions first.", err=True)
         ctx.exit(EXIT_INVALID)
+    for problem in run.kept_aside:  # decisions whose difference is gone: kept at the end of their sheet
+        click.echo(problem.format(), err=True)
     if as_json:
         click.echo(json.dumps(summary(run), indent=2, ensure_ascii=False))
         return

@@ -266,3 +266,28 @@ def test_decisions_follow_their_difference_when_a_coder_sheet_gains_a_line(tmp_p
     assert moved
     assert all("Ben Okafor line" in after[k][0] for k in moved)  # the lines shown are the new ones
     assert (project.sheets_dir / f"{ARTICLE}.csv").read_bytes() == built
+
+
+@pytest.mark.slow
+def test_a_decision_whose_difference_is_gone_is_kept_aside_and_named(tmp_path: Path) -> None:
+    project = double_coded(tmp_path / "dataset")
+    assert run(project, "adjudicate")[0] == 0
+    decide(project, DECISIONS)
+    assert run(project, "adjudicate")[0] == 0
+    ben = project.seeds_dir / "double" / ARTICLE / "ben-okafor.csv"
+    frame = pd.read_csv(ben, dtype=str, keep_default_na=False)
+    frame.loc[1, "fatalities"] = "4"  # unit 2's fatalities: Ben's 3 becomes 4, a new difference
+    frame.to_csv(ben, index=False)
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    rows = _decision_rows(project)
+    aside = [r for r in rows if not r["unit"]]
+    assert [(r["field"], r["value_2"], r["decision"]) for r in aside] == [("fatalities", "3", "0")]
+    line = len(rows) + 1  # the last line of the sheet
+    assert f"seeds/adjudication/{ARTICLE}.csv:{line}: decision='0' [adjudication-pending] warning:" in output
+    assert "1 of 8 undecided" in output  # the new difference of unit 2 waits for a decision
+    sheet = (project.seeds_dir / "adjudication" / f"{ARTICLE}.csv").read_bytes()
+    code, output = run(project, "adjudicate")
+    assert code == 0, output
+    assert (project.seeds_dir / "adjudication" / f"{ARTICLE}.csv").read_bytes() == sheet  # kept, run after run
+    assert f":{line}: decision='0' [adjudication-pending] warning:" in output
