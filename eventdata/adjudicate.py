@@ -16,7 +16,6 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -94,29 +93,55 @@ class ArticleSheet:
         return sum(1 for r in self.rows if not r.get("adjudicator", "").strip())
 
     def key(self, row: dict[str, str]) -> tuple[str, ...]:
-        """What a decision is matched by: the unit's description, the field and every coder's value, without the
-        coders' sheet lines (a line added above a unit moves them), unless two differences of the article differ
-        only in those lines."""
-        exact = self._exact(row)
-        loose = _without_lines(exact)
-        return exact if loose in self._ambiguous else loose
-
-    def _exact(self, row: dict[str, str]) -> tuple[str, ...]:
+        """The difference a row is of: the unit's description, the field and every coder's value."""
         values = tuple(row.get(f"value_{k}", "") for k in range(1, len(self.coders) + 1))
         return (row.get("event", ""), row.get("field", ""), *values)
 
-    @cached_property
-    def _ambiguous(self) -> set[tuple[str, ...]]:
-        seen = Counter(_without_lines(self._exact(r)) for r in self.rows)
-        return {k for k, n in seen.items() if n > 1}
 
-
-#: A coder's sheet line in a unit's description or an `event` row's value ("Amira Haddad line 4", "coded (line 4)").
-SHEET_LINE = re.compile(r"\bline \d+\b")
+#: The coders' sheet lines at the end of a unit's description ("… (Amira Haddad line 4, Ben Okafor line 5)") and
+#: an `event` row's values ("coded (line 4)"): what a line added above the unit in a coder sheet changes.
+DESCRIBED_LINES = re.compile(r" \((?:[^()]* line \d+)(?:, [^()]* line \d+)*\)$")
+CODED_LINE = re.compile(r"^coded \(line \d+\)$")
 
 
 def _without_lines(key: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(SHEET_LINE.sub("line", part) for part in key)
+    event, field, *values = key
+    if field == EVENT_FIELD:
+        values = [CODED_LINE.sub("coded", v) for v in values]
+    return (DESCRIBED_LINES.sub("", event), field, *values)
+
+
+def match_decisions(
+    sheet: ArticleSheet, records: list[tuple[int, dict[str, str]]]
+) -> tuple[dict[int, list[tuple[int, dict[str, str]]]], list[tuple[int, dict[str, str]]]]:
+    """The rows on file (line, row) deciding each difference of sheet (by its index in sheet.rows), and the decided
+    rows on file that decide none.
+
+    A row decides the difference with the same key; failing that, the one difference with the same key but for the
+    coders' sheet lines (a line added above a unit in a coder sheet moves them), when no other row on file and no
+    other difference left has that key too."""
+    exact: dict[tuple[str, ...], list[tuple[int, dict[str, str]]]] = {}
+    for line, row in records:
+        if row.get("field"):
+            exact.setdefault(sheet.key(row), []).append((line, row))
+    matched: dict[int, list[tuple[int, dict[str, str]]]] = {}
+    used: set[int] = set()
+    for index, row in enumerate(sheet.rows):
+        found = exact.get(sheet.key(row))
+        if found:
+            matched[index] = found
+            used.update(line for line, _ in found)
+    left = [(i, _without_lines(sheet.key(r))) for i, r in enumerate(sheet.rows) if i not in matched]
+    free = [(line, row) for line, row in records if row.get("field") and line not in used]
+    on_file = Counter(_without_lines(sheet.key(row)) for _, row in free)
+    wanted = Counter(loose for _, loose in left)
+    by_loose = {_without_lines(sheet.key(row)): (line, row) for line, row in free}
+    for index, loose in left:
+        if on_file[loose] == 1 and wanted[loose] == 1:
+            matched[index] = [by_loose[loose]]
+            used.add(by_loose[loose][0])
+    gone = [(line, row) for line, row in free if line not in used and (row.get("decision") or row.get("adjudicator"))]
+    return matched, gone
 
 
 def article_units(result: Agreement, article_id: str) -> list[Unit]:
@@ -179,13 +204,14 @@ def _stripped_rows(path: Path) -> list[dict[str, str]]:
     return [{c: cells[i].strip() for i, c in enumerate(header)} for _, cells in rows]
 
 
-def with_decisions(sheet: ArticleSheet, decided: list[dict[str, str]]) -> ArticleSheet:
-    """The sheet with the decisions already made on the same differences (same event, field and values)."""
-    earlier = {sheet.key(r): r for r in decided if r.get("field")}
+def with_decisions(sheet: ArticleSheet, records: list[tuple[int, dict[str, str]]]) -> ArticleSheet:
+    """The sheet with the decisions already made on its differences (match_decisions; the last of a difference's
+    rows when there are several, which check_adjudication reports when they disagree)."""
+    matched, _ = match_decisions(sheet, records)
     rows = []
-    for row in sheet.rows:
-        before = earlier.get(sheet.key(row))
-        if before is not None:
+    for index, row in enumerate(sheet.rows):
+        if index in matched:
+            before = matched[index][-1][1]
             row = row | {k: before.get(k, "") for k in ("decision", "adjudicator", "note")}
         rows.append(row)
     return ArticleSheet(sheet.article_id, sheet.coders, rows)
@@ -243,17 +269,6 @@ class Decided:
     gone: tuple[tuple[int, dict[str, str]], ...] = ()  # decided rows of differences the coder sheets no longer have
 
 
-def _gone_decisions(sheet: ArticleSheet, records: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
-    """The decided rows on file (line, row) whose difference the coder sheets no longer have (a coder changed a
-    value, or an event went)."""
-    current = {sheet.key(r) for r in sheet.rows}
-    return [
-        (line, row)
-        for line, row in records
-        if (row.get("decision") or row.get("adjudicator")) and sheet.key(row) not in current
-    ]
-
-
 def _gone_warning(line: int, row: dict[str, str], name: str) -> Problem:
     return Problem(
         "adjudication-pending",
@@ -302,41 +317,38 @@ def _sheet_problems(
             )
             for column in missing
         ]
-    current = {sheet.key(r): r["unit"] for r in sheet.rows}
+    matched, _ = match_decisions(sheet, records)
     problems: list[Problem] = []
-    seen: dict[tuple[str, ...], tuple[int, str]] = {}
-    for line, row in records:
-        key = sheet.key(row)
-        if key not in current:
-            continue
-        unit, field, decision = current[key], row["field"], row["decision"]
-        if key in seen and seen[key][1] != decision:
-            first, before = seen[key]
-            problems.append(
-                Problem(
-                    "unique-error",
-                    f"unit {unit}'s {field} is decided on line {first} as {before!r} and here as {decision!r}: "
-                    "each difference has one decision; delete one of the rows.",
-                    name,
-                    line,
-                    "decision",
-                    decision,
-                )  # fmt: skip
-            )
-        seen.setdefault(key, (line, decision))
-        if field == EVENT_FIELD and (decision or row["adjudicator"]) and decision.casefold() not in (KEEP, DROP):
-            problems.append(
-                Problem(
-                    "required-error" if not decision else "enum-error",
-                    f"unit {unit} is an event not every coder coded: its decision is {KEEP} (the event is built) "
-                    f"or {DROP} (it is not).",
-                    name,
-                    line,
-                    "decision",
-                    decision,
-                )  # fmt: skip
-            )
-    return problems
+    for index, found in sorted(matched.items()):
+        unit, field = sheet.rows[index]["unit"], sheet.rows[index]["field"]
+        first, before = found[0][0], found[0][1]["decision"]
+        for line, row in found:
+            decision = row["decision"]
+            if decision != before:
+                problems.append(
+                    Problem(
+                        "unique-error",
+                        f"unit {unit}'s {field} is decided on line {first} as {before!r} and here as {decision!r}: "
+                        "each difference has one decision; delete one of the rows.",
+                        name,
+                        line,
+                        "decision",
+                        decision,
+                    )
+                )
+            if field == EVENT_FIELD and (decision or row["adjudicator"]) and decision.casefold() not in (KEEP, DROP):
+                problems.append(
+                    Problem(
+                        "required-error" if not decision else "enum-error",
+                        f"unit {unit} is an event not every coder coded: its decision is {KEEP} (the event is "
+                        f"built) or {DROP} (it is not).",
+                        name,
+                        line,
+                        "decision",
+                        decision,
+                    )
+                )
+    return sorted(problems, key=Problem.sort_key)
 
 
 def _value_problems(result: Agreement, dataset: Dataset, decided: dict[str, Decided]) -> dict[str, list[Problem]]:
@@ -390,11 +402,10 @@ def _value_problems(result: Agreement, dataset: Dataset, decided: dict[str, Deci
 def _decision_lines(checked: Decided) -> dict[tuple[str, str], tuple[int, str]]:
     """(unit, field) → the line of its decision in the adjudication sheet, and the decision."""
     _, _, records = read_decision_lines(checked.path)
-    by_key = {checked.sheet.key(row): line for line, row in records}
+    matched, _ = match_decisions(checked.sheet, records)
     return {
-        (r["unit"], r["field"]): (by_key[checked.sheet.key(r)], r["decision"])
-        for r in checked.sheet.rows
-        if checked.sheet.key(r) in by_key
+        (checked.sheet.rows[i]["unit"], checked.sheet.rows[i]["field"]): (found[-1][0], found[-1][1]["decision"])
+        for i, found in matched.items()
     }
 
 
@@ -407,9 +418,9 @@ def check_adjudication(result: Agreement, dataset: Dataset) -> dict[str, Decided
         header, header_line, records = read_decision_lines(path)
         fresh = differences(result, article)
         problems = _sheet_problems(fresh, header, header_line, records, display_path(path))
-        sheet = with_decisions(fresh, [row for _, row in records])
+        sheet = with_decisions(fresh, records)
         rows = None if problems else resolved_rows(result, sheet)
-        gone = () if problems else tuple(_gone_decisions(fresh, records))
+        gone = () if problems else tuple(match_decisions(fresh, records)[1])
         decided[article] = Decided(sheet, path, rows, problems, gone)
     complete = {a: d for a, d in decided.items() if d.rows is not None}
     for article, problems in _value_problems(result, dataset, complete).items():
@@ -499,9 +510,11 @@ def adjudicate(dataset: Dataset | Project | str) -> AdjudicationRun:
         done.append(Adjudicated(article, path, len(sheet.rows), sheet.undecided, built, len(rows or [])))
     kept_aside = []
     for decided in checked.values():  # named at the lines they have in the sheet as written now
-        first = len(decided.sheet.rows) + 2
-        name = display_path(decided.path)
-        kept_aside += [_gone_warning(first + k, row, name) for k, (_, row) in enumerate(decided.gone)]
+        if decided.gone:
+            written = read_decision_lines(decided.path)[2][-len(decided.gone) :]
+            name = display_path(decided.path)
+            pairs = zip(written, decided.gone, strict=True)
+            kept_aside += [_gone_warning(line, row, name) for (line, _), (_, row) in pairs]
     return AdjudicationRun(done, (), tuple(kept_aside))
 
 

@@ -878,8 +878,11 @@ def append_candidates(candidates: pd.DataFrame, project: Project) -> int:
     path = duplicates_path(project)
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     header = list(DUPLICATES_COLUMNS)
-    if text:  # the file's own columns, in its order (a coder may have added or moved some)
-        header = [c.strip() for c in next(csv.reader(io.StringIO(text.lstrip("\ufeff"))))]
+    if text:  # the file's own columns, in its order (a coder may have added or moved some), as the reader finds them
+        try:
+            header = read_csv(path).header
+        except CsvFileError as err:
+            raise SourceError(err.message(display_path(path))) from err
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if not text:

@@ -271,6 +271,10 @@ def test_decisions_follow_their_difference_when_a_coder_sheet_gains_a_line(tmp_p
 @pytest.mark.slow
 def test_a_decision_whose_difference_is_gone_is_kept_aside_and_named(tmp_path: Path) -> None:
     project = double_coded(tmp_path / "dataset")
+    amira = project.seeds_dir / "double" / ARTICLE / "amira-haddad.csv"
+    quoted = pd.read_csv(amira, dtype=str, keep_default_na=False)
+    quoted["evidence"] = quoted["evidence"].str.replace(" ", "\n", n=1)  # cells of two lines: lines are not rows
+    quoted.to_csv(amira, index=False)
     assert run(project, "adjudicate")[0] == 0
     decide(project, DECISIONS)
     assert run(project, "adjudicate")[0] == 0
@@ -283,7 +287,10 @@ def test_a_decision_whose_difference_is_gone_is_kept_aside_and_named(tmp_path: P
     rows = _decision_rows(project)
     aside = [r for r in rows if not r["unit"]]
     assert [(r["field"], r["value_2"], r["decision"]) for r in aside] == [("fatalities", "3", "0")]
-    line = len(rows) + 1  # the last line of the sheet
+    from eventdata.adjudicate import read_decision_lines
+
+    line = read_decision_lines(project.seeds_dir / "adjudication" / f"{ARTICLE}.csv")[2][-1][0]  # the last row's
+    assert line > len(rows) + 1  # its line counts the line breaks inside the cells above it
     assert f"seeds/adjudication/{ARTICLE}.csv:{line}: decision='0' [adjudication-pending] warning:" in output
     assert "1 of 8 undecided" in output  # the new difference of unit 2 waits for a decision
     sheet = (project.seeds_dir / "adjudication" / f"{ARTICLE}.csv").read_bytes()
@@ -291,3 +298,40 @@ def test_a_decision_whose_difference_is_gone_is_kept_aside_and_named(tmp_path: P
     assert code == 0, output
     assert (project.seeds_dir / "adjudication" / f"{ARTICLE}.csv").read_bytes() == sheet  # kept, run after run
     assert f":{line}: decision='0' [adjudication-pending] warning:" in output
+
+
+def _row(unit: str, event: str, field: str, values: tuple[str, str], decision: str = "") -> dict[str, str]:
+    return {
+        "unit": unit, "event": event, "field": field, "coder_1": "A", "value_1": values[0], "coder_2": "B",
+        "value_2": values[1], "decision": decision, "adjudicator": "C" if decision else "", "note": "",
+    }  # fmt: skip
+
+
+def test_decisions_match_exactly_first_and_by_content_only_when_that_is_unique() -> None:
+    from eventdata.adjudicate import ArticleSheet, match_decisions
+
+    day = "2022-02-03 Battles at Idlib"
+    sheet = ArticleSheet(
+        "a",
+        ["A", "B"],
+        [
+            _row("1", f"{day} (A line 3, B line 4)", "fatalities", ("2", "3")),
+            _row("2", "2022-02-04 Riots at Idlib (A line 5, B line 6)", "location", ("Checkpoint line 4", "Gate")),
+        ],
+    )
+    records = [
+        (2, _row("1", f"{day} (A line 2, B line 3)", "fatalities", ("2", "3"), "3")),  # lines moved: the same
+        (
+            3,
+            _row(
+                "2", "2022-02-04 Riots at Idlib (A line 5, B line 6)", "location", ("Checkpoint line 1", "Gate"), "Gate"
+            ),
+        ),  # fmt: skip  # a value changed (its own text says "line"): another difference
+    ]
+    matched, gone = match_decisions(sheet, records)
+    assert {i: [line for line, _ in found] for i, found in matched.items()} == {0: [2]}
+    assert [line for line, _ in gone] == [3]
+    twice = [*records[:1], (4, _row("9", f"{day} (A line 9, B line 9)", "fatalities", ("2", "3"), "2"))]
+    matched, gone = match_decisions(sheet, twice)  # two rows on file could be unit 1: neither is taken for it
+    assert matched == {}
+    assert [line for line, _ in gone] == [2, 4]

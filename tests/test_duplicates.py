@@ -343,3 +343,20 @@ def test_new_candidates_are_written_in_the_columns_of_the_file(tmp_path: Path) -
         {"event_a": "SYR3", "event_b": "SYR4", "checked_on": "", "decision": "", "score": "0.750",
          "reasons": "same day", "coder": "", "note": ""},
     )  # fmt: skip
+
+
+def test_new_candidates_follow_a_header_after_blank_lines(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from eventdata.duplicates import append_candidates, read_decision_rows
+
+    project = Project(tmp_path)
+    (tmp_path / "seeds").mkdir()
+    path = tmp_path / "seeds" / "duplicates.csv"
+    path.write_text("\n\nevent_a,event_b,score,reasons,decision,coder,note\nSYR1,SYR2,,,distinct,A,\n")
+    fresh = pd.DataFrame({"event_a": ["SYR3"], "event_b": ["SYR4"], "score": [0.5], "reasons": ["same day"]})
+    assert append_candidates(fresh, project) == 1
+    assert append_candidates(fresh, project) == 0  # listed now: not added again
+    rows, problems = read_decision_rows(path)
+    assert problems == []
+    assert [(r["event_a"], r["event_b"]) for _, r in rows] == [("SYR1", "SYR2"), ("SYR3", "SYR4")]
