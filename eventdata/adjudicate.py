@@ -30,11 +30,9 @@ from eventdata.sources.sheets import (
     LINE_COLUMN,
     SHEET_COLUMN,
     STRING_DTYPE,
-    CsvFileError,
     display_path,
-    ragged_message,
-    read_csv,
     read_records,
+    read_sound_csv,
 )
 
 ADJUDICATION_DIR = "adjudication"
@@ -185,12 +183,7 @@ def read_decision_lines(path: Path) -> tuple[list[str], int, list[tuple[int, dic
     absent. SourceError, located, for a file that is unreadable, not UTF-8, malformed or has a ragged row."""
     if not path.is_file():
         return [], 1, []
-    try:
-        records = read_csv(path)
-    except CsvFileError as err:
-        raise SourceError(err.message(display_path(path))) from err
-    for line, cells in records.ragged():
-        raise SourceError(f"{display_path(path)}:{line}: {ragged_message(len(cells), len(records.header))}")
+    records = read_sound_csv(path, SourceError)
     return records.header, records.header_line, records.dicts()
 
 

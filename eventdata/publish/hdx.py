@@ -65,14 +65,9 @@ def tag_mapping() -> dict[str, tuple[str, tuple[str, ...]]]:
 
 def _release_rows(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """A release's CSV file as rows (header → stripped cell); PublishError, located, when it is malformed."""
-    from eventdata.sources.sheets import CsvFileError, display_path, ragged_message, read_csv
+    from eventdata.sources.sheets import display_path, read_sound_csv
 
-    try:
-        records = read_csv(path)
-    except CsvFileError as err:
-        raise PublishError(err.message(display_path(path))) from err
-    for line, cells in records.ragged():
-        raise PublishError(f"{display_path(path)}:{line}: {ragged_message(len(cells), len(records.header))}")
+    records = read_sound_csv(path, PublishError)
     missing = [c for c in columns if c not in records.header]
     if missing:
         raise PublishError(f"{display_path(path)} lacks column(s) {missing}; the release was not built by eventdata.")

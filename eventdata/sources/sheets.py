@@ -165,12 +165,9 @@ def read_csv(path: Path) -> Records:
     return parse_csv(decode_csv(data))
 
 
-def read_records(path: Path, error: type[Exception], label: str = "") -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the records (with the line each starts on, header = line 1) of a CSV file.
-
-    An unreadable file, a byte that is not UTF-8, a malformed record or a ragged row raises `error` with
-    the file's name and the real line.
-    """
+def read_sound_csv(path: Path, error: type[Exception], label: str = "") -> Records:
+    """read_csv of a file that must be whole: an unreadable file, a byte that is not UTF-8, a malformed record or a
+    ragged row raises `error` with the file's name and the real line."""
     what = f"{label} {display_path(path)}" if label else display_path(path)
     try:
         records = read_csv(path)
@@ -178,6 +175,12 @@ def read_records(path: Path, error: type[Exception], label: str = "") -> tuple[l
         raise error(err.message(what)) from err
     for line, cells in records.ragged():
         raise error(f"{what}:{line}: {ragged_message(len(cells), len(records.header))}")
+    return records
+
+
+def read_records(path: Path, error: type[Exception], label: str = "") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the records (with the line each starts on, header = line 1) of a CSV file (read_sound_csv)."""
+    records = read_sound_csv(path, error, label)
     return records.header, records.rows
 
 
