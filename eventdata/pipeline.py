@@ -10,8 +10,10 @@ Problem objects once, at the end: one mistake per cell is one problem (the first
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -122,6 +124,18 @@ class Findings:
                 values = values[keep]
         self._parts.append(_Part(rows, code, column, template, chosen, values, len(self._parts)))
 
+    def fork(self) -> Findings:
+        """A findings table that starts with these findings and collects its own, for a step run beside others."""
+        forked = Findings.__new__(Findings)
+        forked.__dict__.update(self.__dict__)
+        forked._parts = list(self._parts)
+        return forked
+
+    def merge(self, forked: Findings, since: int) -> None:
+        """Add the findings a fork collected after its first `since` parts, after these (in their order)."""
+        for part in forked._parts[since:]:
+            self._parts.append(replace(part, seq=len(self._parts)))
+
     def _sheets(self, rows: np.ndarray) -> np.ndarray:
         """The sheet of each of the rows, as objects."""
         return self._sheet_column.iloc[rows].to_numpy(dtype=object)
@@ -224,6 +238,9 @@ class Step:
     name: str
     run: Callable[[State], None]
     needs: str | None = None  # the reference it needs (References attribute), else it is skipped
+    #: The step reads the events and only adds findings: it runs at once with its neighbours marked so, each
+    #: seeing the findings of the steps before them, and their findings follow in the order of the steps.
+    concurrent: bool = False
 
     @property
     def doc(self) -> str:
@@ -285,11 +302,44 @@ def rule(
     return register
 
 
+#: Threads for the concurrent steps: the cores this process may use.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def run_steps(steps: Sequence[Step], state: State) -> None:
-    """Run each step that applies, in order; the findings follow the events each step leaves."""
+    """Run each step that applies, in order; the findings follow the events each step leaves.
+
+    Neighbouring concurrent steps (checks that add findings and change nothing else) run in threads, one per core:
+    their work is mostly in pyarrow and pandas kernels that release the GIL.
+    """
     checking = f"checking {len(state.events):,} rows"
-    for step in steps:
-        if step.applies(state):
-            progress.stage(checking, step.name)
-            step.run(state)
-            state.findings.events = state.events
+    applying = [step for step in steps if step.applies(state)]
+    position = 0
+    while position < len(applying):
+        group = [applying[position]]
+        while (
+            group[-1].concurrent
+            and position + len(group) < len(applying)
+            and applying[position + len(group)].concurrent
+        ):
+            group.append(applying[position + len(group)])
+        position += len(group)
+        progress.stage(checking, " + ".join(step.name for step in group))
+        if len(group) == 1 or CORES < 2:
+            for step in group:
+                step.run(state)
+                state.findings.events = state.events
+        else:
+            _run_concurrently(group, state)
+
+
+def _run_concurrently(group: Sequence[Step], state: State) -> None:
+    """Run checks at once, each on its own fork of the findings, and merge their findings in step order."""
+    since = len(state.findings._parts)
+    forks = [replace(state, findings=state.findings.fork()) for _ in group]
+    with ThreadPoolExecutor(max_workers=min(CORES, len(group))) as pool:
+        runs = [pool.submit(step.run, fork) for step, fork in zip(group, forks, strict=True)]
+        for run in runs:
+            run.result()  # an exception in a check is raised here, as it would be in order
+    for fork in forks:
+        state.findings.merge(fork.findings, since)

@@ -58,8 +58,8 @@ STEPS: tuple[Step, ...] = (
     Step("places", apply_places, needs="gazetteer"),
     Step("ids", apply_ids, needs="registry"),
     Step("derive", apply_derivations),
-    Step("pandera", checks.check_with_pandera),
-    Step("rules", run_rules),
+    Step("pandera", checks.check_with_pandera, concurrent=True),
+    Step("rules", run_rules, concurrent=True),
 )
 
 

@@ -1,13 +1,18 @@
-"""eventdata.pipeline: the state's distinct values are found once and never outlive the column's data."""
+"""eventdata.pipeline: the state's distinct values are found once and never outlive the column's data; concurrent
+checks find what they would in order."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from eventdata.pipeline import Findings, References, State
+from eventdata import pipeline
+from eventdata.pipeline import Findings, References, State, Step, run_steps
 from eventdata.schema import load_codebook
 from eventdata.sources.sheets import LINE_COLUMN, SHEET_COLUMN
 from tests.conftest import REPO
@@ -43,3 +48,67 @@ def test_distinct_values_follow_a_changed_column() -> None:
 
     state.events.loc[0, "event_type"] = "Battles"  # changed in place
     assert state.mapped("event_type", MAPPING).tolist() == ["Political violence", "Demonstrations", 7]
+
+
+def _flag(code: str, column: str, rows: list[int], pause: float = 0.0) -> Step:
+    def check(state: State) -> None:
+        time.sleep(pause)  # the first check ends last: its findings still come first
+        state.findings.add(np.array(rows), code, column, f"{code} here")
+
+    return Step(code, check, concurrent=True)
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"event_type": pd.Series(["Battles", "Riots", None, "Protests"], dtype="string[pyarrow]")})
+
+
+def test_concurrent_steps_give_the_findings_of_running_them_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = Step("first", lambda s: s.findings.add(np.array([0]), "enum-error", "event_type", "first"))
+    steps = [first, _flag("type-error", "event_type", [0, 1], pause=0.2), _flag("required-error", "event_type", [1, 2])]
+    in_order, at_once = state_of(_frame()), state_of(_frame())
+    monkeypatch.setattr(pipeline, "CORES", 1)
+    run_steps(steps, in_order)
+    monkeypatch.setattr(pipeline, "CORES", 2)
+    run_steps(steps, at_once)
+
+    problems = [(p.line, p.code) for p in at_once.findings.problems()]
+    assert problems == [(p.line, p.code) for p in in_order.findings.problems()]
+    # one problem per cell, the first step's code winning: row 0 (line 2) enum, row 1 type, row 2 required
+    assert problems == [(2, "enum-error"), (3, "type-error"), (4, "required-error")]
+
+
+def test_concurrent_steps_run_at_once_and_a_failing_one_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "CORES", 2)
+    barrier = threading.Barrier(2, timeout=10)  # each check waits for the other: only threads at once pass
+
+    def meet(state: State) -> None:
+        barrier.wait()
+        state.findings.add(np.array([3]), "enum-error", "event_type", "met")
+
+    state = state_of(_frame())
+    run_steps([Step("a", meet, concurrent=True), Step("b", meet, concurrent=True)], state)
+    assert [p.message for p in state.findings.problems()] == ["met", "met"]  # each check ran, and added its finding
+
+    def fail(state: State) -> None:
+        raise RuntimeError("a check failed")
+
+    with pytest.raises(RuntimeError, match="a check failed"):
+        run_steps([_flag("enum-error", "event_type", [0]), Step("fail", fail, concurrent=True)], state_of(_frame()))
+
+
+def test_a_concurrent_step_next_to_a_plain_one_runs_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "CORES", 2)
+    seen: list[str] = []
+
+    def typed(state: State) -> None:
+        seen.append("typed")
+        state.events = state.events.assign(event_type=state.events["event_type"].str.upper())
+
+    def check(state: State) -> None:
+        seen.append(str(state.events["event_type"].iloc[0]))  # the events the step before left
+
+    run_steps(
+        [Step("check", check, concurrent=True), Step("typed", typed), Step("again", check, concurrent=True)],
+        state_of(_frame()),
+    )
+    assert seen == ["Battles", "typed", "BATTLES"]
