@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from eventdata.errors import Problem, SchemaFileError
+from eventdata.project import NAME_MAX_LENGTH
 from eventdata.sources.sheets import CsvFileError, display_path, ragged_message, read_csv
 
 TABLES_DIR = "tables"
@@ -638,7 +639,22 @@ def dataset_problems(path: Path, text: str, dataset: Any, schema_path: Path) -> 
         except jsonschema.SchemaError as invalid:
             return [Problem("schema-error", f"{unusable}: {invalid.message}", display_path(schema_path))]
         raise err
-    return [_dataset_problem(e, where, text) for e in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])]
+    errors.sort(key=lambda e: [str(p) for p in e.absolute_path])
+    problems = [_dataset_problem(e, where, text) for e in errors]
+    name = dataset.get("name") if isinstance(dataset, dict) else None
+    if isinstance(name, str) and len(name) > NAME_MAX_LENGTH and not any(p.column == "name" for p in problems):
+        problems.append(
+            Problem(
+                "dataset-error",
+                f"the name has {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed, since it names the "
+                "folder dist-data/<name>/, the release archives <name>-<version>.zip and the dataset on CKAN and HDX.",
+                where,
+                _line_of(text, r'"name"\s*:'),
+                "name",
+                json.dumps(name, ensure_ascii=False),
+            )
+        )
+    return problems
 
 
 def _dataset_problem(error: Any, where: str, text: str) -> Problem:

@@ -375,6 +375,22 @@ def test_dataset_json_is_checked_against_its_json_schema(schemas: Path) -> None:
     assert "lower case letters" in found["dataset-error", "name"].message
 
 
+def test_a_dataset_name_over_the_length_limit_is_a_dataset_error(schemas: Path) -> None:
+    path = schemas / "dataset.json"
+    dataset = json.loads(path.read_text(encoding="utf-8"))
+    dataset["name"] = "events-" + "x" * 94  # 101 characters, each allowed by the pattern
+    path.write_text(json.dumps(dataset, indent=2), encoding="utf-8")
+    with pytest.raises(CodebookError) as raised:
+        load_codebook(schemas)
+    (problem,) = raised.value.problems
+    assert (problem.code, problem.column, problem.line) == ("dataset-error", "name", 2)
+    assert problem.value == json.dumps(dataset["name"])
+    assert "101 characters; at most 100" in problem.message
+    dataset["name"] = dataset["name"][:100]
+    path.write_text(json.dumps(dataset, indent=2), encoding="utf-8")
+    assert load_codebook(schemas).dataset["name"] == dataset["name"]
+
+
 def test_init_ships_the_descriptions_and_a_new_dataset_validates(tmp_path: Path) -> None:
     project = init_project(tmp_path / "new")
     assert (project.schemas_dir / "dataset.schema.json").is_file()
