@@ -553,10 +553,16 @@ def _normalised_passages(values: pa_arrow.Array) -> tuple[np.ndarray, np.ndarray
     passages = pc.list_flatten(parts)
     whitespace_run, unusual_whitespace = whitespace_patterns()
     unusual = pc.match_substring_regex(passages, unusual_whitespace)  # few are: the regex replaces only those
-    collapsed = pc.replace_substring_regex(passages.filter(unusual), whitespace_run, " ")
-    normalised = pc.utf8_trim(pc.replace_with_mask(passages, unusual, collapsed), " ")
+    if pc.any(unusual).as_py():  # each copy of the texts is as large as the column: made only when needed
+        collapsed = pc.replace_substring_regex(passages.filter(unusual), whitespace_run, " ")
+        passages = pc.replace_with_mask(passages, unusual, collapsed)
+    normalised = pc.utf8_trim(passages, " ")
+    del parts, passages
     kept = pc.not_equal(normalised, "").to_numpy(zero_copy_only=False)
-    encoded = pc.dictionary_encode(normalised.filter(pa_arrow.array(kept)))
+    if not kept.all():
+        normalised = normalised.filter(pa_arrow.array(kept))
+    encoded = pc.dictionary_encode(normalised)
+    del normalised
     return owner[kept], encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
 
 

@@ -82,3 +82,45 @@ def test_no_decay_is_set_on_a_pool_the_user_chose(monkeypatch: pytest.MonkeyPatc
     allocator.use_jemalloc()
 
     assert decays == []
+
+
+ARENA_PROBE = """
+import ctypes, os, tempfile, threading
+import numpy as np
+{setup}
+arrays = []
+def allocate():
+    for _ in range(400):  # small arrays from malloc (below its mmap threshold), kept
+        arrays.append(np.ones(2_000))
+threads = [threading.Thread(target=allocate) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc = ctypes.CDLL(None)
+libc.fdopen.restype = ctypes.c_void_p
+libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+with tempfile.TemporaryFile() as out:
+    stream = libc.fdopen(os.dup(out.fileno()), b"w")
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    out.seek(0)
+    print(out.read().decode().count("<heap nr="))
+"""
+
+
+def arenas_after(setup: str, **env: str) -> int:
+    """How many malloc arenas eight threads allocating at once use after setup, in a fresh interpreter."""
+    environment = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | env
+    completed = subprocess.run(
+        [sys.executable, "-c", ARENA_PROBE.format(setup=setup)],
+        capture_output=True, text=True, timeout=120, check=True, env=environment, cwd=REPO,
+    )  # fmt: skip
+    return int(completed.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc arenas")
+def test_the_pipeline_threads_share_two_malloc_arenas() -> None:
+    assert arenas_after("pass") > 2  # glibc's own default: an arena per thread that meets another
+    assert arenas_after("from eventdata.allocator import use_jemalloc; use_jemalloc()") <= 2
+    assert arenas_after("from eventdata.allocator import use_jemalloc; use_jemalloc()", MALLOC_ARENA_MAX="4") > 2
