@@ -46,9 +46,14 @@ def use_jemalloc() -> str:
 
 
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
-    """Let threads share at most `arenas` glibc malloc arenas from now on, unless MALLOC_ARENA_MAX is set; True when
-    set (False on another C library or system, which keeps its own)."""
-    if os.environ.get(ARENA_VARIABLE) or not sys.platform.startswith("linux"):
+    """Let threads share at most `arenas` glibc malloc arenas from now on, unless MALLOC_ARENA_MAX (or the tunable
+    glibc.malloc.arena_max) is set; True when set (False on another C library or system, which keeps its own).
+
+    Arenas made before stay in use, and glibc stops changing its limit once it has more than 8: called at the start
+    of a command (and of validate_project), before its threads run.
+    """
+    chosen = os.environ.get(ARENA_VARIABLE) or "malloc.arena_max" in os.environ.get("GLIBC_TUNABLES", "")
+    if chosen or not sys.platform.startswith("linux"):
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt

@@ -10,7 +10,9 @@ Problem objects once, at the end: one mistake per cell is one problem (the first
 
 from __future__ import annotations
 
+import contextvars
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -334,12 +336,31 @@ def run_steps(steps: Sequence[Step], state: State) -> None:
 
 
 def _run_concurrently(group: Sequence[Step], state: State) -> None:
-    """Run checks at once, each on its own fork of the findings, and merge their findings in step order."""
+    """Run checks at once, each on its own fork of the findings, and merge their findings in step order.
+
+    Python's warning filters are one list that `warnings.catch_warnings` (pandas uses it inside many calls) swaps
+    without a lock, so they are put back as they were; an interrupt stops waiting at once and drops what is queued.
+    """
     since = len(state.findings._parts)
     forks = [replace(state, findings=state.findings.fork()) for _ in group]
-    with ThreadPoolExecutor(max_workers=min(CORES, len(group))) as pool:
-        runs = [pool.submit(step.run, fork) for step, fork in zip(group, forks, strict=True)]
+    filters = warnings.filters[:]
+    pool = ThreadPoolExecutor(max_workers=min(CORES, len(group)), thread_name_prefix="eventdata-check")
+    try:
+        runs = [
+            pool.submit(contextvars.copy_context().run, step.run, fork) for step, fork in zip(group, forks, strict=True)
+        ]
         for run in runs:
             run.result()  # an exception in a check is raised here, as it would be in order
-    for fork in forks:
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        warnings.filters[:] = filters  # type: ignore[index]  # a list at run time
+        mutated = getattr(warnings, "_filters_mutated", None)  # CPython: the caches of warn() follow the list
+        if mutated is not None:
+            mutated()
+    pool.shutdown()
+    for step, fork in zip(group, forks, strict=True):
+        if fork.events is not state.events or fork.new_ids is not state.new_ids:
+            raise RuntimeError(f"the concurrent step {step.name!r} changed the events: it must only add findings")
         state.findings.merge(fork.findings, since)

@@ -649,7 +649,7 @@ def dataset_problems(path: Path, text: str, dataset: Any, schema_path: Path) -> 
                 f"the name has {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed, since it names the "
                 "folder dist-data/<name>/, the release archives <name>-<version>.zip and the dataset on CKAN and HDX.",
                 where,
-                _line_of(text, r'"name"\s*:'),
+                _name_line(text, name),
                 "name",
                 json.dumps(name, ensure_ascii=False),
             )

@@ -124,3 +124,5 @@ def test_the_pipeline_threads_share_two_malloc_arenas() -> None:
     assert arenas_after("pass") > 2  # glibc's own default: an arena per thread that meets another
     assert arenas_after("from eventdata.allocator import use_jemalloc; use_jemalloc()") <= 2
     assert arenas_after("from eventdata.allocator import use_jemalloc; use_jemalloc()", MALLOC_ARENA_MAX="4") > 2
+    tunable = "glibc.malloc.arena_max=4"
+    assert arenas_after("from eventdata.allocator import use_jemalloc; use_jemalloc()", GLIBC_TUNABLES=tunable) > 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from datetime import date
 
 import numpy as np
@@ -112,3 +113,44 @@ def test_a_concurrent_step_next_to_a_plain_one_runs_in_order(monkeypatch: pytest
         state_of(_frame()),
     )
     assert seen == ["Battles", "typed", "BATTLES"]
+
+
+def test_a_concurrent_step_sees_the_findings_before_its_group_and_not_its_neighbours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pipeline, "CORES", 2)
+    seen: dict[str, set[tuple[int, str]]] = {}
+
+    def looks(name: str, pause: float) -> Step:
+        def check(state: State) -> None:
+            time.sleep(pause)  # the second looks after the first has added its finding
+            found = state.findings.found()
+            seen[name] = set(zip(found["row"].tolist(), found["code"].tolist(), strict=True))
+            state.findings.add(np.array([1]), f"{name}-error", "event_type", name)
+
+        return Step(name, check, concurrent=True)
+
+    first = Step("first", lambda s: s.findings.add(np.array([0]), "enum-error", "event_type", "first"))
+    run_steps([first, looks("a", 0.0), looks("b", 0.2)], state_of(_frame()))
+    assert seen == {"a": {(0, "enum-error")}, "b": {(0, "enum-error")}}
+
+
+def test_a_concurrent_step_that_changes_the_events_is_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "CORES", 2)
+
+    def retype(state: State) -> None:
+        state.events = state.events.assign(event_type="Riots")
+
+    with pytest.raises(RuntimeError, match="'retype' changed the events"):
+        run_steps([_flag("enum-error", "event_type", [0]), Step("retype", retype, concurrent=True)], state_of(_frame()))
+
+
+def test_concurrent_steps_leave_the_warning_filters_as_they_were(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "CORES", 2)
+    before = list(warnings.filters)
+
+    def leaks(state: State) -> None:
+        warnings.simplefilter("ignore")  # as an unlocked catch_warnings in another thread can leave it
+
+    run_steps([Step("leaks", leaks, concurrent=True), _flag("enum-error", "event_type", [0])], state_of(_frame()))
+    assert list(warnings.filters) == before

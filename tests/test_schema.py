@@ -386,6 +386,13 @@ def test_a_dataset_name_over_the_length_limit_is_a_dataset_error(schemas: Path) 
     assert (problem.code, problem.column, problem.line) == ("dataset-error", "name", 2)
     assert problem.value == json.dumps(dataset["name"])
     assert "101 characters; at most 100" in problem.message
+    licensed_first = {"licenses": dataset["licenses"], **dataset}  # a "name" of a licence comes first
+    text = json.dumps(licensed_first, indent=2)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CodebookError) as raised:
+        load_codebook(schemas)
+    (problem,) = raised.value.problems
+    assert text.splitlines()[problem.line - 1].strip().startswith(f'"name": "{dataset["name"]}"')
     dataset["name"] = dataset["name"][:100]
     path.write_text(json.dumps(dataset, indent=2), encoding="utf-8")
     assert load_codebook(schemas).dataset["name"] == dataset["name"]

@@ -209,7 +209,8 @@ class SheetCache:
 
     def write_in_background(self) -> None:
         """Start writing the entries stored so far and later, on a thread of their own: called once the sheets are
-        read, so that the writes use the core the single-threaded checks leave free instead of slowing the reads."""
+        read, so that the writes (mostly the kernel copying pages) run beside the checks instead of slowing the
+        reads."""
         with self._lock:
             if self._thread is None and not self._queue.empty():
                 self._thread = threading.Thread(target=self._write, name="eventdata-sheet-cache", daemon=True)
