@@ -967,3 +967,25 @@ def test_the_codebook_lists_every_registered_rule_with_its_codes_and_severity(pr
     precision = next(row for row in rows if row.startswith("| check_time_precision_date "))
     assert "| `time-precision-date` | warning | `time_precision`, `event_date` |" in precision
     assert "| `actor2-required`, `inter-not-allowed` | error |" in section
+
+
+def test_checks_run_at_once_find_what_they_find_in_order(
+    project: Project, edit_sheet: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventdata import pipeline
+
+    edit_sheet(
+        {
+            0: {"event_type": "Battle", "fatalities": "-1"},  # pandera: enum and minimum
+            1: {"sub_event_type": "Peaceful protest", "fatalities": "4"},  # rules: mismatch, fatalities allowed
+            2: {"event_date": "2031-01-01", "civilian_targeting": "Civilian targeting"},  # a rule and pandera
+            3: {"event_id_cnty": "SYR1", "article_id": "nope"},  # pandera's uniqueness beside a rule's article
+        }
+    )
+    found = {}
+    for cores in (1, 2):
+        monkeypatch.setattr(pipeline, "CORES", cores)
+        found[cores] = [p.format() for p in validate_project(project, today=date(2026, 1, 1)).report.problems]
+    assert found[2] == found[1]
+    codes = {p.split("[")[1].split("]")[0] for p in found[2]}
+    assert {"enum-error", "minimum-error", "unique-error", "missing-article", "future-date"} <= codes
