@@ -23,8 +23,8 @@ foundation is everything else (reading, type parsing, pandera, checks, writing).
 share of the whole and the ratio derive/resolve : foundation.
 
 Validation runs the pipeline's own declared steps (eventdata.validate.STEPS and the registered rules), each timed
-one after the other (validate runs pandera and the rules at once, one per core: their seconds here are what each
-costs alone, and a build takes up to the smaller of the two less);
+one after the other (validate runs actors, places and ids at once, and pandera and the rules at once, one per
+core: their seconds here are what each costs alone, and a build takes up to the smaller of each group less);
 the package stages follow build_package's order: when it changes, this script must follow (it stops when the
 data does not come out valid). Each run is a fresh process (peak MB is
 its own); ``--repeat R`` makes R runs and shows each stage's fastest, which helps on a busy machine.

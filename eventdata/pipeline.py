@@ -240,8 +240,9 @@ class Step:
     name: str
     run: Callable[[State], None]
     needs: str | None = None  # the reference it needs (References attribute), else it is skipped
-    #: The step reads the events and only adds findings: it runs at once with its neighbours marked so, each
-    #: seeing the findings of the steps before them, and their findings follow in the order of the steps.
+    #: The step reads no column that a neighbouring concurrent step replaces, and replaces none that another
+    #: replaces or reads: it runs at once with its neighbours marked so, each seeing the events and findings of
+    #: the steps before them; the columns each replaced are put together, their findings follow in step order.
     concurrent: bool = False
 
     @property
@@ -311,7 +312,7 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 def run_steps(steps: Sequence[Step], state: State) -> None:
     """Run each step that applies, in order; the findings follow the events each step leaves.
 
-    Neighbouring concurrent steps (checks that add findings and change nothing else) run in threads, one per core:
+    Neighbouring concurrent steps (checks, and resolutions of separate columns) run in threads, one per core:
     their work is mostly in pyarrow and pandas kernels that release the GIL.
     """
     checking = f"checking {len(state.events):,} rows"
@@ -336,7 +337,8 @@ def run_steps(steps: Sequence[Step], state: State) -> None:
 
 
 def _run_concurrently(group: Sequence[Step], state: State) -> None:
-    """Run checks at once, each on its own fork of the findings, and merge their findings in step order.
+    """Run steps at once, each on its own fork of the state; put the columns each replaced into the events and
+    merge their findings in step order.
 
     Python's warning filters are one list that `warnings.catch_warnings` (pandas uses it inside many calls) swaps
     without a lock, so they are put back as they were; an interrupt stops waiting at once and drops what is queued.
@@ -360,7 +362,47 @@ def _run_concurrently(group: Sequence[Step], state: State) -> None:
         if mutated is not None:
             mutated()
     pool.shutdown()
+    events, new_ids = state.events.copy(deep=False), state.new_ids
+    written: dict[str, str] = {}
     for step, fork in zip(group, forks, strict=True):
-        if fork.events is not state.events or fork.new_ids is not state.new_ids:
-            raise RuntimeError(f"the concurrent step {step.name!r} changed the events: it must only add findings")
+        for column in _replaced_columns(state.events, fork.events):
+            if column in written:
+                raise RuntimeError(f"the concurrent steps {written[column]!r} and {step.name!r} both replace {column}")
+            written[column] = step.name
+            events[column] = fork.events[column]
+        if fork.new_ids is not state.new_ids:
+            new_ids = fork.new_ids
         state.findings.merge(fork.findings, since)
+    if written:
+        state.events, state.findings.events = events, events
+    state.new_ids = new_ids
+
+
+def _replaced_columns(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
+    """The columns of after that are new or hold other data than before's (a step gives a column new data)."""
+    if after is before:
+        return []
+    if not after.index.equals(before.index) or not set(before.columns) <= set(after.columns):
+        raise RuntimeError("a concurrent step changed the rows or dropped a column: it may only replace columns")
+    return [c for c in after.columns if c not in before.columns or not _same_data(before[c], after[c])]
+
+
+def _same_data(one: pd.Series, other: pd.Series) -> bool:
+    """True when both columns hold the same cells: the very same data, as a frame's shallow copy shares it (found
+    without reading the cells), or equal ones."""
+    if one.dtype != other.dtype:
+        return False
+    return _data_address(one) == _data_address(other) != () or bool(one.equals(other))
+
+
+def _data_address(column: pd.Series) -> tuple[Any, ...]:
+    """Where a column's data lies (memory addresses, or the Arrow array), or () when not known."""
+    values = column.array
+    arrow = getattr(values, "_pa_array", None)
+    if arrow is not None:
+        return ("arrow", id(arrow))
+    parts = [getattr(values, name, None) for name in ("_data", "_mask", "_ndarray", "_codes")]
+    arrays = [a for a in parts if isinstance(a, np.ndarray)]
+    if not arrays and isinstance(column.dtype, np.dtype):
+        arrays = [column.to_numpy(copy=False)]
+    return tuple((a.__array_interface__["data"][0], a.strides, a.shape) for a in arrays)

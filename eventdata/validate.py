@@ -54,9 +54,9 @@ def run_rules(state: State) -> None:
 STEPS: tuple[Step, ...] = (
     Step("parse", parse_types),
     Step("no second actor", no_second_actor),
-    Step("actors", apply_actors, needs="actors"),
-    Step("places", apply_places, needs="gazetteer"),
-    Step("ids", apply_ids, needs="registry"),
+    Step("actors", apply_actors, needs="actors", concurrent=True),
+    Step("places", apply_places, needs="gazetteer", concurrent=True),
+    Step("ids", apply_ids, needs="registry", concurrent=True),
     Step("derive", apply_derivations),
     Step("pandera", checks.check_with_pandera, concurrent=True),
     Step("rules", run_rules, concurrent=True),

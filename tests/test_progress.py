@@ -110,8 +110,8 @@ def test_validate_reports_each_sheet_and_each_step_of_the_checks(project: Projec
     assert [(u.done, u.total) for u in sheets] == [(i + 1, len(validation.sheets)) for i in range(len(sheets))]
     steps = [u.detail for u in seen if u.what == f"checking {validation.report.rows:,} rows"]
     assert steps[0] == "parse"
-    assert steps[-1] == "pandera + rules"  # checks that only add findings run at once
-    assert {"actors", "places", "derive"} <= set(steps)
+    assert steps[-1] == "pandera + rules"  # steps marked concurrent run at once, shown as one stage
+    assert {"actors + places + ids", "derive"} <= set(steps)
 
 
 def test_build_reports_the_files_it_writes(project: Project) -> None:

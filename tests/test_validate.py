@@ -980,12 +980,21 @@ def test_checks_run_at_once_find_what_they_find_in_order(
             1: {"sub_event_type": "Peaceful protest", "fatalities": "4"},  # rules: mismatch, fatalities allowed
             2: {"event_date": "2031-01-01", "civilian_targeting": "Civilian targeting"},  # a rule and pandera
             3: {"event_id_cnty": "SYR1", "article_id": "nope"},  # pandera's uniqueness beside a rule's article
+            4: {"event_id_cnty": "", "actor1": "US forces", "location": "Atma"},  # an id, an alias, a place name
+            5: {"event_id_cnty": "", "location": "Nowhere at all", "actor1": "Unknown group"},  # resolutions fail
         }
     )
-    found = {}
+    found, events, new_ids = {}, {}, {}
     for cores in (1, 2):
         monkeypatch.setattr(pipeline, "CORES", cores)
-        found[cores] = [p.format() for p in validate_project(project, today=date(2026, 1, 1)).report.problems]
+        validation = validate_project(project, today=date(2026, 1, 1))
+        found[cores] = [p.format() for p in validation.report.problems]
+        events[cores], new_ids[cores] = validation.events, validation.new_ids
     assert found[2] == found[1]
+    pd.testing.assert_frame_equal(events[2], events[1])
+    pd.testing.assert_frame_equal(new_ids[2], new_ids[1])
+    assert events[2]["actor1"].iloc[4] == "Military Forces of the United States (2021-)"
+    assert events[2]["location"].iloc[4] == "Atmeh"
+    assert len(new_ids[2]) == 2
     codes = {p.split("[")[1].split("]")[0] for p in found[2]}
     assert {"enum-error", "minimum-error", "unique-error", "missing-article", "future-date"} <= codes
