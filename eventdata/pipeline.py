@@ -363,7 +363,8 @@ def _run_concurrently(group: Sequence[Step], state: State) -> None:
             mutated()
     pool.shutdown()
     events, new_ids = state.events.copy(deep=False), state.new_ids
-    written: dict[str, str] = {}
+    written: dict[str, str] = {}  # column → the step that replaced it
+    numbered_by: str | None = None  # the step that gave new ids
     for step, fork in zip(group, forks, strict=True):
         for column in _replaced_columns(state.events, fork.events):
             if column in written:
@@ -371,7 +372,9 @@ def _run_concurrently(group: Sequence[Step], state: State) -> None:
             written[column] = step.name
             events[column] = fork.events[column]
         if fork.new_ids is not state.new_ids:
-            new_ids = fork.new_ids
+            if numbered_by is not None:
+                raise RuntimeError(f"the concurrent steps {numbered_by!r} and {step.name!r} both give new ids")
+            numbered_by, new_ids = step.name, fork.new_ids
         state.findings.merge(fork.findings, since)
     if written:
         state.events, state.findings.events = events, events

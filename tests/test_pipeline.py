@@ -176,7 +176,7 @@ def test_concurrent_steps_that_replace_separate_columns_give_the_events_of_runni
     assert [p.message for p in results[2].findings.problems()] == ["rounded"]
 
 
-def test_two_concurrent_steps_replacing_one_column_are_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_concurrent_steps_replacing_one_column_or_giving_new_ids_are_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "CORES", 2)
 
     def retype(state: State) -> None:
@@ -184,6 +184,12 @@ def test_two_concurrent_steps_replacing_one_column_are_a_bug(monkeypatch: pytest
 
     with pytest.raises(RuntimeError, match="'one' and 'two' both replace event_type"):
         run_steps([Step("one", retype, concurrent=True), Step("two", retype, concurrent=True)], state_of(_frame()))
+
+    def numbered(state: State) -> None:
+        state.new_ids = pd.DataFrame({"event_id_cnty": ["SYR9"], SHEET_COLUMN: ["a.csv"], LINE_COLUMN: [2]})
+
+    with pytest.raises(RuntimeError, match="'one' and 'two' both give new ids"):
+        run_steps([Step("one", numbered, concurrent=True), Step("two", numbered, concurrent=True)], state_of(_frame()))
 
 
 def test_concurrent_steps_leave_the_warning_filters_as_they_were(monkeypatch: pytest.MonkeyPatch) -> None:
