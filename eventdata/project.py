@@ -17,6 +17,10 @@ DEFAULT_CODEBOOK_PACKAGE_DIR = "default_codebook"
 #: The longest dataset name. It names the folder dist-data/<name>/, the release archives <name>-<version>.zip and
 #: the dataset on CKAN and HDX, whose names have at most 100 characters.
 NAME_MAX_LENGTH = 100
+#: Why a dataset name has at most NAME_MAX_LENGTH characters.
+NAME_LENGTH_REASON = (
+    "it names the folder dist-data/<name>/, the release archives <name>-<version>.zip and the dataset on CKAN and HDX"
+)
 
 
 @dataclass(frozen=True)
@@ -148,9 +152,8 @@ def check_dataset_name(name: str, schema_path: Path) -> None:
         )
     if len(name) > NAME_MAX_LENGTH:
         raise SourceError(
-            f"Dataset name {shown!r} has {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed, since it names "
-            "the folder dist-data/<name>/, the release archives <name>-<version>.zip and the dataset on CKAN and "
-            "HDX. Nothing was written: give a shorter one with --name."
+            f"Dataset name {shown!r} has {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed, since "
+            f"{NAME_LENGTH_REASON}. Nothing was written: give a shorter one with --name."
         )
 
 

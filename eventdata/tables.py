@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from eventdata.errors import Problem, SchemaFileError
-from eventdata.project import NAME_MAX_LENGTH
+from eventdata.project import NAME_LENGTH_REASON, NAME_MAX_LENGTH
 from eventdata.sources.sheets import CsvFileError, display_path, ragged_message, read_csv
 
 TABLES_DIR = "tables"
@@ -646,8 +646,8 @@ def dataset_problems(path: Path, text: str, dataset: Any, schema_path: Path) -> 
         problems.append(
             Problem(
                 "dataset-error",
-                f"the name has {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed, since it names the "
-                "folder dist-data/<name>/, the release archives <name>-<version>.zip and the dataset on CKAN and HDX.",
+                f"the name has {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed, "
+                f"since {NAME_LENGTH_REASON}.",
                 where,
                 _name_line(text, name),
                 "name",
